@@ -1,0 +1,5 @@
+-- Forget the day's actions of the chosen kinds that were not handed to a partner:
+-- a rerun plans them again. Sent, delivered and failed ones are facts and stay.
+delete from collections.action_log
+where portfolio = %(portfolio)s and as_of = %(as_of)s and kind = any(%(kinds)s::text[])
+  and status in ('planned', 'suppressed', 'deferred');

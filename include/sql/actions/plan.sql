@@ -1,0 +1,88 @@
+-- Write the day's actions of one rung for the portfolio (SPEC sections 4-5):
+-- every open case on the rung whose action is due today gets one action,
+-- planned, or suppressed with the reason a rule gives. Keyed by
+-- (case, kind, as_of): an action already handed to a partner is never replaced.
+with due as (
+    select
+        cs.case_id,
+        cs.account_id,
+        cs.customer_id,
+        cs.dpd,
+        cs.overdue_amount,
+        cs.cease_contact,
+        cs.suppress_reason,
+        cu.phone,
+        cu.region,
+        cu.language,
+        cu.timezone,
+        case
+            when %(kind)s <> 'notice' then %(channel)s
+            when cu.phone is not null then 'sms'
+            else 'letter'
+        end as channel
+    from collections.case_state cs
+    join collections.customer cu using (customer_id)
+    where cs.portfolio = %(portfolio)s
+      and cs.as_of = %(as_of)s
+      and cs.status = 'open'
+      and cs.stage = %(stage)s
+      and cs.action_due
+),
+
+ruled as (
+    select
+        d.*,
+        case
+            when d.cease_contact and %(kind)s in ('notice', 'call', 'visit') then 'cease_contact'
+            when d.suppress_reason is not null and %(kind)s in ('call', 'visit', 'legal') then d.suppress_reason
+        end as rule
+    from due d
+),
+
+-- At most max_sms_per_customer_per_day collection SMS per customer: among a
+-- customer's accounts, the ones with the most overdue money get them.
+ranked as (
+    select
+        r.*,
+        case
+            when r.rule is null and r.channel = 'sms'
+                then row_number() over (
+                    partition by r.customer_id, (r.rule is null and r.channel = 'sms')
+                    order by r.overdue_amount desc, r.account_id
+                )
+        end as sms_rank
+    from ruled r
+)
+
+insert into collections.action_log (
+    idempotency_key, portfolio, as_of, account_id, customer_id, case_id, kind, stage, status, reason,
+    channel, assignee, template, priority, window_opens_at, window_closes_at, dry_run
+)
+select
+    r.case_id || ':' || %(kind)s || ':' || to_char(%(as_of)s::date, 'YYYY-MM-DD'),
+    %(portfolio)s,
+    %(as_of)s,
+    r.account_id,
+    r.customer_id,
+    r.case_id,
+    %(kind)s,
+    %(stage)s,
+    case when r.rule is not null or r.sms_rank > %(max_sms_per_day)s then 'suppressed' else 'planned' end,
+    coalesce(r.rule, case when r.sms_rank > %(max_sms_per_day)s then 'max_sms_per_customer_per_day' end),
+    r.channel,
+    nullif(replace(replace(%(assignee)s, '{region}', r.region), '{portfolio}', %(portfolio)s), ''),
+    replace(replace(%(template)s, '{channel}', r.channel), '{language}', r.language),
+    case when %(kind)s = 'call'
+        then round(least(r.dpd, 90) * 50.0 / 90 + least(r.overdue_amount, 20000) * 50.0 / 20000, 2)
+    end,
+    -- customer contact waits for the window in the customer's own timezone,
+    -- on the day after as_of (the run happens overnight)
+    case when %(kind)s in ('notice', 'call')
+        then ((%(as_of)s::date + 1) + %(window_start)s::time) at time zone r.timezone
+    end,
+    case when %(kind)s in ('notice', 'call')
+        then ((%(as_of)s::date + 1) + %(window_end)s::time) at time zone r.timezone
+    end,
+    %(dry_run)s
+from ranked r
+on conflict (case_id, kind, as_of) do nothing;

@@ -1,0 +1,208 @@
+-- Evaluate every case of the portfolio on as_of (SPEC section 4).
+-- A case continues from the previous evaluated day while it is open or on hold;
+-- an active account that is overdue with no open case opens one, identified by
+-- (account, opened_on). Everything else on the row is derived from that day's
+-- arrears and the events and repayments known by then, so a rerun is exact.
+-- The ladder arrives as parallel arrays, one element per rung, lowest rung first.
+with prev_day as (
+    select max(as_of) as as_of
+    from collections.case_state
+    where portfolio = %(portfolio)s and as_of < %(as_of)s
+),
+
+prev as (
+    select cs.case_id, cs.account_id, cs.customer_id, cs.opened_on, cs.stage, cs.stage_since
+    from collections.case_state cs
+    join prev_day on cs.as_of = prev_day.as_of
+    where cs.portfolio = %(portfolio)s and cs.status in ('open', 'on_hold')
+),
+
+arrears as (
+    select account_id, dpd, overdue_amount
+    from collections.account_day
+    where portfolio = %(portfolio)s and as_of = %(as_of)s
+),
+
+cases as (
+    select case_id, account_id, opened_on, stage as prev_stage, stage_since as prev_since
+    from prev
+    union all
+    select 'C-' || a.account_id || '-' || to_char(%(as_of)s::date, 'YYYYMMDD'), a.account_id, %(as_of)s::date, null, null
+    from arrears a
+    join collections.account acc using (account_id)
+    where acc.status = 'active' and a.dpd >= 1
+      and not exists (select 1 from prev p where p.account_id = a.account_id)
+),
+
+events as (
+    select e.account_id, e.kind, e.at, e.amount, e.until, (e.at at time zone %(tz)s)::date as on_date
+    from collections.event e
+    join cases c using (account_id)
+    where (e.at at time zone %(tz)s)::date <= %(as_of)s
+),
+
+flags as (
+    select
+        account_id,
+        bool_or(kind = 'deceased') as deceased,
+        bool_or(kind = 'bankruptcy') as bankrupt,
+        bool_or(kind = 'cease_contact') as cease_contact,
+        max(at) filter (where kind = 'dispute') as last_dispute,
+        max(at) filter (where kind = 'dispute_resolved') as last_resolved
+    from events
+    group by account_id
+),
+
+promise as (
+    select distinct on (account_id) account_id, at, on_date, amount, until
+    from events
+    where kind = 'promise_to_pay'
+    order by account_id, at desc
+),
+
+promise_state as (
+    select
+        p.account_id,
+        p.on_date <= %(as_of)s::date and %(as_of)s::date <= p.until as active,
+        case
+            when paid.total >= p.amount then 'kept'
+            when %(as_of)s::date > p.until then 'broken'
+            else 'pending'
+        end as status
+    from promise p
+    cross join lateral (
+        select coalesce(sum(r.amount), 0) as total
+        from collections.repayment r
+        where r.account_id = p.account_id
+          and r.paid_at >= p.at
+          and (r.paid_at at time zone %(tz)s)::date <= least(%(as_of)s::date, p.until)
+    ) paid
+),
+
+plan as (
+    select distinct on (account_id) account_id, on_date, amount, until
+    from events
+    where kind = 'payment_plan'
+    order by account_id, at desc
+),
+
+-- Each 30-day period of a plan that has ended by as_of (and by until) must
+-- have brought at least the plan's amount; one short period breaks the plan.
+plan_state as (
+    select
+        pl.account_id,
+        case
+            when exists (
+                select 1
+                from generate_series(0, ((least(%(as_of)s::date - 1, pl.until) - pl.on_date + 1) / 30) - 1) as k
+                where (
+                    select coalesce(sum(r.amount), 0)
+                    from collections.repayment r
+                    where r.account_id = pl.account_id
+                      and (r.paid_at at time zone %(tz)s)::date between pl.on_date + 30 * k and pl.on_date + 30 * k + 29
+                ) < pl.amount
+            ) then 'broken'
+            when %(as_of)s::date > pl.until then 'completed'
+            else 'active'
+        end as status
+    from plan pl
+),
+
+rungs as (
+    select name, min_dpd, min_overdue, sticky, every_days, action_kind, ord::int as ord
+    from unnest(
+        %(rung_names)s::text[], %(rung_min_dpd)s::int[], %(rung_min_overdue)s::numeric[],
+        %(rung_sticky)s::boolean[], %(rung_every_days)s::int[], %(rung_actions)s::text[]
+    ) with ordinality as r(name, min_dpd, min_overdue, sticky, every_days, action_kind, ord)
+),
+
+evaluated as (
+    select
+        c.case_id,
+        c.account_id,
+        acc.customer_id,
+        c.opened_on,
+        c.prev_stage,
+        c.prev_since,
+        coalesce(a.dpd, 0) as dpd,
+        coalesce(a.overdue_amount, 0) as overdue_amount,
+        case
+            when acc.status <> 'active' then 'closed'
+            when coalesce(a.dpd, 0) = 0 then 'cured'
+            when f.deceased or f.bankrupt
+              or (f.last_dispute is not null and (f.last_resolved is null or f.last_resolved < f.last_dispute))
+                then 'on_hold'
+            else 'open'
+        end as status,
+        case
+            when f.deceased then 'deceased'
+            when f.bankrupt then 'bankruptcy'
+            when f.last_dispute is not null and (f.last_resolved is null or f.last_resolved < f.last_dispute) then 'dispute'
+        end as hold_reason,
+        coalesce(f.cease_contact, false) as cease_contact,
+        case
+            when ps.active then 'promise_to_pay'
+            when pls.status = 'active' then 'payment_plan'
+        end as suppress_reason,
+        ps.status as promise_status,
+        pls.status as plan_status,
+        -- the highest rung whose entry condition holds ...
+        (select max(r.ord) from rungs r
+         where coalesce(a.dpd, 0) >= r.min_dpd and coalesce(a.overdue_amount, 0) >= coalesce(r.min_overdue, 0)) as reached,
+        -- ... unless the case already sits on a sticky rung above it
+        (select r.ord from rungs r where r.name = c.prev_stage and r.sticky) as sticky_ord
+    from cases c
+    join collections.account acc using (account_id)
+    left join arrears a using (account_id)
+    left join flags f using (account_id)
+    left join promise_state ps using (account_id)
+    left join plan_state pls using (account_id)
+),
+
+staged as (
+    select
+        e.*,
+        r.name as stage,
+        r.every_days,
+        r.action_kind,
+        case when r.name = e.prev_stage then e.prev_since else %(as_of)s::date end as stage_since
+    from evaluated e
+    left join rungs r
+        on e.status not in ('cured', 'closed')
+       and r.ord = greatest(e.reached, e.sticky_ord)
+)
+
+insert into collections.case_state (
+    portfolio, as_of, case_id, account_id, customer_id, opened_on, dpd, bucket, overdue_amount,
+    stage, stage_since, status, hold_reason, action_due, suppress_reason, cease_contact,
+    promise_status, plan_status
+)
+select
+    %(portfolio)s,
+    %(as_of)s,
+    s.case_id,
+    s.account_id,
+    s.customer_id,
+    s.opened_on,
+    s.dpd,
+    collections.bucket(s.dpd),
+    s.overdue_amount,
+    s.stage,
+    case when s.stage is not null then s.stage_since end,
+    s.status,
+    case when s.status = 'on_hold' then s.hold_reason end,
+    -- a rung acts on entering and then every every_days days while the case
+    -- stays on it; a rung without a repeat acts once per case
+    s.status = 'open' and s.stage is not null and case
+        when s.every_days > 0 then (%(as_of)s::date - s.stage_since) %% s.every_days = 0
+        else not exists (
+            select 1 from collections.action_log al
+            where al.case_id = s.case_id and al.kind = s.action_kind and al.as_of < %(as_of)s
+              and al.status in ('planned', 'sent', 'delivered') and not al.dry_run
+        )
+    end,
+    s.suppress_reason,
+    s.cease_contact,
+    s.promise_status,
+    s.plan_status
+from staged s;

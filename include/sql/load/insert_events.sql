@@ -1,0 +1,11 @@
+-- Append the valid events of the drop that belong to the run's portfolios;
+-- an event_id already stored (with the same content: validation checked) is a no-op.
+insert into collections.event (event_id, account_id, at, kind, amount, until, feed_date)
+select distinct on (s.event_id)
+       s.event_id, s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date, s.feed_date
+from collections.stg_events s
+where s.feed_date = %(feed_date)s
+  and s.reason is null
+  and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
+order by s.event_id, s.position
+on conflict (event_id) do nothing;

@@ -1,0 +1,11 @@
+-- Append the valid repayments of the drop that belong to the run's portfolios;
+-- a payment_id already stored (with the same content: validation checked) is a no-op.
+insert into collections.repayment (payment_id, account_id, paid_at, amount, reverses, channel, feed_date)
+select distinct on (s.payment_id)
+       s.payment_id, s.account_id, s.paid_at::timestamptz, s.amount::numeric, s.reverses, s.channel, s.feed_date
+from collections.stg_repayments s
+where s.feed_date = %(feed_date)s
+  and s.reason is null
+  and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
+order by s.payment_id, s.position
+on conflict (payment_id) do nothing;

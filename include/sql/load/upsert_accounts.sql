@@ -1,0 +1,18 @@
+-- Upsert the valid accounts of the drop that belong to the run's portfolios.
+insert into collections.account as a
+    (account_id, customer_id, portfolio, product, vin, currency, principal_outstanding, opened_on, status, feed_date)
+select distinct on (s.account_id)
+       s.account_id, s.customer_id, s.portfolio, s.product, s.vin, s.currency,
+       s.principal_outstanding::numeric, s.opened_on::date, s.status, s.feed_date
+from collections.stg_accounts s
+where s.feed_date = %(feed_date)s
+  and s.reason is null
+  and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
+order by s.account_id, s.position
+on conflict (account_id) do update
+set customer_id = excluded.customer_id, portfolio = excluded.portfolio, product = excluded.product,
+    vin = excluded.vin, currency = excluded.currency, principal_outstanding = excluded.principal_outstanding,
+    opened_on = excluded.opened_on, status = excluded.status, feed_date = excluded.feed_date
+where (a.customer_id, a.portfolio, a.product, a.vin, a.currency, a.principal_outstanding, a.opened_on, a.status)
+      is distinct from (excluded.customer_id, excluded.portfolio, excluded.product, excluded.vin, excluded.currency,
+                        excluded.principal_outstanding, excluded.opened_on, excluded.status);

@@ -1,0 +1,20 @@
+-- Upsert the valid customers of the drop. In a run limited to some portfolios,
+-- only customers with an account in those portfolios are touched.
+insert into collections.customer as c (customer_id, full_name, phone, region, timezone, language, feed_date)
+select distinct on (s.customer_id)
+       s.customer_id, s.full_name, s.phone, s.region, s.timezone, s.language, s.feed_date
+from collections.stg_customers s
+where s.feed_date = %(feed_date)s
+  and s.reason is null
+  and (%(portfolios)s::text[] is null
+       or exists (select 1 from collections.stg_accounts a
+                  where a.feed_date = s.feed_date and a.customer_id = s.customer_id and a.reason is null
+                    and a.portfolio = any(%(portfolios)s::text[]))
+       or exists (select 1 from collections.account a
+                  where a.customer_id = s.customer_id and a.portfolio = any(%(portfolios)s::text[])))
+order by s.customer_id, s.position
+on conflict (customer_id) do update
+set full_name = excluded.full_name, phone = excluded.phone, region = excluded.region,
+    timezone = excluded.timezone, language = excluded.language, feed_date = excluded.feed_date
+where (c.full_name, c.phone, c.region, c.timezone, c.language)
+      is distinct from (excluded.full_name, excluded.phone, excluded.region, excluded.timezone, excluded.language);

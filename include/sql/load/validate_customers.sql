@@ -1,0 +1,25 @@
+-- Give each staged customer row the first reason it cannot be loaded (null = valid).
+-- Customers belong to no portfolio themselves: scope stays null.
+with zones as materialized (
+    select name from pg_timezone_names
+)
+update collections.stg_customers s
+set reason = case
+    when s.parse_error is not null then s.parse_error
+    when s.customer_id is null then 'missing field: customer_id'
+    when s.full_name is null then 'missing field: full_name'
+    when s.region is null then 'missing field: region'
+    when s.timezone is null then 'missing field: timezone'
+    when s.language is null then 'missing field: language'
+    when s.phone is not null and s.phone !~ '^\+[1-9][0-9]{6,14}$' then 'bad phone: not in E.164 form'
+    when s.timezone not in (select name from zones) then 'unknown timezone: ' || left(s.timezone, 64)
+    when s.language not in ('zh-CN', 'en') then 'bad language: ' || left(s.language, 16) || ' (allowed: zh-CN, en)'
+    when exists (
+        select 1 from collections.stg_customers d
+        where d.feed_date = s.feed_date and d.customer_id = s.customer_id and d.position < s.position
+          and d.parse_error is null
+          and (d.full_name, d.phone, d.region, d.timezone, d.language)
+              is distinct from (s.full_name, s.phone, s.region, s.timezone, s.language)
+    ) then 'customer_id repeated in this drop with other content'
+end
+where s.feed_date = %(feed_date)s;

@@ -1,0 +1,33 @@
+-- Give each staged installment row the first reason it cannot be loaded (null = valid);
+-- scope is the portfolio of its account (a valid account in this drop, else the stored one).
+update collections.stg_installments s
+set scope = x.portfolio,
+    reason = case
+    when s.parse_error is not null then s.parse_error
+    when s.account_id is null then 'missing field: account_id'
+    when s.seq is null then 'missing field: seq'
+    when s.due_date is null then 'missing field: due_date'
+    when s.amount_due is null then 'missing field: amount_due'
+    when s.seq !~ '^[0-9]{1,6}$' then 'seq is not a whole number: ' || left(s.seq, 32)
+    when not collections.is_date(s.due_date) then 'bad date in due_date: ' || left(s.due_date, 32)
+    when not collections.is_decimal(s.amount_due) then 'amount_due is not a finite decimal with at most 2 places: ' || left(s.amount_due, 32)
+    when s.amount_due::numeric < 0 then 'amount_due is negative: ' || s.amount_due
+    when x.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
+    when exists (
+        select 1 from collections.stg_installments d
+        where d.feed_date = s.feed_date and d.account_id = s.account_id and d.seq = s.seq
+          and d.position < s.position and d.parse_error is null
+          and (d.due_date, d.amount_due) is distinct from (s.due_date, s.amount_due)
+    ) then 'installment (account_id, seq) repeated in this drop with other content'
+end
+from (
+    select st.position,
+           coalesce((select sa.portfolio from collections.stg_accounts sa
+                     where sa.feed_date = st.feed_date and sa.account_id = st.account_id and sa.reason is null
+                     limit 1),
+                    a.portfolio) as portfolio
+    from collections.stg_installments st
+    left join collections.account a on a.account_id = st.account_id
+    where st.feed_date = %(feed_date)s
+) x
+where s.feed_date = %(feed_date)s and s.position = x.position;

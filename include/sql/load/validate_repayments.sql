@@ -1,0 +1,47 @@
+-- Give each staged repayment row the first reason it cannot be loaded (null = valid).
+-- Repayments are append-only by payment_id: the same row again is a no-op (valid,
+-- skipped at insert), the same id with other content is a conflict.
+update collections.stg_repayments s
+set scope = x.portfolio,
+    reason = case
+    when s.parse_error is not null then s.parse_error
+    when s.payment_id is null then 'missing field: payment_id'
+    when s.account_id is null then 'missing field: account_id'
+    when s.paid_at is null then 'missing field: paid_at'
+    when s.amount is null then 'missing field: amount'
+    when not collections.is_timestamptz(s.paid_at) then 'bad timestamp in paid_at (ISO 8601 with a UTC offset): ' || left(s.paid_at, 40)
+    when not collections.is_decimal(s.amount) then 'amount is not a finite decimal with at most 2 places: ' || left(s.amount, 32)
+    when x.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
+    when s.reverses is null and s.amount::numeric <= 0 then 'amount must be positive (a reversal names the payment it reverses)'
+    when s.reverses is not null and s.amount::numeric >= 0 then 'a reversal must have a negative amount'
+    when s.reverses is not null
+     and not exists (select 1 from collections.repayment r where r.payment_id = s.reverses and r.account_id = s.account_id)
+     and not exists (select 1 from collections.stg_repayments o
+                     where o.feed_date = s.feed_date and o.payment_id = s.reverses and o.account_id = s.account_id
+                       and o.reverses is null and o.parse_error is null)
+        then 'reverses unknown payment_id: ' || left(s.reverses, 64)
+    when exists (
+        select 1 from collections.repayment r
+        where r.payment_id = s.payment_id
+          and (r.account_id, r.paid_at, r.amount, r.reverses, r.channel)
+              is distinct from (s.account_id, s.paid_at::timestamptz, s.amount::numeric, s.reverses, s.channel)
+    ) then 'conflicting re-delivery: payment_id ' || left(s.payment_id, 64) || ' was loaded before with other content'
+    when exists (
+        select 1 from collections.stg_repayments d
+        where d.feed_date = s.feed_date and d.payment_id = s.payment_id and d.position < s.position
+          and d.parse_error is null
+          and (d.account_id, d.paid_at, d.amount, d.reverses, d.channel)
+              is distinct from (s.account_id, s.paid_at, s.amount, s.reverses, s.channel)
+    ) then 'conflicting re-delivery: payment_id ' || left(s.payment_id, 64) || ' repeated in this drop with other content'
+end
+from (
+    select st.position,
+           coalesce((select sa.portfolio from collections.stg_accounts sa
+                     where sa.feed_date = st.feed_date and sa.account_id = st.account_id and sa.reason is null
+                     limit 1),
+                    a.portfolio) as portfolio
+    from collections.stg_repayments st
+    left join collections.account a on a.account_id = st.account_id
+    where st.feed_date = %(feed_date)s
+) x
+where s.feed_date = %(feed_date)s and s.position = x.position;

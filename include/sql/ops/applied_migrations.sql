@@ -1,0 +1,1 @@
+select version, name, checksum from collections.schema_migration order by version;

@@ -1,0 +1,48 @@
+-- The day's figures for one portfolio, read by the report and the UI.
+with cases as (
+    select * from collections.case_state where portfolio = %(portfolio)s and as_of = %(as_of)s
+),
+
+actions as (
+    select * from collections.action_log where portfolio = %(portfolio)s and as_of = %(as_of)s
+),
+
+quarantined as (
+    select * from collections.quarantine where feed_date = %(as_of)s and portfolio = %(portfolio)s
+)
+
+insert into collections.portfolio_day as p (portfolio, as_of, dag_id, run_id, dry_run, figures)
+select
+    %(portfolio)s,
+    %(as_of)s,
+    %(dag_id)s,
+    %(run_id)s,
+    %(dry_run)s,
+    jsonb_build_object(
+        'cases', (select count(*) from cases),
+        'opened', (select count(*) from cases where opened_on = %(as_of)s),
+        'cured', (select count(*) from cases where status = 'cured'),
+        'closed', (select count(*) from cases where status = 'closed'),
+        'on_hold', (select count(*) from cases where status = 'on_hold'),
+        'overdue_amount', (select coalesce(sum(overdue_amount), 0)::text from cases where status in ('open', 'on_hold')),
+        'cases_by_stage_bucket', coalesce((
+            select jsonb_object_agg(k, n) from (
+                select coalesce(stage, '-') || ' ' || bucket as k, count(*) as n
+                from cases where status in ('open', 'on_hold') group by 1
+            ) x), '{}'::jsonb),
+        'actions_by_kind_status', coalesce((
+            select jsonb_object_agg(k, n) from (
+                select kind || ' ' || status as k, count(*) as n from actions group by 1
+            ) x), '{}'::jsonb),
+        'suppressed_by_reason', coalesce((
+            select jsonb_object_agg(reason, n) from (
+                select reason, count(*) as n from actions where status = 'suppressed' group by 1
+            ) x), '{}'::jsonb),
+        'quarantined_by_reason', coalesce((
+            select jsonb_object_agg(reason, n) from (
+                select split_part(reason, ':', 1) as reason, count(*) as n from quarantined group by 1
+            ) x), '{}'::jsonb)
+    )
+on conflict (portfolio, as_of) do update
+set dag_id = excluded.dag_id, run_id = excluded.run_id, dry_run = excluded.dry_run, figures = excluded.figures
+returning figures;

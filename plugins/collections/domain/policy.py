@@ -1,0 +1,84 @@
+"""The plain, validated form of an escalation policy: no YAML, no Airflow, no I/O."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from decimal import Decimal
+
+ACTION_KINDS = ("notice", "call", "visit", "legal")
+PORTFOLIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One rung of the ladder: when a case enters it and what it does each day there."""
+
+    stage: str
+    action: str
+    dpd_at_least: int
+    overdue_amount_at_least: Decimal | None = None
+    repeat_every_days: int | None = None  # None: once per case
+    sticky: bool = False
+    channel: str = ""
+    template: str = ""
+    assignee: str = ""
+
+
+@dataclass(frozen=True)
+class ContactRules:
+    """Compliance limits on contacting customers (SPEC section 5)."""
+
+    window_start: time = time(8, 0)
+    window_end: time = time(21, 0)
+    max_sms_per_customer_per_day: int = 1
+    max_connected_calls_per_debtor_per_day: int = 3
+    max_dial_attempts_per_number_per_day: int = 6
+    max_call_attempts_per_account_per_7_days: int = 7
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A whole escalation workflow: one DAG."""
+
+    dag_id: str
+    description: str
+    schedule: str
+    timezone: str
+    portfolios: tuple[str, ...]
+    ladder: tuple[Rung, ...]
+    contact: ContactRules = field(default_factory=ContactRules)
+    tolerance: Decimal = Decimal("1.00")
+    max_reject_ratio: Decimal = Decimal("0.01")
+    feed_source: str = "csv"
+    db_conn_id: str = "collections_db"
+    feed_conn_id: str = "collections_feed"
+    owner: str = "collections"
+    retries: int = 2
+    portfolio_choices: tuple[str, ...] = ()
+    source_path: str = ""
+    source_text: str = ""
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return tuple(r.stage for r in self.ladder)
+
+    def rung(self, stage: str) -> Rung:
+        return next(r for r in self.ladder if r.stage == stage)
+
+    def covers(self, portfolio: str) -> bool:
+        """Whether the policy's portfolio names or patterns include ``portfolio``."""
+        return any(fnmatch.fnmatchcase(portfolio, pattern) for pattern in self.portfolios)
+
+    def ladder_params(self) -> dict[str, list]:
+        """The ladder as parallel arrays, the shape the evaluation SQL binds."""
+        return {
+            "rung_names": [r.stage for r in self.ladder],
+            "rung_min_dpd": [r.dpd_at_least for r in self.ladder],
+            "rung_min_overdue": [r.overdue_amount_at_least for r in self.ladder],
+            "rung_sticky": [r.sticky for r in self.ladder],
+            "rung_every_days": [r.repeat_every_days or 0 for r in self.ladder],
+            "rung_actions": [r.action for r in self.ladder],
+        }

@@ -1,0 +1,38 @@
+"""A whole day in plain Python: the same steps the DAG runs, in the same order.
+
+The DAG maps these steps over portfolios as Airflow tasks; this module runs them
+in one process, for the command line, the benchmarks and the scenario tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from debt_collections.domain.params import RunParams
+from debt_collections.domain.policy import Policy
+from debt_collections.feeds.base import FeedSource
+from debt_collections.store import daily
+from debt_collections.store.loading import load_drop
+
+
+def run_day(
+    conninfo: str, policy: Policy, source: FeedSource, params: RunParams, *, run_id: str | None = None
+) -> dict[str, Any]:
+    """Load the drop, evaluate every portfolio, plan each stage with work, report; the figures."""
+    loaded = load_drop(
+        conninfo, source, params.as_of,
+        portfolios=list(params.portfolios) if params.portfolios else None,
+        max_reject_ratio=policy.max_reject_ratio,
+    )
+    portfolios = [p for p in loaded.portfolios if policy.covers(p)]
+    for portfolio in portfolios:
+        daily.evaluate_portfolio(conninfo, policy, portfolio, params)
+    work = daily.stage_work(conninfo, portfolios, params) if portfolios else {}
+    for stage in params.stages:
+        if work.get(stage):
+            for portfolio in portfolios:
+                daily.plan_stage(conninfo, policy, stage, portfolio, params)
+    figures = {
+        p: daily.report_portfolio(conninfo, p, params, dag_id=policy.dag_id, run_id=run_id) for p in portfolios
+    }
+    return {"load": loaded.summary(), "stage_work": work, "portfolios": figures}

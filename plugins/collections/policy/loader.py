@@ -1,0 +1,252 @@
+"""Load a policy YAML file, validate it, and turn it into the plain ``Policy`` form.
+
+Errors name the file, the line, the key and what is allowed, e.g.
+``dags/policies/lease.yaml:18: ladder[2].enter.dpd_at_least: Input should be a
+valid integer, got 'thirty'``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pendulum
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from debt_collections.domain.policy import PORTFOLIO_NAME, ContactRules, Policy, Rung
+from debt_collections.errors import ConfigError
+
+_DAG_ID = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_PORTFOLIO_PATTERN = re.compile(r"^[A-Za-z0-9_.*?-]{1,64}$")
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnterModel(_Strict):
+    """Entry condition of a rung."""
+
+    dpd_at_least: int = Field(ge=1, le=3650)
+    overdue_amount_at_least: Money | None = None
+
+
+class RungModel(_Strict):
+    """One rung as written in YAML."""
+
+    stage: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    action: Literal["notice", "call", "visit", "legal"]
+    enter: EnterModel
+    repeat_every_days: int | None = Field(default=None, ge=1, le=365)
+    once_per_case: bool = False
+    sticky: bool = False
+    channel: Literal["sms_or_letter", "dialer", "field_app", "legal_portal"]
+    template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_.{}-]+$")
+    assignee: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9_.:{}-]*$")
+
+    @model_validator(mode="after")
+    def _repeat_or_once(self) -> RungModel:
+        if (self.repeat_every_days is None) == (not self.once_per_case):
+            raise ValueError("set exactly one of repeat_every_days (a number of days) or once_per_case: true")
+        return self
+
+
+class WindowModel(_Strict):
+    start: str = Field(pattern=_HHMM.pattern)
+    end: str = Field(pattern=_HHMM.pattern)
+
+
+class ContactModel(_Strict):
+    window: WindowModel = WindowModel(start="08:00", end="21:00")
+    max_sms_per_customer_per_day: int = Field(default=1, ge=0, le=10)
+    max_connected_calls_per_debtor_per_day: int = Field(default=3, ge=0, le=10)
+    max_dial_attempts_per_number_per_day: int = Field(default=6, ge=0, le=20)
+    max_call_attempts_per_account_per_7_days: int = Field(default=7, ge=0, le=50)
+
+
+class ConnectionsModel(_Strict):
+    database: str = Field(default="collections_db", pattern=r"^[a-z0-9_]+$")
+    feed: str = Field(default="collections_feed", pattern=r"^[a-z0-9_]+$")
+
+
+class FeedModel(_Strict):
+    source: Literal["csv", "http", "sql"] = "csv"
+
+
+class PolicyModel(_Strict):
+    """A policy file as written."""
+
+    dag_id: str = Field(pattern=_DAG_ID.pattern)
+    description: str = Field(default="", max_length=500)
+    schedule: str = Field(min_length=1, max_length=100)
+    timezone: str = "Asia/Shanghai"
+    portfolios: list[str] = Field(min_length=1)
+    portfolio_choices: list[str] = []
+    owner: str = Field(default="collections", max_length=100)
+    retries: int = Field(default=2, ge=0, le=10)
+    connections: ConnectionsModel = ConnectionsModel()
+    feed: FeedModel = FeedModel()
+    tolerance: Money = Decimal("1.00")
+    max_reject_ratio: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
+    contact: ContactModel = ContactModel()
+    ladder: list[RungModel] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            pendulum.timezone(value)
+        except Exception as exc:  # pendulum raises its own InvalidTimezone
+            raise ValueError(f"unknown IANA timezone {value!r} (e.g. Asia/Shanghai)") from exc
+        return value
+
+    @field_validator("portfolios")
+    @classmethod
+    def _portfolio_patterns(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _PORTFOLIO_PATTERN.match(item):
+                raise ValueError(f"{item!r} is not a portfolio name or pattern (letters, digits, _ . - * ?)")
+        return value
+
+    @field_validator("portfolio_choices")
+    @classmethod
+    def _portfolio_names(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not PORTFOLIO_NAME.match(item):
+                raise ValueError(f"{item!r} is not a portfolio name (letters, digits, _ . -)")
+        return value
+
+    @model_validator(mode="after")
+    def _ladder_is_ordered(self) -> PolicyModel:
+        stages = [r.stage for r in self.ladder]
+        if len(stages) != len(set(stages)):
+            raise ValueError(f"ladder stages must be unique, got {', '.join(stages)}")
+        dpds = [r.enter.dpd_at_least for r in self.ladder]
+        if dpds != sorted(dpds):
+            raise ValueError("ladder rungs must be listed lowest first (enter.dpd_at_least must not decrease)")
+        return self
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate one policy file; ConfigError names file, line, key and the fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read policy file: {exc}") from exc
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    """Validate policy YAML text; ``source`` names it in errors."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: a policy file must be a mapping of keys (dag_id, schedule, ladder, ...)")
+    lines = _line_index(node)
+    try:
+        model = PolicyModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, lines, source)) from None
+    return _to_policy(model, source, text)
+
+
+def _line_index(node: yaml.Node | None, path: tuple = ()) -> dict[tuple, int]:
+    """Map each key path (('ladder', 2, 'enter')) to the 1-based line it is written on."""
+    index: dict[tuple, int] = {}
+    if node is None:
+        return index
+    index[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key_path = (*path, key_node.value)
+            index.update(_line_index(value_node, key_path))
+            index[key_path] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            index.update(_line_index(item, (*path, i)))
+    return index
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _format_errors(exc: ValidationError, lines: dict[tuple, int], source: str) -> str:
+    messages = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 1)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling; see dags/policies/README.md for the allowed keys)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        value = err.get("input")
+        got = f", got {value!r}" if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)) else ""
+        messages.append(f"{source}:{line}: {_dotted(loc)}: {msg}{got}")
+    return "invalid policy:\n  " + "\n  ".join(messages)
+
+
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
+    contact = ContactRules(
+        window_start=_hhmm(m.contact.window.start),
+        window_end=_hhmm(m.contact.window.end),
+        max_sms_per_customer_per_day=m.contact.max_sms_per_customer_per_day,
+        max_connected_calls_per_debtor_per_day=m.contact.max_connected_calls_per_debtor_per_day,
+        max_dial_attempts_per_number_per_day=m.contact.max_dial_attempts_per_number_per_day,
+        max_call_attempts_per_account_per_7_days=m.contact.max_call_attempts_per_account_per_7_days,
+    )
+    ladder = tuple(
+        Rung(
+            stage=r.stage,
+            action=r.action,
+            dpd_at_least=r.enter.dpd_at_least,
+            overdue_amount_at_least=r.enter.overdue_amount_at_least,
+            repeat_every_days=r.repeat_every_days,
+            sticky=r.sticky,
+            channel=r.channel,
+            template=r.template,
+            assignee=r.assignee,
+        )
+        for r in m.ladder
+    )
+    return Policy(
+        dag_id=m.dag_id,
+        description=m.description,
+        schedule=m.schedule,
+        timezone=m.timezone,
+        portfolios=tuple(m.portfolios),
+        portfolio_choices=tuple(m.portfolio_choices),
+        ladder=ladder,
+        contact=contact,
+        tolerance=m.tolerance,
+        max_reject_ratio=m.max_reject_ratio,
+        feed_source=m.feed.source,
+        db_conn_id=m.connections.database,
+        feed_conn_id=m.connections.feed,
+        owner=m.owner,
+        retries=m.retries,
+        source_path=source,
+        source_text=text,
+    )

@@ -1,0 +1,80 @@
+"""The daily evaluation of one portfolio, in a few set-based SQL statements.
+
+Each function is one transaction under the ``(portfolio, as_of)`` advisory lock,
+and replaces exactly the rows it owns, so that running it again is a no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from debt_collections.domain.params import RunParams
+from debt_collections.domain.policy import Policy
+from debt_collections.store.db import fetch_all, fetch_one, lock_portfolio_day, run, transaction
+
+
+def evaluate_portfolio(conninfo: str, policy: Policy, portfolio: str, params: RunParams) -> dict[str, int]:
+    """Arrears, then cases, for one portfolio on ``params.as_of``; counts of what was written."""
+    bind = {
+        "portfolio": portfolio,
+        "as_of": params.as_of,
+        "tz": policy.timezone,
+        "tolerance": policy.tolerance,
+        "kinds": sorted({policy.rung(s).action for s in params.stages}),
+        **policy.ladder_params(),
+    }
+    with transaction(conninfo) as conn:
+        lock_portfolio_day(conn, [portfolio], params.as_of)
+        run(conn, "arrears/clear_day.sql", bind)
+        overdue = run(conn, "arrears/compute.sql", bind)
+        run(conn, "cases/clear_day.sql", bind)
+        cases = run(conn, "cases/evaluate.sql", bind)
+        # Unsent actions of the chosen stages are planned again by the stage
+        # tasks; a stage with no work today then leaves none behind.
+        run(conn, "actions/clear_unsent.sql", bind)
+    return {"overdue_accounts": overdue, "cases": cases}
+
+
+def stage_work(conninfo: str, portfolios: list[str], params: RunParams) -> dict[str, int]:
+    """Open cases due an action today, per stage, over ``portfolios``."""
+    with transaction(conninfo) as conn:
+        rows = fetch_all(conn, "actions/stage_work.sql", {"portfolios": portfolios, "as_of": params.as_of})
+    return {r["stage"]: r["due"] for r in rows}
+
+
+def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params: RunParams) -> int:
+    """Write the day's actions of one rung for one portfolio; how many were written."""
+    rung = policy.rung(stage)
+    bind = {
+        "portfolio": portfolio,
+        "as_of": params.as_of,
+        "stage": stage,
+        "kind": rung.action,
+        "channel": rung.channel,
+        "template": rung.template,
+        "assignee": rung.assignee,
+        "window_start": policy.contact.window_start,
+        "window_end": policy.contact.window_end,
+        "max_sms_per_day": policy.contact.max_sms_per_customer_per_day,
+        "dry_run": params.dry_run,
+    }
+    with transaction(conninfo) as conn:
+        lock_portfolio_day(conn, [portfolio], params.as_of)
+        return run(conn, "actions/plan.sql", bind)
+
+
+def report_portfolio(
+    conninfo: str, portfolio: str, params: RunParams, *, dag_id: str, run_id: str | None
+) -> dict[str, Any]:
+    """Write and return the day's figures for one portfolio (counts only, no personal data)."""
+    bind = {
+        "portfolio": portfolio,
+        "as_of": params.as_of,
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "dry_run": params.dry_run,
+    }
+    with transaction(conninfo) as conn:
+        lock_portfolio_day(conn, [portfolio], params.as_of)
+        row = fetch_one(conn, "report/portfolio_day.sql", bind)
+    return row["figures"] if row else {}

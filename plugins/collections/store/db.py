@@ -1,0 +1,51 @@
+"""Connections to the collections database, and the per-(portfolio, day) lock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pendulum
+import psycopg
+from psycopg.rows import dict_row
+
+from debt_collections.store.sql import sql
+
+
+def connect(conninfo: str, *, autocommit: bool = False) -> psycopg.Connection:
+    """A new psycopg connection whose rows are dicts."""
+    return psycopg.connect(conninfo, autocommit=autocommit, row_factory=dict_row)
+
+
+@contextlib.contextmanager
+def transaction(conninfo: str) -> Iterator[psycopg.Connection]:
+    """A connection inside one transaction: committed on success, rolled back on error."""
+    with connect(conninfo) as conn, conn.transaction():
+        yield conn
+
+
+def run(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> int:
+    """Execute ``include/sql/<name>`` with bound parameters; the number of rows it touched."""
+    cur = conn.execute(sql(name), params or {})
+    return cur.rowcount
+
+
+def fetch_all(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> list[dict]:
+    """Rows returned by ``include/sql/<name>``."""
+    return conn.execute(sql(name), params or {}).fetchall()
+
+
+def fetch_one(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> dict | None:
+    """The first row returned by ``include/sql/<name>``, or None."""
+    return conn.execute(sql(name), params or {}).fetchone()
+
+
+def lock_portfolio_day(conn: psycopg.Connection, portfolios: list[str], as_of: pendulum.Date) -> None:
+    """Hold the advisory locks of ``(portfolio, as_of)`` until the transaction ends.
+
+    Locks are taken in sorted order so that two runs covering overlapping
+    portfolios cannot deadlock; a second run of the same day waits here.
+    """
+    for portfolio in sorted(set(portfolios)):
+        run(conn, "ops/lock_portfolio_day.sql", {"portfolio": portfolio, "as_of": as_of})

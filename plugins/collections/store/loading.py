@@ -1,0 +1,106 @@
+"""Loading a day's drop: COPY into staging, validate in SQL, quarantine, gate, upsert."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pendulum
+
+from debt_collections.errors import FeedError
+from debt_collections.feeds.base import FeedSource
+from debt_collections.feeds.entities import ENTITIES
+from debt_collections.store.db import connect, fetch_all, lock_portfolio_day, run
+from debt_collections.store.sql import sql
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadResult:
+    """What a load did: rows in and quarantined per entity, and the portfolios it covered."""
+
+    feed_date: str
+    rows_in: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    portfolios: list[str] = field(default_factory=list)
+
+    @property
+    def reject_ratio(self) -> Decimal:
+        total = sum(self.rows_in.values())
+        return Decimal(sum(self.quarantined.values())) / total if total else Decimal(0)
+
+    def summary(self) -> dict:
+        """Counts only: safe for logs and XCom (no personal data)."""
+        return {
+            "feed_date": self.feed_date,
+            "rows_in": self.rows_in,
+            "quarantined": self.quarantined,
+            "reject_ratio": str(self.reject_ratio.quantize(Decimal("0.0001"))),
+            "portfolios": self.portfolios,
+        }
+
+
+def load_drop(
+    conninfo: str,
+    source: FeedSource,
+    feed_date: pendulum.Date,
+    *,
+    portfolios: list[str] | None,
+    max_reject_ratio: Decimal,
+) -> LoadResult:
+    """Load the drop for ``feed_date``; rows of portfolios outside ``portfolios`` are left alone.
+
+    Raises FeedError when the drop is missing, or after quarantining when the
+    share of bad rows exceeds ``max_reject_ratio``; nothing is loaded then.
+    """
+    source.check_drop()
+    params = {"feed_date": feed_date, "portfolios": portfolios}
+    result = LoadResult(feed_date.to_date_string())
+    with connect(conninfo, autocommit=True) as conn:
+        run(conn, "ops/lock_feed_date.sql", params)
+        try:
+            with conn.transaction():
+                run(conn, "load/clear_staging.sql", params)
+                for entity in ENTITIES:
+                    records = source.records(entity)
+                    if records is None:
+                        continue
+                    location = source.location(entity)
+                    with conn.cursor().copy(sql(f"load/copy_{entity.name}.sql")) as copy:
+                        for rec in records:
+                            copy.write_row((feed_date, rec.position, location, rec.raw, rec.parse_error, *rec.fields))
+            with conn.transaction():
+                for entity in ENTITIES:
+                    run(conn, f"load/validate_{entity.name}.sql", params)
+                run(conn, "load/quarantine.sql", params)
+                for row in fetch_all(conn, "load/drop_counts.sql", params):
+                    result.rows_in[row["entity"]] = row["rows_in"]
+                    result.quarantined[row["entity"]] = row["quarantined"]
+                    run(conn, "load/record_feed_load.sql", {**params, **row})
+            if result.reject_ratio > max_reject_ratio:
+                raise FeedError(
+                    f"drop {feed_date.to_date_string()} rejected: {sum(result.quarantined.values())} of "
+                    f"{sum(result.rows_in.values())} rows quarantined (ratio {result.reject_ratio:.4f} > "
+                    f"max_reject_ratio {max_reject_ratio}); nothing was loaded. "
+                    f"See collections.quarantine where feed_date = '{feed_date.to_date_string()}'"
+                )
+            with conn.transaction():
+                covered = portfolios if portfolios is not None else _portfolios_in_drop(conn, params)
+                lock_portfolio_day(conn, covered, feed_date)
+                for name in ("upsert_customers", "upsert_accounts", "upsert_installments",
+                             "insert_repayments", "insert_events"):
+                    run(conn, f"load/{name}.sql", params)
+                result.portfolios = portfolios if portfolios is not None else [
+                    r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")
+                ]
+        finally:
+            run(conn, "ops/unlock_feed_date.sql", params)
+    log.info("load %s", result.summary())
+    return result
+
+
+def _portfolios_in_drop(conn, params) -> list[str]:
+    rows = fetch_all(conn, "load/portfolios_in_drop.sql", params)
+    return [r["portfolio"] for r in rows]

@@ -1,0 +1,128 @@
+"""A small book written as real feed drops, run through the real SQL, day by day."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pendulum
+
+from debt_collections.domain.params import RunParams
+from debt_collections.domain.policy import Policy
+from debt_collections.feeds.csv_source import CsvSource
+from debt_collections.feeds.entities import BY_NAME
+from debt_collections.pipeline import run_day
+from debt_collections.policy.loader import load_policy
+from debt_collections.store.db import connect
+
+REPO = Path(__file__).resolve().parents[1]
+STANDARD = REPO / "dags" / "policies" / "standard.yaml"
+
+
+def d(text: str) -> pendulum.Date:
+    return pendulum.parse(text).date()
+
+
+@dataclass
+class Scenario:
+    """Accumulates feed rows and writes the whole book as each day's drop (a full snapshot)."""
+
+    conninfo: str
+    root: Path
+    policy: Policy = field(default_factory=lambda: load_policy(STANDARD))
+    rows: dict[str, list[dict]] = field(default_factory=lambda: {n: [] for n in BY_NAME})
+    extra_lines: dict[str, list[str]] = field(default_factory=dict)
+
+    def customer(self, customer_id: str, *, phone: str | None = "+8613800000001", region: str = "east",
+                 timezone: str = "Asia/Shanghai", language: str = "zh-CN", full_name: str = "Test Customer") -> str:
+        self.rows["customers"].append(dict(customer_id=customer_id, full_name=full_name, phone=phone or "",
+                                           region=region, timezone=timezone, language=language))
+        return customer_id
+
+    def account(self, account_id: str, *, customer: str | None = None, portfolio: str = "P1",
+                status: str = "active", product: str = "loan", first_due: str = "2026-08-01",
+                months: int = 12, amount: str = "1000.00") -> str:
+        if customer is None:
+            customer = self.customer(f"CU-{account_id}")
+        self.rows["accounts"].append(dict(
+            account_id=account_id, customer_id=customer, portfolio=portfolio, product=product, vin="",
+            currency="CNY", principal_outstanding="10000.00", opened_on="2026-01-15", status=status))
+        due = d(first_due)
+        for seq in range(1, months + 1):
+            self.rows["installments"].append(dict(account_id=account_id, seq=str(seq),
+                                                  due_date=due.add(months=seq - 1).to_date_string(),
+                                                  amount_due=amount))
+        return account_id
+
+    def set_status(self, account_id: str, status: str) -> None:
+        for row in self.rows["accounts"]:
+            if row["account_id"] == account_id:
+                row["status"] = status
+
+    def pay(self, payment_id: str, account_id: str, paid_at: str, amount: str, reverses: str = "") -> None:
+        self.rows["repayments"].append(dict(payment_id=payment_id, account_id=account_id, paid_at=paid_at,
+                                            amount=amount, reverses=reverses, channel="bank"))
+
+    def event(self, event_id: str, account_id: str, at: str, kind: str, amount: str = "", until: str = "") -> None:
+        self.rows["events"].append(dict(event_id=event_id, account_id=account_id, at=at, kind=kind,
+                                        amount=amount, until=until))
+
+    def write_drop(self, as_of: pendulum.Date) -> Path:
+        folder = self.root / as_of.to_date_string()
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, entity in BY_NAME.items():
+            with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(entity.fields)
+                for row in self.rows[name]:
+                    writer.writerow([row.get(f, "") for f in entity.fields])
+            if name in self.extra_lines:
+                with (folder / f"{name}.csv").open("a", encoding="utf-8", newline="") as fh:
+                    fh.write("".join(line + "\n" for line in self.extra_lines[name]))
+        return folder
+
+    def run(self, as_of: str, *, portfolios: list[str] | None = None, stages: list[str] | None = None,
+            dry_run: bool = False, write: bool = True) -> dict[str, Any]:
+        day = d(as_of)
+        if write:
+            self.write_drop(day)
+        params = RunParams(as_of=day, portfolios=tuple(portfolios) if portfolios else None,
+                           stages=tuple(stages or self.policy.stages), dry_run=dry_run)
+        return run_day(self.conninfo, self.policy, CsvSource(self.root, day), params)
+
+    def run_days(self, first: str, last: str) -> None:
+        day = d(first)
+        while day <= d(last):
+            self.run(day.to_date_string())
+            day = day.add(days=1)
+
+    # -- reading the output contract --------------------------------------------
+    def query(self, sql: str, params: dict | None = None) -> list[dict]:
+        with connect(self.conninfo) as conn:
+            return conn.execute(sql, params or {}).fetchall()
+
+    def case(self, account_id: str, as_of: str) -> dict | None:
+        rows = self.query("select * from collections.case_day where account_id = %(a)s and as_of = %(d)s",
+                          {"a": account_id, "d": as_of})
+        assert len(rows) <= 1, rows
+        return rows[0] if rows else None
+
+    def actions(self, account_id: str, as_of: str) -> list[dict]:
+        return self.query("select * from collections.action where account_id = %(a)s and as_of = %(d)s "
+                          "order by kind", {"a": account_id, "d": as_of})
+
+    def action(self, account_id: str, as_of: str, kind: str) -> dict | None:
+        found = [a for a in self.actions(account_id, as_of) if a["kind"] == kind]
+        return found[0] if found else None
+
+    def views(self) -> tuple[list[tuple], list[tuple]]:
+        cases = self.query("select * from collections.case_day order by as_of, case_id")
+        actions = self.query("select * from collections.action order by as_of, case_id, kind")
+        return [tuple(r.values()) for r in cases], [tuple(r.values()) for r in actions]
+
+
+def money(text: str) -> Decimal:
+    return Decimal(text)
