@@ -80,3 +80,23 @@ def parse_run_params(raw: Mapping[str, Any], policy: Policy, logical_date: datet
         stages=tuple(s for s in policy.stages if not stages_raw or s in stages_raw),
         dry_run=dry_run,
     )
+
+
+def params_to_xcom(params: RunParams) -> dict[str, Any]:
+    """RunParams as plain JSON for XCom."""
+    return {
+        "as_of": params.as_of.to_date_string(),
+        "portfolios": list(params.portfolios) if params.portfolios else None,
+        "stages": list(params.stages),
+        "dry_run": params.dry_run,
+    }
+
+
+def params_from_xcom(data: Mapping[str, Any]) -> RunParams:
+    """RunParams back from ``params_to_xcom``'s form."""
+    return RunParams(
+        as_of=pendulum.parse(data["as_of"]).date(),
+        portfolios=tuple(data["portfolios"]) if data["portfolios"] else None,
+        stages=tuple(data["stages"]),
+        dry_run=bool(data["dry_run"]),
+    )

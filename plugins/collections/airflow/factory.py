@@ -1,0 +1,224 @@
+"""The only place that builds Airflow objects: one DAG per policy file.
+
+    prepare -> load_feed -> evaluate[portfolio] -> choose_stages
+        -> <stage>.plan[portfolio] (one task group per rung; skipped when it has no work)
+        -> report[portfolio]
+
+Tasks are mapped over portfolios (the map index shows the portfolio's name),
+never over accounts: each task handles a whole portfolio in a few SQL statements.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, CronTriggerTimetable, Param, TaskGroup, TriggerRule, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from debt_collections.domain.params import params_from_xcom, params_to_xcom, parse_run_params
+from debt_collections.domain.policy import PORTFOLIO_NAME, Policy
+from debt_collections.errors import CollectionsError
+from debt_collections.policy.loader import load_policy
+
+log = logging.getLogger(__name__)
+
+START_DATE = pendulum.datetime(2026, 1, 1)
+
+
+def dag_from_policy_file(path: str | Path) -> DAG:
+    """Build the DAG of one policy file (the whole body of a loader in ``dags/``)."""
+    return build_dag(load_policy(path))
+
+
+def _fail_fast(fn: Callable) -> Callable:
+    """Known problems (bad params, bad feed) fail the task at once: retrying cannot fix them."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CollectionsError as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    return wrapper
+
+
+def _conninfo(policy: Policy) -> str:
+    from debt_collections.airflow.connections import database_conninfo
+
+    return database_conninfo(policy.db_conn_id)
+
+
+def _name_map_index(portfolio: str) -> None:
+    get_current_context()["portfolio_name"] = portfolio
+
+
+def build_dag(policy: Policy) -> DAG:
+    """The DAG for ``policy``."""
+    from debt_collections.store import daily
+
+    with DAG(
+        dag_id=policy.dag_id,
+        description=policy.description,
+        schedule=CronTriggerTimetable(policy.schedule, timezone=policy.timezone),
+        start_date=START_DATE.in_timezone(policy.timezone),
+        catchup=False,
+        max_active_runs=1,
+        doc_md=_doc_md(policy),
+        tags=["collections", f"policy:{Path(policy.source_path).stem}"],
+        params=_params(policy),
+        default_args={
+            "owner": policy.owner,
+            "retries": policy.retries,
+            "retry_delay": timedelta(minutes=1),
+            "retry_exponential_backoff": True,
+        },
+    ) as dag:
+
+        @task
+        @_fail_fast
+        def prepare() -> dict:
+            """Check the run's params against the policy; the evaluated day and scope."""
+            context = get_current_context()
+            run_params = parse_run_params(context["params"], policy, context.get("logical_date"))
+            summary = params_to_xcom(run_params)
+            log.info("run as_of=%s portfolios=%s stages=%s dry_run=%s", summary["as_of"],
+                     summary["portfolios"] or "all", ",".join(summary["stages"]), summary["dry_run"])
+            return summary
+
+        @task
+        @_fail_fast
+        def load_feed(run: dict) -> list[str]:
+            """Load the day's drop (quarantining bad rows); the portfolios to evaluate."""
+            from debt_collections.airflow.connections import feed_source
+            from debt_collections.store.loading import load_drop
+
+            params = params_from_xcom(run)
+            result = load_drop(
+                _conninfo(policy),
+                feed_source(policy, params.as_of),
+                params.as_of,
+                portfolios=list(params.portfolios) if params.portfolios else None,
+                max_reject_ratio=policy.max_reject_ratio,
+            )
+            log.info("load rows_in=%s quarantined=%s ratio=%s", sum(result.rows_in.values()),
+                     sum(result.quarantined.values()), result.summary()["reject_ratio"])
+            portfolios = [p for p in result.portfolios if policy.covers(p) and PORTFOLIO_NAME.match(p)]
+            return portfolios
+
+        @task(map_index_template="{{ portfolio_name }}")
+        @_fail_fast
+        def evaluate(portfolio: str, run: dict) -> dict:
+            """Arrears and cases of one portfolio."""
+            _name_map_index(portfolio)
+            counts = daily.evaluate_portfolio(_conninfo(policy), policy, portfolio, params_from_xcom(run))
+            log.info("evaluate portfolio=%s overdue_accounts=%d cases=%d", portfolio,
+                     counts["overdue_accounts"], counts["cases"])
+            return counts
+
+        @task.branch
+        @_fail_fast
+        def choose_stages(run: dict, portfolios: list[str]) -> list[str]:
+            """Follow only the stages that have work today, so the graph shows what ran."""
+            params = params_from_xcom(run)
+            work = daily.stage_work(_conninfo(policy), list(portfolios), params) if portfolios else {}
+            chosen = [f"{stage}.plan" for stage in params.stages if work.get(stage)]
+            log.info("stage work %s; following %s", work or "none", ", ".join(chosen) or "no stage")
+            return chosen
+
+        run = prepare()
+        portfolios = load_feed(run)
+        evaluated = evaluate.partial(run=run).expand(portfolio=portfolios)
+        chooser = choose_stages(run, portfolios)
+        evaluated >> chooser
+
+        stage_ends = []
+        for rung in policy.ladder:
+            with TaskGroup(group_id=rung.stage, tooltip=f"{rung.stage}: {rung.action} via {rung.channel}"):
+
+                @task(task_id="plan", map_index_template="{{ portfolio_name }}")
+                @_fail_fast
+                def plan(portfolio: str, run: dict, stage: str = rung.stage) -> int:
+                    """Write the day's actions of this rung for one portfolio."""
+                    _name_map_index(portfolio)
+                    written = daily.plan_stage(_conninfo(policy), policy, stage, portfolio, params_from_xcom(run))
+                    log.info("plan stage=%s portfolio=%s actions=%d", stage, portfolio, written)
+                    return written
+
+                planned = plan.partial(run=run).expand(portfolio=portfolios)
+            chooser >> planned
+            stage_ends.append(planned)
+
+        @task(trigger_rule=TriggerRule.NONE_FAILED, map_index_template="{{ portfolio_name }}")
+        @_fail_fast
+        def report(portfolio: str, run: dict) -> dict:
+            """The day's figures of one portfolio (counts only)."""
+            _name_map_index(portfolio)
+            context = get_current_context()
+            figures = daily.report_portfolio(
+                _conninfo(policy), portfolio, params_from_xcom(run),
+                dag_id=policy.dag_id, run_id=context["run_id"],
+            )
+            log.info("report portfolio=%s cases=%s opened=%s cured=%s actions=%s", portfolio,
+                     figures.get("cases"), figures.get("opened"), figures.get("cured"),
+                     figures.get("actions_by_kind_status"))
+            return figures
+
+        reported = report.partial(run=run).expand(portfolio=portfolios)
+        chooser >> reported
+        for end in stage_ends:
+            end >> reported
+    return dag
+
+
+def _params(policy: Policy) -> dict[str, Param]:
+    portfolio_item: dict[str, Any] = {"type": "string", "pattern": PORTFOLIO_NAME.pattern}
+    return {
+        "as_of": Param(
+            None, type=["null", "string"], format="date", title="Business date (as_of)",
+            description="The day to evaluate, YYYY-MM-DD. Empty: the day before the run's logical date "
+                        f"in {policy.timezone}.",
+        ),
+        "portfolios": Param(
+            [], type="array", items=portfolio_item, uniqueItems=True,
+            examples=list(policy.portfolio_choices), title="Portfolios",
+            description="Portfolios to run; empty = all. Other portfolios are left untouched.",
+        ),
+        "stages": Param(
+            [], type="array", items={"type": "string", "enum": list(policy.stages)}, uniqueItems=True,
+            examples=list(policy.stages), title="Stages",
+            description="Ladder stages that act in this run; empty = all. Cases are always evaluated.",
+        ),
+        "dry_run": Param(
+            False, type="boolean", title="Dry run",
+            description="Evaluate and record, send nothing.",
+        ),
+    }
+
+
+def _doc_md(policy: Policy) -> str:
+    rows = "\n".join(
+        f"| `{r.stage}` | dpd >= {r.dpd_at_least}"
+        + (f" and overdue >= {r.overdue_amount_at_least}" if r.overdue_amount_at_least is not None else "")
+        + f" | {r.action} via {r.channel} | "
+        + (f"on entering, then every {r.repeat_every_days} day(s)" if r.repeat_every_days else "once per case")
+        + (" (sticky)" if r.sticky else "")
+        + " |"
+        for r in policy.ladder
+    )
+    return (
+        f"### {policy.dag_id}\n\n{policy.description}\n\n"
+        f"Policy file: `{policy.source_path}` · timezone {policy.timezone} · schedule `{policy.schedule}` "
+        f"(evaluates the day before) · portfolios {', '.join(policy.portfolios)}\n\n"
+        "| stage | enters when | action |\n|---|---|---|\n"
+        f"{rows}\n\n"
+        f"Contact window {policy.contact.window_start:%H:%M}-{policy.contact.window_end:%H:%M} customer local time; "
+        f"at most {policy.contact.max_sms_per_customer_per_day} SMS per customer per day.\n\n"
+        f"<details><summary>Policy source</summary>\n\n```yaml\n{policy.source_text}\n```\n</details>\n"
+    )
