@@ -1,5 +1,12 @@
 -- Give each staged event row the first reason it cannot be loaded (null = valid).
 -- Events are append-only by event_id, like repayments.
+with valid_accounts as (
+    select distinct on (account_id) account_id, portfolio
+    from collections.stg_accounts
+    where feed_date = %(feed_date)s and reason is null
+    order by account_id, position
+)
+
 update collections.stg_events s
 set scope = x.portfolio,
     reason = case
@@ -23,22 +30,21 @@ set scope = x.portfolio,
           and (e.account_id, e.at, e.kind, e.amount, e.until)
               is distinct from (s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date)
     ) then 'conflicting re-delivery: event_id ' || left(s.event_id, 64) || ' was loaded before with other content'
-    when exists (
-        select 1 from collections.stg_events d
-        where d.feed_date = s.feed_date and d.event_id = s.event_id and d.position < s.position
-          and d.parse_error is null
-          and (d.account_id, d.at, d.kind, d.amount, d.until)
-              is distinct from (s.account_id, s.at, s.kind, s.amount, s.until)
-    ) then 'conflicting re-delivery: event_id ' || left(s.event_id, 64) || ' repeated in this drop with other content'
+    when x.conflicts then 'conflicting re-delivery: event_id ' || left(s.event_id, 64) || ' repeated in this drop with other content'
 end
 from (
-    select st.position,
-           coalesce((select sa.portfolio from collections.stg_accounts sa
-                     where sa.feed_date = st.feed_date and sa.account_id = st.account_id and sa.reason is null
-                     limit 1),
-                    a.portfolio) as portfolio
+    select
+        st.position,
+        coalesce(sa.portfolio, a.portfolio) as portfolio,
+        -- a later row of the same id whose content differs from the first one
+        (st.account_id, st.at, st.kind, st.amount, st.until) is distinct from (
+            first_value(st.account_id) over same_key, first_value(st.at) over same_key,
+            first_value(st.kind) over same_key, first_value(st.amount) over same_key,
+            first_value(st.until) over same_key) as conflicts
     from collections.stg_events st
+    left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
     where st.feed_date = %(feed_date)s
+    window same_key as (partition by st.event_id, st.parse_error is null order by st.position)
 ) x
 where s.feed_date = %(feed_date)s and s.position = x.position;

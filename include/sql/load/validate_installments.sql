@@ -1,5 +1,12 @@
 -- Give each staged installment row the first reason it cannot be loaded (null = valid);
 -- scope is the portfolio of its account (a valid account in this drop, else the stored one).
+with valid_accounts as (
+    select distinct on (account_id) account_id, portfolio
+    from collections.stg_accounts
+    where feed_date = %(feed_date)s and reason is null
+    order by account_id, position
+)
+
 update collections.stg_installments s
 set scope = x.portfolio,
     reason = case
@@ -13,21 +20,19 @@ set scope = x.portfolio,
     when not collections.is_decimal(s.amount_due) then 'amount_due is not a finite decimal with at most 2 places: ' || left(s.amount_due, 32)
     when s.amount_due::numeric < 0 then 'amount_due is negative: ' || s.amount_due
     when x.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
-    when exists (
-        select 1 from collections.stg_installments d
-        where d.feed_date = s.feed_date and d.account_id = s.account_id and d.seq = s.seq
-          and d.position < s.position and d.parse_error is null
-          and (d.due_date, d.amount_due) is distinct from (s.due_date, s.amount_due)
-    ) then 'installment (account_id, seq) repeated in this drop with other content'
+    when x.conflicts then 'installment (account_id, seq) repeated in this drop with other content'
 end
 from (
-    select st.position,
-           coalesce((select sa.portfolio from collections.stg_accounts sa
-                     where sa.feed_date = st.feed_date and sa.account_id = st.account_id and sa.reason is null
-                     limit 1),
-                    a.portfolio) as portfolio
+    select
+        st.position,
+        coalesce(sa.portfolio, a.portfolio) as portfolio,
+        -- a later row of the same key whose content differs from the first one
+        (st.due_date, st.amount_due) is distinct from
+            (first_value(st.due_date) over same_key, first_value(st.amount_due) over same_key) as conflicts
     from collections.stg_installments st
+    left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
     where st.feed_date = %(feed_date)s
+    window same_key as (partition by st.account_id, st.seq, st.parse_error is null order by st.position)
 ) x
 where s.feed_date = %(feed_date)s and s.position = x.position;

@@ -1,6 +1,13 @@
 -- Give each staged repayment row the first reason it cannot be loaded (null = valid).
 -- Repayments are append-only by payment_id: the same row again is a no-op (valid,
 -- skipped at insert), the same id with other content is a conflict.
+with valid_accounts as (
+    select distinct on (account_id) account_id, portfolio
+    from collections.stg_accounts
+    where feed_date = %(feed_date)s and reason is null
+    order by account_id, position
+)
+
 update collections.stg_repayments s
 set scope = x.portfolio,
     reason = case
@@ -26,22 +33,21 @@ set scope = x.portfolio,
           and (r.account_id, r.paid_at, r.amount, r.reverses, r.channel)
               is distinct from (s.account_id, s.paid_at::timestamptz, s.amount::numeric, s.reverses, s.channel)
     ) then 'conflicting re-delivery: payment_id ' || left(s.payment_id, 64) || ' was loaded before with other content'
-    when exists (
-        select 1 from collections.stg_repayments d
-        where d.feed_date = s.feed_date and d.payment_id = s.payment_id and d.position < s.position
-          and d.parse_error is null
-          and (d.account_id, d.paid_at, d.amount, d.reverses, d.channel)
-              is distinct from (s.account_id, s.paid_at, s.amount, s.reverses, s.channel)
-    ) then 'conflicting re-delivery: payment_id ' || left(s.payment_id, 64) || ' repeated in this drop with other content'
+    when x.conflicts then 'conflicting re-delivery: payment_id ' || left(s.payment_id, 64) || ' repeated in this drop with other content'
 end
 from (
-    select st.position,
-           coalesce((select sa.portfolio from collections.stg_accounts sa
-                     where sa.feed_date = st.feed_date and sa.account_id = st.account_id and sa.reason is null
-                     limit 1),
-                    a.portfolio) as portfolio
+    select
+        st.position,
+        coalesce(sa.portfolio, a.portfolio) as portfolio,
+        -- a later row of the same id whose content differs from the first one
+        (st.account_id, st.paid_at, st.amount, st.reverses, st.channel) is distinct from (
+            first_value(st.account_id) over same_key, first_value(st.paid_at) over same_key,
+            first_value(st.amount) over same_key, first_value(st.reverses) over same_key,
+            first_value(st.channel) over same_key) as conflicts
     from collections.stg_repayments st
+    left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
     where st.feed_date = %(feed_date)s
+    window same_key as (partition by st.payment_id, st.parse_error is null order by st.position)
 ) x
 where s.feed_date = %(feed_date)s and s.position = x.position;

@@ -99,32 +99,33 @@ create table collections.event (
 create index event_account_idx on collections.event (account_id, at);
 
 -- Staging: every field as text, exactly as delivered; replaced per feed date.
+-- Half-full pages let validation write reason and scope as HOT updates.
 create unlogged table collections.stg_customers (
     feed_date date not null, position bigint not null, source text not null, raw text not null,
     parse_error text, reason text, scope text,
     customer_id text, full_name text, phone text, region text, timezone text, language text
-);
+) with (fillfactor = 50);
 create unlogged table collections.stg_accounts (
     feed_date date not null, position bigint not null, source text not null, raw text not null,
     parse_error text, reason text, scope text,
     account_id text, customer_id text, portfolio text, product text, vin text, currency text,
     principal_outstanding text, opened_on text, status text
-);
+) with (fillfactor = 50);
 create unlogged table collections.stg_installments (
     feed_date date not null, position bigint not null, source text not null, raw text not null,
     parse_error text, reason text, scope text,
     account_id text, seq text, due_date text, amount_due text
-);
+) with (fillfactor = 50);
 create unlogged table collections.stg_repayments (
     feed_date date not null, position bigint not null, source text not null, raw text not null,
     parse_error text, reason text, scope text,
     payment_id text, account_id text, paid_at text, amount text, reverses text, channel text
-);
+) with (fillfactor = 50);
 create unlogged table collections.stg_events (
     feed_date date not null, position bigint not null, source text not null, raw text not null,
     parse_error text, reason text, scope text,
     event_id text, account_id text, at text, kind text, amount text, until text
-);
+) with (fillfactor = 50);
 alter table collections.stg_customers add primary key (feed_date, position);
 create index stg_customers_key on collections.stg_customers (feed_date, customer_id);
 alter table collections.stg_accounts add primary key (feed_date, position);

@@ -71,7 +71,9 @@ def load_drop(
                     with conn.cursor().copy(sql(f"load/copy_{entity.name}.sql")) as copy:
                         for rec in records:
                             copy.write_row((feed_date, rec.position, location, rec.raw, rec.parse_error, *rec.fields))
+                run(conn, "load/analyze_staging.sql")
             with conn.transaction():
+                run(conn, "load/session_for_bulk.sql")
                 for entity in ENTITIES:
                     run(conn, f"load/validate_{entity.name}.sql", params)
                 run(conn, "load/quarantine.sql", params)
@@ -87,6 +89,7 @@ def load_drop(
                     f"See collections.quarantine where feed_date = '{feed_date.to_date_string()}'"
                 )
             with conn.transaction():
+                run(conn, "load/session_for_bulk.sql")
                 covered = portfolios if portfolios is not None else _portfolios_in_drop(conn, params)
                 lock_portfolio_day(conn, covered, feed_date)
                 for name in ("upsert_customers", "upsert_accounts", "upsert_installments",

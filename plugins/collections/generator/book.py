@@ -1,0 +1,202 @@
+"""A synthetic auto-finance book written as feed drops (SPEC section 2), streaming.
+
+Deterministic for a seed. Each account is generated on its own from its own
+random stream and its rows go straight to the files of the days they belong
+to, so a book of any size never sits in memory.
+
+Behaviour mix (per account): most pay on time; some pay late every month; some
+stop paying (rolling 1, 30, 60, 90+ days behind); some pay part of each
+installment; some bounced auto-debits are reversed the next day; some overdue
+accounts raise disputes, promise to pay, agree a payment plan or ask for no
+more contact.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import random
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import IO
+
+import pendulum
+
+from debt_collections.feeds.entities import ENTITIES
+
+PORTFOLIOS = (("AUTO-EAST", "east"), ("AUTO-NORTH", "north"), ("AUTO-SOUTH", "south"), ("LEASE-WEST", "west"))
+TIMEZONES = (("Asia/Shanghai", 0.9), ("Asia/Urumqi", 0.07), ("Asia/Hong_Kong", 0.03))
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class BookSpec:
+    """What to generate."""
+
+    accounts: int
+    start: pendulum.Date  # first drop: everything up to and including this day
+    end: pendulum.Date  # last drop
+    seed: int = 42
+    installments: int = 36
+
+
+class _Drops:
+    """One csv writer per (day, entity), opened lazily."""
+
+    def __init__(self, out: Path, spec: BookSpec, stack: ExitStack):
+        self.out, self.spec, self.stack = out, spec, stack
+        self.writers: dict[tuple[str, str], csv.writer] = {}
+        self.counts: dict[str, int] = {e.name: 0 for e in ENTITIES}
+        day = spec.start
+        while day <= spec.end:
+            for entity in ENTITIES:
+                self._writer(day.to_date_string(), entity.name)
+            day = day.add(days=1)
+
+    def _writer(self, day: str, entity: str):
+        key = (day, entity)
+        if key not in self.writers:
+            folder = self.out / day
+            folder.mkdir(parents=True, exist_ok=True)
+            fh: IO[str] = self.stack.enter_context((folder / f"{entity}.csv").open("w", newline="", encoding="utf-8"))
+            writer = csv.writer(fh)
+            writer.writerow(next(e.fields for e in ENTITIES if e.name == entity))
+            self.writers[key] = writer
+        return self.writers[key]
+
+    def write(self, day: date, entity: str, row: tuple) -> None:
+        """Put a row in the drop of ``day`` (rows before the first day go to the first drop)."""
+        if day > self.spec.end:
+            return
+        day = max(day, self.spec.start)
+        self.writers[(day.isoformat(), entity)].writerow(row)
+        self.counts[entity] += 1
+
+
+def generate_book(out: str | Path, spec: BookSpec) -> dict[str, int]:
+    """Write the drops for ``spec.start``..``spec.end`` under ``out``; row counts per entity."""
+    out = Path(out)
+    with ExitStack() as stack:
+        drops = _Drops(out, spec, stack)
+        for index in range(spec.accounts):
+            _account(drops, spec, index)
+        return dict(drops.counts)
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+@functools.cache
+def _offset(tz: str, day: date) -> str:
+    """The UTC offset of ``tz`` on ``day`` as +HH:MM (computed once per zone and day)."""
+    return pendulum.datetime(day.year, day.month, day.day, 12, tz=tz).format("Z")
+
+
+def _local(day: date, tz: str, hour: int, minute: int = 0) -> str:
+    """ISO 8601 local time with its offset, e.g. 2026-11-05T10:55:00+08:00."""
+    return f"{day.isoformat()}T{hour:02d}:{minute:02d}:00{_offset(tz, day)}"
+
+
+def _add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months (the day of month is at most 28 here)."""
+    total = day.month - 1 + months
+    return date(day.year + total // 12, total % 12 + 1, day.day)
+
+
+def _account(drops: _Drops, spec: BookSpec, index: int) -> None:
+    rng = random.Random(f"{spec.seed}:{index}")
+    portfolio, region = PORTFOLIOS[index % len(PORTFOLIOS)]
+    account_id = f"AC{index:08d}"
+    # about one customer in twenty has a second account (shares the customer)
+    shared = index % 20 == 1
+    customer_id = f"CU{index - 1 if shared else index:08d}"
+    tz = rng.choices([t for t, _ in TIMEZONES], [w for _, w in TIMEZONES])[0]
+    first = spec.start
+    if not shared:
+        phone = f"+86139{rng.randrange(10**8):08d}" if rng.random() < 0.92 else ""
+        language = "en" if rng.random() < 0.1 else "zh-CN"
+        drops.write(first, "customers", (customer_id, f"Customer {index:08d}", phone, region, tz, language))
+
+    months_open = rng.randint(2, spec.installments - 1)
+    start = date(spec.start.year, spec.start.month, spec.start.day)
+    opened = _add_months(start.replace(day=rng.randint(1, 28)), -months_open)
+    principal = Decimal(rng.randrange(60_000, 300_000, 1000))
+    amount = (principal * Decimal("1.12") / spec.installments).quantize(CENT)
+    product = "lease" if portfolio.startswith("LEASE") else rng.choice(("loan", "loan", "finance_lease"))
+    vin = f"LVS{rng.randrange(10**14):014d}"
+    dues = [_add_months(opened, k) for k in range(1, spec.installments + 1)]
+    paid_count = sum(1 for due in dues if due <= spec.start)
+    outstanding = amount * (spec.installments - paid_count)
+    status = "active"
+
+    profile = rng.random()
+    if profile < 0.86:
+        kind = "on_time"
+    elif profile < 0.91:
+        kind = "late"
+    elif profile < 0.955:
+        kind = "stops"
+    elif profile < 0.975:
+        kind = "partial"
+    else:
+        kind = "defaulted"
+    stop_at = rng.randint(max(1, paid_count - 7), max(1, paid_count)) if kind in ("stops", "partial") else None
+    if kind == "defaulted":
+        stop_at = max(1, paid_count - rng.randint(7, 12))
+        if rng.random() < 0.3:
+            status = "written_off"
+
+    drops.write(first, "accounts", (account_id, customer_id, portfolio, product, vin, "CNY",
+                                    _money(outstanding), opened.isoformat(), status))
+    for seq, due in enumerate(dues, start=1):
+        drops.write(first, "installments", (account_id, seq, due.isoformat(), _money(amount)))
+
+    # repayments, installment by installment
+    for seq, due in enumerate(dues, start=1):
+        if due > spec.end:
+            break
+        pay_day, part = due - timedelta(days=rng.randint(0, 2)), Decimal(1)
+        if kind == "late":
+            pay_day = due + timedelta(days=rng.randint(3, 20))
+        elif kind in ("stops", "defaulted") and stop_at is not None and seq >= stop_at:
+            continue
+        elif kind == "partial" and stop_at is not None and seq >= stop_at:
+            part = Decimal(rng.randint(40, 80)) / 100
+        if pay_day > spec.end:
+            continue
+        payment_id = f"PY{index:08d}{seq:03d}"
+        value = (amount * part).quantize(CENT)
+        drops.write(pay_day, "repayments", (payment_id, account_id, _local(pay_day, tz, rng.randint(8, 20), rng.randint(0, 59)),
+                                            _money(value), "", rng.choice(("auto_debit", "bank_transfer", "app"))))
+        # about 1% of auto-debits bounce: reversed the next day, paid again two days later
+        if rng.random() < 0.01:
+            drops.write(pay_day + timedelta(days=1), "repayments", (f"{payment_id}R", account_id,
+                        _local(pay_day + timedelta(days=1), tz, 9), _money(-value), payment_id, "auto_debit"))
+            if rng.random() < 0.6:
+                drops.write(pay_day + timedelta(days=3), "repayments", (f"{payment_id}B", account_id,
+                            _local(pay_day + timedelta(days=3), tz, 11), _money(value), "", "bank_transfer"))
+
+    # events for accounts that are behind, inside the generated window
+    if kind in ("stops", "partial", "late", "defaulted"):
+        window = (spec.end - spec.start).days
+        at_day = start + timedelta(days=rng.randint(0, max(window, 0)))
+        roll = rng.random()
+        event_id = f"EV{index:08d}"
+        if roll < 0.12:
+            until = at_day + timedelta(days=rng.randint(3, 10))
+            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 15), "promise_to_pay", _money(amount), until.isoformat()))
+        elif roll < 0.16:
+            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 14), "dispute", "", ""))
+            if rng.random() < 0.5 and at_day + timedelta(days=5) <= spec.end:
+                drops.write(at_day + timedelta(days=5), "events", (f"{event_id}X", account_id, _local(at_day + timedelta(days=5), tz, 10), "dispute_resolved", "", ""))
+        elif roll < 0.19:
+            until = at_day + timedelta(days=180)
+            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 16), "payment_plan", _money(amount / 2), until.isoformat()))
+        elif roll < 0.205:
+            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 11), "cease_contact", "", ""))
+        elif roll < 0.21:
+            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 12), "bankruptcy", "", ""))
