@@ -1,0 +1,275 @@
+"""SPEC section 4 (cases and the default ladder), each rule through the real SQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.scenario import Scenario, d
+
+DAY = "2026-11-28"
+
+
+def overdue_by(s: Scenario, account_id: str, dpd: int, amount: str = "1000.00", **kw) -> str:
+    """An account whose single installment fell due ``dpd`` days before DAY."""
+    return s.account(account_id, first_due=d(DAY).subtract(days=dpd).to_date_string(), months=1, amount=amount, **kw)
+
+
+@pytest.mark.parametrize(
+    ("dpd", "amount", "stage", "bucket"),
+    [(1, "1000.00", "notice", "M1"), (7, "1000.00", "notice", "M1"), (8, "1000.00", "call", "M1"),
+     (30, "1000.00", "call", "M1"), (31, "1000.00", "visit", "M2"), (91, "4999.99", "visit", "M4"),
+     (91, "5000.00", "legal", "M4"), (200, "9000.00", "legal", "M7+")],
+)
+def test_stage_is_the_highest_rung_whose_entry_holds(db, tmp_path, dpd, amount, stage, bucket):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", dpd, amount)
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert (case["dpd"], case["stage"], case["bucket"], case["status"]) == (dpd, stage, bucket, "open")
+    assert case["overdue_amount"] == Decimal(amount)
+    assert case["case_id"] == "C-A1-20261128"
+
+
+def test_not_overdue_or_inactive_accounts_open_no_case(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("PAID", first_due="2026-11-01", months=1)
+    s.pay("p", "PAID", "2026-11-01T10:00:00+08:00", "1000.00")
+    overdue_by(s, "CLOSED", 10, status="closed")
+    overdue_by(s, "WO", 10, status="written_off")
+    s.run(DAY)
+    assert s.query("select count(*) as n from collections.case_day")[0]["n"] == 0
+
+
+def test_one_action_per_stage_kind_with_channel_template_and_assignee(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "N", 1, customer=s.customer("CN", region="north", language="en"))
+    overdue_by(s, "L", 1, customer=s.customer("CL", phone=None))
+    overdue_by(s, "C", 8)
+    overdue_by(s, "V", 31, customer=s.customer("CV", region="west"))
+    overdue_by(s, "G", 95, amount="6000.00", customer=s.customer("CG", region="south"))
+    s.run(DAY)
+    got = {a["account_id"]: a for a in s.query("select * from collections.action where as_of = %(d)s", {"d": DAY})}
+    assert len(got) == 5
+    assert (got["N"]["kind"], got["N"]["channel"], got["N"]["template"], got["N"]["status"]) == \
+        ("notice", "sms", "notice_sms.en", "planned")
+    assert (got["L"]["kind"], got["L"]["channel"], got["L"]["template"]) == ("notice", "letter", "notice_letter.zh-CN")
+    assert (got["C"]["kind"], got["C"]["channel"]) == ("call", "dialer")
+    assert (got["V"]["kind"], got["V"]["assignee"]) == ("visit", "field-agent:west")
+    assert (got["G"]["kind"], got["G"]["assignee"], got["G"]["status"]) == ("legal", "law-firm:south", "planned")
+    # the call queue entry carries a priority score (0-100: dpd and amount)
+    prio = s.query("select priority from collections.action_log where account_id = 'C'")[0]["priority"]
+    assert prio == Decimal("6.94")  # 8/90*50 + 1000/20000*50
+
+
+def test_repeat_schedules_notice_every_3_days_call_daily_visit_every_14(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-08-01", months=12, amount="1000.00")
+    s.run_days("2026-08-02", "2026-09-16")  # dpd 1 .. 46
+    rows = s.query("select as_of, kind from collections.action where account_id = 'A1' order by as_of")
+    by_kind: dict[str, list[int]] = {}
+    for r in rows:
+        by_kind.setdefault(r["kind"], []).append((r["as_of"] - d("2026-08-01")).days)  # dpd of the action
+    assert by_kind["notice"] == [1, 4, 7]          # entering at dpd 1, then every 3 days
+    assert by_kind["call"] == list(range(8, 31))   # every day in the call stage
+    assert by_kind["visit"] == [31, 45]            # entering at dpd 31, then every 14 days
+    assert "legal" not in by_kind
+
+
+def test_case_id_is_stable_and_a_new_overdue_after_cure_opens_a_new_case(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-09-01", months=3)
+    s.run("2026-09-02")
+    s.run("2026-09-03")
+    assert s.case("A1", "2026-09-02")["case_id"] == s.case("A1", "2026-09-03")["case_id"] == "C-A1-20260902"
+    s.pay("p1", "A1", "2026-09-04T10:00:00+08:00", "1000.00")
+    s.run("2026-09-04")
+    cured = s.case("A1", "2026-09-04")
+    assert (cured["status"], cured["dpd"], cured["bucket"], cured["stage"]) == ("cured", 0, "M0", None)
+    s.run("2026-09-05")
+    assert s.case("A1", "2026-09-05") is None  # closed case: no more rows
+    s.run("2026-10-02")
+    assert s.case("A1", "2026-10-02")["case_id"] == "C-A1-20261002"
+
+
+@pytest.mark.parametrize("new_status", ["closed", "written_off"])
+def test_account_closing_closes_its_case(db, tmp_path, new_status):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 40)
+    s.run("2026-11-27")
+    s.set_status("A1", new_status)
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert case["status"] == "closed"
+    assert s.actions("A1", DAY) == []
+
+
+def test_partial_payment_de_escalates(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-09-01", months=3)
+    s.run("2026-10-05")  # Sept and Oct unpaid: dpd 34, visit
+    assert s.case("A1", "2026-10-05")["stage"] == "visit"
+    s.pay("p1", "A1", "2026-10-06T10:00:00+08:00", "1000.00")  # pays September
+    s.run("2026-10-06")
+    case = s.case("A1", "2026-10-06")
+    assert (case["dpd"], case["stage"]) == (5, "notice")
+    assert [a["kind"] for a in s.actions("A1", "2026-10-06")] == ["notice"]  # re-entering notice sends one
+
+
+def test_legal_is_sticky_and_referred_once(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-06-01", months=6, amount="2000.00")
+    s.run("2026-09-01")  # June..Aug unpaid: dpd 92, overdue 6000 -> legal
+    assert s.case("A1", "2026-09-01")["stage"] == "legal"
+    assert s.action("A1", "2026-09-01", "legal")["status"] == "planned"
+    s.pay("p1", "A1", "2026-09-02T10:00:00+08:00", "4000.00")  # June and July paid: dpd 32, 2000 overdue
+    s.run("2026-09-02")
+    case = s.case("A1", "2026-09-02")
+    assert (case["dpd"], case["stage"]) == (32, "legal")  # would be visit, but legal is sticky
+    assert s.actions("A1", "2026-09-02") == []  # the referral went out once
+    s.run("2026-09-03")
+    assert s.actions("A1", "2026-09-03") == []
+    s.pay("p2", "A1", "2026-09-04T10:00:00+08:00", "4000.00")
+    s.run("2026-09-04")
+    assert s.case("A1", "2026-09-04")["status"] == "cured"
+
+
+def test_legal_stays_even_when_its_referral_could_not_be_sent(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-06-01", months=6, amount="2000.00")
+    s.event("e1", "A1", "2026-08-30T10:00:00+08:00", "promise_to_pay", "2000.00", "2026-09-05")
+    s.run("2026-09-01")
+    assert s.case("A1", "2026-09-01")["stage"] == "legal"
+    assert s.action("A1", "2026-09-01", "legal")["status"] == "suppressed"
+    s.pay("p1", "A1", "2026-09-02T10:00:00+08:00", "2000.00")  # promise kept, dpd falls to 62
+    s.run("2026-09-02")
+    assert s.case("A1", "2026-09-02")["stage"] == "legal"
+    # after the promise, the referral that never went out is due again
+    s.run("2026-09-06")
+    assert s.action("A1", "2026-09-06", "legal")["status"] == "planned"
+
+
+@pytest.mark.parametrize("kind", ["dispute", "bankruptcy", "deceased"])
+def test_holds_compute_but_take_no_action(db, tmp_path, kind):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 40)
+    s.event("e1", "A1", "2026-11-20T10:00:00+08:00", kind)
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert (case["status"], case["hold_reason"], case["dpd"], case["stage"]) == ("on_hold", kind, 40, "visit")
+    assert s.actions("A1", DAY) == []
+
+
+def test_dispute_resolved_lifts_the_hold(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 10)
+    s.event("e1", "A1", "2026-11-20T10:00:00+08:00", "dispute")
+    s.run("2026-11-27")
+    assert s.case("A1", "2026-11-27")["status"] == "on_hold"
+    s.event("e2", "A1", "2026-11-28T09:00:00+08:00", "dispute_resolved")
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert (case["status"], case["hold_reason"]) == ("open", None)
+    assert [a["kind"] for a in s.actions("A1", DAY)] == ["call"]
+
+
+def test_event_after_as_of_in_policy_timezone_is_not_applied(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 10)
+    s.event("e1", "A1", "2026-11-28T16:30:00Z", "dispute")  # 00:30 on 11-29 in Shanghai
+    s.run(DAY)
+    assert s.case("A1", DAY)["status"] == "open"
+
+
+def test_cease_contact_suppresses_contact_but_not_legal(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "N", 1)
+    overdue_by(s, "C", 8)
+    overdue_by(s, "V", 31)
+    overdue_by(s, "G", 95, amount="6000.00")
+    for acc in "NCVG":
+        s.event(f"e{acc}", acc, "2026-11-01T10:00:00+08:00", "cease_contact")
+    s.run(DAY)
+    got = {a["kind"]: (a["status"], a["reason"]) for a in s.query("select * from collections.action")}
+    assert got == {"notice": ("suppressed", "cease_contact"), "call": ("suppressed", "cease_contact"),
+                   "visit": ("suppressed", "cease_contact"), "legal": ("planned", None)}
+
+
+def test_promise_to_pay_suppresses_escalation_but_not_notices(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "N", 1)
+    overdue_by(s, "C", 8)
+    overdue_by(s, "V", 31)
+    overdue_by(s, "G", 95, amount="6000.00")
+    for acc in "NCVG":
+        s.event(f"e{acc}", acc, "2026-11-27T10:00:00+08:00", "promise_to_pay", "500.00", "2026-12-05")
+    s.run(DAY)
+    got = {a["kind"]: (a["status"], a["reason"]) for a in s.query("select * from collections.action")}
+    assert got == {"notice": ("planned", None), "call": ("suppressed", "promise_to_pay"),
+                   "visit": ("suppressed", "promise_to_pay"), "legal": ("suppressed", "promise_to_pay")}
+    assert s.case("C", DAY)["stage"] == "call"  # the stage is computed as usual
+
+
+def test_broken_promise_resumes_escalation_the_next_day(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 15)  # in the call stage from 11-21
+    s.event("e1", "A1", "2026-11-20T10:00:00+08:00", "promise_to_pay", "1000.00", "2026-11-25")
+    s.pay("p1", "A1", "2026-11-22T10:00:00+08:00", "300.00")  # short of the promised amount
+    s.run("2026-11-25")
+    assert s.action("A1", "2026-11-25", "call")["reason"] == "promise_to_pay"  # last day of the promise
+    s.run("2026-11-26")
+    assert s.action("A1", "2026-11-26", "call")["status"] == "planned"
+    status = s.query("select promise_status from collections.case_state where as_of = '2026-11-26'")[0]
+    assert status["promise_status"] == "broken"
+
+
+def test_kept_promise_is_recorded_as_kept(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-10", months=2, amount="1000.00")
+    s.event("e1", "A1", "2026-11-20T10:00:00+08:00", "promise_to_pay", "400.00", "2026-11-30")
+    s.pay("p1", "A1", "2026-11-21T10:00:00+08:00", "500.00")  # kept, but 500 still overdue
+    s.run(DAY)
+    row = s.query("select promise_status, status from collections.case_state")[0]
+    assert row == {"promise_status": "kept", "status": "open"}
+    assert s.action("A1", DAY, "call")["reason"] == "promise_to_pay"  # active until 11-30
+
+
+def test_payment_plan_suppresses_while_each_period_is_paid(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-10-01", months=3, amount="300.00")
+    s.event("e1", "A1", "2026-10-01T10:00:00+08:00", "payment_plan", "300.00", "2027-03-01")
+    s.pay("p1", "A1", "2026-10-05T10:00:00+08:00", "300.00")   # period 10-01..10-30: paid
+    s.pay("p2", "A1", "2026-11-05T10:00:00+08:00", "100.00")   # period 10-31..11-29: short
+    s.run("2026-11-29")  # the short period has not ended yet: still suppressed
+    assert s.case("A1", "2026-11-29")["stage"] == "call"
+    assert (s.action("A1", "2026-11-29", "call")["status"], s.action("A1", "2026-11-29", "call")["reason"]) == \
+        ("suppressed", "payment_plan")
+    s.run("2026-11-30")  # it ended on 11-29 short: the plan is broken, escalation resumes
+    row = s.query("select plan_status from collections.case_state where as_of = '2026-11-30'")[0]
+    assert row["plan_status"] == "broken"
+    assert s.action("A1", "2026-11-30", "call")["status"] == "planned"
+
+
+def test_one_sms_per_customer_per_day_across_accounts(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    cu = s.customer("CU1")
+    overdue_by(s, "A1", 1, amount="1000.00", customer=cu)
+    overdue_by(s, "A2", 1, amount="3000.00", customer=cu)
+    s.run(DAY)
+    got = {a["account_id"]: (a["status"], a["reason"]) for a in s.query("select * from collections.action")}
+    # the account with more overdue money gets the day's SMS
+    assert got == {"A2": ("planned", None), "A1": ("suppressed", "max_sms_per_customer_per_day")}
+
+
+def test_contact_waits_for_the_window_in_the_customers_own_timezone(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "SH", 1, customer=s.customer("C1", timezone="Asia/Shanghai"))
+    overdue_by(s, "UR", 1, customer=s.customer("C2", timezone="Asia/Urumqi"))
+    s.run(DAY)
+    rows = {r["account_id"]: r for r in s.query(
+        "select account_id, window_opens_at at time zone 'UTC' as opens, window_closes_at at time zone 'UTC' as closes "
+        "from collections.action_log")}
+    # 08:00-21:00 local on the day after as_of
+    assert str(rows["SH"]["opens"]) == "2026-11-29 00:00:00" and str(rows["SH"]["closes"]) == "2026-11-29 13:00:00"
+    assert str(rows["UR"]["opens"]) == "2026-11-29 02:00:00" and str(rows["UR"]["closes"]) == "2026-11-29 15:00:00"
