@@ -1,0 +1,185 @@
+"""SPEC section 2 (input feed): loading, validation, quarantine, re-delivery, the gate."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from debt_collections.errors import FeedError
+from debt_collections.feeds.csv_source import CsvSource
+from debt_collections.feeds.entities import BY_NAME
+from debt_collections.store.loading import load_drop
+from tests.scenario import Scenario, d
+
+DAY = "2026-11-28"
+GOOD_ACCOUNT = "A1"
+
+
+def _lenient(s: Scenario) -> Scenario:
+    # enough good rows that a handful of bad ones stays under the 1% gate
+    for i in range(2, 300):
+        s.account(f"X{i}", months=1)
+    return s
+
+
+BAD_ROWS = [
+    # (entity, raw csv line, expected reason prefix)
+    ("customers", "C9,,+8613800000009,east,Asia/Shanghai,zh-CN", "missing field: full_name"),
+    ("customers", "C9,Name,12345,east,Asia/Shanghai,zh-CN", "bad phone"),
+    ("customers", "C9,Name,,east,Mars/Olympus,zh-CN", "unknown timezone"),
+    ("customers", "C9,Name,,east,Asia/Shanghai,fr", "bad language"),
+    ("accounts", "A9,CU-A1,P1,loan,,CNY,abc,2026-01-15,active", "principal_outstanding is not a finite decimal"),
+    ("accounts", "A9,NOPE,P1,loan,,CNY,100.00,2026-01-15,active", "unknown customer_id"),
+    ("accounts", "A9,CU-A1,P1,boat,,CNY,100.00,2026-01-15,active", "bad product"),
+    ("accounts", "A9,CU-A1,P1,loan,,CNY,100.00,2026-02-30,active", "bad date in opened_on"),
+    ("accounts", "A9,CU-A1,P 1;drop,loan,,CNY,100.00,2026-01-15,active", "bad portfolio name"),
+    ("installments", "A1,99,2026-13-01,100.00", "bad date in due_date"),
+    ("installments", "A1,99,2026-12-01,NaN", "amount_due is not a finite decimal"),
+    ("installments", "A1,99,2026-12-01,Infinity", "amount_due is not a finite decimal"),
+    ("installments", "A1,99,2026-12-01,1e400", "amount_due is not a finite decimal"),
+    ("installments", "A1,99,2026-12-01,12.345", "amount_due is not a finite decimal"),
+    ("installments", "GHOST,1,2026-12-01,100.00", "unknown account_id"),
+    ("installments", "A1,x,2026-12-01,100.00", "seq is not a whole number"),
+    ("repayments", "pay9,A1,2026-11-20 10:00:00,100.00,,", "bad timestamp in paid_at"),
+    ("repayments", "pay9,A1,2026-11-20T25:00:00+08:00,100.00,,", "bad timestamp in paid_at"),
+    ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,,,", "missing field: amount"),
+    ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,-5.00,,", "amount must be positive"),
+    ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,-5.00,nosuch,", "reverses unknown payment_id"),
+    ("repayments", "pay9,GHOST,2026-11-20T10:00:00+08:00,5.00,,", "unknown account_id"),
+    ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,5.00,,,extra", "row has 7 fields, header has 6"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,party,,", "bad kind"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,,2026-12-01", "missing field: amount"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,100.00,", "missing field: until"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,payment_plan,100.00,2026-02-29", "bad date in until"),
+]
+
+
+@pytest.mark.parametrize(("entity", "line", "reason"), BAD_ROWS, ids=[r[2] + f"#{i}" for i, r in enumerate(BAD_ROWS)])
+def test_each_bad_row_is_quarantined_with_its_reason(db, tmp_path, entity, line, reason):
+    s = _lenient(Scenario(db, tmp_path))
+    s.account(GOOD_ACCOUNT)
+    s.extra_lines[entity] = [line]
+    out = s.run(DAY)
+    rows = s.query("select * from collections.quarantine")
+    assert len(rows) == 1, rows
+    q = rows[0]
+    assert q["entity"] == entity and q["reason"].startswith(reason), q["reason"]
+    assert q["source"].endswith(f"{DAY}/{entity}.csv")
+    assert q["raw"] == line
+    # the position is the line number in the file (header is line 1)
+    expected_line = 1 + len(s.rows[entity]) + 1
+    assert q["position"] == expected_line
+    assert out["load"]["quarantined"][entity] == 1
+    # every good row was loaded all the same
+    assert s.query("select count(*) as n from collections.account")[0]["n"] == 299
+
+
+def test_invalid_utf8_and_nul_are_quarantined_not_fatal(db, tmp_path):
+    s = _lenient(Scenario(db, tmp_path))
+    s.account(GOOD_ACCOUNT)
+    folder = s.write_drop(d(DAY))
+    with (folder / "customers.csv").open("ab") as fh:
+        fh.write(b"C8,Bad \xff\xfe name,,east,Asia/Shanghai,zh-CN\n")
+        fh.write(b"C7,Nul\x00name,,east,Asia/Shanghai,zh-CN\n")
+    s.run(DAY, write=False)
+    reasons = sorted(r["reason"] for r in s.query("select reason from collections.quarantine"))
+    assert reasons == ["contains a NUL character", "text is not valid UTF-8"]
+    raws = sorted(r["raw"] for r in s.query("select raw from collections.quarantine"))
+    assert raws == ["C7,Nul\\x00name,,east,Asia/Shanghai,zh-CN", "C8,Bad \\xff\\xfe name,,east,Asia/Shanghai,zh-CN"]
+
+
+def test_redelivered_rows_are_no_ops_and_conflicts_are_quarantined(db, tmp_path):
+    s = _lenient(Scenario(db, tmp_path))
+    s.account(GOOD_ACCOUNT)
+    s.pay("pay1", GOOD_ACCOUNT, "2026-11-01T10:00:00+08:00", "1000.00")
+    s.event("ev1", GOOD_ACCOUNT, "2026-11-01T10:00:00+08:00", "dispute")
+    s.run("2026-11-27")
+    # the next drop re-delivers pay1 and ev1 unchanged (a full snapshot) plus conflicting copies
+    s.extra_lines["repayments"] = ["pay1,A1,2026-11-01T10:00:00+08:00,999.00,,bank"]
+    s.extra_lines["events"] = ["ev1,A1,2026-11-02T10:00:00+08:00,dispute,,"]
+    s.run(DAY)
+    reasons = sorted(r["reason"] for r in s.query("select reason from collections.quarantine"))
+    assert reasons == [
+        "conflicting re-delivery: event_id ev1 was loaded before with other content",
+        "conflicting re-delivery: payment_id pay1 was loaded before with other content",
+    ]
+    stored = s.query("select amount from collections.repayment where payment_id = 'pay1'")
+    assert stored == [{"amount": Decimal("1000.00")}]
+
+
+def test_conflicting_duplicates_within_one_drop(db, tmp_path):
+    s = _lenient(Scenario(db, tmp_path))
+    s.account(GOOD_ACCOUNT)
+    s.pay("pay1", GOOD_ACCOUNT, "2026-11-01T10:00:00+08:00", "1000.00")
+    s.extra_lines["repayments"] = ["pay1,A1,2026-11-01T10:00:00+08:00,1000.00,,bank",  # identical: fine
+                                   "pay1,A1,2026-11-01T10:00:00+08:00,5.00,,bank"]     # conflict
+    s.run(DAY)
+    rows = s.query("select reason, position from collections.quarantine")
+    assert [r["reason"] for r in rows] == ["conflicting re-delivery: payment_id pay1 repeated in this drop with other content"]
+    assert s.query("select amount from collections.repayment") == [{"amount": Decimal("1000.00")}]
+
+
+def test_reject_ratio_gate_fails_after_quarantining_and_loads_nothing(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account(GOOD_ACCOUNT, months=1)  # 3 good rows (customer, account, installment)
+    s.extra_lines["installments"] = ["GHOST,1,2026-12-01,100.00"]  # 1 bad of 4: 25% > 1%
+    with pytest.raises(FeedError, match=r"1 of 4 rows quarantined .*max_reject_ratio 0.01.*nothing was loaded"):
+        s.run(DAY)
+    assert len(s.query("select * from collections.quarantine")) == 1
+    assert s.query("select count(*) as n from collections.account")[0]["n"] == 0
+    assert s.query("select count(*) as n from collections.case_day")[0]["n"] == 0
+
+
+def test_missing_drop_is_an_error_naming_the_path(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    with pytest.raises(FeedError, match=f"missing drop: folder {tmp_path}/{DAY} does not exist"):
+        s.run(DAY, write=False)
+    s.write_drop(d(DAY))
+    (tmp_path / DAY / "repayments.csv").unlink()
+    with pytest.raises(FeedError, match=f"{tmp_path}/{DAY}/repayments.csv not found"):
+        s.run(DAY, write=False)
+
+
+def test_events_file_is_optional(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account(GOOD_ACCOUNT)
+    s.write_drop(d(DAY))
+    (tmp_path / DAY / "events.csv").unlink()
+    out = s.run(DAY, write=False)
+    assert "events" not in out["load"]["rows_in"]
+
+
+def test_header_without_a_required_column_names_file_and_column(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account(GOOD_ACCOUNT)
+    folder = s.write_drop(d(DAY))
+    (folder / "accounts.csv").write_text("account_id,customer_id\nA1,CU-A1\n", encoding="utf-8")
+    with pytest.raises(FeedError, match=r"accounts.csv: header lacks required column\(s\) portfolio, product"):
+        s.run(DAY, write=False)
+
+
+def test_csv_source_reads_quoted_fields_and_optional_columns(tmp_path):
+    folder = tmp_path / DAY
+    folder.mkdir()
+    (folder / "customers.csv").write_text(
+        'customer_id,full_name,region,timezone,language\nC1,"Li, ""Lucky"" Wei",east,Asia/Shanghai,zh-CN\n',
+        encoding="utf-8")
+    records = list(CsvSource(tmp_path, d(DAY)).records(BY_NAME["customers"]))
+    assert records[0].fields == ("C1", 'Li, "Lucky" Wei', None, "east", "Asia/Shanghai", "zh-CN")
+    assert records[0].position == 2 and records[0].parse_error is None
+
+
+def test_load_is_idempotent(db, tmp_path):
+    s = _lenient(Scenario(db, tmp_path))
+    s.account(GOOD_ACCOUNT)
+    s.pay("pay1", GOOD_ACCOUNT, "2026-11-01T10:00:00+08:00", "1000.00")
+    s.extra_lines["installments"] = ["GHOST,1,2026-12-01,100.00"]
+    s.write_drop(d(DAY))
+    source = CsvSource(tmp_path, d(DAY))
+    snapshot = "select (select count(*) from collections.installment) i, (select count(*) from collections.repayment) r, " \
+               "(select count(*) from collections.quarantine) q, (select count(*) from collections.customer) c"
+    load_drop(db, source, d(DAY), portfolios=None, max_reject_ratio=Decimal("0.01"))
+    first = s.query(snapshot)
+    load_drop(db, source, d(DAY), portfolios=None, max_reject_ratio=Decimal("0.01"))
+    assert s.query(snapshot) == first

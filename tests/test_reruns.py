@@ -1,0 +1,104 @@
+"""SPEC sections 6-7: reruns are no-ops, portfolio-limited runs touch nothing else, stages, dry runs."""
+
+from __future__ import annotations
+
+from tests.scenario import Scenario
+
+DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
+
+
+def _book(s: Scenario) -> Scenario:
+    shared = s.customer("SHARED")
+    for i, portfolio in enumerate(["P1", "P1", "P2", "P2", "P3"]):
+        s.account(f"A{i}", portfolio=portfolio, first_due="2026-07-01", months=6, amount="2000.00")
+    s.account("B1", portfolio="P1", customer=shared, first_due="2026-11-01", months=2)
+    s.account("B2", portfolio="P2", customer=shared, first_due="2026-11-10", months=2)
+    s.event("e1", "A2", "2026-11-26T10:00:00+08:00", "promise_to_pay", "100.00", "2026-12-10")
+    s.pay("p1", "A3", "2026-11-26T10:00:00+08:00", "2000.00")
+    return s
+
+
+def _portfolio_rows(s: Scenario, portfolio: str) -> tuple[list, list]:
+    cases = s.query("select * from collections.case_day where portfolio = %(p)s order by as_of, case_id", {"p": portfolio})
+    actions = s.query(
+        "select a.* from collections.action a join collections.account acc using (account_id) "
+        "where acc.portfolio = %(p)s order by as_of, case_id, kind", {"p": portfolio})
+    return cases, actions
+
+
+def test_rerunning_a_day_leaves_the_views_unchanged(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    for day in DAYS:
+        s.run(day)
+    once = s.views()
+    assert once[0] and once[1]
+    s.run(DAYS[-1])                    # the whole day again
+    assert s.views() == once
+    s.run(DAYS[-1], portfolios=["P2"])  # one portfolio again
+    assert s.views() == once
+    s.run(DAYS[-2])                    # an earlier day again
+    assert s.views() == once
+
+
+def test_a_portfolio_limited_run_changes_no_row_of_another_portfolio(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    for day in DAYS[:-1]:
+        s.run(day)
+    before_p1, before_p3 = _portfolio_rows(s, "P1"), _portfolio_rows(s, "P3")
+    # a data fix arrives for every portfolio, but only P2 is rerun
+    s.pay("fix1", "A0", "2026-11-27T10:00:00+08:00", "10000.00")
+    s.pay("fix2", "A2", "2026-11-27T10:00:00+08:00", "10000.00")
+    s.run(DAYS[-2], portfolios=["P2"])
+    assert _portfolio_rows(s, "P1") == before_p1
+    assert _portfolio_rows(s, "P3") == before_p3
+    assert s.query("select count(*) as n from collections.repayment where payment_id = 'fix1'")[0]["n"] == 0
+    assert s.case("A2", DAYS[-2])["status"] == "cured"
+    # ... and the untouched portfolio picks the fix up when it runs
+    s.run(DAYS[-2], portfolios=["P1"])
+    assert s.case("A0", DAYS[-2])["status"] == "cured"
+
+
+def test_rerun_after_a_data_fix_recomputes_the_day(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    s.run(DAYS[0])
+    assert s.case("A0", DAYS[0])["status"] == "open"
+    s.pay("late", "A0", "2026-11-24T10:00:00+08:00", "12000.00")  # arrived late, belongs to the day
+    s.run(DAYS[0])
+    # exactly as one run with the fixed data: the account was never overdue that day
+    assert s.case("A0", DAYS[0]) is None
+    assert s.actions("A0", DAYS[0]) == []
+
+
+def test_stages_param_limits_which_stages_act(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    s.run(DAYS[0], stages=["call"])
+    kinds = {a["kind"] for a in s.query("select kind from collections.action")}
+    assert kinds == {"call"}
+    assert s.query("select count(*) as n from collections.case_day")[0]["n"] == 7  # all cases evaluated
+    before = s.views()[1]
+    s.run(DAYS[0], stages=["visit", "legal"])
+    after = s.views()[1]
+    assert set(before) <= set(after)  # the calls stay
+    assert {a["kind"] for a in s.query("select kind from collections.action")} == {"call", "legal"}
+
+
+def test_dry_run_records_but_does_not_use_up_a_once_per_case_action(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    s.run(DAYS[0], dry_run=True)
+    legal = s.query("select status, dry_run from collections.action_log where kind = 'legal' and account_id = 'A0'")
+    assert legal == [{"status": "planned", "dry_run": True}]
+    s.run(DAYS[1])
+    assert s.action("A0", DAYS[1], "legal")["status"] == "planned"  # the real referral
+    s.run(DAYS[2])
+    assert s.action("A0", DAYS[2], "legal") is None
+
+
+def test_a_rerun_keeps_an_action_already_handed_to_a_partner(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    s.run(DAYS[0])
+    s.query("update collections.action_log set status = 'sent' where account_id = 'A0' and kind = 'legal' returning 1")
+    s.pay("late", "A0", "2026-11-24T10:00:00+08:00", "12000.00")
+    s.run(DAYS[0])
+    assert s.case("A0", DAYS[0]) is None
+    assert s.actions("A0", DAYS[0]) == [s.action("A0", DAYS[0], "legal")]
+    assert s.action("A0", DAYS[0], "legal")["status"] == "sent"  # a fact: never replaced, never resent
