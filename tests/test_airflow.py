@@ -1,0 +1,151 @@
+"""The DAGs under a real Airflow: DagBag integrity, one bad policy alone, real runs of a day."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from debt_collections.generator.book import BookSpec
+from debt_collections.generator.book import generate_book
+from debt_collections.store.db import connect
+from tests.scenario import d
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+pytestmark = pytest.mark.airflow
+
+
+def _dagbag(folder: Path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(folder), safe_mode=True)
+
+
+def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bag = _dagbag(REPO / "dags")
+    assert bag.import_errors == {}
+    ours = [w for w in caught if issubclass(w.category, DeprecationWarning)
+            and ("debt_collections" in str(w.filename) or "/dags/" in str(w.filename))]
+    assert ours == []
+    dag = bag.get_dag("collections_standard")
+    assert dag is not None
+    assert set(dag.params.keys()) == {"as_of", "portfolios", "stages", "dry_run"}
+    schema = dag.params.get_param("portfolios").schema
+    assert schema["type"] == "array" and schema["examples"]  # a multi-select in the trigger form
+    ids = set(dag.task_ids)
+    assert {"prepare", "load_feed", "evaluate", "choose_stages", "report",
+            "notice.plan", "call.plan", "visit.plan", "legal.plan"} <= ids
+    assert dag.get_task("evaluate").map_index_template == "{{ portfolio_name }}"
+    assert "| `legal` | dpd >= 91 and overdue >= 5000.00 |" in dag.doc_md
+
+
+def test_one_bad_policy_is_an_import_error_of_its_own_file(airflow_home, tmp_path):
+    dags = tmp_path / "dags"
+    shutil.copytree(REPO / "dags", dags)
+    broken = (dags / "policies" / "standard.yaml").read_text().replace(
+        "dag_id: collections_standard", "dag_id: collections_broken").replace("dpd_at_least: 31", "dpd_at_least: thirty")
+    (dags / "policies" / "broken.yaml").write_text(broken)
+    (dags / "collections_broken.py").write_text(
+        (dags / "collections_standard.py").read_text().replace("standard.yaml", "broken.yaml"))
+    bag = _dagbag(dags)
+    assert "collections_standard" in bag.dag_ids
+    assert "collections_broken" not in bag.dag_ids
+    assert list(bag.import_errors) == [str(dags / "collections_broken.py")]
+    message = next(iter(bag.import_errors.values()))
+    assert "broken.yaml:40: ladder[2].enter.dpd_at_least: Input should be a valid integer" in message
+
+
+def test_airflow_plugins_lists_the_plugin(airflow_home):
+    out = subprocess.run([AIRFLOW, "plugins", "--output", "json"], check=True, capture_output=True, text=True)
+    plugins = json.loads(out.stdout[out.stdout.index("["):])
+    assert [p["name"] for p in plugins] == ["collections"]
+    check = subprocess.run([sys.executable, "-c", "import collections, debt_collections; "
+                            "print(collections.__file__.endswith('collections/__init__.py'), debt_collections.__name__)"],
+                           check=True, capture_output=True, text=True)
+    assert check.stdout.split() == ["True", "debt_collections"]
+
+
+@pytest.fixture
+def generated_drop(tmp_path) -> Path:
+    root = tmp_path / "drops"
+    generate_book(root, BookSpec(accounts=400, start=d("2026-11-27"), end=d("2026-11-28"), seed=7))
+    return root
+
+
+def _env(db: str, drops: Path) -> dict[str, str]:
+    parts = psycopg.conninfo.conninfo_to_dict(db)
+    env = os.environ.copy()
+    env["AIRFLOW_CONN_COLLECTIONS_DB"] = json.dumps({
+        "conn_type": "postgres", "host": parts.get("host"), "port": int(parts.get("port", 5432)),
+        "login": parts.get("user"), "schema": parts["dbname"]})
+    env["AIRFLOW_CONN_COLLECTIONS_FEED"] = json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}})
+    return env
+
+
+def _views(db: str) -> tuple[list, list]:
+    with connect(db) as conn:
+        cases = conn.execute("select * from collections.case_day order by as_of, case_id").fetchall()
+        actions = conn.execute("select * from collections.action order by as_of, case_id, kind").fetchall()
+    return cases, actions
+
+
+def _dags_test(env: dict, logical: str, conf: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([AIRFLOW, "dags", "test", "collections_standard", logical, "-c", json.dumps(conf)],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_home, db, generated_drop):
+    env = _env(db, generated_drop)
+    # the first day, all portfolios, the SPEC section 7 command shape
+    first = _dags_test(env, "2026-11-28", {"as_of": "2026-11-27"})
+    assert "state=success" in first.stdout + first.stderr, first.stdout[-3000:] + first.stderr[-3000:]
+    # the next day for one portfolio, dry run
+    run = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "portfolios": ["AUTO-EAST"], "dry_run": True})
+    assert "state=success" in run.stdout + run.stderr, run.stdout[-3000:] + run.stderr[-3000:]
+    with connect(db) as conn:
+        per_day = conn.execute("select as_of::text, portfolio, count(*) as n from collections.case_day "
+                               "group by 1, 2 order by 1, 2").fetchall()
+        dry = conn.execute("select bool_and(dry_run) as all_dry, count(*) as n from collections.action_log "
+                           "where as_of = '2026-11-28'").fetchone()
+        rendered = conn.execute("select count(*) as n from collections.portfolio_day where as_of = '2026-11-28'").fetchone()
+    days = {(r["as_of"], r["portfolio"]) for r in per_day}
+    assert {p for (day, p) in days if day == "2026-11-27"} == {"AUTO-EAST", "AUTO-NORTH", "AUTO-SOUTH", "LEASE-WEST"}
+    assert {p for (day, p) in days if day == "2026-11-28"} == {"AUTO-EAST"}
+    assert dry["n"] > 0 and dry["all_dry"] is True
+    assert rendered["n"] == 1
+    # no personal data in the task logs of the run
+    assert "Customer 0" not in run.stdout + run.stderr and "+86139" not in run.stdout + run.stderr
+
+    once = _views(db)
+    again = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "portfolios": ["AUTO-EAST"], "dry_run": True})
+    assert "state=success" in again.stdout + again.stderr
+    assert _views(db) == once
+
+
+def test_bad_params_are_refused_before_a_run_is_created(airflow_home, db, generated_drop):
+    env = _env(db, generated_drop)
+    # the Param schema refuses an unknown stage before a run is created
+    refused = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "stages": ["repossess"]})
+    assert refused.returncode != 0
+    assert "'repossess'" in refused.stderr and "'enum': ['notice', 'call', 'visit', 'legal']" in refused.stderr
+    refused = _dags_test(env, "2026-11-29", {"as_of": "2026-02-30"})
+    assert refused.returncode != 0 and "'2026-02-30'" in refused.stderr
+
+
+def test_a_missing_drop_fails_the_run_naming_the_path_without_retrying(airflow_home, db, generated_drop):
+    env = _env(db, generated_drop)
+    failed = _dags_test(env, "2026-12-02", {"as_of": "2026-12-01"})
+    text = failed.stdout + failed.stderr
+    assert "state=failed" in text
+    assert f"missing drop: folder {generated_drop}/2026-12-01 does not exist" in text
+    assert "try_number=2" not in text  # a known problem is not retried
