@@ -1,0 +1,96 @@
+"""Run params and policy loading: pure Python, no database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from debt_collections.domain.params import default_as_of, params_from_xcom, params_to_xcom, parse_run_params
+from debt_collections.errors import ConfigError
+from debt_collections.policy.loader import load_policy, parse_policy
+
+STANDARD = Path(__file__).resolve().parents[1] / "dags" / "policies" / "standard.yaml"
+POLICY = load_policy(STANDARD)
+
+
+def test_standard_policy_is_the_spec_ladder():
+    assert POLICY.dag_id == "collections_standard"
+    assert POLICY.timezone == "Asia/Shanghai"
+    assert [(r.stage, r.dpd_at_least, r.overdue_amount_at_least, r.repeat_every_days, r.sticky)
+            for r in POLICY.ladder] == [
+        ("notice", 1, None, 3, False), ("call", 8, None, 1, False), ("visit", 31, None, 14, False),
+        ("legal", 91, Decimal("5000.00"), None, True)]
+    assert POLICY.tolerance == Decimal("1.00") and POLICY.max_reject_ratio == Decimal("0.01")
+    c = POLICY.contact
+    assert (c.window_start.hour, c.window_end.hour, c.max_sms_per_customer_per_day,
+            c.max_connected_calls_per_debtor_per_day, c.max_dial_attempts_per_number_per_day,
+            c.max_call_attempts_per_account_per_7_days) == (8, 21, 1, 3, 6, 7)
+
+
+@pytest.mark.parametrize(
+    ("logical", "expected"),
+    [(datetime(2026, 11, 29, 0, 0, tzinfo=timezone.utc), "2026-11-28"),   # 08:00 in Shanghai on the 29th
+     (datetime(2026, 11, 28, 18, 0, tzinfo=timezone.utc), "2026-11-28"),  # 02:00 in Shanghai on the 29th
+     (datetime(2026, 11, 28, 15, 59, tzinfo=timezone.utc), "2026-11-27")],  # 23:59 in Shanghai on the 28th
+)
+def test_a_scheduled_run_evaluates_the_day_before_its_logical_date_in_the_policy_timezone(logical, expected):
+    assert default_as_of(logical, "Asia/Shanghai").to_date_string() == expected
+
+
+def test_params_defaults_and_round_trip():
+    p = parse_run_params({}, POLICY, datetime(2026, 11, 29, tzinfo=timezone.utc))
+    assert (p.as_of, p.portfolios, p.stages, p.dry_run) == (pendulum.date(2026, 11, 28), None, POLICY.stages, False)
+    q = parse_run_params({"as_of": "2026-11-20", "portfolios": ["P2", "P1", "P1"], "stages": ["legal", "notice"],
+                          "dry_run": True}, POLICY, None)
+    assert (q.as_of.to_date_string(), q.portfolios, q.stages, q.dry_run) == \
+        ("2026-11-20", ("P1", "P2"), ("notice", "legal"), True)
+    assert params_from_xcom(params_to_xcom(q)) == q
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [({"as_of": "2026-02-30"}, "param as_of must be a date YYYY-MM-DD, got '2026-02-30'"),
+     ({"as_of": "2026-11-28T10:00:00"}, "param as_of must be a date"),
+     ({"as_of": "2026-11-28", "portfolios": "P1"}, "param portfolios must be a list"),
+     ({"as_of": "2026-11-28", "portfolios": ["P1'; drop table x; --"]}, "is not a portfolio name"),
+     ({"as_of": "2026-11-28", "stages": ["repossess"]}, "unknown stage(s) repossess"),
+     ({"as_of": "2026-11-28", "dry_run": "yes"}, "param dry_run must be true or false"),
+     ({}, "param as_of is required")],
+)
+def test_bad_params_are_refused_before_reaching_sql(raw, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_run_params(raw, POLICY, None)
+
+
+def test_a_portfolio_outside_the_policy_is_refused():
+    narrow = parse_policy(STANDARD.read_text().replace('portfolios: ["*"]', 'portfolios: ["AUTO-*"]'), "narrow.yaml")
+    assert narrow.covers("AUTO-EAST") and not narrow.covers("LEASE-WEST")
+    with pytest.raises(ConfigError, match="'LEASE-WEST' is not covered by policy collections_standard"):
+        parse_run_params({"as_of": "2026-11-28", "portfolios": ["LEASE-WEST"]}, narrow, None)
+
+
+BROKEN = [
+    ("dpd_at_least: 31", "dpd_at_least: thirty", ":40: ladder[2].enter.dpd_at_least: Input should be a valid integer"),
+    ("owner: collections-ops", "ownr: collections-ops", ":10: ownr: unknown key"),
+    ("timezone: Asia/Shanghai", "timezone: Mars/Base", ":7: timezone: Value error, unknown IANA timezone"),
+    ("action: visit", "action: repossess", ":39: ladder[2].action: Input should be 'notice', 'call', 'visit' or 'legal'"),
+    ('tolerance: "1.00"', 'tolerance: "-1"', ":17: tolerance: Input should be greater than or equal to 0"),
+    ("repeat_every_days: 14", "repeat_every_days: 14\n    once_per_case: true", ":38: ladder[2]: Value error, set exactly one"),
+    ('start: "08:00"', 'start: "8am"', ":20: contact.window.start: String should match pattern"),
+    ("dag_id: collections_standard", "dag_id: Collections Standard", ":4: dag_id: String should match pattern"),
+    ("dag_id: collections_standard\n", "", ":4: dag_id: required key is missing"),
+    ("ladder:", "ladder: [\n", ":27: not valid YAML: expected the node content"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN, ids=[b[2][:40] for b in BROKEN])
+def test_policy_errors_name_file_line_and_key(old, new, message):
+    text = STANDARD.read_text()
+    assert old in text
+    with pytest.raises(ConfigError) as err:
+        parse_policy(text.replace(old, new, 1), "dags/policies/bad.yaml")
+    assert f"dags/policies/bad.yaml{message}" in str(err.value), str(err.value)
