@@ -104,7 +104,8 @@ def _dags_test(env: dict, logical: str, conf: dict) -> subprocess.CompletedProce
                           env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_home, db, generated_drop):
+def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_home, fresh_db, generated_drop):
+    db = fresh_db  # an empty database: the run's first task applies the migrations
     env = _env(db, generated_drop)
     # the first day, all portfolios, the SPEC section 7 command shape
     first = _dags_test(env, "2026-11-28", {"as_of": "2026-11-27"})

