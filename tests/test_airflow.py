@@ -62,7 +62,8 @@ def test_one_bad_policy_is_an_import_error_of_its_own_file(airflow_home, tmp_pat
     assert "collections_broken" not in bag.dag_ids
     assert list(bag.import_errors) == [str(dags / "collections_broken.py")]
     message = next(iter(bag.import_errors.values()))
-    assert "broken.yaml:40: ladder[2].enter.dpd_at_least: Input should be a valid integer" in message
+    line = broken[: broken.index("dpd_at_least: thirty")].count("\n") + 1
+    assert f"broken.yaml:{line}: ladder[2].enter.dpd_at_least: Input should be a valid integer" in message
 
 
 def test_airflow_plugins_lists_the_plugin(airflow_home):
@@ -150,3 +151,42 @@ def test_a_missing_drop_fails_the_run_naming_the_path_without_retrying(airflow_h
     assert "state=failed" in text
     assert f"missing drop: folder {generated_drop}/2026-12-01 does not exist" in text
     assert "try_number=2" not in text  # a known problem is not retried
+
+
+def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflow_home, db, tmp_path):
+    from debt_collections.simulator.server import SimulatorServer
+
+    book = tmp_path / "book"
+    generate_book(book, BookSpec(accounts=300, start=d("2026-11-28"), end=d("2026-11-28"), seed=9))
+    server = SimulatorServer(book=book).start()
+    try:
+        env = _env(db, book)
+        port = server.server_address[1]
+        http = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http"})
+        env["AIRFLOW_CONN_COLLECTIONS_FEED"] = http
+        for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL"):
+            env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = http
+        out = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28"})
+        assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+        accepted = requests_get(server.url + "/_accepted")
+    finally:
+        server.shutdown()
+        server.server_close()
+    with connect(db) as conn:
+        rows = conn.execute("select kind, status, reason, idempotency_key, window_opens_at <= now() as open "
+                            "from collections.action_log").fetchall()
+    sent = {r["idempotency_key"] for r in rows if r["status"] == "sent"}
+    assert sent and sent == {a["key"] for a in accepted}
+    assert len(accepted) == len({a["key"] for a in accepted})
+    # customer contact outside the window waits; visits and referrals are not customer contact
+    for r in rows:
+        if r["kind"] in ("notice", "call") and r["status"] == "deferred":
+            assert r["reason"] == "contact_window"
+        if r["kind"] in ("visit", "legal"):
+            assert r["status"] in ("sent", "suppressed"), r
+
+
+def requests_get(url: str) -> list:
+    import requests
+
+    return requests.get(url, timeout=10).json()

@@ -73,24 +73,37 @@ def test_a_portfolio_outside_the_policy_is_refused():
         parse_run_params({"as_of": "2026-11-28", "portfolios": ["LEASE-WEST"]}, narrow, None)
 
 
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the first occurrence of ``needle`` in ``text``."""
+    return text[: text.index(needle)].count("\n") + 1
+
+
+# (text to replace, replacement, the line the error must name: a needle in the broken text, message)
 BROKEN = [
-    ("dpd_at_least: 31", "dpd_at_least: thirty", ":40: ladder[2].enter.dpd_at_least: Input should be a valid integer"),
-    ("owner: collections-ops", "ownr: collections-ops", ":10: ownr: unknown key"),
-    ("timezone: Asia/Shanghai", "timezone: Mars/Base", ":7: timezone: Value error, unknown IANA timezone"),
-    ("action: visit", "action: repossess", ":39: ladder[2].action: Input should be 'notice', 'call', 'visit' or 'legal'"),
-    ('tolerance: "1.00"', 'tolerance: "-1"', ":17: tolerance: Input should be greater than or equal to 0"),
-    ("repeat_every_days: 14", "repeat_every_days: 14\n    once_per_case: true", ":38: ladder[2]: Value error, set exactly one"),
-    ('start: "08:00"', 'start: "8am"', ":20: contact.window.start: String should match pattern"),
-    ("dag_id: collections_standard", "dag_id: Collections Standard", ":4: dag_id: String should match pattern"),
-    ("dag_id: collections_standard\n", "", ":4: dag_id: required key is missing"),
-    ("ladder:", "ladder: [\n", ":27: not valid YAML: expected the node content"),
+    ("dpd_at_least: 31", "dpd_at_least: thirty", "dpd_at_least: thirty",
+     "ladder[2].enter.dpd_at_least: Input should be a valid integer"),
+    ("owner: collections-ops", "ownr: collections-ops", "ownr:", "ownr: unknown key"),
+    ("timezone: Asia/Shanghai", "timezone: Mars/Base", "timezone: Mars", "timezone: Value error, unknown IANA timezone"),
+    ("action: visit", "action: repossess", "action: repossess",
+     "ladder[2].action: Input should be 'notice', 'call', 'visit' or 'legal'"),
+    ('tolerance: "1.00"', 'tolerance: "-1"', "tolerance:", "tolerance: Input should be greater than or equal to 0"),
+    ("repeat_every_days: 14", "repeat_every_days: 14\n    once_per_case: true", "- stage: visit",
+     "ladder[2]: Value error, set exactly one"),
+    ('start: "08:00"', 'start: "8am"', "window:", "contact.window.start: String should match pattern"),
+    ("dag_id: collections_standard", "dag_id: Collections Standard", "dag_id:", "dag_id: String should match pattern"),
+    ("dag_id: collections_standard\n", "", "description:", "dag_id: required key is missing"),
+    ("sms: collections_sms", "sms: Collections SMS", "sms: Collections",
+     "connections.partners.sms: String should match pattern"),
+    ("ladder:", "ladder: [\n", "  - stage: notice", "not valid YAML: expected the node content"),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "message"), BROKEN, ids=[b[2][:40] for b in BROKEN])
-def test_policy_errors_name_file_line_and_key(old, new, message):
+@pytest.mark.parametrize(("old", "new", "where", "message"), BROKEN, ids=[b[3][:40] for b in BROKEN])
+def test_policy_errors_name_file_line_and_key(old, new, where, message):
     text = STANDARD.read_text()
     assert old in text
+    broken = text.replace(old, new, 1)
     with pytest.raises(ConfigError) as err:
-        parse_policy(text.replace(old, new, 1), "dags/policies/bad.yaml")
-    assert f"dags/policies/bad.yaml{message}" in str(err.value), str(err.value)
+        parse_policy(broken, "dags/policies/bad.yaml")
+    expected = f"dags/policies/bad.yaml:{line_of(broken, where)}: {message}"
+    assert expected in str(err.value), str(err.value)

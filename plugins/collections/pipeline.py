@@ -6,19 +6,34 @@ in one process, for the command line, the benchmarks and the scenario tests.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import pendulum
+
+from debt_collections.delivery.http import PartnerClient
 from debt_collections.domain.params import RunParams
 from debt_collections.domain.policy import Policy
 from debt_collections.feeds.base import FeedSource
-from debt_collections.store import daily
+from debt_collections.store import daily, outbox
 from debt_collections.store.loading import load_drop
 
 
 def run_day(
-    conninfo: str, policy: Policy, source: FeedSource, params: RunParams, *, run_id: str | None = None
+    conninfo: str,
+    policy: Policy,
+    source: FeedSource,
+    params: RunParams,
+    *,
+    run_id: str | None = None,
+    partners: dict[str, PartnerClient] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Load the drop, evaluate every portfolio, plan each stage with work, report; the figures."""
+    """Load the drop, evaluate every portfolio, plan and deliver each stage with work, report.
+
+    ``partners`` maps channels to partner clients; without them nothing is sent.
+    ``now`` is the send time the contact rules are checked against.
+    """
     loaded = load_drop(
         conninfo, source, params.as_of,
         portfolios=list(params.portfolios) if params.portfolios else None,
@@ -28,11 +43,16 @@ def run_day(
     for portfolio in portfolios:
         daily.evaluate_portfolio(conninfo, policy, portfolio, params)
     work = daily.stage_work(conninfo, portfolios, params) if portfolios else {}
+    delivered: dict[str, dict[str, int]] = {}
     for stage in params.stages:
         if work.get(stage):
             for portfolio in portfolios:
                 daily.plan_stage(conninfo, policy, stage, portfolio, params)
+                if partners and not params.dry_run:
+                    delivered[f"{stage}/{portfolio}"] = outbox.deliver(
+                        conninfo, portfolio, params.as_of, policy.rung(stage).action, partners,
+                        now=now or pendulum.now("UTC"))
     figures = {
         p: daily.report_portfolio(conninfo, p, params, dag_id=policy.dag_id, run_id=run_id) for p in portfolios
     }
-    return {"load": loaded.summary(), "stage_work": work, "portfolios": figures}
+    return {"load": loaded.summary(), "stage_work": work, "delivered": delivered, "portfolios": figures}

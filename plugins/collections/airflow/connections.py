@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 import pendulum
 import psycopg
 from airflow.sdk import Connection
+from airflow.sdk.exceptions import AirflowNotFoundException
+
+from debt_collections.delivery.http import PartnerClient
 
 from debt_collections.domain.policy import Policy
 from debt_collections.errors import ConfigError
 from debt_collections.feeds.base import FeedSource
 from debt_collections.feeds.csv_source import CsvSource
+from debt_collections.feeds.http_source import HttpSource
+
+log = logging.getLogger(__name__)
 
 
 def database_conninfo(conn_id: str) -> str:
@@ -29,10 +37,35 @@ def database_conninfo(conn_id: str) -> str:
     )
 
 
-def feed_source(policy: Policy, feed_date: pendulum.Date) -> FeedSource:
-    """The day's drop, read through the policy's feed connection."""
+def partner_client(conn_id: str) -> PartnerClient | None:
+    """A client for the partner behind HTTP connection ``conn_id``; None when it is not configured."""
+    from airflow.providers.http.hooks.http import HttpHook
+
+    hook = HttpHook(method="POST", http_conn_id=conn_id)
+    try:
+        session = hook.get_conn()
+    except AirflowNotFoundException:
+        return None
+    return PartnerClient(hook.base_url, session)
+
+
+def partner_clients(policy: Policy) -> dict[str, PartnerClient]:
+    """Channel -> partner client, for the channels whose connection exists."""
+    clients = {}
+    for channel, conn_id in policy.partner_conn_ids.items():
+        client = partner_client(conn_id)
+        if client is None:
+            log.warning("no connection %s: %s actions wait in the outbox", conn_id, channel)
+        else:
+            clients[channel] = client
+    return clients
+
+
+def feed_source(policy: Policy, feed_date: pendulum.Date, portfolios: list[str] | None = None) -> FeedSource:
+    """The day's drop, read through the feed connection; its conn_type picks the source (SPEC section 2)."""
     conn = Connection.get(policy.feed_conn_id)
-    if policy.feed_source == "csv":
+    kind = policy.feed_source if policy.feed_source != "auto" else (conn.conn_type or "").lower()
+    if kind in ("fs", "csv"):
         root = (conn.extra_dejson or {}).get("path")
         if not root:
             raise ConfigError(
@@ -40,6 +73,12 @@ def feed_source(policy: Policy, feed_date: pendulum.Date) -> FeedSource:
                 "naming the folder that holds the daily drops"
             )
         return CsvSource(root, feed_date)
+    if kind in ("http", "https"):
+        client = partner_client(policy.feed_conn_id)
+        if client is None:
+            raise ConfigError(f"connection {policy.feed_conn_id} (conn_type http) is not defined")
+        return HttpSource(client, feed_date, portfolios)
     raise ConfigError(
-        f"policy {policy.dag_id}: feed source {policy.feed_source!r} is not available yet (supported: csv)"
+        f"connection {policy.feed_conn_id}: conn_type {conn.conn_type!r} is not a feed source "
+        "this version reads (fs for csv drops, http for the servicing API)"
     )

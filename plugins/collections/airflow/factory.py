@@ -1,7 +1,8 @@
 """The only place that builds Airflow objects: one DAG per policy file.
 
     prepare -> load_feed -> evaluate[portfolio] -> choose_stages
-        -> <stage>.plan[portfolio] (one task group per rung; skipped when it has no work)
+        -> <stage>.plan[portfolio] -> <stage>.deliver[portfolio]
+           (one task group per rung; skipped when it has no work)
         -> report[portfolio]
 
 Tasks are mapped over portfolios (the map index shows the portfolio's name),
@@ -105,9 +106,10 @@ def build_dag(policy: Policy) -> DAG:
             from debt_collections.store.loading import load_drop
 
             params = params_from_xcom(run)
+            scope = list(params.portfolios) if params.portfolios else None
             result = load_drop(
                 _conninfo(policy),
-                feed_source(policy, params.as_of),
+                feed_source(policy, params.as_of, scope),
                 params.as_of,
                 portfolios=list(params.portfolios) if params.portfolios else None,
                 max_reject_ratio=policy.max_reject_ratio,
@@ -156,9 +158,29 @@ def build_dag(policy: Policy) -> DAG:
                     log.info("plan stage=%s portfolio=%s actions=%d", stage, portfolio, written)
                     return written
 
+                @task(task_id="deliver", map_index_template="{{ portfolio_name }}")
+                @_fail_fast
+                def deliver(portfolio: str, run: dict, kind: str = rung.action) -> dict:
+                    """Send the rung's planned actions of one portfolio to its partner (never in a dry run)."""
+                    from debt_collections.airflow.connections import partner_clients
+                    from debt_collections.store import outbox
+
+                    _name_map_index(portfolio)
+                    params = params_from_xcom(run)
+                    if params.dry_run:
+                        log.info("deliver kind=%s portfolio=%s dry run: nothing sent", kind, portfolio)
+                        return {"dry_run": True}
+                    counts = outbox.deliver(_conninfo(policy), portfolio, params.as_of, kind,
+                                            partner_clients(policy), now=pendulum.now("UTC"))
+                    log.info("deliver kind=%s portfolio=%s %s", kind, portfolio,
+                             " ".join(f"{k}={v}" for k, v in counts.items()))
+                    return counts
+
                 planned = plan.partial(run=run).expand(portfolio=portfolios)
+                delivered = deliver.partial(run=run).expand(portfolio=portfolios)
+                planned >> delivered
             chooser >> planned
-            stage_ends.append(planned)
+            stage_ends.append(delivered)
 
         @task(trigger_rule=TriggerRule.NONE_FAILED, map_index_template="{{ portfolio_name }}")
         @_fail_fast

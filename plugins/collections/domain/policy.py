@@ -52,9 +52,10 @@ class Policy:
     contact: ContactRules = field(default_factory=ContactRules)
     tolerance: Decimal = Decimal("1.00")
     max_reject_ratio: Decimal = Decimal("0.01")
-    feed_source: str = "csv"
+    feed_source: str = "auto"
     db_conn_id: str = "collections_db"
     feed_conn_id: str = "collections_feed"
+    partner_conn_ids: dict[str, str] = field(default_factory=dict)  # channel -> HTTP connection id
     owner: str = "collections"
     retries: int = 2
     portfolio_choices: tuple[str, ...] = ()

@@ -134,17 +134,18 @@ def _account(drops: _Drops, spec: BookSpec, index: int) -> None:
     status = "active"
 
     profile = rng.random()
-    if profile < 0.86:
+    # about 8% of accounts are behind on a given day
+    if profile < 0.905:
         kind = "on_time"
-    elif profile < 0.91:
+    elif profile < 0.945:
         kind = "late"
-    elif profile < 0.955:
-        kind = "stops"
     elif profile < 0.975:
+        kind = "stops"
+    elif profile < 0.99:
         kind = "partial"
     else:
         kind = "defaulted"
-    stop_at = rng.randint(max(1, paid_count - 7), max(1, paid_count)) if kind in ("stops", "partial") else None
+    stop_at = rng.randint(max(1, paid_count - 4), max(1, paid_count)) if kind in ("stops", "partial") else None
     if kind == "defaulted":
         stop_at = max(1, paid_count - rng.randint(7, 12))
         if rng.random() < 0.3:

@@ -71,13 +71,28 @@ class ContactModel(_Strict):
     max_call_attempts_per_account_per_7_days: int = Field(default=7, ge=0, le=50)
 
 
+_CONN_ID = r"^[a-z0-9_]+$"
+
+
+class PartnersModel(_Strict):
+    """Airflow HTTP connection of each delivery channel; a channel without one waits."""
+
+    sms: str = Field(default="collections_sms", pattern=_CONN_ID)
+    letter: str = Field(default="collections_letters", pattern=_CONN_ID)
+    dialer: str = Field(default="collections_dialer", pattern=_CONN_ID)
+    field_app: str = Field(default="collections_field", pattern=_CONN_ID)
+    legal_portal: str = Field(default="collections_legal", pattern=_CONN_ID)
+
+
 class ConnectionsModel(_Strict):
-    database: str = Field(default="collections_db", pattern=r"^[a-z0-9_]+$")
-    feed: str = Field(default="collections_feed", pattern=r"^[a-z0-9_]+$")
+    database: str = Field(default="collections_db", pattern=_CONN_ID)
+    feed: str = Field(default="collections_feed", pattern=_CONN_ID)
+    partners: PartnersModel = PartnersModel()
 
 
 class FeedModel(_Strict):
-    source: Literal["csv", "http", "sql"] = "csv"
+    # auto: the feed connection's conn_type decides (fs -> csv drops, http -> servicing API)
+    source: Literal["auto", "csv", "http"] = "auto"
 
 
 class PolicyModel(_Strict):
@@ -245,6 +260,7 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
         feed_source=m.feed.source,
         db_conn_id=m.connections.database,
         feed_conn_id=m.connections.feed,
+        partner_conn_ids=m.connections.partners.model_dump(),
         owner=m.owner,
         retries=m.retries,
         source_path=source,

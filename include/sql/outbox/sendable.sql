@@ -1,0 +1,16 @@
+-- What may go out now for one portfolio, day and kind, with what the partner needs.
+-- Only the customer's own contact details are used: nobody else is ever contacted.
+select
+    al.idempotency_key, al.kind, al.channel, al.template, al.assignee, al.priority,
+    al.account_id, al.case_id, cs.dpd, cs.overdue_amount::text as overdue_amount,
+    cu.phone, cu.full_name, cu.region, cu.language, acc.vin, acc.currency
+from collections.action_log al
+join collections.customer cu using (customer_id)
+join collections.account acc on acc.account_id = al.account_id
+left join collections.case_state cs on cs.case_id = al.case_id and cs.as_of = al.as_of and cs.portfolio = al.portfolio
+where al.portfolio = %(portfolio)s and al.as_of = %(as_of)s and al.kind = %(kind)s
+  and not al.dry_run
+  and (al.status = 'planned' or (al.status = 'deferred' and al.reason is distinct from 'contact_window'))
+  and (al.window_opens_at is null or %(now)s::timestamptz >= al.window_opens_at)
+  and (al.window_closes_at is null or %(now)s::timestamptz < al.window_closes_at)
+order by al.idempotency_key;

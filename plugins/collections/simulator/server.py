@@ -1,0 +1,238 @@
+"""The partner simulator: one real HTTP server on a loopback port.
+
+It plays every partner the product talks to:
+
+- the loan servicing API of SPEC section 2: ``GET /v1/<entity>?as_of=D&portfolio=P&cursor=C``
+  -> ``{"items": [...], "next_cursor": "..." | null}``, served from a folder of csv drops;
+- the SMS gateway (``POST /v1/sms``), the letter house (``/v1/letters``), the dialer
+  (``/v1/dialer/queue``), the field app (``/v1/field/visits``), the law-firm portal
+  (``/v1/legal/referrals``) and the recovery agency (``/v1/repossessions``). Each
+  deduplicates on the ``Idempotency-Key`` header: the same key again returns the
+  first answer with ``"duplicate": true``.
+
+Switches (``POST /_faults`` with JSON): ``latency_ms``, ``error_rate`` (answers 503),
+``rate_429`` (answers 429 with ``Retry-After: retry_after``), ``timeout_rate`` (sleeps
+``timeout_s`` before answering), ``drop_rate`` (accepts, then closes the connection
+without an answer), ``seed``. ``GET /_log`` lists every request received; ``GET
+/_accepted`` lists accepted deliveries (one per key); ``POST /_reset`` clears both.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import threading
+import time
+import urllib.parse
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from debt_collections.feeds.entities import BY_NAME
+
+PARTNER_PATHS = ("/v1/sms", "/v1/letters", "/v1/dialer/queue", "/v1/field/visits", "/v1/legal/referrals",
+                 "/v1/repossessions")
+PAGE_SIZE = 500
+
+
+@dataclass
+class Faults:
+    """What goes wrong, and how often."""
+
+    latency_ms: int = 0
+    error_rate: float = 0.0
+    rate_429: float = 0.0
+    retry_after: int = 1
+    timeout_rate: float = 0.0
+    timeout_s: float = 3.0
+    drop_rate: float = 0.0
+    seed: int = 1
+
+
+class State:
+    """Everything the simulator remembers, behind one lock."""
+
+    def __init__(self, book: Path | None):
+        self.book = book
+        self.lock = threading.Lock()
+        self.faults = Faults()
+        self.rng = random.Random(1)
+        self.log: list[dict[str, Any]] = []
+        self.accepted: dict[str, dict[str, Any]] = {}
+        self._portfolio_of: dict[str, dict[str, str]] = {}
+
+    def roll(self) -> float:
+        with self.lock:
+            return self.rng.random()
+
+    def portfolio_of(self, as_of: str) -> dict[str, str]:
+        """account_id -> portfolio for a day's drop (for the portfolio filter)."""
+        with self.lock:
+            if as_of not in self._portfolio_of:
+                mapping: dict[str, str] = {}
+                path = self.book / as_of / "accounts.csv"
+                with path.open(encoding="utf-8", newline="") as fh:
+                    for row in csv.DictReader(fh):
+                        mapping[row["account_id"]] = row["portfolio"]
+                self._portfolio_of[as_of] = mapping
+            return self._portfolio_of[as_of]
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One request."""
+
+    server: SimulatorServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt: str, *args: Any) -> None:  # quiet: the log is /_log
+        pass
+
+    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body, default=str).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return json.loads(raw) if raw else None
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        state = self.server.state
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/_log":
+            with state.lock:
+                return self._json(200, list(state.log))
+        if url.path == "/_accepted":
+            with state.lock:
+                return self._json(200, list(state.accepted.values()))
+        if url.path.startswith("/v1/") and url.path[4:] in BY_NAME:
+            return self._feed(url.path[4:], urllib.parse.parse_qs(url.query))
+        return self._json(404, {"error": f"no such path {url.path}"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        state = self.server.state
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/_faults":
+            with state.lock:
+                state.faults = Faults(**{**asdict(state.faults), **(self._body() or {})})
+                state.rng = random.Random(state.faults.seed)
+            return self._json(200, asdict(state.faults))
+        if url.path == "/_reset":
+            with state.lock:
+                state.log.clear()
+                state.accepted.clear()
+                state.faults = Faults()
+            return self._json(200, {"reset": True})
+        if url.path in PARTNER_PATHS:
+            return self._partner(url.path)
+        return self._json(404, {"error": f"no such path {url.path}"})
+
+    def _faulty(self, path: str, key: str | None) -> bool:
+        """Apply latency and faults; True when the request was answered (or dropped) by a fault."""
+        state, faults = self.server.state, self.server.state.faults
+        if faults.latency_ms:
+            time.sleep(faults.latency_ms / 1000)
+        roll = state.roll()
+        entry = {"path": path, "key": key, "at": time.time()}
+        if roll < faults.error_rate:
+            self._record({**entry, "status": 503})
+            self._json(503, {"error": "service unavailable (simulated)"})
+            return True
+        roll -= faults.error_rate
+        if roll < faults.rate_429:
+            self._record({**entry, "status": 429})
+            self._json(429, {"error": "too many requests (simulated)"}, {"Retry-After": str(faults.retry_after)})
+            return True
+        roll -= faults.rate_429
+        if roll < faults.timeout_rate:
+            self._record({**entry, "status": "timeout"})
+            time.sleep(faults.timeout_s)
+            self._json(504, {"error": "late answer (simulated)"})
+            return True
+        return False
+
+    def _record(self, entry: dict) -> None:
+        with self.server.state.lock:
+            self.server.state.log.append(entry)
+
+    def _partner(self, path: str) -> None:
+        state = self.server.state
+        key = self.headers.get("Idempotency-Key")
+        body = self._body()
+        if not key:
+            self._record({"path": path, "key": None, "status": 400, "at": time.time()})
+            return self._json(400, {"error": "Idempotency-Key header is required"})
+        if self._faulty(path, key):
+            return None
+        with state.lock:
+            first = state.accepted.get(key)
+            if first is None:
+                first = {"key": key, "path": path, "message_id": f"M-{len(state.accepted) + 1:08d}",
+                         "body": body, "at": time.time()}
+                state.accepted[key] = first
+                duplicate = False
+            else:
+                duplicate = True
+            state.log.append({"path": path, "key": key, "status": 200, "duplicate": duplicate, "at": time.time()})
+            drop = state.rng.random() < state.faults.drop_rate
+        if drop:
+            # accepted, but the answer is lost: the client must retry with the same key
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return None
+        return self._json(200, {"message_id": first["message_id"], "status": "accepted", "duplicate": duplicate})
+
+    def _feed(self, entity: str, query: dict[str, list[str]]) -> None:
+        state = self.server.state
+        as_of = (query.get("as_of") or [""])[0]
+        portfolio = (query.get("portfolio") or [None])[0]
+        cursor = int((query.get("cursor") or ["0"])[0] or 0)
+        if self._faulty(f"/v1/{entity}", None):
+            return None
+        path = state.book / as_of / f"{entity}.csv" if state.book else None
+        if path is None or not path.is_file():
+            return self._json(404, {"error": f"no {entity} for as_of={as_of}"})
+        owner = state.portfolio_of(as_of) if portfolio else {}
+        items: list[dict] = []
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            for row in reader:
+                if portfolio:
+                    if entity == "customers":
+                        pass  # customers are filtered by the caller's accounts
+                    elif entity == "accounts" and row.get("portfolio") != portfolio:
+                        continue
+                    elif entity != "accounts" and owner.get(row.get("account_id", "")) != portfolio:
+                        continue
+                items.append(row)
+        page = items[cursor:cursor + PAGE_SIZE]
+        next_cursor = str(cursor + PAGE_SIZE) if cursor + PAGE_SIZE < len(items) else None
+        self._record({"path": f"/v1/{entity}", "key": None, "status": 200, "at": time.time()})
+        return self._json(200, {"items": page, "next_cursor": next_cursor})
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    """The simulator bound to a loopback port (0 = any free port)."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int = 0, book: str | Path | None = None):
+        super().__init__(("127.0.0.1", port), Handler)
+        self.state = State(Path(book) if book else None)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> SimulatorServer:
+        """Serve in a background thread (for tests and the demo)."""
+        threading.Thread(target=self.serve_forever, name="partner-simulator", daemon=True).start()
+        return self

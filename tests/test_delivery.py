@@ -1,0 +1,166 @@
+"""Delivery through the partner simulator: exactly once, faults survived, rules kept at send time."""
+
+from __future__ import annotations
+
+import collections
+import random
+
+import pendulum
+import pytest
+import requests
+
+from debt_collections.delivery.http import CircuitBreaker, PartnerClient, RetryPolicy
+from debt_collections.simulator.server import SimulatorServer
+from debt_collections.store import outbox
+from tests.scenario import Scenario, d
+
+DAY = "2026-11-28"
+IN_WINDOW = pendulum.datetime(2026, 11, 29, 10, 0, tz="Asia/Shanghai")  # 10:00 the morning after
+
+
+@pytest.fixture
+def simulator():
+    server = SimulatorServer().start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def clients(sim: SimulatorServer, *, attempts: int = 8, breaker: int = 50) -> dict[str, PartnerClient]:
+    def client() -> PartnerClient:
+        return PartnerClient(sim.url, requests.Session(), RetryPolicy(attempts=attempts, base_delay=0.01,
+                                                                       max_delay=0.05, timeout=0.5),
+                             CircuitBreaker(threshold=breaker), rng=random.Random(3))
+    return {channel: client() for channel in ("sms", "letter", "dialer", "field_app", "legal_portal")}
+
+
+def faults(sim: SimulatorServer, **kw) -> None:
+    requests.post(sim.url + "/_faults", json=kw, timeout=5).raise_for_status()
+
+
+def sim_log(sim: SimulatorServer) -> tuple[list[dict], list[dict]]:
+    return (requests.get(sim.url + "/_log", timeout=5).json(), requests.get(sim.url + "/_accepted", timeout=5).json())
+
+
+def book(s: Scenario, n: int = 40) -> Scenario:
+    for i in range(n):
+        dpd = [2, 9, 35, 100][i % 4]
+        s.account(f"A{i:03d}", portfolio="P1" if i % 2 else "P2", months=1, amount="6000.00",
+                  first_due=d(DAY).subtract(days=dpd).to_date_string(),
+                  customer=s.customer(f"C{i:03d}", phone=None if i % 10 == 0 else f"+86139000{i:05d}"))
+    return s
+
+
+def test_every_planned_action_is_sent_once_under_faults(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path))
+    faults(simulator, error_rate=0.2, timeout_rate=0.05, timeout_s=0.8, rate_429=0.1, retry_after=0,
+           drop_rate=0.1, seed=11)
+    s.run(DAY)
+    for portfolio in ("P1", "P2"):
+        for kind in ("notice", "call", "visit", "legal"):
+            outbox.deliver(db, portfolio, d(DAY), kind, clients(simulator), now=IN_WINDOW)
+    actions = s.query("select idempotency_key, status, reason, partner_message_id from collections.action_log")
+    statuses = collections.Counter(a["status"] for a in actions)
+    assert set(statuses) <= {"sent", "failed"} and statuses["sent"] > 0, statuses
+    assert all(a["reason"] for a in actions if a["status"] == "failed")
+    log, accepted = sim_log(simulator)
+    # the partner accepted each key once; retries after lost answers were answered as duplicates
+    assert len({a["key"] for a in accepted}) == len(accepted)
+    assert {a["key"] for a in accepted} == {a["idempotency_key"] for a in actions if a["status"] == "sent"}
+    assert {a["partner_message_id"] for a in actions if a["status"] == "sent"} == {a["message_id"] for a in accepted}
+    assert any(e["status"] in (503, 429, "timeout") for e in log)  # the faults did happen
+
+
+def test_a_rerun_sends_nothing_twice(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path))
+    s.run(DAY)
+    for kind in ("notice", "call", "visit", "legal"):
+        outbox.deliver(db, "P1", d(DAY), kind, clients(simulator), now=IN_WINDOW)
+    _, first = sim_log(simulator)
+    s.run(DAY)  # the whole day again
+    for kind in ("notice", "call", "visit", "legal"):
+        outbox.deliver(db, "P1", d(DAY), kind, clients(simulator), now=IN_WINDOW)
+    log, accepted = sim_log(simulator)
+    assert len(accepted) == len(first) > 0
+    assert not any(e.get("duplicate") for e in log)  # not even a duplicate request was made
+
+
+def test_partner_down_opens_the_circuit_and_defers_the_rest(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path))
+    s.run(DAY)
+    faults(simulator, error_rate=1.0)
+    counts = outbox.deliver(db, "P1", d(DAY), "call", clients(simulator, attempts=3, breaker=4), now=IN_WINDOW)
+    assert counts["sent"] == 0 and counts["deferred"] > 0
+    log, _ = sim_log(simulator)
+    assert len(log) < 3 * counts["deferred"]  # it stopped hammering the partner
+    faults(simulator, error_rate=0.0)
+    again = outbox.deliver(db, "P1", d(DAY), "call", clients(simulator), now=IN_WINDOW)
+    assert again["sent"] == counts["deferred"] + counts.get("failed", 0)
+
+
+def test_nothing_leaves_outside_the_window_in_the_customers_timezone(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    s.account("SH", first_due="2026-11-27", months=1, customer=s.customer("C1", timezone="Asia/Shanghai"))
+    s.account("UR", first_due="2026-11-27", months=1,
+              customer=s.customer("C2", timezone="Asia/Urumqi", phone="+8613900000002"))
+    s.run(DAY)
+    # 09:00 in Shanghai is 07:00 in Urumqi: only the Shanghai customer may be contacted
+    at_nine = pendulum.datetime(2026, 11, 29, 9, 0, tz="Asia/Shanghai")
+    counts = outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=at_nine)
+    assert counts["sent"] == 1
+    rows = {r["account_id"]: r for r in s.query("select account_id, status, reason from collections.action_log")}
+    assert rows["SH"]["status"] == "sent"
+    assert (rows["UR"]["status"], rows["UR"]["reason"]) == ("deferred", "contact_window")
+    # two hours later Urumqi opens: the deferred notice goes
+    counts = outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=at_nine.add(hours=2))
+    assert counts["sent"] == 1
+    # 22:00 local: closed again for everyone; a later night run defers to the next opening
+    _, accepted = sim_log(simulator)
+    assert len(accepted) == 2
+
+
+def test_window_passed_moves_to_the_next_opening(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    s.account("SH", first_due="2026-11-27", months=1)
+    s.run(DAY)
+    late = pendulum.datetime(2026, 11, 29, 22, 0, tz="Asia/Shanghai")
+    counts = outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=late)
+    assert counts["sent"] == 0
+    row = s.query("select status, reason, window_opens_at at time zone 'Asia/Shanghai' as opens "
+                  "from collections.action_log")[0]
+    assert (row["status"], row["reason"], str(row["opens"])) == ("deferred", "contact_window", "2026-11-30 08:00:00")
+    assert outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=late.add(hours=11))["sent"] == 1
+
+
+def test_one_sms_per_customer_per_day_across_portfolios_at_send_time(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    shared = s.customer("CU")
+    s.account("A1", portfolio="P1", customer=shared, first_due="2026-11-27", months=1)
+    s.account("A2", portfolio="P2", customer=shared, first_due="2026-11-27", months=1)
+    s.run(DAY)
+    assert outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=IN_WINDOW)["sent"] == 1
+    assert outbox.deliver(db, "P2", d(DAY), "notice", clients(simulator), now=IN_WINDOW)["sent"] == 0
+    row = s.query("select status, reason from collections.action_log where account_id = 'A2'")[0]
+    assert row == {"status": "suppressed", "reason": "max_sms_per_customer_per_day"}
+
+
+def test_dry_run_sends_nothing(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path))
+    s.run(DAY, dry_run=True)
+    for kind in ("notice", "call", "visit", "legal"):
+        counts = outbox.deliver(db, "P1", d(DAY), kind, clients(simulator), now=IN_WINDOW)
+        assert counts == {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
+    assert sim_log(simulator) == ([], [])
+
+
+def test_a_refused_action_is_failed_with_the_reason_and_can_be_resent(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-20", months=1)
+    s.run(DAY)
+    broken = clients(simulator)
+    broken["dialer"] = PartnerClient(simulator.url + "/nowhere", requests.Session(), RetryPolicy(attempts=2))
+    outbox.deliver(db, "P1", d(DAY), "call", broken, now=IN_WINDOW)
+    row = s.query("select status, reason from collections.action_log")[0]
+    assert row["status"] == "failed" and row["reason"].startswith("partner answered 404")
+    assert outbox.resend_failed(db, "P1", d(DAY), ["call"]) == 1
+    assert outbox.deliver(db, "P1", d(DAY), "call", clients(simulator), now=IN_WINDOW)["sent"] == 1
