@@ -39,12 +39,13 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
     assert ours == []
     dag = bag.get_dag("collections_standard")
     assert dag is not None
-    assert set(dag.params.keys()) == {"as_of", "portfolios", "stages", "dry_run"}
+    assert set(dag.params.keys()) == {"as_of", "portfolios", "stages", "dry_run", "resend_failed"}
     schema = dag.params.get_param("portfolios").schema
     assert schema["type"] == "array" and schema["examples"]  # a multi-select in the trigger form
     ids = set(dag.task_ids)
     assert {"prepare", "load_feed", "evaluate", "choose_stages", "report",
-            "notice.plan", "call.plan", "visit.plan", "legal.plan"} <= ids
+            "notice.plan", "call.plan", "visit.plan", "legal.plan",
+            "notice.deliver", "call.deliver", "visit.deliver", "legal.deliver"} <= ids
     assert dag.get_task("evaluate").map_index_template == "{{ portfolio_name }}"
     assert "| `legal` | dpd >= 91 and overdue >= 5000.00 |" in dag.doc_md
 

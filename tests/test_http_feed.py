@@ -89,3 +89,37 @@ def test_items_become_records_exactly_and_bad_items_are_marked():
     assert _record(entity, ["not", "an", "object"], 8).parse_error == "item is not a JSON object"
     assert _record(entity, {**good, "amount": {"x": 1}}, 9).parse_error == "amount: nested value where text was expected"
     assert _record(entity, {**good, "channel": "a\x00b"}, 10).parse_error == "channel: contains a NUL character"
+
+
+def test_a_promise_made_on_the_phone_suppresses_the_next_days_escalation(db, tmp_path):
+    import pendulum
+
+    from debt_collections.domain.params import RunParams
+    from debt_collections.pipeline import run_day
+    from debt_collections.policy.loader import load_policy
+    from tests.scenario import STANDARD
+
+    root = tmp_path / "book"
+    generate_book(root, BookSpec(accounts=400, start=d("2026-11-27"), end=d("2026-11-28"), seed=21))
+    server = SimulatorServer(book=root).start()
+    try:
+        requests.post(server.url + "/_faults", json={"promise_rate": 0.5}, timeout=5)
+        policy = load_policy(STANDARD)
+        partners = {c: client(server.url) for c in ("sms", "letter", "dialer", "field_app", "legal_portal")}
+        for day, morning in (("2026-11-27", "2026-11-28T10:00:00+08:00"), ("2026-11-28", "2026-11-29T10:00:00+08:00")):
+            run_day(db, policy, HttpSource(client(server.url), d(day)),
+                    RunParams(d(day), None, policy.stages, False), partners=partners, now=pendulum.parse(morning))
+        outcomes = requests.get(server.url + "/_outcomes", timeout=5).json()["2026-11-28"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    promised = {e["account_id"] for e in outcomes if e["kind"] == "promise_to_pay"}
+    assert promised
+    with connect(db) as conn:
+        events = {r["account_id"] for r in conn.execute(
+            "select account_id from collections.event where event_id like 'OUT-%'").fetchall()}
+        next_day_calls = conn.execute(
+            "select account_id, status, reason from collections.action_log "
+            "where as_of = '2026-11-28' and kind = 'call' and account_id = any(%s)", (list(promised),)).fetchall()
+    assert events == promised  # the outcomes came in through the feed as events
+    assert next_day_calls and all((r["status"], r["reason"]) == ("suppressed", "promise_to_pay") for r in next_day_calls)

@@ -51,7 +51,7 @@ def run_day(
                 if partners and not params.dry_run:
                     delivered[f"{stage}/{portfolio}"] = outbox.deliver(
                         conninfo, portfolio, params.as_of, policy.rung(stage).action, partners,
-                        now=now or pendulum.now("UTC"))
+                        now=now or pendulum.now("UTC"), caps=policy.contact)
     figures = {
         p: daily.report_portfolio(conninfo, p, params, dag_id=policy.dag_id, run_id=run_id) for p in portfolios
     }

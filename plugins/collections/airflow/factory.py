@@ -170,8 +170,12 @@ def build_dag(policy: Policy) -> DAG:
                     if params.dry_run:
                         log.info("deliver kind=%s portfolio=%s dry run: nothing sent", kind, portfolio)
                         return {"dry_run": True}
+                    if params.resend_failed:
+                        again = outbox.resend_failed(_conninfo(policy), portfolio, params.as_of, [kind])
+                        log.info("resend kind=%s portfolio=%s failed_actions_back_in_outbox=%d", kind, portfolio, again)
                     counts = outbox.deliver(_conninfo(policy), portfolio, params.as_of, kind,
-                                            partner_clients(policy), now=pendulum.now("UTC"))
+                                            partner_clients(policy), now=pendulum.now("UTC"),
+                                            caps=policy.contact)
                     log.info("deliver kind=%s portfolio=%s %s", kind, portfolio,
                              " ".join(f"{k}={v}" for k, v in counts.items()))
                     return counts
@@ -225,6 +229,10 @@ def _params(policy: Policy) -> dict[str, Param]:
         "dry_run": Param(
             False, type="boolean", title="Dry run",
             description="Evaluate and record, send nothing.",
+        ),
+        "resend_failed": Param(
+            False, type="boolean", title="Resend failed actions",
+            description="Put the day's failed actions of the chosen stages back in the outbox before delivering.",
         ),
     }
 

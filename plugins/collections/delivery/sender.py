@@ -35,7 +35,8 @@ class Result:
 
 def payload(row: dict[str, Any]) -> dict[str, Any]:
     """The partner's message: the least personal data that does the job."""
-    base = {"reference": row["idempotency_key"], "account_id": row["account_id"], "case_id": row["case_id"],
+    base = {"reference": row["idempotency_key"], "as_of": str(row["as_of"]), "account_id": row["account_id"],
+            "case_id": row["case_id"],
             "template": row["template"], "language": row["language"], "dpd": row["dpd"],
             "overdue_amount": row["overdue_amount"], "currency": row["currency"]}
     channel = row["channel"]
@@ -44,7 +45,10 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
     if channel == "letter":
         return {**base, "addressee": row["full_name"], "region": row["region"]}
     if channel == "dialer":
-        return {**base, "number": row["phone"], "priority": str(row["priority"]), "name": row["full_name"]}
+        # the dialer enforces the per-day caps of SPEC section 5 on its attempts
+        return {**base, "number": row["phone"], "priority": str(row["priority"]), "name": row["full_name"],
+                "max_dial_attempts_per_number_per_day": row["max_dial_attempts"],
+                "max_connected_calls_per_debtor_per_day": row["max_connected_calls"]}
     return {**base, "assignee": row["assignee"], "region": row["region"], "name": row["full_name"],
             "vin": row["vin"]}
 

@@ -21,6 +21,7 @@ class RunParams:
     portfolios: tuple[str, ...] | None
     stages: tuple[str, ...]
     dry_run: bool
+    resend_failed: bool = False
 
 
 def default_as_of(logical_date: datetime, timezone: str) -> pendulum.Date:
@@ -73,12 +74,16 @@ def parse_run_params(raw: Mapping[str, Any], policy: Policy, logical_date: datet
     dry_run = raw.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise ConfigError(f"param dry_run must be true or false, got {str(dry_run)[:20]!r}")
+    resend = raw.get("resend_failed", False)
+    if not isinstance(resend, bool):
+        raise ConfigError(f"param resend_failed must be true or false, got {str(resend)[:20]!r}")
 
     return RunParams(
         as_of=as_of,
         portfolios=tuple(sorted(set(portfolios_raw))) or None,
         stages=tuple(s for s in policy.stages if not stages_raw or s in stages_raw),
         dry_run=dry_run,
+        resend_failed=resend,
     )
 
 
@@ -89,6 +94,7 @@ def params_to_xcom(params: RunParams) -> dict[str, Any]:
         "portfolios": list(params.portfolios) if params.portfolios else None,
         "stages": list(params.stages),
         "dry_run": params.dry_run,
+        "resend_failed": params.resend_failed,
     }
 
 
@@ -99,4 +105,5 @@ def params_from_xcom(data: Mapping[str, Any]) -> RunParams:
         portfolios=tuple(data["portfolios"]) if data["portfolios"] else None,
         stages=tuple(data["stages"]),
         dry_run=bool(data["dry_run"]),
+        resend_failed=bool(data.get("resend_failed", False)),
     )

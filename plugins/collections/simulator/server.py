@@ -10,6 +10,10 @@ It plays every partner the product talks to:
   deduplicates on the ``Idempotency-Key`` header: the same key again returns the
   first answer with ``"duplicate": true``.
 
+Each dialer call gets an outcome (promise to pay with ``promise_rate``, else no answer
+or refused); promises come back as ``events`` of the next business date on the
+servicing API, so the next run applies them. ``GET /_outcomes`` lists them.
+
 Switches (``POST /_faults`` with JSON): ``latency_ms``, ``error_rate`` (answers 503),
 ``rate_429`` (answers 429 with ``Retry-After: retry_after``), ``timeout_rate`` (sleeps
 ``timeout_s`` before answering), ``drop_rate`` (accepts, then closes the connection
@@ -26,6 +30,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -48,6 +53,7 @@ class Faults:
     timeout_rate: float = 0.0
     timeout_s: float = 3.0
     drop_rate: float = 0.0
+    promise_rate: float = 0.2
     seed: int = 1
 
 
@@ -61,7 +67,24 @@ class State:
         self.rng = random.Random(1)
         self.log: list[dict[str, Any]] = []
         self.accepted: dict[str, dict[str, Any]] = {}
+        self.outcomes: dict[str, list[dict[str, Any]]] = {}  # business date -> call outcomes
         self._portfolio_of: dict[str, dict[str, str]] = {}
+
+    def outcome_for(self, path: str, key: str, body: Any) -> None:
+        """A dialer call ends with an outcome; a promise to pay becomes an event of the next day.
+
+        Deterministic per idempotency key, so a rerun of the same calls gives the same outcomes.
+        Callers hold ``self.lock``.
+        """
+        if path != "/v1/dialer/queue" or not isinstance(body, dict) or not body.get("as_of"):
+            return
+        roll = random.Random(key).random()
+        outcome = "promise_to_pay" if roll < self.faults.promise_rate else ("no_answer" if roll < 0.7 else "refused")
+        called_on = date.fromisoformat(body["as_of"]) + timedelta(days=1)
+        event = {"event_id": f"OUT-{key}", "account_id": body.get("account_id"),
+                 "at": f"{called_on.isoformat()}T10:30:00+08:00", "kind": outcome,
+                 "amount": body.get("overdue_amount") or "", "until": (called_on + timedelta(days=7)).isoformat()}
+        self.outcomes.setdefault(called_on.isoformat(), []).append(event)
 
     def roll(self) -> float:
         with self.lock:
@@ -113,6 +136,9 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_accepted":
             with state.lock:
                 return self._json(200, list(state.accepted.values()))
+        if url.path == "/_outcomes":
+            with state.lock:
+                return self._json(200, state.outcomes)
         if url.path.startswith("/v1/") and url.path[4:] in BY_NAME:
             return self._feed(url.path[4:], urllib.parse.parse_qs(url.query))
         return self._json(404, {"error": f"no such path {url.path}"})
@@ -129,6 +155,7 @@ class Handler(BaseHTTPRequestHandler):
             with state.lock:
                 state.log.clear()
                 state.accepted.clear()
+                state.outcomes.clear()
                 state.faults = Faults()
             return self._json(200, {"reset": True})
         if url.path in PARTNER_PATHS:
@@ -178,6 +205,7 @@ class Handler(BaseHTTPRequestHandler):
                 first = {"key": key, "path": path, "message_id": f"M-{len(state.accepted) + 1:08d}",
                          "body": body, "at": time.time()}
                 state.accepted[key] = first
+                state.outcome_for(path, key, body)
                 duplicate = False
             else:
                 duplicate = True
@@ -213,6 +241,11 @@ class Handler(BaseHTTPRequestHandler):
                     elif entity != "accounts" and owner.get(row.get("account_id", "")) != portfolio:
                         continue
                 items.append(row)
+        if entity == "events":
+            # promises made on the phone come back as events of the day they were made
+            with state.lock:
+                made = [e for e in state.outcomes.get(as_of, []) if e["kind"] == "promise_to_pay"]
+            items.extend(e for e in made if not portfolio or owner.get(e["account_id"]) == portfolio)
         page = items[cursor:cursor + PAGE_SIZE]
         next_cursor = str(cursor + PAGE_SIZE) if cursor + PAGE_SIZE < len(items) else None
         self._record({"path": f"/v1/{entity}", "key": None, "status": 200, "at": time.time()})
@@ -231,6 +264,13 @@ class SimulatorServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeouts are simulated on purpose) is not an error here."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
     def start(self) -> SimulatorServer:
         """Serve in a background thread (for tests and the demo)."""

@@ -8,6 +8,7 @@ import pendulum
 
 from debt_collections.delivery.http import PartnerClient
 from debt_collections.delivery.sender import Result, send_batch
+from debt_collections.domain.policy import ContactRules
 from debt_collections.store.db import connect, fetch_all, run, transaction
 from debt_collections.store.sql import sql
 
@@ -23,13 +24,17 @@ def deliver(
     *,
     now: datetime,
     concurrency: int = 8,
+    caps: ContactRules | None = None,
 ) -> dict[str, int]:
     """Apply the send-time rules, then send what may go out now, in batches; counts by outcome.
 
     ``clients`` maps a channel (sms, letter, dialer, ...) to its partner. Actions of
     a channel without a partner stay planned ("waiting") for a later delivery.
     """
-    bind = {"portfolio": portfolio, "as_of": as_of, "kind": kind, "now": now}
+    caps = caps or ContactRules()
+    bind = {"portfolio": portfolio, "as_of": as_of, "kind": kind, "now": now,
+            "max_dial_attempts": caps.max_dial_attempts_per_number_per_day,
+            "max_connected_calls": caps.max_connected_calls_per_debtor_per_day}
     counts = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
     with connect(conninfo, autocommit=True) as conn:
         if kind == "notice":

@@ -1,0 +1,94 @@
+"""Delivery throughput through the partner simulator, with and without faults.
+
+    .venv/bin/python bench/delivery.py [--accounts 20000] [--db 'host=127.0.0.1 user=postgres dbname=postgres']
+
+Generates a book, evaluates one day, then delivers every planned action of the
+day inside the contact window, twice: against a healthy simulator, and against
+one answering 20% 5xx, 5% timeouts and 10% 429s. Prints actions per second and
+checks that no idempotency key was accepted twice. A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pendulum
+import psycopg
+import requests
+
+from debt_collections.delivery.http import PartnerClient, RetryPolicy
+from debt_collections.domain.params import RunParams
+from debt_collections.feeds.csv_source import CsvSource
+from debt_collections.generator.book import BookSpec, generate_book
+from debt_collections.pipeline import run_day
+from debt_collections.policy.loader import load_policy
+from debt_collections.simulator.server import SimulatorServer
+from debt_collections.store import outbox
+from debt_collections.store.migrate import migrate
+
+REPO = Path(__file__).resolve().parents[1]
+KINDS = ("notice", "call", "visit", "legal")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=20000)
+    parser.add_argument("--db", default="host=127.0.0.1 user=postgres dbname=postgres", help="maintenance conninfo")
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    name = f"bench_delivery_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(args.db, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    db = psycopg.conninfo.make_conninfo(args.db, dbname=name)
+    try:
+        migrate(db)
+        policy = load_policy(REPO / "dags" / "policies" / "standard.yaml")
+        day = pendulum.date(2026, 11, 28)
+        with tempfile.TemporaryDirectory() as tmp:
+            generate_book(tmp, BookSpec(args.accounts, day, day, seed=1))
+            run_day(db, policy, CsvSource(tmp, day), RunParams(day, None, policy.stages, False))
+        with psycopg.connect(db) as conn:
+            portfolios = [r[0] for r in conn.execute("select distinct portfolio from collections.action_log")]
+        results = {}
+        for label, faults in (("healthy", {}), ("faulty", {"error_rate": 0.2, "timeout_rate": 0.05, "timeout_s": 0.6,
+                                                          "rate_429": 0.1, "retry_after": 0, "seed": 5})):
+            server = SimulatorServer().start()
+            requests.post(server.url + "/_faults", json=faults, timeout=5)
+            with psycopg.connect(db) as conn:
+                conn.execute("update collections.action_log set status = 'planned', reason = null, sent_at = null "
+                             "where status in ('sent', 'failed', 'deferred')")
+            partners = {c: PartnerClient(server.url, requests.Session(),
+                                         RetryPolicy(attempts=8, base_delay=0.02, max_delay=0.5, timeout=0.5),
+                                         rng=random.Random(1))
+                        for c in ("sms", "letter", "dialer", "field_app", "legal_portal")}
+            began = time.monotonic()
+            totals = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
+            for portfolio in portfolios:
+                for kind in KINDS:
+                    counts = outbox.deliver(db, portfolio, day, kind, partners, concurrency=args.concurrency,
+                                            now=pendulum.datetime(2026, 11, 29, 12, tz="Asia/Shanghai"))
+                    for k, v in counts.items():
+                        totals[k] += v
+            seconds = time.monotonic() - began
+            accepted = requests.get(server.url + "/_accepted", timeout=10).json()
+            requests_made = len(requests.get(server.url + "/_log", timeout=10).json())
+            server.shutdown()
+            server.server_close()
+            keys = [a["key"] for a in accepted]
+            results[label] = {"actions": sum(totals.values()), **totals, "seconds": round(seconds, 2),
+                              "actions_per_second": round(totals["sent"] / seconds, 1),
+                              "requests": requests_made, "keys_accepted_twice": len(keys) - len(set(keys))}
+        print(json.dumps({"accounts": args.accounts, "concurrency": args.concurrency, **results}, indent=2))
+    finally:
+        with psycopg.connect(args.db, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+if __name__ == "__main__":
+    main()
