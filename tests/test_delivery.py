@@ -164,3 +164,49 @@ def test_a_refused_action_is_failed_with_the_reason_and_can_be_resent(db, tmp_pa
     assert row["status"] == "failed" and row["reason"].startswith("partner answered 404")
     assert outbox.resend_failed(db, "P1", d(DAY), ["call"]) == 1
     assert outbox.deliver(db, "P1", d(DAY), "call", clients(simulator), now=IN_WINDOW)["sent"] == 1
+
+
+def test_killed_in_the_middle_of_delivery_then_rerun_sends_each_action_once(db, tmp_path, simulator):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    s = book(Scenario(db, tmp_path), n=160)
+    s.run(DAY)
+    faults(simulator, latency_ms=25)
+    script = (
+        "import sys, pendulum, requests\n"
+        "from debt_collections.delivery.http import PartnerClient\n"
+        "from debt_collections.store import outbox\n"
+        "url, db = sys.argv[1], sys.argv[2]\n"
+        "clients = {c: PartnerClient(url, requests.Session()) for c in ('sms','letter','dialer','field_app','legal_portal')}\n"
+        "now = pendulum.datetime(2026, 11, 29, 10, tz='Asia/Shanghai')\n"
+        "for p in ('P1', 'P2'):\n"
+        "    for k in ('notice', 'call', 'visit', 'legal'):\n"
+        "        outbox.deliver(db, p, pendulum.date(2026, 11, 28), k, clients, now=now, concurrency=2)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, simulator.url, db], start_new_session=True)
+    deadline = time.monotonic() + 30
+    while len(sim_log(simulator)[1]) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # no chance to write back what it sent
+    proc.wait()
+    _, before = sim_log(simulator)
+    planned = s.query("select count(*) as n from collections.action_log where status = 'planned'")[0]["n"]
+    assert 0 < len(before) and planned > 0
+    faults(simulator, latency_ms=0)
+    for portfolio in ("P1", "P2"):
+        for kind in ("notice", "call", "visit", "legal"):
+            outbox.deliver(db, portfolio, d(DAY), kind, clients(simulator), now=IN_WINDOW)
+    log, accepted = sim_log(simulator)
+    keys = [a["key"] for a in accepted]
+    assert len(keys) == len(set(keys))  # the partner got each action once
+    actions = s.query("select idempotency_key, status, partner_message_id from collections.action_log")
+    assert {a["status"] for a in actions} <= {"sent", "suppressed"}
+    assert {a["idempotency_key"] for a in actions if a["status"] == "sent"} == set(keys)
+    # sends that the killed process never recorded were answered as duplicates, with the first message id
+    assert any(e.get("duplicate") for e in log)
+    by_key = {a["key"]: a["message_id"] for a in accepted}
+    assert all(by_key[a["idempotency_key"]] == a["partner_message_id"] for a in actions if a["status"] == "sent")
