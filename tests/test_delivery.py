@@ -210,3 +210,17 @@ def test_killed_in_the_middle_of_delivery_then_rerun_sends_each_action_once(db, 
     assert any(e.get("duplicate") for e in log)
     by_key = {a["key"]: a["message_id"] for a in accepted}
     assert all(by_key[a["idempotency_key"]] == a["partner_message_id"] for a in actions if a["status"] == "sent")
+
+
+def test_the_sms_carries_the_rendered_template_in_the_customers_language(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    s.account("ACC0001", first_due="2026-11-20", months=1, amount="1500.00",
+              customer=s.customer("C1", language="en", full_name="Li Lei"))
+    s.run("2026-11-21")
+    outbox.deliver(db, "P1", d("2026-11-21"), "notice", clients(simulator),
+                   now=pendulum.datetime(2026, 11, 22, 9, tz="Asia/Shanghai"))
+    _, accepted = sim_log(simulator)
+    assert [a["body"]["text"] for a in accepted] == [
+        "Dear Li Lei, your car finance account ending 0001 is 1 days overdue (1500.00 CNY). "
+        "Please pay as soon as you can, or call us to agree a payment plan."]
+    assert accepted[0]["body"]["to"] == "+8613800000001"

@@ -82,18 +82,19 @@ def line_of(text: str, needle: str) -> int:
 BROKEN = [
     ("dpd_at_least: 31", "dpd_at_least: thirty", "dpd_at_least: thirty",
      "ladder[2].enter.dpd_at_least: Input should be a valid integer"),
-    ("owner: collections-ops", "ownr: collections-ops", "ownr:", "ownr: unknown key"),
+    ("schedule:", "schedul:", "schedul:", "schedul: unknown key"),
     ("timezone: Asia/Shanghai", "timezone: Mars/Base", "timezone: Mars", "timezone: Value error, unknown IANA timezone"),
     ("action: visit", "action: repossess", "action: repossess",
      "ladder[2].action: Input should be 'notice', 'call', 'visit' or 'legal'"),
-    ('tolerance: "1.00"', 'tolerance: "-1"', "tolerance:", "tolerance: Input should be greater than or equal to 0"),
+    ("portfolios: [\"*\"]", "portfolios: [\"P 1\"]", "portfolios:", "portfolios: Value error, 'P 1' is not a portfolio"),
     ("repeat_every_days: 14", "repeat_every_days: 14\n    once_per_case: true", "- stage: visit",
      "ladder[2]: Value error, set exactly one"),
-    ('start: "08:00"', 'start: "8am"', "window:", "contact.window.start: String should match pattern"),
+    ("enter: {dpd_at_least: 91, overdue_amount_at_least: \"5000.00\"}",
+     "enter: {dpd_at_least: 91, overdue_amount_at_least: \"5000.001\"}", "overdue_amount_at_least: \"5000.001",
+     "ladder[3].enter.overdue_amount_at_least: Decimal input should have no more than 2 decimal places"),
     ("dag_id: collections_standard", "dag_id: Collections Standard", "dag_id:", "dag_id: String should match pattern"),
     ("dag_id: collections_standard\n", "", "description:", "dag_id: required key is missing"),
-    ("sms: collections_sms", "sms: Collections SMS", "sms: Collections",
-     "connections.partners.sms: String should match pattern"),
+    ("    sticky: true", "    sticky: yes please", "sticky: yes", "ladder[3].sticky: Input should be a valid boolean"),
     ("ladder:", "ladder: [\n", "  - stage: notice", "not valid YAML: expected the node content"),
 ]
 
@@ -107,3 +108,35 @@ def test_policy_errors_name_file_line_and_key(old, new, where, message):
         parse_policy(broken, "dags/policies/bad.yaml")
     expected = f"dags/policies/bad.yaml:{line_of(broken, where)}: {message}"
     assert expected in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "message"),
+    [('start: "08:00"', 'start: "8am"', "window:", "contact.window.start: String should match pattern"),
+     ('tolerance: "1.00"', 'tolerance: "-1"', "tolerance:", "tolerance: Input should be greater than or equal to 0"),
+     ("sms: collections_sms", "sms: Collections SMS", "sms: Collections",
+      "connections.partners.sms: String should match pattern"),
+     ("retries: 2", "retrys: 2", "retrys:", "retrys: unknown key")],
+)
+def test_errors_in_shared_defaults_name_the_defaults_file(tmp_path, old, new, where, message):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "standard.yaml").write_text(STANDARD.read_text())
+    broken = STANDARD.with_name("defaults.yaml").read_text().replace(old, new, 1)
+    (folder / "defaults.yaml").write_text(broken)
+    with pytest.raises(ConfigError) as err:
+        load_policy(folder / "standard.yaml")
+    assert f"{folder / 'defaults.yaml'}:{line_of(broken, where)}: {message}" in str(err.value), str(err.value)
+
+
+def test_a_policy_overrides_the_shared_defaults(tmp_path):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "defaults.yaml").write_text(STANDARD.with_name("defaults.yaml").read_text())
+    (folder / "strict.yaml").write_text(STANDARD.read_text().replace(
+        "ladder:", "tolerance: \"0.00\"\ncontact:\n  max_sms_per_customer_per_day: 2\nladder:", 1))
+    policy = load_policy(folder / "strict.yaml")
+    assert policy.tolerance == Decimal("0.00")
+    assert policy.contact.max_sms_per_customer_per_day == 2
+    assert policy.contact.window_end.hour == 21  # the rest of contact still comes from the defaults
+    assert policy.owner == "collections-ops"

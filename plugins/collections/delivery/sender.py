@@ -10,6 +10,7 @@ from typing import Any
 import pendulum
 
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
+from debt_collections.policy.templates import TemplateError, render
 
 # channel -> partner path (SPEC section 1: notice, call queue, field visit, legal referral)
 PATHS = {
@@ -39,6 +40,9 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
             "case_id": row["case_id"],
             "template": row["template"], "language": row["language"], "dpd": row["dpd"],
             "overdue_amount": row["overdue_amount"], "currency": row["currency"]}
+    base["text"] = render(row["template"], {
+        "name": row["full_name"], "account_ref": str(row["account_id"])[-4:], "overdue_amount": row["overdue_amount"],
+        "currency": row["currency"], "dpd": row["dpd"], "as_of": str(row["as_of"])})
     channel = row["channel"]
     if channel == "sms":
         return {**base, "to": row["phone"]}
@@ -59,7 +63,11 @@ def send_batch(rows: list[dict[str, Any]], client: PartnerClient, *, concurrency
     def one(row: dict[str, Any]) -> Result:
         key = row["idempotency_key"]
         try:
-            response = client.request("POST", PATHS[row["channel"]], key=key, json=payload(row))
+            message = payload(row)
+        except TemplateError as exc:
+            return Result(key, "failed", f"template: {exc}"[:300], None, 0, None)
+        try:
+            response = client.request("POST", PATHS[row["channel"]], key=key, json=message)
         except PartnerUnavailable as exc:
             return Result(key, "deferred", f"partner_unavailable: {exc}"[:300], None, 1, None)
         except DeliveryRefused as exc:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from debt_collections.domain.policy import PORTFOLIO_NAME, ContactRules, Policy, Rung
 from debt_collections.errors import ConfigError
 
+DEFAULTS_FILE = "defaults.yaml"
 _DAG_ID = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _PORTFOLIO_PATTERN = re.compile(r"^[A-Za-z0-9_.*?-]{1,64}$")
@@ -150,17 +151,27 @@ class PolicyModel(_Strict):
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Read and validate one policy file; ConfigError names file, line, key and the fix."""
+    """Read and validate one policy file, over the folder's ``defaults.yaml`` when there is one.
+
+    ConfigError names file, line, key and the fix.
+    """
     path = Path(path)
+    text = _read(path)
+    defaults_path = path.with_name(DEFAULTS_FILE)
+    defaults = None
+    if defaults_path.is_file() and defaults_path.resolve() != path.resolve():
+        defaults = (_read(defaults_path), str(defaults_path))
+    return parse_policy(text, str(path), defaults=defaults)
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read policy file: {exc}") from exc
-    return parse_policy(text, str(path))
 
 
-def parse_policy(text: str, source: str) -> Policy:
-    """Validate policy YAML text; ``source`` names it in errors."""
+def _parse_yaml(text: str, source: str) -> tuple[dict, dict[tuple, int]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
@@ -170,11 +181,29 @@ def parse_policy(text: str, source: str) -> Policy:
         raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: a policy file must be a mapping of keys (dag_id, schedule, ladder, ...)")
-    lines = _line_index(node)
+    return data, _line_index(node)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def parse_policy(text: str, source: str, *, defaults: tuple[str, str] | None = None) -> Policy:
+    """Validate policy YAML text (over optional ``(defaults_text, defaults_source)``); ``source`` names it."""
+    data, lines = _parse_yaml(text, source)
+    places = {path: (source, line) for path, line in lines.items()}
+    if defaults is not None:
+        base, base_lines = _parse_yaml(*defaults)
+        data = _merge(base, data)
+        places = {**{p: (defaults[1], ln) for p, ln in base_lines.items() if p}, **places}
     try:
         model = PolicyModel.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, lines, source)) from None
+        raise ConfigError(_format_errors(exc, places, source)) from None
     return _to_policy(model, source, text)
 
 
@@ -202,11 +231,11 @@ def _dotted(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _format_errors(exc: ValidationError, lines: dict[tuple, int], source: str) -> str:
+def _format_errors(exc: ValidationError, places: dict[tuple, tuple[str, int]], source: str) -> str:
     messages = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
-        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 1)
+        file, line = next((places[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in places), (source, 1))
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check its spelling; see dags/policies/README.md for the allowed keys)"
@@ -214,7 +243,7 @@ def _format_errors(exc: ValidationError, lines: dict[tuple, int], source: str) -
             msg = "required key is missing"
         value = err.get("input")
         got = f", got {value!r}" if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)) else ""
-        messages.append(f"{source}:{line}: {_dotted(loc)}: {msg}{got}")
+        messages.append(f"{file}:{line}: {_dotted(loc)}: {msg}{got}")
     return "invalid policy:\n  " + "\n  ".join(messages)
 
 

@@ -1,0 +1,47 @@
+"""Checks for people who write policies: every policy file and every template it uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from debt_collections.errors import ConfigError
+from debt_collections.policy.loader import DEFAULTS_FILE, PolicyModel, load_policy
+from debt_collections.policy.templates import LANGUAGES, SAMPLE, render
+
+SCHEMA_FILE = "policy.schema.json"
+
+
+def policy_files(folder: Path) -> list[Path]:
+    """The policy files of a folder (the shared defaults file is not a policy)."""
+    return sorted(p for p in folder.glob("*.yaml") if p.name != DEFAULTS_FILE)
+
+
+def lint(folder: Path) -> list[str]:
+    """Problems found in the policies of ``folder`` and their templates; empty when all is well."""
+    problems: list[str] = []
+    seen_ids: dict[str, Path] = {}
+    for path in policy_files(folder):
+        try:
+            policy = load_policy(path)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        if policy.dag_id in seen_ids:
+            problems.append(f"{path}: dag_id {policy.dag_id} is already used by {seen_ids[policy.dag_id]}")
+        seen_ids[policy.dag_id] = path
+        for rung in policy.ladder:
+            channels = ("sms", "letter") if rung.channel == "sms_or_letter" else (rung.channel,)
+            for channel in channels:
+                for language in LANGUAGES:
+                    name = rung.template.replace("{channel}", channel).replace("{language}", language)
+                    try:
+                        render(name, SAMPLE)
+                    except ConfigError as exc:
+                        problems.append(f"{path}: ladder stage {rung.stage}: {exc}")
+    return problems
+
+
+def schema_text() -> str:
+    """The JSON Schema of a policy file (committed as dags/policies/policy.schema.json for editors)."""
+    return json.dumps(PolicyModel.model_json_schema(), indent=2, sort_keys=True) + "\n"

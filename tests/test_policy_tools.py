@@ -1,0 +1,78 @@
+"""Tools for policy writers: lint, the committed JSON Schema, sandboxed templates, preview."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from debt_collections.cli import main
+from debt_collections.policy.lint import schema_text
+from debt_collections.policy.templates import SAMPLE, TemplateError, render
+
+REPO = Path(__file__).resolve().parents[1]
+POLICIES = REPO / "dags" / "policies"
+
+
+def test_committed_schema_equals_the_generated_one():
+    assert (POLICIES / "policy.schema.json").read_text(encoding="utf-8") == schema_text()
+    assert main(["schema", "--check", str(POLICIES / "policy.schema.json")]) == 0
+
+
+def test_lint_passes_on_the_shipped_policies(capsys):
+    assert main(["lint", str(POLICIES)]) == 0
+    assert "0 problem(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [("dpd_at_least: 8", "dpd_at_least: 0", "ladder[1].enter.dpd_at_least: Input should be greater than or equal to 1"),
+     ("dpd_at_least: 31", "dpd_at_least: 5", "ladder rungs must be listed lowest first"),
+     ('template: "call_script.{language}"', 'template: "no_such_script.{language}"', "no_such_script.zh-CN.j2 does not exist"),
+     ("stage: call", "stage: notice", "ladder stages must be unique"),
+     ("channel: dialer", "channel: pigeon", "ladder[1].channel: Input should be"),
+     ("timezone: Asia/Shanghai", "timezone: 8", "timezone: Input should be a valid string")],
+)
+def test_lint_fails_with_a_non_zero_exit_on_a_broken_policy(tmp_path, capsys, old, new, problem):
+    folder = tmp_path / "policies"
+    shutil.copytree(POLICIES, folder)
+    text = (folder / "standard.yaml").read_text()
+    assert old in text
+    (folder / "standard.yaml").write_text(text.replace(old, new, 1))
+    assert main(["lint", str(folder)]) == 1
+    assert problem in capsys.readouterr().err
+
+
+def test_lint_finds_a_duplicate_dag_id(tmp_path, capsys):
+    folder = tmp_path / "policies"
+    shutil.copytree(POLICIES, folder)
+    shutil.copy(folder / "standard.yaml", folder / "copy.yaml")
+    assert main(["lint", str(folder)]) == 1
+    assert "dag_id collections_standard is already used" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__.__mro__ }}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ self._TemplateReference__context }}",
+    "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+])
+def test_a_template_cannot_reach_python_internals(tmp_path, source):
+    (tmp_path / "evil.en.j2").write_text(source)
+    with pytest.raises(TemplateError, match="not allowed in a template: access to attribute"):
+        render("evil.en", SAMPLE, tmp_path)
+
+
+def test_an_undefined_variable_fails_instead_of_printing_nothing(tmp_path):
+    (tmp_path / "typo.en.j2").write_text("Dear {{ nmae }}")
+    with pytest.raises(TemplateError, match="'nmae' is undefined; the variables are name, account_ref"):
+        render("typo.en", SAMPLE, tmp_path)
+
+
+def test_every_shipped_template_renders_in_both_languages(capsys):
+    for path in sorted((REPO / "include" / "templates").glob("*.j2")):
+        text = render(path.name[:-3], SAMPLE)
+        assert "1234.50" in text or "Wang Fang" in text, path
+    assert main(["preview", "notice_sms.zh-CN"]) == 0
+    assert "逾期金额1234.50 CNY" in capsys.readouterr().out
