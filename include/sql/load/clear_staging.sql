@@ -1,6 +1,7 @@
--- Forget a previous staging of the same drop, so a rerun stages it afresh.
-with c as (delete from collections.stg_customers where feed_date = %(feed_date)s),
-     a as (delete from collections.stg_accounts where feed_date = %(feed_date)s),
-     i as (delete from collections.stg_installments where feed_date = %(feed_date)s),
-     r as (delete from collections.stg_repayments where feed_date = %(feed_date)s)
-delete from collections.stg_events where feed_date = %(feed_date)s;
+-- Remove a load's staging rows when it ends, and any left behind by a load that
+-- died more than a day ago.
+with c as (delete from collections.stg_customers where load_id = %(load_id)s or staged_at < now() - interval '1 day'),
+     a as (delete from collections.stg_accounts where load_id = %(load_id)s or staged_at < now() - interval '1 day'),
+     i as (delete from collections.stg_installments where load_id = %(load_id)s or staged_at < now() - interval '1 day'),
+     r as (delete from collections.stg_repayments where load_id = %(load_id)s or staged_at < now() - interval '1 day')
+delete from collections.stg_events where load_id = %(load_id)s or staged_at < now() - interval '1 day';

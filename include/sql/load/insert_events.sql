@@ -4,7 +4,7 @@ insert into collections.event (event_id, account_id, at, kind, amount, until, fe
 select distinct on (s.event_id)
        s.event_id, s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date, s.feed_date
 from collections.stg_events s
-where s.feed_date = %(feed_date)s
+where s.load_id = %(load_id)s
   and s.reason is null
   and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
 order by s.event_id, s.position

@@ -4,7 +4,7 @@ insert into collections.repayment (payment_id, account_id, paid_at, amount, reve
 select distinct on (s.payment_id)
        s.payment_id, s.account_id, s.paid_at::timestamptz, s.amount::numeric, s.reverses, s.channel, s.feed_date
 from collections.stg_repayments s
-where s.feed_date = %(feed_date)s
+where s.load_id = %(load_id)s
   and s.reason is null
   and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
 order by s.payment_id, s.position

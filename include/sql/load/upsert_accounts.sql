@@ -5,7 +5,7 @@ select distinct on (s.account_id)
        s.account_id, s.customer_id, s.portfolio, s.product, s.vin, s.currency,
        s.principal_outstanding::numeric, s.opened_on::date, s.status, s.feed_date
 from collections.stg_accounts s
-where s.feed_date = %(feed_date)s
+where s.load_id = %(load_id)s
   and s.reason is null
   and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
 order by s.account_id, s.position

@@ -4,11 +4,11 @@ insert into collections.customer as c (customer_id, full_name, phone, region, ti
 select distinct on (s.customer_id)
        s.customer_id, s.full_name, s.phone, s.region, s.timezone, s.language, s.feed_date
 from collections.stg_customers s
-where s.feed_date = %(feed_date)s
+where s.load_id = %(load_id)s
   and s.reason is null
   and (%(portfolios)s::text[] is null
        or exists (select 1 from collections.stg_accounts a
-                  where a.feed_date = s.feed_date and a.customer_id = s.customer_id and a.reason is null
+                  where a.load_id = s.load_id and a.customer_id = s.customer_id and a.reason is null
                     and a.portfolio = any(%(portfolios)s::text[]))
        or exists (select 1 from collections.account a
                   where a.customer_id = s.customer_id and a.portfolio = any(%(portfolios)s::text[])))

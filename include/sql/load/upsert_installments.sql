@@ -3,7 +3,7 @@ insert into collections.installment as i (account_id, seq, due_date, amount_due,
 select distinct on (s.account_id, s.seq::int)
        s.account_id, s.seq::int, s.due_date::date, s.amount_due::numeric, s.feed_date
 from collections.stg_installments s
-where s.feed_date = %(feed_date)s
+where s.load_id = %(load_id)s
   and s.reason is null
   and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
 order by s.account_id, s.seq::int, s.position

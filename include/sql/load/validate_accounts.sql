@@ -19,14 +19,14 @@ set scope = s.portfolio,
     when not collections.is_date(s.opened_on) then 'bad date in opened_on: ' || left(s.opened_on, 32)
     when not exists (select 1 from collections.customer c where c.customer_id = s.customer_id)
      and not exists (select 1 from collections.stg_customers c
-                     where c.feed_date = s.feed_date and c.customer_id = s.customer_id and c.reason is null)
+                     where c.load_id = s.load_id and c.customer_id = s.customer_id and c.reason is null)
         then 'unknown customer_id: ' || left(s.customer_id, 64)
     when exists (
         select 1 from collections.stg_accounts d
-        where d.feed_date = s.feed_date and d.account_id = s.account_id and d.position < s.position
+        where d.load_id = s.load_id and d.account_id = s.account_id and d.position < s.position
           and d.parse_error is null
           and (d.customer_id, d.portfolio, d.product, d.vin, d.currency, d.principal_outstanding, d.opened_on, d.status)
               is distinct from (s.customer_id, s.portfolio, s.product, s.vin, s.currency, s.principal_outstanding, s.opened_on, s.status)
     ) then 'account_id repeated in this drop with other content'
 end
-where s.feed_date = %(feed_date)s;
+where s.load_id = %(load_id)s;

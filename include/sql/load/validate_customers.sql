@@ -16,10 +16,10 @@ set reason = case
     when s.language not in ('zh-CN', 'en') then 'bad language: ' || left(s.language, 16) || ' (allowed: zh-CN, en)'
     when exists (
         select 1 from collections.stg_customers d
-        where d.feed_date = s.feed_date and d.customer_id = s.customer_id and d.position < s.position
+        where d.load_id = s.load_id and d.customer_id = s.customer_id and d.position < s.position
           and d.parse_error is null
           and (d.full_name, d.phone, d.region, d.timezone, d.language)
               is distinct from (s.full_name, s.phone, s.region, s.timezone, s.language)
     ) then 'customer_id repeated in this drop with other content'
 end
-where s.feed_date = %(feed_date)s;
+where s.load_id = %(load_id)s;

@@ -3,7 +3,7 @@
 with valid_accounts as (
     select distinct on (account_id) account_id, portfolio
     from collections.stg_accounts
-    where feed_date = %(feed_date)s and reason is null
+    where load_id = %(load_id)s and reason is null
     order by account_id, position
 )
 
@@ -32,7 +32,7 @@ from (
     from collections.stg_installments st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
-    where st.feed_date = %(feed_date)s
+    where st.load_id = %(load_id)s
     window same_key as (partition by st.account_id, st.seq, st.parse_error is null order by st.position)
 ) x
-where s.feed_date = %(feed_date)s and s.position = x.position;
+where s.load_id = %(load_id)s and s.position = x.position;

@@ -4,7 +4,7 @@
 with valid_accounts as (
     select distinct on (account_id) account_id, portfolio
     from collections.stg_accounts
-    where feed_date = %(feed_date)s and reason is null
+    where load_id = %(load_id)s and reason is null
     order by account_id, position
 )
 
@@ -24,7 +24,7 @@ set scope = x.portfolio,
     when s.reverses is not null
      and not exists (select 1 from collections.repayment r where r.payment_id = s.reverses and r.account_id = s.account_id)
      and not exists (select 1 from collections.stg_repayments o
-                     where o.feed_date = s.feed_date and o.payment_id = s.reverses and o.account_id = s.account_id
+                     where o.load_id = s.load_id and o.payment_id = s.reverses and o.account_id = s.account_id
                        and o.reverses is null and o.parse_error is null)
         then 'reverses unknown payment_id: ' || left(s.reverses, 64)
     when exists (
@@ -47,7 +47,7 @@ from (
     from collections.stg_repayments st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
-    where st.feed_date = %(feed_date)s
+    where st.load_id = %(load_id)s
     window same_key as (partition by st.payment_id, st.parse_error is null order by st.position)
 ) x
-where s.feed_date = %(feed_date)s and s.position = x.position;
+where s.load_id = %(load_id)s and s.position = x.position;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -56,13 +57,12 @@ def load_drop(
     share of bad rows exceeds ``max_reject_ratio``; nothing is loaded then.
     """
     source.check_drop()
-    params = {"feed_date": feed_date, "portfolios": portfolios}
+    # each load stages its own copy of the drop: concurrent runs never share staging rows
+    params = {"feed_date": feed_date, "portfolios": portfolios, "load_id": uuid.uuid4()}
     result = LoadResult(feed_date.to_date_string())
     with connect(conninfo, autocommit=True) as conn:
-        run(conn, "ops/lock_feed_date.sql", params)
         try:
             with conn.transaction():
-                run(conn, "load/clear_staging.sql", params)
                 for entity in ENTITIES:
                     records = source.records(entity)
                     if records is None:
@@ -70,7 +70,8 @@ def load_drop(
                     location = source.location(entity)
                     with conn.cursor().copy(sql(f"load/copy_{entity.name}.sql")) as copy:
                         for rec in records:
-                            copy.write_row((feed_date, rec.position, location, rec.raw, rec.parse_error, *rec.fields))
+                            copy.write_row((params["load_id"], feed_date, rec.position, location, rec.raw,
+                                            rec.parse_error, *rec.fields))
                 run(conn, "load/analyze_staging.sql")
             with conn.transaction():
                 run(conn, "load/session_for_bulk.sql")
@@ -99,7 +100,7 @@ def load_drop(
                     r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")
                 ]
         finally:
-            run(conn, "ops/unlock_feed_date.sql", params)
+            run(conn, "load/clear_staging.sql", params)
     log.info("load %s", result.summary())
     return result
 
