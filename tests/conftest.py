@@ -118,3 +118,28 @@ def airflow_home(pg_admin: str) -> Iterator[Path]:
     yield AIRFLOW_HOME
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{AIRFLOW_META_DB}" with (force)')
+
+
+@pytest.fixture
+def source_db(pg_admin, tmp_path):
+    """A source database whose entity tables hold a generated book's first drop."""
+    root = tmp_path / "book"
+    from debt_collections.feeds.entities import ENTITIES
+    from debt_collections.generator.book import BookSpec, generate_book
+    from tests.scenario import d
+
+    day = "2026-11-28"
+    generate_book(root, BookSpec(accounts=150, start=d(day), end=d(day), seed=4))
+    name = f"coll_src_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    dsn = psycopg.conninfo.make_conninfo(pg_admin, dbname=name)
+    with psycopg.connect(dsn) as conn:
+        for entity in ENTITIES:
+            cols = ", ".join(f"{f} text" for f in entity.fields)
+            conn.execute(f"create table {entity.name} ({cols})")
+            with conn.cursor().copy(f"copy {entity.name} from stdin (format csv, header true)") as copy:
+                copy.write((root / day / f"{entity.name}.csv").read_bytes())
+    yield dsn, root
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')

@@ -191,3 +191,18 @@ def requests_get(url: str) -> list:
     import requests
 
     return requests.get(url, timeout=10).json()
+
+
+def test_a_run_reads_the_feed_from_a_source_database(airflow_home, db, source_db):
+    dsn, root = source_db
+    env = _env(db, root)
+    parts = psycopg.conninfo.conninfo_to_dict(dsn)
+    env["AIRFLOW_CONN_COLLECTIONS_FEED"] = json.dumps({
+        "conn_type": "postgres", "host": parts.get("host"), "port": int(parts.get("port", 5432)),
+        "login": parts.get("user"), "schema": parts["dbname"]})
+    out = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "portfolios": ["AUTO-NORTH"]})
+    assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+    with connect(db) as conn:
+        portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
+        accounts = conn.execute("select count(*) as n from collections.account").fetchone()["n"]
+    assert portfolios == {"AUTO-NORTH"} and accounts > 0

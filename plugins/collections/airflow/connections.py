@@ -16,6 +16,7 @@ from debt_collections.errors import ConfigError
 from debt_collections.feeds.base import FeedSource
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.feeds.http_source import HttpSource
+from debt_collections.feeds.sql_source import SqlSource
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,10 @@ def feed_source(policy: Policy, feed_date: pendulum.Date, portfolios: list[str] 
         if client is None:
             raise ConfigError(f"connection {policy.feed_conn_id} (conn_type http) is not defined")
         return HttpSource(client, feed_date, portfolios)
+    if kind in ("postgres", "postgresql", "sql"):
+        schema = (conn.extra_dejson or {}).get("source_schema", "public")
+        return SqlSource(database_conninfo(policy.feed_conn_id), schema)
     raise ConfigError(
         f"connection {policy.feed_conn_id}: conn_type {conn.conn_type!r} is not a feed source "
-        "this version reads (fs for csv drops, http for the servicing API)"
+        "(fs for csv drops, http for the servicing API, postgres for a source database)"
     )

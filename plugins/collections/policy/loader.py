@@ -92,8 +92,8 @@ class ConnectionsModel(_Strict):
 
 
 class FeedModel(_Strict):
-    # auto: the feed connection's conn_type decides (fs -> csv drops, http -> servicing API)
-    source: Literal["auto", "csv", "http"] = "auto"
+    # auto: the feed connection's conn_type decides (fs -> csv, http -> servicing API, postgres -> sql)
+    source: Literal["auto", "csv", "http", "sql"] = "auto"
 
 
 class PolicyModel(_Strict):
