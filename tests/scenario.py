@@ -124,5 +124,15 @@ class Scenario:
         return [tuple(r.values()) for r in cases], [tuple(r.values()) for r in actions]
 
 
+def loaded_counts(conninfo: str) -> dict:
+    """What a load stored: rows per master table, money paid, rows quarantined."""
+    with connect(conninfo) as conn:
+        return conn.execute(
+            "select (select count(*) from collections.customer) c, (select count(*) from collections.account) a, "
+            "(select count(*) from collections.installment) i, (select count(*) from collections.repayment) r, "
+            "(select sum(amount) from collections.repayment) paid, "
+            "(select count(*) from collections.quarantine) q").fetchone()
+
+
 def money(text: str) -> Decimal:
     return Decimal(text)

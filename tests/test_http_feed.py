@@ -17,7 +17,7 @@ from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.simulator.server import SimulatorServer
 from debt_collections.store.db import connect
 from debt_collections.store.loading import load_drop
-from tests.scenario import d
+from tests.scenario import d, loaded_counts
 
 DAY = "2026-11-28"
 
@@ -37,14 +37,6 @@ def client(url: str) -> PartnerClient:
                          rng=random.Random(1))
 
 
-def _counts(db: str) -> dict:
-    with connect(db) as conn:
-        return conn.execute(
-            "select (select count(*) from collections.customer) c, (select count(*) from collections.account) a, "
-            "(select count(*) from collections.installment) i, (select count(*) from collections.repayment) r, "
-            "(select sum(amount) from collections.repayment) paid").fetchone()
-
-
 def test_http_source_pages_through_the_api_and_loads_what_the_csv_drop_holds(db, fresh_db, served_book):
     from debt_collections.store.migrate import migrate
 
@@ -56,8 +48,8 @@ def test_http_source_pages_through_the_api_and_loads_what_the_csv_drop_holds(db,
     load_drop(db, HttpSource(client(server.url), d(DAY)), d(DAY), portfolios=None, max_reject_ratio=Decimal("0.01"))
     migrate(fresh_db)
     load_drop(fresh_db, CsvSource(root, d(DAY)), d(DAY), portfolios=None, max_reject_ratio=Decimal("0.01"))
-    assert _counts(db) == _counts(fresh_db)
-    assert _counts(db)["i"] == 120 * 36
+    assert loaded_counts(db) == loaded_counts(fresh_db)
+    assert loaded_counts(db)["i"] == 120 * 36
     pages = [e for e in requests.get(server.url + "/_log", timeout=5).json() if e["path"] == "/v1/installments"]
     assert sum(1 for e in pages if e["status"] == 200) >= 120 * 36 // 500  # it really paged
 

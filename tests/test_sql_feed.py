@@ -13,17 +13,9 @@ from debt_collections.feeds.sql_source import SqlSource
 from debt_collections.store.db import connect
 from debt_collections.store.loading import load_drop
 from debt_collections.store.migrate import migrate
-from tests.scenario import d
+from tests.scenario import d, loaded_counts
 
 DAY = "2026-11-28"
-
-
-def _counts(db: str) -> dict:
-    with connect(db) as conn:
-        return conn.execute(
-            "select (select count(*) from collections.customer) c, (select count(*) from collections.account) a, "
-            "(select count(*) from collections.installment) i, (select sum(amount) from collections.repayment) r, "
-            "(select count(*) from collections.quarantine) q").fetchone()
 
 
 def test_sql_source_loads_what_the_csv_drop_holds(db, fresh_db, source_db):
@@ -31,8 +23,8 @@ def test_sql_source_loads_what_the_csv_drop_holds(db, fresh_db, source_db):
     load_drop(db, SqlSource(dsn), d(DAY), portfolios=None, max_reject_ratio=Decimal("0.01"))
     migrate(fresh_db)
     load_drop(fresh_db, CsvSource(root, d(DAY)), d(DAY), portfolios=None, max_reject_ratio=Decimal("0.01"))
-    assert _counts(db) == _counts(fresh_db)
-    assert _counts(db)["a"] == 150
+    assert loaded_counts(db) == loaded_counts(fresh_db)
+    assert loaded_counts(db)["a"] == 150
 
 
 def test_sql_source_quarantines_bad_rows_and_names_missing_tables(db, source_db):
