@@ -85,12 +85,12 @@ class Scenario:
         return folder
 
     def run(self, as_of: str, *, portfolios: list[str] | None = None, stages: list[str] | None = None,
-            dry_run: bool = False, write: bool = True) -> dict[str, Any]:
+            dry_run: bool = False, write: bool = True, confirm: bool = False) -> dict[str, Any]:
         day = d(as_of)
         if write:
             self.write_drop(day)
         params = RunParams(as_of=day, portfolios=tuple(portfolios) if portfolios else None,
-                           stages=tuple(stages or self.policy.stages), dry_run=dry_run)
+                           stages=tuple(stages or self.policy.stages), dry_run=dry_run, confirm_data_quality=confirm)
         return run_day(self.conninfo, self.policy, CsvSource(self.root, day), params)
 
     def run_days(self, first: str, last: str) -> None:

@@ -39,7 +39,7 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
     assert ours == []
     dag = bag.get_dag("collections_standard")
     assert dag is not None
-    assert set(dag.params.keys()) == {"as_of", "portfolios", "stages", "dry_run", "resend_failed"}
+    assert set(dag.params.keys()) == {"as_of", "portfolios", "stages", "dry_run", "resend_failed", "confirm_data_quality"}
     schema = dag.params.get_param("portfolios").schema
     assert schema["type"] == "array" and schema["examples"]  # a multi-select in the trigger form
     ids = set(dag.task_ids)

@@ -38,6 +38,8 @@ def run_day(
         conninfo, source, params.as_of,
         portfolios=list(params.portfolios) if params.portfolios else None,
         max_reject_ratio=policy.max_reject_ratio,
+        data_quality=policy.data_quality,
+        confirm_data_quality=params.confirm_data_quality,
     )
     portfolios = [p for p in loaded.portfolios if policy.covers(p)]
     for portfolio in portfolios:

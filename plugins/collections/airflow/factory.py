@@ -113,6 +113,8 @@ def build_dag(policy: Policy) -> DAG:
                 params.as_of,
                 portfolios=list(params.portfolios) if params.portfolios else None,
                 max_reject_ratio=policy.max_reject_ratio,
+                data_quality=policy.data_quality,
+                confirm_data_quality=params.confirm_data_quality,
             )
             log.info("load rows_in=%s quarantined=%s ratio=%s", sum(result.rows_in.values()),
                      sum(result.quarantined.values()), result.summary()["reject_ratio"])
@@ -229,6 +231,11 @@ def _params(policy: Policy) -> dict[str, Param]:
         "dry_run": Param(
             False, type="boolean", title="Dry run",
             description="Evaluate and record, send nothing.",
+        ),
+        "confirm_data_quality": Param(
+            False, type="boolean", title="Confirm data-quality warnings",
+            description="Load a drop that a data-quality gate stopped (empty, repeated, large balance shift) "
+                        "after checking it.",
         ),
         "resend_failed": Param(
             False, type="boolean", title="Resend failed actions",

@@ -22,6 +22,7 @@ class RunParams:
     stages: tuple[str, ...]
     dry_run: bool
     resend_failed: bool = False
+    confirm_data_quality: bool = False
 
 
 def default_as_of(logical_date: datetime, timezone: str) -> pendulum.Date:
@@ -77,6 +78,9 @@ def parse_run_params(raw: Mapping[str, Any], policy: Policy, logical_date: datet
     resend = raw.get("resend_failed", False)
     if not isinstance(resend, bool):
         raise ConfigError(f"param resend_failed must be true or false, got {str(resend)[:20]!r}")
+    confirm = raw.get("confirm_data_quality", False)
+    if not isinstance(confirm, bool):
+        raise ConfigError(f"param confirm_data_quality must be true or false, got {str(confirm)[:20]!r}")
 
     return RunParams(
         as_of=as_of,
@@ -84,6 +88,7 @@ def parse_run_params(raw: Mapping[str, Any], policy: Policy, logical_date: datet
         stages=tuple(s for s in policy.stages if not stages_raw or s in stages_raw),
         dry_run=dry_run,
         resend_failed=resend,
+        confirm_data_quality=confirm,
     )
 
 
@@ -95,6 +100,7 @@ def params_to_xcom(params: RunParams) -> dict[str, Any]:
         "stages": list(params.stages),
         "dry_run": params.dry_run,
         "resend_failed": params.resend_failed,
+        "confirm_data_quality": params.confirm_data_quality,
     }
 
 
@@ -106,4 +112,5 @@ def params_from_xcom(data: Mapping[str, Any]) -> RunParams:
         stages=tuple(data["stages"]),
         dry_run=bool(data["dry_run"]),
         resend_failed=bool(data.get("resend_failed", False)),
+        confirm_data_quality=bool(data.get("confirm_data_quality", False)),
     )

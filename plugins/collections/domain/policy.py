@@ -40,6 +40,20 @@ class ContactRules:
 
 
 @dataclass(frozen=True)
+class DataQuality:
+    """Gates that stop a suspicious drop before anything is loaded, unless an operator confirms it.
+
+    They apply to books of at least ``min_book_accounts`` accounts: on a tiny
+    book an empty day, a repeated snapshot or a large relative shift is normal.
+    """
+
+    min_book_accounts: int = 1000
+    refuse_empty: bool = True
+    refuse_repeated: bool = True
+    max_balance_shift: Decimal | None = Decimal("0.20")
+
+
+@dataclass(frozen=True)
 class Policy:
     """A whole escalation workflow: one DAG."""
 
@@ -52,6 +66,7 @@ class Policy:
     contact: ContactRules = field(default_factory=ContactRules)
     tolerance: Decimal = Decimal("1.00")
     max_reject_ratio: Decimal = Decimal("0.01")
+    data_quality: DataQuality = field(default_factory=DataQuality)
     feed_source: str = "auto"
     db_conn_id: str = "collections_db"
     feed_conn_id: str = "collections_feed"

@@ -17,7 +17,7 @@ import pendulum
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from debt_collections.domain.policy import PORTFOLIO_NAME, ContactRules, Policy, Rung
+from debt_collections.domain.policy import PORTFOLIO_NAME, ContactRules, DataQuality, Policy, Rung
 from debt_collections.errors import ConfigError
 
 DEFAULTS_FILE = "defaults.yaml"
@@ -85,6 +85,13 @@ class PartnersModel(_Strict):
     legal_portal: str = Field(default="collections_legal", pattern=_CONN_ID)
 
 
+class DataQualityModel(_Strict):
+    min_book_accounts: int = Field(default=1000, ge=0)
+    refuse_empty: bool = True
+    refuse_repeated: bool = True
+    max_balance_shift: Decimal | None = Field(default=Decimal("0.20"), ge=0)
+
+
 class ConnectionsModel(_Strict):
     database: str = Field(default="collections_db", pattern=_CONN_ID)
     feed: str = Field(default="collections_feed", pattern=_CONN_ID)
@@ -111,6 +118,7 @@ class PolicyModel(_Strict):
     feed: FeedModel = FeedModel()
     tolerance: Money = Decimal("1.00")
     max_reject_ratio: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
+    data_quality: DataQualityModel = DataQualityModel()
     contact: ContactModel = ContactModel()
     ladder: list[RungModel] = Field(min_length=1)
 
@@ -286,6 +294,7 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
         contact=contact,
         tolerance=m.tolerance,
         max_reject_ratio=m.max_reject_ratio,
+        data_quality=DataQuality(**m.data_quality.model_dump()),
         feed_source=m.feed.source,
         db_conn_id=m.connections.database,
         feed_conn_id=m.connections.feed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -9,10 +10,11 @@ from decimal import Decimal
 
 import pendulum
 
+from debt_collections.domain.policy import DataQuality
 from debt_collections.errors import FeedError
 from debt_collections.feeds.base import FeedSource
 from debt_collections.feeds.entities import ENTITIES
-from debt_collections.store.db import connect, fetch_all, lock_portfolio_day, run
+from debt_collections.store.db import connect, fetch_all, fetch_one, lock_portfolio_day, run
 from debt_collections.store.sql import sql
 
 log = logging.getLogger(__name__)
@@ -50,16 +52,21 @@ def load_drop(
     *,
     portfolios: list[str] | None,
     max_reject_ratio: Decimal,
+    data_quality: DataQuality | None = None,
+    confirm_data_quality: bool = False,
 ) -> LoadResult:
     """Load the drop for ``feed_date``; rows of portfolios outside ``portfolios`` are left alone.
 
-    Raises FeedError when the drop is missing, or after quarantining when the
-    share of bad rows exceeds ``max_reject_ratio``; nothing is loaded then.
+    Raises FeedError, and loads nothing, when the drop is missing; after
+    quarantining, when the share of bad rows exceeds ``max_reject_ratio``; and,
+    unless ``confirm_data_quality``, when a ``data_quality`` gate trips: the drop
+    is empty, repeats the previous drop, or moves the book's balance too far.
     """
     source.check_drop()
     # each load stages its own copy of the drop: concurrent runs never share staging rows
     params = {"feed_date": feed_date, "portfolios": portfolios, "load_id": uuid.uuid4()}
     result = LoadResult(feed_date.to_date_string())
+    fingerprint = hashlib.sha256()
     with connect(conninfo, autocommit=True) as conn:
         try:
             with conn.transaction():
@@ -68,8 +75,10 @@ def load_drop(
                     if records is None:
                         continue
                     location = source.location(entity)
+                    fingerprint.update(entity.name.encode())
                     with conn.cursor().copy(sql(f"load/copy_{entity.name}.sql")) as copy:
                         for rec in records:
+                            fingerprint.update(rec.raw.encode("utf-8", "backslashreplace") + b"\n")
                             copy.write_row((params["load_id"], feed_date, rec.position, location, rec.raw,
                                             rec.parse_error, *rec.fields))
                 run(conn, "load/analyze_staging.sql")
@@ -89,6 +98,8 @@ def load_drop(
                     f"max_reject_ratio {max_reject_ratio}); nothing was loaded. "
                     f"See collections.quarantine where feed_date = '{feed_date.to_date_string()}'"
                 )
+            _data_quality_gates(conn, params, fingerprint.hexdigest(), data_quality or DataQuality(),
+                                confirm_data_quality)
             with conn.transaction():
                 run(conn, "load/session_for_bulk.sql")
                 covered = portfolios if portfolios is not None else _portfolios_in_drop(conn, params)
@@ -103,6 +114,34 @@ def load_drop(
             run(conn, "load/clear_staging.sql", params)
     log.info("load %s", result.summary())
     return result
+
+
+def _data_quality_gates(conn, params: dict, fingerprint: str, gates: DataQuality, confirmed: bool) -> None:
+    """Stop before anything is loaded when the drop looks wrong, unless an operator confirmed it."""
+    figures = fetch_one(conn, "load/data_quality.sql", params)
+    day = params["feed_date"].to_date_string()
+    problems = []
+    applies = figures["book_accounts"] >= gates.min_book_accounts
+    max_shift = gates.max_balance_shift
+    if applies and gates.refuse_empty and figures["valid_rows"] == 0:
+        problems.append(f"drop {day} has no valid rows")
+    if applies and gates.refuse_repeated and figures["previous_fingerprint"] == fingerprint:
+        problems.append(f"drop {day} repeats the previous drop row for row")
+    before, after = figures["balance_before"], figures["balance_after"]
+    if applies and max_shift is not None and before > 0 and abs(after - before) / before > max_shift:
+        problems.append(
+            f"drop {day} moves the active balance from {before} to {after} "
+            f"({(after - before) / before:+.1%}, more than max_balance_shift {max_shift:.0%})"
+        )
+    if problems and not confirmed:
+        raise FeedError(
+            "data-quality gate: " + "; ".join(problems) + ". Nothing was loaded. If the drop is right, "
+            "rerun with the param confirm_data_quality = true"
+        )
+    if problems:
+        log.warning("data-quality gate confirmed by the run's params: %s", "; ".join(problems))
+    run(conn, "load/record_fingerprint.sql", {**params, "fingerprint": fingerprint,
+                                               "rows_in": figures["valid_rows"]})
 
 
 def _portfolios_in_drop(conn, params) -> list[str]:
