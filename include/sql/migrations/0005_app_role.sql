@@ -1,0 +1,30 @@
+-- Least privilege: the DAGs connect as a login role that is a member of
+-- collections_app, which may read and write the collections tables and nothing
+-- else (no DDL, no other schema, not the migration ledger). Migrations run as the
+-- schema owner. Roles are cluster-wide, so the role is created only once.
+do $$
+begin
+    if not exists (select 1 from pg_roles where rolname = 'collections_app') then
+        create role collections_app nologin;
+    end if;
+end
+$$;
+
+grant usage on schema collections to collections_app;
+grant select, insert, update, delete on all tables in schema collections to collections_app;
+revoke insert, update, delete on collections.schema_migration from collections_app;
+grant usage on all sequences in schema collections to collections_app;
+grant execute on all functions in schema collections to collections_app;
+alter default privileges in schema collections grant select, insert, update, delete on tables to collections_app;
+
+-- Fresh statistics after COPY need the table owner on PostgreSQL 15: the app
+-- role asks for them through this function, which runs as the owner.
+create function collections.analyze_staging() returns void
+language plpgsql security definer set search_path = pg_catalog, collections as $$
+begin
+    analyze collections.stg_customers, collections.stg_accounts, collections.stg_installments,
+            collections.stg_repayments, collections.stg_events;
+end
+$$;
+revoke execute on function collections.analyze_staging() from public;
+grant execute on function collections.analyze_staging() to collections_app;

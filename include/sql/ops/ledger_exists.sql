@@ -1,0 +1,1 @@
+select to_regclass('collections.schema_migration') is not null as present;
