@@ -1,0 +1,102 @@
+"""A day's run killed (SIGKILL) at points all through it, then rerun, ends as one uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import psycopg
+import pytest
+import requests
+
+from debt_collections.generator.book import BookSpec, generate_book
+from debt_collections.simulator.server import SimulatorServer
+from debt_collections.store.migrate import migrate
+from tests.scenario import d
+
+RUN = """
+import sys, pendulum, requests
+from debt_collections.delivery.http import PartnerClient
+from debt_collections.domain.params import RunParams
+from debt_collections.feeds.csv_source import CsvSource
+from debt_collections.pipeline import run_day
+from debt_collections.policy.loader import load_policy
+db, drops, url, day, policy_file = sys.argv[1:6]
+policy = load_policy(policy_file)
+partners = {c: PartnerClient(url, requests.Session()) for c in ("sms", "letter", "dialer", "field_app", "legal_portal")}
+as_of = pendulum.parse(day).date()
+run_day(db, policy, CsvSource(drops, as_of), RunParams(as_of, None, policy.stages, False), partners=partners,
+        now=pendulum.parse("2026-11-28T10:00:00+08:00"))
+"""
+POLICY = os.path.join(os.path.dirname(__file__), "..", "dags", "policies", "standard.yaml")
+
+
+def _run(db: str, drops, url: str, day: str, kill_after: float | None = None) -> bool:
+    """Run a day in a child process; SIGKILL it after ``kill_after`` seconds. True if it was killed."""
+    proc = subprocess.Popen([sys.executable, "-c", RUN, db, str(drops), url, day, POLICY], start_new_session=True)
+    if kill_after is None:
+        assert proc.wait(timeout=300) == 0
+        return False
+    try:
+        proc.wait(timeout=kill_after)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return True
+
+
+def _views(db: str) -> tuple[list, list]:
+    with psycopg.connect(db) as conn:
+        return (conn.execute("select * from collections.case_day order by as_of, case_id").fetchall(),
+                conn.execute("select as_of, account_id, case_id, kind, status, reason, channel, assignee, template "
+                             "from collections.action order by as_of, case_id, kind").fetchall())
+
+
+@pytest.fixture
+def two_dbs(pg_admin):
+    names = [f"coll_crash_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'create database "{name}"')
+    dsns = [psycopg.conninfo.make_conninfo(pg_admin, dbname=n) for n in names]
+    for dsn in dsns:
+        migrate(dsn)
+    yield dsns
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def test_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(two_dbs, tmp_path):
+    clean, crashed = two_dbs
+    drops = tmp_path / "drops"
+    generate_book(drops, BookSpec(accounts=1500, start=d("2026-11-26"), end=d("2026-11-27"), seed=3))
+    sims = [SimulatorServer().start(), SimulatorServer().start()]
+    try:
+        requests.post(sims[1].url + "/_faults", json={"latency_ms": 3}, timeout=5)
+        for day in ("2026-11-26", "2026-11-27"):
+            _run(clean, drops, sims[0].url, day)
+        kills = 0
+        for day in ("2026-11-26", "2026-11-27"):
+            # kill the day's run at growing delays: during the load, the evaluation, planning, delivery ...
+            for delay in (0.8, 1.5, 2.5, 3.5, 5.0, 7.0):
+                kills += _run(crashed, drops, sims[1].url, day, kill_after=delay)
+            _run(crashed, drops, sims[1].url, day)
+        assert kills >= 6
+        assert _views(crashed) == _views(clean)
+        accepted = requests.get(sims[1].url + "/_accepted", timeout=10).json()
+        keys = [a["key"] for a in accepted]
+        assert len(keys) == len(set(keys))  # no action reached a partner twice
+        with psycopg.connect(crashed) as conn:
+            sent = {r[0] for r in conn.execute("select idempotency_key from collections.action_log where status = 'sent'")}
+            left = conn.execute("select count(*) from collections.action_log where status = 'planned'").fetchone()[0]
+        assert sent == set(keys) and left == 0
+    finally:
+        for sim in sims:
+            sim.shutdown()
+            sim.server_close()
