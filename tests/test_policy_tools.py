@@ -76,3 +76,31 @@ def test_every_shipped_template_renders_in_both_languages(capsys):
         assert "1234.50" in text or "Wang Fang" in text, path
     assert main(["preview", "notice_sms.zh-CN"]) == 0
     assert "逾期金额1234.50 CNY" in capsys.readouterr().out
+
+
+def test_explain_prints_the_ladder_and_why_an_account_is_on_its_rung(db, tmp_path, capsys):
+    from tests.scenario import Scenario
+
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-06-01", months=6, amount="2000.00")
+    s.event("e1", "A1", "2026-08-30T10:00:00+08:00", "promise_to_pay", "2000.00", "2026-09-05")
+    s.run("2026-09-01")
+    assert main(["explain", str(POLICIES / "standard.yaml"), "--db", db, "--account", "A1", "--as-of", "2026-09-01"]) == 0
+    out = capsys.readouterr().out
+    assert "legal   dpd >= 91 and overdue >= 5000.00  legal via legal_portal" in out
+    assert "dpd 92, bucket M4, overdue 6000.00, status open" in out
+    assert "legal      enters  (dpd 92 >= 91, overdue 6000.00 >= 5000.00)" in out
+    assert "stage: legal (the highest rung whose entry holds)" in out
+    assert "rule: promise_to_pay active: calls, visits and legal suppressed" in out
+    assert "action: legal suppressed (promise_to_pay) via legal_portal" in out
+
+
+def test_explain_names_a_sticky_stage():
+    from decimal import Decimal
+
+    from debt_collections.domain.explain import rungs_reached
+    from debt_collections.policy.loader import load_policy
+
+    lines = rungs_reached(load_policy(POLICIES / "standard.yaml"), 32, Decimal("2000.00"), previous_stage="legal")
+    assert lines[-1] == "stage: legal (sticky: the case entered it before and stays until it closes)"
+    assert "visit      enters  (dpd 32 >= 31)" in lines

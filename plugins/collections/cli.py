@@ -29,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     li.add_argument("folder", nargs="?", default="dags/policies")
     sc = sub.add_parser("schema", help="print the policy JSON Schema (or --check it against the committed file)")
     sc.add_argument("--check", help="the committed schema file to compare with")
+    ex = sub.add_parser("explain", help="print a policy's ladder; with --account, why the account's case is where it is")
+    ex.add_argument("policy", help="policy YAML file")
+    ex.add_argument("--db", help="collections database (with --account)")
+    ex.add_argument("--account")
+    ex.add_argument("--as-of")
     pv = sub.add_parser("preview", help="render a template against a sample case")
     pv.add_argument("template", help="e.g. notice_sms.zh-CN")
     args = parser.parse_args(argv)
@@ -57,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             sys.stdout.write(schema_text())
             return 0
+        if args.command == "explain":
+            return _explain(args)
         if args.command == "preview":
             from debt_collections.policy.templates import SAMPLE, render
 
@@ -81,6 +88,55 @@ def main(argv: list[str] | None = None) -> int:
     except CollectionsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from debt_collections.domain.explain import ladder_table, rungs_reached
+    from debt_collections.policy.loader import load_policy
+
+    policy = load_policy(args.policy)
+    rows = ladder_table(policy)
+    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
+    print("  ".join(k.ljust(w) for k, w in widths.items()))
+    for r in rows:
+        print("  ".join(r[k].ljust(w) for k, w in widths.items()))
+    c = policy.contact
+    print(f"contact window {c.window_start:%H:%M}-{c.window_end:%H:%M} customer local time; "
+          f"{c.max_sms_per_customer_per_day} SMS per customer per day; tolerance {policy.tolerance}")
+    if not args.account:
+        return 0
+    if not (args.db and args.as_of):
+        print("error: --account needs --db and --as-of", file=sys.stderr)
+        return 2
+    from debt_collections.store.db import connect, fetch_one
+
+    with connect(args.db) as conn:
+        case = fetch_one(conn, "ops/explain_case.sql", {"account_id": args.account, "as_of": args.as_of})
+    if case is None:
+        print(f"\naccount {args.account} has no case on {args.as_of} (not overdue, or not evaluated)")
+        return 0
+    print(f"\naccount {args.account} on {args.as_of}: case {case['case_id']} ({case['portfolio']}), "
+          f"dpd {case['dpd']}, bucket {case['bucket']}, overdue {case['overdue_amount']}, status {case['status']}"
+          + (f" ({case['hold_reason']}: no action is taken)" if case["hold_reason"] else ""))
+    for line in rungs_reached(policy, case["dpd"], case["overdue_amount"], case["previous_stage"]):
+        print("  " + line)
+    rules = []
+    if case["cease_contact"]:
+        rules.append("cease_contact: notices, calls and visits suppressed")
+    if case["suppress_reason"]:
+        rules.append(f"{case['suppress_reason']} active: calls, visits and legal suppressed")
+    if case["promise_status"]:
+        rules.append(f"latest promise to pay: {case['promise_status']}")
+    if case["plan_status"]:
+        rules.append(f"latest payment plan: {case['plan_status']}")
+    for rule in rules:
+        print("  rule: " + rule)
+    if case["stage"]:
+        print(f"  on {case['stage']} since {case['stage_since']}; action due today: {'yes' if case['action_due'] else 'no'}")
+    for action in case["actions"]:
+        print(f"  action: {action['kind']} {action['status']}" + (f" ({action['reason']})" if action["reason"] else "")
+              + f" via {action['channel']}, template {action['template']}")
     return 0
 
 
