@@ -37,8 +37,10 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
     ours = [w for w in caught if issubclass(w.category, DeprecationWarning)
             and ("debt_collections" in str(w.filename) or "/dags/" in str(w.filename))]
     assert ours == []
+    assert set(bag.dag_ids) == {"collections_standard", "collections_subprime"}
     dag = bag.get_dag("collections_standard")
     assert dag is not None
+    assert "repossession.plan" in bag.get_dag("collections_subprime").task_ids
     assert set(dag.params.keys()) == {"as_of", "portfolios", "stages", "dry_run", "resend_failed", "confirm_data_quality"}
     schema = dag.params.get_param("portfolios").schema
     assert schema["type"] == "array" and schema["examples"]  # a multi-select in the trigger form
@@ -206,3 +208,17 @@ def test_a_run_reads_the_feed_from_a_source_database(airflow_home, db, source_db
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
         accounts = conn.execute("select count(*) as n from collections.account").fetchone()["n"]
     assert portfolios == {"AUTO-NORTH"} and accounts > 0
+
+
+def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path):
+    drops = tmp_path / "drops"
+    generate_book(drops, BookSpec(accounts=1500, start=d("2026-11-28"), end=d("2026-11-28"), seed=12))
+    env = _env(db, drops)
+    out = subprocess.run([AIRFLOW, "dags", "test", "collections_subprime", "2026-11-29", "-c",
+                          json.dumps({"as_of": "2026-11-28"})], env=env, capture_output=True, text=True, timeout=300)
+    assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+    with connect(db) as conn:
+        portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
+        orders = conn.execute("select count(*) as n from collections.action where kind = 'repossession'").fetchone()
+    assert portfolios == {"SUB-CENTRAL"}
+    assert orders["n"] > 0

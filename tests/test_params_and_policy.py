@@ -85,7 +85,7 @@ BROKEN = [
     ("schedule:", "schedul:", "schedul:", "schedul: unknown key"),
     ("timezone: Asia/Shanghai", "timezone: Mars/Base", "timezone: Mars", "timezone: Value error, unknown IANA timezone"),
     ("action: visit", "action: repossess", "action: repossess",
-     "ladder[2].action: Input should be 'notice', 'call', 'visit' or 'legal'"),
+     "ladder[2].action: Value error, unknown stage kind 'repossess'; known: notice, call, visit, legal"),
     ("portfolios: [\"*\"]", "portfolios: [\"P 1\"]", "portfolios:", "portfolios: Value error, 'P 1' is not a portfolio"),
     ("repeat_every_days: 14", "repeat_every_days: 14\n    once_per_case: true", "- stage: visit",
      "ladder[2]: Value error, set exactly one"),

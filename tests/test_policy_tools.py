@@ -31,7 +31,7 @@ def test_lint_passes_on_the_shipped_policies(capsys):
      ("dpd_at_least: 31", "dpd_at_least: 5", "ladder rungs must be listed lowest first"),
      ('template: "call_script.{language}"', 'template: "no_such_script.{language}"', "no_such_script.zh-CN.j2 does not exist"),
      ("stage: call", "stage: notice", "ladder stages must be unique"),
-     ("channel: dialer", "channel: pigeon", "ladder[1].channel: Input should be"),
+     ("channel: dialer", "channel: pigeon", "ladder[1]: Value error, channel 'pigeon' is not one of call's: dialer"),
      ("timezone: Asia/Shanghai", "timezone: 8", "timezone: Input should be a valid string")],
 )
 def test_lint_fails_with_a_non_zero_exit_on_a_broken_policy(tmp_path, capsys, old, new, problem):

@@ -2,6 +2,8 @@
 -- every open case on the rung whose action is due today gets one action,
 -- planned, or suppressed with the reason a rule gives. Keyed by
 -- (case, kind, as_of): an action already handed to a partner is never replaced.
+-- What the rules do depends on the stage kind's switches (debt_collections.stages):
+-- contact, stopped_by_cease_contact, stopped_by_promise, scored.
 with due as (
     select
         cs.case_id,
@@ -16,7 +18,7 @@ with due as (
         cu.language,
         cu.timezone,
         case
-            when %(kind)s <> 'notice' then %(channel)s
+            when %(channel)s <> 'sms_or_letter' then %(channel)s
             when cu.phone is not null then 'sms'
             else 'letter'
         end as channel
@@ -33,8 +35,8 @@ ruled as (
     select
         d.*,
         case
-            when d.cease_contact and %(kind)s in ('notice', 'call', 'visit') then 'cease_contact'
-            when d.suppress_reason is not null and %(kind)s in ('call', 'visit', 'legal') then d.suppress_reason
+            when d.cease_contact and %(stopped_by_cease_contact)s then 'cease_contact'
+            when d.suppress_reason is not null and %(stopped_by_promise)s then d.suppress_reason
         end as rule
     from due d
 ),
@@ -72,15 +74,15 @@ select
     r.channel,
     nullif(replace(replace(%(assignee)s, '{region}', r.region), '{portfolio}', %(portfolio)s), ''),
     replace(replace(%(template)s, '{channel}', r.channel), '{language}', r.language),
-    case when %(kind)s = 'call'
+    case when %(scored)s
         then round(least(r.dpd, 90) * 50.0 / 90 + least(r.overdue_amount, 20000) * 50.0 / 20000, 2)
     end,
     -- customer contact waits for the window in the customer's own timezone,
     -- on the day after as_of (the run happens overnight)
-    case when %(kind)s in ('notice', 'call')
+    case when %(contact)s
         then ((%(as_of)s::date + 1) + %(window_start)s::time) at time zone r.timezone
     end,
-    case when %(kind)s in ('notice', 'call')
+    case when %(contact)s
         then ((%(as_of)s::date + 1) + %(window_end)s::time) at time zone r.timezone
     end,
     %(dry_run)s

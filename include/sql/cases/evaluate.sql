@@ -109,11 +109,12 @@ plan_state as (
 ),
 
 rungs as (
-    select name, min_dpd, min_overdue, sticky, every_days, action_kind, ord::int as ord
+    select name, min_dpd, min_overdue, sticky, every_days, action_kind, string_to_array(products, ',') as products,
+           ord::int as ord
     from unnest(
         %(rung_names)s::text[], %(rung_min_dpd)s::int[], %(rung_min_overdue)s::numeric[],
-        %(rung_sticky)s::boolean[], %(rung_every_days)s::int[], %(rung_actions)s::text[]
-    ) with ordinality as r(name, min_dpd, min_overdue, sticky, every_days, action_kind, ord)
+        %(rung_sticky)s::boolean[], %(rung_every_days)s::int[], %(rung_actions)s::text[], %(rung_products)s::text[]
+    ) with ordinality as r(name, min_dpd, min_overdue, sticky, every_days, action_kind, products, ord)
 ),
 
 evaluated as (
@@ -148,7 +149,8 @@ evaluated as (
         pls.status as plan_status,
         -- the highest rung whose entry condition holds ...
         (select max(r.ord) from rungs r
-         where coalesce(a.dpd, 0) >= r.min_dpd and coalesce(a.overdue_amount, 0) >= coalesce(r.min_overdue, 0)) as reached,
+         where coalesce(a.dpd, 0) >= r.min_dpd and coalesce(a.overdue_amount, 0) >= coalesce(r.min_overdue, 0)
+           and (r.products is null or acc.product = any(r.products))) as reached,
         -- ... unless the case already sits on a sticky rung above it
         (select r.ord from rungs r where r.name = c.prev_stage and r.sticky) as sticky_ord
     from cases c

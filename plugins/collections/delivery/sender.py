@@ -11,16 +11,7 @@ import pendulum
 
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
 from debt_collections.policy.templates import TemplateError, render
-
-# channel -> partner path (SPEC section 1: notice, call queue, field visit, legal referral)
-PATHS = {
-    "sms": "/v1/sms",
-    "letter": "/v1/letters",
-    "dialer": "/v1/dialer/queue",
-    "field_app": "/v1/field/visits",
-    "legal_portal": "/v1/legal/referrals",
-}
-
+from debt_collections.stages import channel_paths, registry
 
 @dataclass(frozen=True)
 class Result:
@@ -43,18 +34,7 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
     base["text"] = render(row["template"], {
         "name": row["full_name"], "account_ref": str(row["account_id"])[-4:], "overdue_amount": row["overdue_amount"],
         "currency": row["currency"], "dpd": row["dpd"], "as_of": str(row["as_of"])})
-    channel = row["channel"]
-    if channel == "sms":
-        return {**base, "to": row["phone"]}
-    if channel == "letter":
-        return {**base, "addressee": row["full_name"], "region": row["region"]}
-    if channel == "dialer":
-        # the dialer enforces the per-day caps of SPEC section 5 on its attempts
-        return {**base, "number": row["phone"], "priority": str(row["priority"]), "name": row["full_name"],
-                "max_dial_attempts_per_number_per_day": row["max_dial_attempts"],
-                "max_connected_calls_per_debtor_per_day": row["max_connected_calls"]}
-    return {**base, "assignee": row["assignee"], "region": row["region"], "name": row["full_name"],
-            "vin": row["vin"]}
+    return {**base, **registry()[row["kind"]].payload(row)}
 
 
 def send_batch(rows: list[dict[str, Any]], client: PartnerClient, *, concurrency: int = 8) -> list[Result]:
@@ -67,7 +47,7 @@ def send_batch(rows: list[dict[str, Any]], client: PartnerClient, *, concurrency
         except TemplateError as exc:
             return Result(key, "failed", f"template: {exc}"[:300], None, 0, None)
         try:
-            response = client.request("POST", PATHS[row["channel"]], key=key, json=message)
+            response = client.request("POST", channel_paths()[row["channel"]], key=key, json=message)
         except PartnerUnavailable as exc:
             return Result(key, "deferred", f"partner_unavailable: {exc}"[:300], None, 1, None)
         except DeliveryRefused as exc:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 
-ACTION_KINDS = ("notice", "call", "visit", "legal")
 PORTFOLIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -20,6 +19,7 @@ class Rung:
     action: str
     dpd_at_least: int
     overdue_amount_at_least: Decimal | None = None
+    products: tuple[str, ...] | None = None  # None: every product
     repeat_every_days: int | None = None  # None: once per case
     sticky: bool = False
     channel: str = ""
@@ -63,6 +63,7 @@ class Policy:
     timezone: str
     portfolios: tuple[str, ...]
     ladder: tuple[Rung, ...]
+    exclude_portfolios: tuple[str, ...] = ()
     contact: ContactRules = field(default_factory=ContactRules)
     tolerance: Decimal = Decimal("1.00")
     max_reject_ratio: Decimal = Decimal("0.01")
@@ -85,8 +86,9 @@ class Policy:
         return next(r for r in self.ladder if r.stage == stage)
 
     def covers(self, portfolio: str) -> bool:
-        """Whether the policy's portfolio names or patterns include ``portfolio``."""
-        return any(fnmatch.fnmatchcase(portfolio, pattern) for pattern in self.portfolios)
+        """Whether the policy's portfolio names or patterns include ``portfolio`` (and do not exclude it)."""
+        return any(fnmatch.fnmatchcase(portfolio, p) for p in self.portfolios) and not any(
+            fnmatch.fnmatchcase(portfolio, p) for p in self.exclude_portfolios)
 
     def ladder_params(self) -> dict[str, list]:
         """The ladder as parallel arrays, the shape the evaluation SQL binds."""
@@ -97,4 +99,5 @@ class Policy:
             "rung_sticky": [r.sticky for r in self.ladder],
             "rung_every_days": [r.repeat_every_days or 0 for r in self.ladder],
             "rung_actions": [r.action for r in self.ladder],
+            "rung_products": [",".join(r.products) if r.products else None for r in self.ladder],
         }

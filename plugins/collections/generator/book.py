@@ -27,7 +27,8 @@ import pendulum
 
 from debt_collections.feeds.entities import ENTITIES
 
-PORTFOLIOS = (("AUTO-EAST", "east"), ("AUTO-NORTH", "north"), ("AUTO-SOUTH", "south"), ("LEASE-WEST", "west"))
+PORTFOLIOS = (("AUTO-EAST", "east"), ("AUTO-NORTH", "north"), ("AUTO-SOUTH", "south"), ("LEASE-WEST", "west"),
+              ("SUB-CENTRAL", "central"))
 TIMEZONES = (("Asia/Shanghai", 0.9), ("Asia/Urumqi", 0.07), ("Asia/Hong_Kong", 0.03))
 CENT = Decimal("0.01")
 

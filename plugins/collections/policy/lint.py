@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from debt_collections.domain.policy import Policy
 from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import DEFAULTS_FILE, PolicyModel, load_policy
 from debt_collections.policy.templates import LANGUAGES, SAMPLE, render
@@ -21,12 +22,19 @@ def lint(folder: Path) -> list[str]:
     """Problems found in the policies of ``folder`` and their templates; empty when all is well."""
     problems: list[str] = []
     seen_ids: dict[str, Path] = {}
+    loaded: list[tuple[Path, Policy]] = []
     for path in policy_files(folder):
         try:
             policy = load_policy(path)
         except ConfigError as exc:
             problems.append(str(exc))
             continue
+        for other_path, other in loaded:
+            for name in _sample_portfolios(policy) | _sample_portfolios(other):
+                if policy.covers(name) and other.covers(name):
+                    problems.append(f"{path}: portfolio {name} is also covered by {other_path}: "
+                                    "each portfolio must belong to one policy (use exclude_portfolios)")
+        loaded.append((path, policy))
         if policy.dag_id in seen_ids:
             problems.append(f"{path}: dag_id {policy.dag_id} is already used by {seen_ids[policy.dag_id]}")
         seen_ids[policy.dag_id] = path
@@ -40,6 +48,11 @@ def lint(folder: Path) -> list[str]:
                     except ConfigError as exc:
                         problems.append(f"{path}: ladder stage {rung.stage}: {exc}")
     return problems
+
+
+def _sample_portfolios(policy: Policy) -> set[str]:
+    """Names that a policy's portfolios stand for: its choices, and each pattern made concrete."""
+    return set(policy.portfolio_choices) | {p.replace("*", "X").replace("?", "X") for p in policy.portfolios}
 
 
 def schema_text() -> str:

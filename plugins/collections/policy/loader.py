@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from debt_collections.domain.policy import PORTFOLIO_NAME, ContactRules, DataQuality, Policy, Rung
 from debt_collections.errors import ConfigError
+from debt_collections.stages import registry
 
 DEFAULTS_FILE = "defaults.yaml"
 _DAG_ID = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
@@ -37,20 +38,36 @@ class EnterModel(_Strict):
 
     dpd_at_least: int = Field(ge=1, le=3650)
     overdue_amount_at_least: Money | None = None
+    products: list[Literal["loan", "lease", "finance_lease"]] | None = Field(default=None, min_length=1)
 
 
 class RungModel(_Strict):
     """One rung as written in YAML."""
 
     stage: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
-    action: Literal["notice", "call", "visit", "legal"]
+    action: str = Field(description="a stage kind: notice, call, visit, legal, or one registered by a plugin")
     enter: EnterModel
     repeat_every_days: int | None = Field(default=None, ge=1, le=365)
     once_per_case: bool = False
     sticky: bool = False
-    channel: Literal["sms_or_letter", "dialer", "field_app", "legal_portal"]
+    channel: str = Field(pattern=r"^[a-z_]+$")
     template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_.{}-]+$")
     assignee: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9_.:{}-]*$")
+
+    @field_validator("action")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        kinds = registry()
+        if value not in kinds:
+            raise ValueError(f"unknown stage kind {value!r}; known: {', '.join(kinds)}")
+        return value
+
+    @model_validator(mode="after")
+    def _channel_of_kind(self) -> RungModel:
+        channels = registry()[self.action].channels
+        if self.channel not in channels:
+            raise ValueError(f"channel {self.channel!r} is not one of {self.action}'s: {', '.join(channels)}")
+        return self
 
     @model_validator(mode="after")
     def _repeat_or_once(self) -> RungModel:
@@ -111,6 +128,7 @@ class PolicyModel(_Strict):
     schedule: str = Field(min_length=1, max_length=100)
     timezone: str = "Asia/Shanghai"
     portfolios: list[str] = Field(min_length=1)
+    exclude_portfolios: list[str] = []
     portfolio_choices: list[str] = []
     owner: str = Field(default="collections", max_length=100)
     retries: int = Field(default=2, ge=0, le=10)
@@ -131,7 +149,7 @@ class PolicyModel(_Strict):
             raise ValueError(f"unknown IANA timezone {value!r} (e.g. Asia/Shanghai)") from exc
         return value
 
-    @field_validator("portfolios")
+    @field_validator("portfolios", "exclude_portfolios")
     @classmethod
     def _portfolio_patterns(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -275,6 +293,7 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
             action=r.action,
             dpd_at_least=r.enter.dpd_at_least,
             overdue_amount_at_least=r.enter.overdue_amount_at_least,
+            products=tuple(r.enter.products) if r.enter.products else None,
             repeat_every_days=r.repeat_every_days,
             sticky=r.sticky,
             channel=r.channel,
@@ -289,6 +308,7 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
         schedule=m.schedule,
         timezone=m.timezone,
         portfolios=tuple(m.portfolios),
+        exclude_portfolios=tuple(m.exclude_portfolios),
         portfolio_choices=tuple(m.portfolio_choices),
         ladder=ladder,
         contact=contact,

@@ -10,6 +10,7 @@ from typing import Any
 
 from debt_collections.domain.params import RunParams
 from debt_collections.domain.policy import Policy
+from debt_collections.stages import registry
 from debt_collections.store.db import fetch_all, fetch_one, lock_portfolio_day, run, transaction
 
 
@@ -45,7 +46,9 @@ def stage_work(conninfo: str, portfolios: list[str], params: RunParams) -> dict[
 def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params: RunParams) -> int:
     """Write the day's actions of one rung for one portfolio; how many were written."""
     rung = policy.rung(stage)
+    kind = registry()[rung.action]
     bind = {
+        **kind.plan_params(),
         "portfolio": portfolio,
         "as_of": params.as_of,
         "stage": stage,
@@ -60,7 +63,7 @@ def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params
     }
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)
-        return run(conn, "actions/plan.sql", bind)
+        return run(conn, kind.plan_sql, bind)
 
 
 def report_portfolio(
