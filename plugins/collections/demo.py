@@ -5,9 +5,11 @@
 2. Airflow: ``airflow standalone`` with its metadata in the same server (its own
    database), LocalExecutor, login admin/admin, started in the background.
 3. A book of 20,000 accounts with 30 days of drops under ``.demo/drops``; the
-   first 29 days are evaluated in-process as history, the latest day by a real
-   run of ``collections_standard`` triggered in Airflow.
-4. Prints the UI address, the login and the day's figures; keeps Airflow up
+   first 29 days are evaluated in-process as history, the latest day by real
+   runs of ``collections_standard`` and ``collections_subprime`` triggered in Airflow.
+4. Every partner is the simulator (``DEMO_PARTNERS_PORT``, default 8099); notices
+   and calls outside the customers' 08:00-21:00 wait in the outbox (deferred).
+5. Prints the UI address, the login and the day's figures; keeps Airflow up
    until Ctrl-C (``--once`` exits after the run). A second demo reuses it all.
 """
 
@@ -30,13 +32,16 @@ from debt_collections.domain.params import RunParams
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.pipeline import run_day
+from debt_collections.simulator.server import SimulatorServer
 from debt_collections.policy.loader import load_policy
-from debt_collections.store.db import connect
+from debt_collections.store.db import connect, fetch_all, fetch_one
+from debt_collections.store.sql import sql
 from debt_collections.store.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / ".demo"
-POLICY_FILE = REPO / "dags" / "policies" / "standard.yaml"
+POLICY_FILES = (REPO / "dags" / "policies" / "standard.yaml", REPO / "dags" / "policies" / "subprime.yaml")
+DAG_IDS = ("collections_standard", "collections_subprime")
 ACCOUNTS = int(os.environ.get("DEMO_ACCOUNTS", "20000"))
 DAYS = 30
 PORT = int(os.environ.get("DEMO_PORT", "8080"))
@@ -71,12 +76,12 @@ def _conninfo(parts: dict, dbname: str | None = None) -> str:
 
 
 def _ensure_database(parts: dict, name: str) -> None:
-    with psycopg.connect(_conninfo(parts, "postgres"), autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
-            conn.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(name)))
+    with connect(_conninfo(parts, "postgres"), autocommit=True) as conn:
+        if not fetch_one(conn, "demo/database_exists.sql", {"name": name}):
+            conn.execute(psycopg.sql.SQL(sql("demo/create_database.sql")).format(name=psycopg.sql.Identifier(name)))
 
 
-def _airflow_env(parts: dict, drops: Path) -> dict[str, str]:
+def _airflow_env(parts: dict, drops: Path, partners_url: str) -> dict[str, str]:
     home = DEMO / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     passwords = home / "passwords.json"
@@ -108,6 +113,11 @@ def _airflow_env(parts: dict, drops: Path) -> dict[str, str]:
             "password": parts["password"] or None, "schema": parts["dbname"]}),
         "AIRFLOW_CONN_COLLECTIONS_FEED": json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}}),
     })
+    # every partner is the simulator the demo runs
+    port = urllib.parse.urlsplit(partners_url).port
+    partner = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http"})
+    for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL"):
+        env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = partner
     return env
 
 
@@ -126,37 +136,39 @@ def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
 
 
 def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Path) -> None:
-    policy = load_policy(POLICY_FILE)
+    policies = [load_policy(p) for p in POLICY_FILES]
     with connect(conninfo) as conn:
-        done = {r["as_of"] for r in conn.execute("select distinct as_of from collections.portfolio_day").fetchall()}
+        done = {r["as_of"] for r in fetch_all(conn, "demo/evaluated_days.sql")}
     day = start
     while day < end:
         if day not in done:
             began = time.monotonic()
-            run_day(conninfo, policy, CsvSource(drops, day), RunParams(day, None, policy.stages, False))
+            for index, policy in enumerate(policies):
+                # the first policy's run loads the drop; the others evaluate what it stored
+                run_day(conninfo, policy, CsvSource(drops, day), RunParams(day, None, policy.stages, False),
+                        load=index == 0)
             say(f"history {day}: evaluated in {time.monotonic() - began:.1f}s")
         day = day.add(days=1)
 
 
 def _metadata_ready(parts: dict) -> bool:
     try:
-        with psycopg.connect(_conninfo(parts, "airflow"), connect_timeout=3) as conn:
-            row = conn.execute("select count(*) from dag where dag_id = 'collections_standard'").fetchone()
-            return bool(row and row[0])
+        with connect(_conninfo(parts, "airflow")) as conn:
+            row = fetch_one(conn, "demo/dags_parsed.sql", {"dag_ids": list(DAG_IDS)})
+            return bool(row and row["n"] == len(DAG_IDS))
     except psycopg.Error:
         return False
 
 
-def _run_state(parts: dict, run_id: str) -> str | None:
-    with psycopg.connect(_conninfo(parts, "airflow")) as conn:
-        row = conn.execute("select state from dag_run where run_id = %s", (run_id,)).fetchone()
-    return row[0] if row else None
+def _run_state(parts: dict, dag_id: str, run_id: str) -> str | None:
+    with connect(_conninfo(parts, "airflow")) as conn:
+        row = fetch_one(conn, "demo/run_state.sql", {"dag_id": dag_id, "run_id": run_id})
+    return row["state"] if row else None
 
 
 def _figures(conninfo: str, as_of: pendulum.Date) -> None:
     with connect(conninfo) as conn:
-        rows = conn.execute("select portfolio, figures from collections.portfolio_day where as_of = %s "
-                            "order by portfolio", (as_of,)).fetchall()
+        rows = fetch_all(conn, "demo/day_figures.sql", {"as_of": as_of})
     print(f"\nFigures for {as_of} (collections.portfolio_day):")
     for r in rows:
         f = r["figures"]
@@ -180,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     conninfo = _conninfo(parts)
     migrate(conninfo)
     drops = DEMO / "drops"
-    env = _airflow_env(parts, drops)
+    simulator = SimulatorServer(port=int(os.environ.get("DEMO_PARTNERS_PORT", "8099")), book=drops).start()
+    say(f"partner simulator on {simulator.url} (request log: {simulator.url}/_log)")
+    env = _airflow_env(parts, drops, simulator.url)
     airflow = str(Path(sys.executable).with_name("airflow"))
     log_path = DEMO / "airflow.log"
     say(f"starting Airflow (airflow standalone), log in {log_path}")
@@ -189,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start, end = _book(drops)
         _history(conninfo, start, end, drops)
-        say("waiting for Airflow to parse collections_standard")
+        say(f"waiting for Airflow to parse {', '.join(DAG_IDS)}")
         deadline = time.monotonic() + 600
         while not _metadata_ready(parts):
             if standalone.poll() is not None:
@@ -197,21 +211,26 @@ def main(argv: list[str] | None = None) -> int:
             if time.monotonic() > deadline:
                 raise SystemExit(f"Airflow did not parse the DAG in 10 minutes; see {log_path}")
             time.sleep(3)
-        subprocess.run([airflow, "dags", "unpause", "collections_standard"], env=env, check=True, capture_output=True)
-        run_id = f"demo__{end}__{int(time.time())}"
         conf = json.dumps({"as_of": str(end)})
-        subprocess.run([airflow, "dags", "trigger", "collections_standard", "--run-id", run_id, "--conf", conf],
-                       env=env, check=True, capture_output=True)
-        say(f"triggered {run_id} with conf {conf}; waiting for it to finish")
-        while (state := _run_state(parts, run_id)) not in ("success", "failed"):
-            if standalone.poll() is not None:
-                raise SystemExit(f"airflow standalone exited ({standalone.returncode}); see {log_path}")
-            time.sleep(3)
-        if state != "success":
-            raise SystemExit(f"run {run_id} failed; open the UI or see {log_path}")
-        say(f"run {run_id} succeeded, {time.monotonic() - began:.0f}s after `make demo` started")
+        run_ids = []
+        for dag_id in DAG_IDS:
+            subprocess.run([airflow, "dags", "unpause", dag_id], env=env, check=True, capture_output=True)
+            run_id = f"demo__{end}__{int(time.time())}"
+            subprocess.run([airflow, "dags", "trigger", dag_id, "--run-id", run_id, "--conf", conf],
+                           env=env, check=True, capture_output=True)
+            run_ids.append(run_id)
+            say(f"triggered {dag_id} run {run_id} with conf {conf}")
+        for dag_id, run_id in zip(DAG_IDS, run_ids):
+            while (state := _run_state(parts, dag_id, run_id)) not in ("success", "failed"):
+                if standalone.poll() is not None:
+                    raise SystemExit(f"airflow standalone exited ({standalone.returncode}); see {log_path}")
+                time.sleep(3)
+            if state != "success":
+                raise SystemExit(f"{dag_id} run {run_id} failed; open the UI or see {log_path}")
+            say(f"{dag_id} run {run_id} succeeded, {time.monotonic() - began:.0f}s after `make demo` started")
         _figures(conninfo, end)
         print(f"\nAirflow UI: http://127.0.0.1:{PORT}  (login admin / admin)")
+        print(f"Partner simulator: {simulator.url}/_accepted (what the partners received)")
         print(f"Collections database: {conninfo}")
         if args.once:
             return 0

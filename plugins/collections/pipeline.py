@@ -28,12 +28,16 @@ def run_day(
     run_id: str | None = None,
     partners: dict[str, PartnerClient] | None = None,
     now: datetime | None = None,
+    load: bool = True,
 ) -> dict[str, Any]:
     """Load the drop, evaluate every portfolio, plan and deliver each stage with work, report.
 
     ``partners`` maps channels to partner clients; without them nothing is sent.
-    ``now`` is the send time the contact rules are checked against.
+    ``now`` is the send time the contact rules are checked against. ``load=False``
+    evaluates what is stored (another policy's run loaded the same drop).
     """
+    if not load:
+        return _evaluate_and_act(conninfo, policy, params, _stored_portfolios(conninfo), run_id, partners, now, {})
     loaded = load_drop(
         conninfo, source, params.as_of,
         portfolios=list(params.portfolios) if params.portfolios else None,
@@ -41,7 +45,18 @@ def run_day(
         data_quality=policy.data_quality,
         confirm_data_quality=params.confirm_data_quality,
     )
-    portfolios = [p for p in loaded.portfolios if policy.covers(p)]
+    return _evaluate_and_act(conninfo, policy, params, loaded.portfolios, run_id, partners, now, loaded.summary())
+
+
+def _stored_portfolios(conninfo: str) -> list[str]:
+    from debt_collections.store.db import connect, fetch_all
+
+    with connect(conninfo) as conn:
+        return [r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")]
+
+
+def _evaluate_and_act(conninfo, policy, params, known, run_id, partners, now, load_summary) -> dict[str, Any]:
+    portfolios = [p for p in known if policy.covers(p) and (not params.portfolios or p in params.portfolios)]
     for portfolio in portfolios:
         daily.evaluate_portfolio(conninfo, policy, portfolio, params)
     work = daily.stage_work(conninfo, portfolios, params) if portfolios else {}
@@ -57,4 +72,4 @@ def run_day(
     figures = {
         p: daily.report_portfolio(conninfo, p, params, dag_id=policy.dag_id, run_id=run_id) for p in portfolios
     }
-    return {"load": loaded.summary(), "stage_work": work, "delivered": delivered, "portfolios": figures}
+    return {"load": load_summary, "stage_work": work, "delivered": delivered, "portfolios": figures}

@@ -1,0 +1,2 @@
+-- {name} is an identifier composed with psycopg.sql.
+create database {name}

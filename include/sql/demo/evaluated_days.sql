@@ -1,0 +1,1 @@
+select distinct as_of from collections.portfolio_day;
