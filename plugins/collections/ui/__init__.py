@@ -1,0 +1,1 @@
+"""The operations UI: server-rendered pages served by the Airflow API server under /collections."""

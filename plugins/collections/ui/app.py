@@ -1,0 +1,100 @@
+"""The collections UI as a FastAPI app, mounted by the Airflow plugin under ``/collections``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import jinja2
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from debt_collections.ui import pages, queries
+from debt_collections.ui.database import collections_conninfo
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Account pages show personal data: never keep them in a shared cache.
+NO_STORE = {"Cache-Control": "no-store"}
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(["html"], default=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+ConninfoDep = Annotated[str, Depends(collections_conninfo)]
+
+
+def render(name: str, status_code: int = 200, **context) -> HTMLResponse:
+    """A page rendered from ``ui/templates/<name>`` (autoescaped)."""
+    return HTMLResponse(_env.get_template(name).render(**context), status_code=status_code, headers=NO_STORE)
+
+
+def today(user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = None) -> HTMLResponse:
+    """The day's figures per portfolio (the latest reported day unless ``as_of`` is given)."""
+    with queries.reading(conninfo) as conn:
+        day = as_of or queries.latest_as_of(conn)
+        rows = queries.portfolio_days(conn, day) if day else []
+        recent = queries.recent_days(conn)
+    return render("today.html", user=user.get_name(), as_of=day, recent=recent,
+                  portfolios=[pages.portfolio_view(r) for r in rows])
+
+
+def account(user: GetUserDep, conninfo: ConninfoDep,
+            q: Annotated[str | None, Query(max_length=200)] = None,
+            id: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:  # noqa: A002
+    """Search accounts by account id, customer id or phone; one match (or ``id``) shows the account."""
+    term = (q or "").strip()
+    with queries.reading(conninfo) as conn:
+        account_id = (id or "").strip()
+        matches: list[dict] = []
+        if not account_id and term:
+            matches = queries.search_accounts(conn, term)
+            if len(matches) == 1:
+                account_id = matches[0]["account_id"]
+        if not account_id:
+            return render("search.html", user=user.get_name(), q=term, matches=pages.masked_matches(matches),
+                          limit=queries.SEARCH_LIMIT)
+        found = queries.account(conn, account_id)
+        if found is None:
+            return render("search.html", status_code=404, user=user.get_name(), q=account_id, matches=[],
+                          limit=queries.SEARCH_LIMIT)
+        history = queries.account_history(conn, account_id)
+    return render("account.html", user=user.get_name(), q=term, account=found, history=history,
+                  timeline=pages.timeline(history, found["timezone"]))
+
+
+def index() -> RedirectResponse:
+    """The app's root leads to the Today page."""
+    return RedirectResponse("today", status_code=307)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+    # Browsers get a readable page; the status code stays what Airflow's security answered.
+    page = render("error.html", status_code=exc.status_code, status=exc.status_code, detail=exc.detail)
+    if exc.headers:
+        page.headers.update(exc.headers)
+    return page
+
+
+def create_app() -> FastAPI:
+    """The UI app; every route requires a user authenticated by Airflow's auth manager."""
+    app = FastAPI(
+        title="Collections",
+        # Every route, present and future, goes through Airflow's user resolution
+        # (bearer token or the UI's JWT cookie); the docs routes would not, so there are none.
+        dependencies=[Depends(requires_authenticated())],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/today", today, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    return app

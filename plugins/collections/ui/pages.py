@@ -1,0 +1,123 @@
+"""Shaping query results for the templates: cross tables of the day's figures and an account timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from debt_collections.ui.masking import mask_name, mask_phone
+
+STAGE_ORDER = ("notice", "call", "visit", "legal")
+STATUS_ORDER = ("planned", "deferred", "sent", "delivered", "failed", "suppressed")
+NO_STAGE = "-"
+
+
+@dataclass
+class CrossTable:
+    """Counts by two keys, with totals, ready to render as an HTML table."""
+
+    rows: list[str]
+    cols: list[str]
+    cells: dict[tuple[str, str], int]
+    row_totals: dict[str, int] = field(default_factory=dict)
+    col_totals: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+
+    def cell(self, row: str, col: str) -> int:
+        """The count of one cell (0 when absent)."""
+        return self.cells.get((row, col), 0)
+
+
+def _ordered(values: set[str], known: tuple[str, ...]) -> list[str]:
+    first = [v for v in known if v in values]
+    rest = sorted(v for v in values if v not in known and v != NO_STAGE)
+    return first + rest + ([NO_STAGE] if NO_STAGE in values else [])
+
+
+def _bucket_key(bucket: str) -> tuple[int, str]:
+    digits = re.sub(r"\D", "", bucket)
+    return (int(digits) if digits else 999, bucket)
+
+
+def cross_table(counts: dict[str, int], *, row_order: tuple[str, ...] = (), col_is_bucket: bool = False,
+                col_order: tuple[str, ...] = ()) -> CrossTable:
+    """A cross table from report keys of the form ``"<row> <col>"`` (e.g. ``"notice M1"``)."""
+    cells: dict[tuple[str, str], int] = {}
+    for key, n in (counts or {}).items():
+        row, _, col = key.partition(" ")
+        cells[(row, col)] = cells.get((row, col), 0) + int(n)
+    rows = _ordered({r for r, _ in cells}, row_order)
+    col_values = {c for _, c in cells}
+    cols = sorted(col_values, key=_bucket_key) if col_is_bucket else _ordered(col_values, col_order)
+    table = CrossTable(rows=rows, cols=cols, cells=cells)
+    for (row, col), n in cells.items():
+        table.row_totals[row] = table.row_totals.get(row, 0) + n
+        table.col_totals[col] = table.col_totals.get(col, 0) + n
+        table.total += n
+    return table
+
+
+def by_reason(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Counts by reason, largest first."""
+    return sorted(((k, int(v)) for k, v in (counts or {}).items()), key=lambda kv: (-kv[1], kv[0]))
+
+
+def portfolio_view(row: dict) -> dict:
+    """One portfolio's report row shaped for the Today page."""
+    figures = row["figures"] or {}
+    return {
+        "portfolio": row["portfolio"],
+        "dag_id": row["dag_id"],
+        "run_id": row["run_id"],
+        "dry_run": row["dry_run"],
+        "figures": figures,
+        "stage_bucket": cross_table(figures.get("cases_by_stage_bucket", {}), row_order=STAGE_ORDER,
+                                    col_is_bucket=True),
+        "kind_status": cross_table(figures.get("actions_by_kind_status", {}), row_order=STAGE_ORDER,
+                                   col_order=STATUS_ORDER),
+        "suppressed": by_reason(figures.get("suppressed_by_reason", {})),
+        "quarantined": by_reason(figures.get("quarantined_by_reason", {})),
+    }
+
+
+def masked_matches(rows: list[dict]) -> list[dict]:
+    """Search results with names and phone numbers masked (they are a list)."""
+    return [{**r, "full_name": mask_name(r["full_name"]), "phone": mask_phone(r["phone"])} for r in rows]
+
+
+@dataclass
+class TimelineDay:
+    """Everything that happened to an account on one day."""
+
+    day: dt.date
+    cases: list[dict] = field(default_factory=list)
+    actions: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+
+
+def timeline(history: dict[str, list[dict]], timezone: str) -> list[TimelineDay]:
+    """Case days, actions and events grouped by day, newest first.
+
+    Events and repayments are placed on the local date of their timestamp in the
+    customer's timezone, and carry that local time as ``at_local``.
+    """
+    try:
+        zone = ZoneInfo(timezone)
+    except (ValueError, KeyError):
+        zone = ZoneInfo("UTC")
+    days: dict[dt.date, TimelineDay] = defaultdict(lambda: TimelineDay(day=dt.date.min))
+    for key in ("cases", "actions"):
+        for row in history[key]:
+            getattr(days[row["as_of"]], key).append(row)
+    for row in history["events"]:
+        local = row["at"].astimezone(zone)
+        days[local.date()].events.append({**row, "at_local": local.isoformat(sep=" ", timespec="minutes")})
+    result = []
+    for day in sorted(days, reverse=True):
+        entry = days[day]
+        entry.day = day
+        result.append(entry)
+    return result

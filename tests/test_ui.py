@@ -1,0 +1,306 @@
+"""The operations UI: Airflow's API server mounts it, Airflow's auth guards it, pages match the SQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from debt_collections.ui.masking import mask_name, mask_phone
+from tests.scenario import Scenario
+
+DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
+PAGES = ("/collections/today", "/collections/today?as_of=2026-11-28", "/collections/account?q=A0",
+         "/collections/account?id=A0", "/collections/")
+
+
+# -- a real Airflow API server app, and a real login ----------------------------------------------
+@pytest.fixture(scope="module")
+def airflow_api(airflow_home: Path):
+    """Airflow's own API server app ("core"): it mounts plugin apps and initialises the auth manager."""
+    from airflow.api_fastapi.app import create_app, purge_cached_app
+    from fastapi.testclient import TestClient
+
+    app = create_app(apps="core")
+    with TestClient(app) as client:
+        yield client
+    purge_cached_app()
+
+
+@pytest.fixture(scope="module")
+def token(airflow_api, airflow_home: Path) -> str:
+    """A JWT from Airflow's login endpoint (SimpleAuthManager), logging in as the generated admin."""
+    passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
+    answer = airflow_api.post("/auth/token", json={"username": "admin", "password": passwords["admin"]})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["access_token"]
+
+
+@pytest.fixture
+def ui(airflow_api, token, db, monkeypatch):
+    """A client logged in to Airflow, whose connection collections_db points at the test's database."""
+    parts = psycopg.conninfo.conninfo_to_dict(db)
+    monkeypatch.setenv("AIRFLOW_CONN_COLLECTIONS_DB", json.dumps({
+        "conn_type": "postgres", "host": parts.get("host", "127.0.0.1"), "port": int(parts.get("port", 5432)),
+        "login": parts.get("user", "postgres"), "schema": parts["dbname"]}))
+
+    def get(path: str, **kwargs):
+        return airflow_api.get(path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    return get
+
+
+def _book(s: Scenario) -> Scenario:
+    shared = s.customer("SHARED", full_name="Wang Fang", phone="+8613912341234")
+    for i, portfolio in enumerate(["P1", "P1", "P2", "P2", "P3"]):
+        s.account(f"A{i}", portfolio=portfolio, first_due="2026-07-01", months=6, amount="2000.00")
+    s.account("B1", portfolio="P1", customer=shared, first_due="2026-11-01", months=2)
+    s.account("B2", portfolio="P2", customer=shared, first_due="2026-11-10", months=2)
+    odd = s.customer("ODD", full_name="<b>Li</b> Lei", phone="+8613700000007")
+    s.account("X1", portfolio="P3", customer=odd, first_due="2026-09-01", months=6)
+    s.event("e1", "A2", "2026-11-26T10:00:00+08:00", "promise_to_pay", "100.00", "2026-12-10")
+    s.event("e2", "A4", "2026-11-27T09:00:00+08:00", "cease_contact")
+    s.account("C1", portfolio="P1", first_due="2026-11-10", months=3)
+    s.event("e3", "C1", "2026-11-26T09:00:00+08:00", "cease_contact")
+    s.account("F1", portfolio="P1", first_due="2026-12-01", months=48)  # not due yet: rows, no case
+    s.pay("p1", "A3", "2026-11-26T10:00:00+08:00", "2000.00")
+    s.pay("p2", "A0", "2026-11-27T10:00:00+08:00", "500.00")
+    return s
+
+
+@pytest.fixture
+def book(db, tmp_path) -> Scenario:
+    """Four days of a small book across three portfolios."""
+    s = _book(Scenario(db, tmp_path))
+    for day in DAYS[:-1]:
+        s.run(day)
+    # the last drop carries one bad installment row of P1: quarantined, under the 1% reject ratio
+    s.extra_lines["installments"] = ["A0,99,2026-13-01,100.00"]
+    s.run(DAYS[-1])
+    return s
+
+
+# -- reading the pages ---------------------------------------------------------------------------
+class _Tables(HTMLParser):
+    """Every table of a page as rows of cell texts, by (id of the enclosing section, class of the table)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[tuple[str, str], list[list[str]]] = {}
+        self.section = ""
+        self.table: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.section = attrs.get("id", "")
+        elif tag == "table":
+            self.table = self.found.setdefault((self.section, attrs.get("class", "")), [])
+        elif tag == "tr":
+            self.table.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.table[-1].append("".join(self.cell).strip())
+            self.cell = None
+        elif tag == "section":
+            self.section = ""
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def tables(html: str) -> dict[tuple[str, str], list[list[str]]]:
+    """The page's tables by (section id, table class); a table not rendered is absent."""
+    parser = _Tables()
+    parser.feed(html)
+    return parser.found
+
+
+def as_counts(table: list[list[str]]) -> dict[str, int]:
+    """A rendered cross table back to report keys ("<row> <col>" -> n), totals left out."""
+    if not table:
+        return {}
+    header, *rows = table
+    counts = {}
+    for row in rows:
+        if row[0] == "total":
+            continue
+        for col, cell in zip(header[1:-1], row[1:-1]):
+            if cell:
+                counts[f"{row[0]} {col}"] = int(cell)
+    return counts
+
+
+# -- tests ---------------------------------------------------------------------------------------
+def test_masking():
+    assert mask_name("Wang Fang") == "W*** F***"
+    assert mask_name("王芳") == "王***"
+    assert mask_name(None) == ""
+    assert mask_phone("+8613912341234") == "+86139****1234"
+    assert mask_phone("55501234") == "****1234"
+    assert mask_phone("") == ""
+
+
+def test_the_plugin_is_mounted_and_listed_by_airflow(airflow_api, token):
+    answer = airflow_api.get("/api/v2/plugins", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    (plugin,) = [p for p in answer.json()["plugins"] if p["name"] == "collections"]
+    assert [(a["url_prefix"], a["name"]) for a in plugin["fastapi_apps"]] == [("/collections", "Collections")]
+    assert plugin["external_views"] == [{
+        "name": "Collections", "href": "/collections/today", "destination": "nav", "url_route": "collections",
+        "icon": None, "icon_dark_mode": None, "category": None, "nav_top_level": False}]
+
+
+def test_every_page_answers_401_without_an_airflow_user(airflow_api, ui, book):
+    for path in PAGES:
+        answer = airflow_api.get(path, follow_redirects=False)
+        assert answer.status_code == 401, path
+        assert "Not authenticated" in answer.text
+        assert "Wang" not in answer.text
+    # a forged token is refused by Airflow's validation (403 "Invalid JWT token")
+    answer = airflow_api.get(PAGES[0], headers={"Authorization": "Bearer not.a.jwt"})
+    assert answer.status_code == 403
+
+
+def test_pages_answer_200_with_a_bearer_token_or_the_ui_cookie(airflow_api, ui, token, book):
+    for path in PAGES[:-1]:
+        assert ui(path).status_code == 200, path
+    assert ui("/collections/", follow_redirects=False).headers["location"] == "today"
+    # the Airflow UI's own session: the JWT in the _token cookie (frames in the Airflow UI use it)
+    airflow_api.cookies.set("_token", token)
+    try:
+        assert airflow_api.get(PAGES[0]).status_code == 200
+    finally:
+        airflow_api.cookies.clear()
+
+
+def test_today_figures_equal_sql_counts(ui, book):
+    answer = ui("/collections/today")  # defaults to the latest reported day
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "no-store"
+    html = answer.text
+    assert "Today: 2026-11-28" in html
+    found = tables(html)
+    portfolios = book.query("select portfolio, run_id from collections.portfolio_day where as_of = %(d)s "
+                            "order by portfolio", {"d": DAYS[-1]})
+    assert sorted(p["portfolio"] for p in portfolios) == ["P1", "P2", "P3"]
+    assert sorted(s for s, c in found if c == "figures") == [f"portfolio-{p['portfolio']}" for p in portfolios]
+    for p in portfolios:
+        name, day = p["portfolio"], {"p": p["portfolio"], "d": DAYS[-1]}
+        section = f"portfolio-{name}"
+        figures = found[(section, "figures")]
+        shown = dict(zip(figures[0], figures[1]))
+        counted = book.query(
+            "select count(*) as cases, count(*) filter (where status = 'cured') as cured, "
+            "count(*) filter (where status = 'closed') as closed, count(*) filter (where status = 'on_hold') as hold, "
+            "coalesce(sum(overdue_amount) filter (where status in ('open', 'on_hold')), 0) as overdue "
+            "from collections.case_day where portfolio = %(p)s and as_of = %(d)s", day)[0]
+        assert int(shown["cases"]) == counted["cases"] > 0
+        assert int(shown["cured"]) == counted["cured"]
+        assert int(shown["closed"]) == counted["closed"]
+        assert int(shown["on hold"]) == counted["hold"]
+        assert shown["overdue amount"] == str(counted["overdue"])
+        rows = book.query("select coalesce(stage, '-') || ' ' || bucket as k, count(*) as n from collections.case_day "
+                          "where portfolio = %(p)s and as_of = %(d)s and status in ('open', 'on_hold') group by 1", day)
+        assert as_counts(found.get((section, "stage-bucket"), [])) == {r["k"]: r["n"] for r in rows}
+        rows = book.query("select a.kind || ' ' || a.status as k, count(*) as n from collections.action a "
+                          "join collections.account acc using (account_id) "
+                          "where acc.portfolio = %(p)s and a.as_of = %(d)s group by 1", day)
+        assert as_counts(found.get((section, "kind-status"), [])) == {r["k"]: r["n"] for r in rows}
+        rows = book.query("select a.reason, count(*) as n from collections.action a "
+                          "join collections.account acc using (account_id) where acc.portfolio = %(p)s "
+                          "and a.as_of = %(d)s and a.status = 'suppressed' group by 1", day)
+        suppressed = found.get((section, "suppressed"), [])
+        assert {r[0]: int(r[1]) for r in suppressed[1:]} == {r["reason"]: r["n"] for r in rows}
+        rows = book.query("select split_part(reason, ':', 1) as reason, count(*) as n from collections.quarantine "
+                          "where portfolio = %(p)s and feed_date = %(d)s group by 1", day)
+        quarantined = found.get((section, "quarantined"), [])
+        assert {r[0]: int(r[1]) for r in quarantined[1:]} == {r["reason"]: r["n"] for r in rows}
+        assert (p["run_id"] or "(in-process run)") in html
+    # the book has one of each, so the comparisons above are not between empty tables
+    assert found[("portfolio-P1", "suppressed")][1:] == [["cease_contact", "1"]]
+    assert len(found[("portfolio-P1", "quarantined")]) == 2
+
+
+def test_today_for_an_earlier_day_and_a_day_without_figures(ui, book):
+    answer = ui("/collections/today", params={"as_of": DAYS[0]})
+    assert "Today: 2026-11-25" in answer.text
+    cases = book.query("select count(*) as n from collections.case_day where as_of = %(d)s", {"d": DAYS[0]})[0]["n"]
+    shown = sum(int(t[1][0]) for (_, c), t in tables(answer.text).items() if c == "figures")
+    assert shown == cases
+    answer = ui("/collections/today", params={"as_of": "2026-01-01"})
+    assert answer.status_code == 200 and "No figures for 2026-01-01" in answer.text
+    assert ui("/collections/today", params={"as_of": "not-a-date"}).status_code == 422
+
+
+def test_today_before_any_run(ui):
+    answer = ui("/collections/today")
+    assert answer.status_code == 200 and "no reported day yet" in answer.text
+
+
+def test_a_list_of_matches_masks_names_and_phones(ui, book):
+    html = ui("/collections/account", params={"q": "SHARED"}).text  # a customer id with two accounts
+    assert "2 accounts match" in html
+    assert "W*** F***" in html and "+86139****1234" in html
+    assert "Wang" not in html and "13912341234" not in html
+    assert 'href="account?id=B1"' in html and 'href="account?id=B2"' in html
+    html = ui("/collections/account", params={"q": "+8613912341234"}).text  # the same customer by phone
+    assert "2 accounts match" in html and "Wang" not in html
+    answer = ui("/collections/account", params={"q": "nobody"})
+    assert answer.status_code == 200 and "No account matches" in answer.text
+    assert ui("/collections/account", params={"id": "nobody"}).status_code == 404
+
+
+def test_the_account_page_shows_the_whole_customer_and_the_timeline(ui, book):
+    html = ui("/collections/account", params={"id": "B1"}).text
+    assert "Wang Fang" in html and "+8613912341234" in html
+    html = ui("/collections/account", params={"q": "CU-A0"}).text  # one match: straight to the account
+    assert "Account A0" in html
+    timeline = tables(html)[("", "timeline")][1:]
+    cases = book.query("select * from collections.case_day where account_id = 'A0' order by as_of desc")
+    actions = book.query("select * from collections.action where account_id = 'A0'")
+    assert [r[0] for r in timeline if r[1] == "case"] == [str(c["as_of"]) for c in cases]
+    assert len([r for r in timeline if r[1] == "action"]) == len(actions) > 0
+    assert [r for r in timeline if r[1] == "repayment"] == [
+        ["2026-11-27", "repayment", "p2 bank at 2026-11-27 10:00+08:00, 500.00"]]
+    html = ui("/collections/account", params={"id": "C1"}).text
+    assert re.search(r"<td>event</td>\s*<td>e3 cease_contact at 2026-11-26 09:00\+08:00", html)
+    assert "call suppressed (cease_contact)" in html
+
+
+def test_page_text_is_escaped(ui, book):
+    html = ui("/collections/account", params={"id": "X1"}).text
+    assert "&lt;b&gt;Li&lt;/b&gt; Lei" in html and "<b>Li</b>" not in html
+    html = ui("/collections/account", params={"q": "<script>x</script>"}).text
+    assert "<script>x" not in html and "&lt;script&gt;x" in html
+
+
+def test_server_side_lookup_reads_collections_db_from_the_metadata_database(ui, book, db, monkeypatch):
+    # The API server marks itself a server context (airflow.api_fastapi.main), where
+    # airflow.sdk.Connection.get searches the metadata database after the environment.
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+
+    from debt_collections.ui.database import collections_conninfo
+
+    parts = psycopg.conninfo.conninfo_to_dict(db)
+    monkeypatch.delenv("AIRFLOW_CONN_COLLECTIONS_DB")
+    monkeypatch.setenv("_AIRFLOW_PROCESS_CONTEXT", "server")
+    with create_session() as session:
+        session.add(Connection(conn_id="collections_db", conn_type="postgres", host=parts.get("host"),
+                               port=int(parts.get("port", 5432)), login=parts.get("user"), schema=parts["dbname"]))
+    try:
+        assert psycopg.conninfo.conninfo_to_dict(collections_conninfo())["dbname"] == parts["dbname"]
+        assert "Today: 2026-11-28" in ui("/collections/today").text
+    finally:
+        with create_session() as session:
+            session.query(Connection).filter(Connection.conn_id == "collections_db").delete()
