@@ -1,7 +1,10 @@
-"""DAG collections_standard, built from policies/standard.yaml (all logic lives in the package)."""
+"""DAGs collections_standard and collections_standard_outbox, built from policies/standard.yaml.
+
+All logic lives in the package; this file only names the policy.
+"""
 
 from pathlib import Path
 
-from debt_collections.airflow.factory import dag_from_policy_file
+from debt_collections.airflow.factory import dags_from_policy_file
 
-dag = dag_from_policy_file(Path(__file__).parent / "policies" / "standard.yaml")
+dag, outbox_dag = dags_from_policy_file(Path(__file__).parent / "policies" / "standard.yaml")

@@ -33,8 +33,14 @@ START_DATE = pendulum.datetime(2026, 1, 1)
 
 
 def dag_from_policy_file(path: str | Path) -> DAG:
-    """Build the DAG of one policy file (the whole body of a loader in ``dags/``)."""
+    """Build the daily DAG of one policy file."""
     return build_dag(load_policy(path))
+
+
+def dags_from_policy_file(path: str | Path) -> tuple[DAG, DAG]:
+    """The daily DAG and the outbox DAG of one policy file (the whole body of a loader in ``dags/``)."""
+    policy = load_policy(path)
+    return build_dag(policy), build_outbox_dag(policy)
 
 
 def _fail_fast(fn: Callable) -> Callable:
@@ -264,3 +270,57 @@ def _doc_md(policy: Policy) -> str:
         f"at most {policy.contact.max_sms_per_customer_per_day} SMS per customer per day.\n\n"
         f"<details><summary>Policy source</summary>\n\n```yaml\n{policy.source_text}\n```\n</details>\n"
     )
+
+
+OUTBOX_DAYS = 3  # actions of the last days still waiting for their window are retried
+
+
+def build_outbox_dag(policy: Policy) -> DAG:
+    """``<dag_id>_outbox``: every hour, send what waits in the outbox and may go out now.
+
+    The nightly run plans notices and calls for the next day; outside the
+    customers' contact window they are deferred. This DAG sends them once each
+    customer's window opens (in the customer's timezone), and retries actions
+    a partner could not take. Mapped over (portfolio, day, kind), never accounts.
+    """
+    with DAG(
+        dag_id=f"{policy.dag_id}_outbox",
+        description=f"Delivers the waiting actions of {policy.dag_id} inside the contact window",
+        schedule=CronTriggerTimetable("5 * * * *", timezone=policy.timezone),
+        start_date=START_DATE.in_timezone(policy.timezone),
+        catchup=False,
+        max_active_runs=1,
+        doc_md=f"### {policy.dag_id}_outbox\n\nEvery hour, sends the actions of `{policy.dag_id}` that wait "
+               "in the outbox (planned, or deferred to the customer's contact window) and may go out now.",
+        tags=["collections", f"policy:{Path(policy.source_path).stem}", "outbox"],
+        default_args={"owner": policy.owner, "retries": policy.retries, "retry_delay": timedelta(minutes=1)},
+    ) as dag:
+
+        @task
+        @_fail_fast
+        def pending() -> list[dict]:
+            """The (portfolio, day, kind) with actions waiting, in this policy's portfolios."""
+            from debt_collections.store import outbox
+
+            since = pendulum.now(policy.timezone).date().subtract(days=OUTBOX_DAYS)
+            work = [w for w in outbox.pending_work(_conninfo(policy), since) if policy.covers(w["portfolio"])]
+            log.info("outbox: %d (portfolio, day, kind) waiting since %s", len(work), since)
+            return work
+
+        @task(map_index_template="{{ portfolio_name }}")
+        @_fail_fast
+        def send(item: dict) -> dict:
+            """Deliver what may go out now for one (portfolio, day, kind)."""
+            from debt_collections.airflow.connections import partner_clients
+            from debt_collections.store import outbox
+
+            get_current_context()["portfolio_name"] = f"{item['portfolio']} {item['as_of']} {item['kind']}"
+            counts = outbox.deliver(_conninfo(policy), item["portfolio"], pendulum.parse(item["as_of"]).date(),
+                                    item["kind"], partner_clients(policy), now=pendulum.now("UTC"),
+                                    caps=policy.contact)
+            log.info("outbox portfolio=%s as_of=%s kind=%s %s", item["portfolio"], item["as_of"], item["kind"],
+                     " ".join(f"{k}={v}" for k, v in counts.items()))
+            return counts
+
+        send.expand(item=pending())
+    return dag

@@ -77,3 +77,9 @@ def resend_failed(conninfo: str, portfolio: str, as_of: pendulum.Date, kinds: li
     with transaction(conninfo) as conn:
         return sum(run(conn, "outbox/failed_to_resend.sql", {"portfolio": portfolio, "as_of": as_of, "kind": k})
                    for k in kinds)
+
+
+def pending_work(conninfo: str, since: pendulum.Date) -> list[dict]:
+    """(portfolio, as_of, kind) with actions still waiting to go out since ``since``."""
+    with connect(conninfo) as conn:
+        return fetch_all(conn, "outbox/pending_work.sql", {"since": since})
