@@ -182,30 +182,24 @@ def test_event_after_as_of_in_policy_timezone_is_not_applied(db, tmp_path):
     assert s.case("A1", DAY)["status"] == "open"
 
 
-def test_cease_contact_suppresses_contact_but_not_legal(db, tmp_path):
-    s = Scenario(db, tmp_path)
-    overdue_by(s, "N", 1)
-    overdue_by(s, "C", 8)
-    overdue_by(s, "V", 31)
-    overdue_by(s, "G", 95, amount="6000.00")
-    for acc in "NCVG":
-        s.event(f"e{acc}", acc, "2026-11-01T10:00:00+08:00", "cease_contact")
+def actions_on_every_rung_with_event(s: Scenario, *event: str) -> dict[str, tuple]:
+    """One account per rung (notice, call, visit, legal), each with the same event; kind -> (status, reason)."""
+    for account, dpd, amount in (("N", 1, "1000.00"), ("C", 8, "1000.00"), ("V", 31, "1000.00"), ("G", 95, "6000.00")):
+        overdue_by(s, account, dpd, amount)
+        s.event(f"e{account}", account, *event)
     s.run(DAY)
-    got = {a["kind"]: (a["status"], a["reason"]) for a in s.query("select * from collections.action")}
+    return {a["kind"]: (a["status"], a["reason"]) for a in s.query("select * from collections.action")}
+
+
+def test_cease_contact_suppresses_contact_but_not_legal(db, tmp_path):
+    got = actions_on_every_rung_with_event(Scenario(db, tmp_path), "2026-11-01T10:00:00+08:00", "cease_contact")
     assert got == {"notice": ("suppressed", "cease_contact"), "call": ("suppressed", "cease_contact"),
                    "visit": ("suppressed", "cease_contact"), "legal": ("planned", None)}
 
 
 def test_promise_to_pay_suppresses_escalation_but_not_notices(db, tmp_path):
     s = Scenario(db, tmp_path)
-    overdue_by(s, "N", 1)
-    overdue_by(s, "C", 8)
-    overdue_by(s, "V", 31)
-    overdue_by(s, "G", 95, amount="6000.00")
-    for acc in "NCVG":
-        s.event(f"e{acc}", acc, "2026-11-27T10:00:00+08:00", "promise_to_pay", "500.00", "2026-12-05")
-    s.run(DAY)
-    got = {a["kind"]: (a["status"], a["reason"]) for a in s.query("select * from collections.action")}
+    got = actions_on_every_rung_with_event(s, "2026-11-27T10:00:00+08:00", "promise_to_pay", "500.00", "2026-12-05")
     assert got == {"notice": ("planned", None), "call": ("suppressed", "promise_to_pay"),
                    "visit": ("suppressed", "promise_to_pay"), "legal": ("suppressed", "promise_to_pay")}
     assert s.case("C", DAY)["stage"] == "call"  # the stage is computed as usual
