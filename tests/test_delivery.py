@@ -227,3 +227,14 @@ def test_the_sms_carries_the_rendered_template_in_the_customers_language(db, tmp
         "Dear Li Lei, your car finance account ending 0001 is 1 days overdue (1500.00 CNY). "
         "Please pay as soon as you can, or call us to agree a payment plan."]
     assert accepted[0]["body"]["to"] == "+8613800000001"
+
+
+def test_the_call_queue_entry_carries_the_dialers_daily_caps(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-10", months=1)
+    s.run(DAY)
+    outbox.deliver(db, "P1", d(DAY), "call", clients(simulator), now=IN_WINDOW, caps=s.policy.contact)
+    _, accepted = sim_log(simulator)
+    body = accepted[0]["body"]
+    assert (body["max_dial_attempts_per_number_per_day"], body["max_connected_calls_per_debtor_per_day"]) == (6, 3)
+    assert body["number"] == "+8613800000001" and body["priority"] == "12.50"  # 18/90*50 + 1000/20000*50

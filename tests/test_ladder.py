@@ -267,3 +267,26 @@ def test_contact_waits_for_the_window_in_the_customers_own_timezone(db, tmp_path
     # 08:00-21:00 local on the day after as_of
     assert str(rows["SH"]["opens"]) == "2026-11-29 00:00:00" and str(rows["SH"]["closes"]) == "2026-11-29 13:00:00"
     assert str(rows["UR"]["opens"]) == "2026-11-29 02:00:00" and str(rows["UR"]["closes"]) == "2026-11-29 15:00:00"
+
+
+def test_at_most_three_calls_per_debtor_per_day_across_accounts(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    cu = s.customer("CU1")
+    for i, amount in enumerate(["1000.00", "5000.00", "3000.00", "4000.00", "2000.00"]):
+        overdue_by(s, f"A{i}", 10, amount=amount, customer=cu)
+    s.run(DAY)
+    got = {a["account_id"]: (a["status"], a["reason"]) for a in s.query("select * from collections.action")}
+    # the three accounts with the most overdue money are queued; the others are stopped by the rule
+    assert got == {"A1": ("planned", None), "A3": ("planned", None), "A2": ("planned", None),
+                   "A4": ("suppressed", "max_connected_calls_per_debtor_per_day"),
+                   "A0": ("suppressed", "max_connected_calls_per_debtor_per_day")}
+
+
+def test_an_account_is_never_queued_more_than_7_times_in_7_days(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-10-01", months=2)
+    s.run_days("2026-10-09", "2026-10-28")  # 20 days in the call stage
+    days = [r["as_of"] for r in s.query(
+        "select as_of from collections.action where kind = 'call' and status = 'planned' order by as_of")]
+    assert len(days) == 20
+    assert max(sum(1 for x in days if 0 <= (day - x).days < 7) for day in days) == 7

@@ -41,19 +41,29 @@ ruled as (
     from due d
 ),
 
--- At most max_sms_per_customer_per_day collection SMS per customer: among a
--- customer's accounts, the ones with the most overdue money get them.
+-- Daily caps per customer and channel (SPEC section 5: one SMS per customer per
+-- day, three connected calls per debtor per day): among a customer's accounts,
+-- the ones with the most overdue money get the day's contacts.
+caps as (
+    select channel, daily_limit, rule_name
+    from unnest(%(cap_channels)s::text[], %(cap_limits)s::int[], %(cap_rules)s::text[])
+        as c(channel, daily_limit, rule_name)
+),
+
 ranked as (
     select
         r.*,
+        c.daily_limit,
+        c.rule_name as cap_rule,
         case
-            when r.rule is null and r.channel = 'sms'
+            when r.rule is null and c.channel is not null
                 then row_number() over (
-                    partition by r.customer_id, (r.rule is null and r.channel = 'sms')
+                    partition by r.customer_id, r.channel, (r.rule is null)
                     order by r.overdue_amount desc, r.account_id
                 )
-        end as sms_rank
+        end as cap_rank
     from ruled r
+    left join caps c on c.channel = r.channel
 )
 
 insert into collections.action_log (
@@ -69,8 +79,8 @@ select
     r.case_id,
     %(kind)s,
     %(stage)s,
-    case when r.rule is not null or r.sms_rank > %(max_sms_per_day)s then 'suppressed' else 'planned' end,
-    coalesce(r.rule, case when r.sms_rank > %(max_sms_per_day)s then 'max_sms_per_customer_per_day' end),
+    case when r.rule is not null or r.cap_rank > r.daily_limit then 'suppressed' else 'planned' end,
+    coalesce(r.rule, case when r.cap_rank > r.daily_limit then r.cap_rule end),
     r.channel,
     nullif(replace(replace(%(assignee)s, '{region}', r.region), '{portfolio}', %(portfolio)s), ''),
     replace(replace(%(template)s, '{channel}', r.channel), '{language}', r.language),

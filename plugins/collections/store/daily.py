@@ -58,7 +58,11 @@ def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params
         "assignee": rung.assignee,
         "window_start": policy.contact.window_start,
         "window_end": policy.contact.window_end,
-        "max_sms_per_day": policy.contact.max_sms_per_customer_per_day,
+        # per customer and day: channel, limit, the rule named on what it stops
+        "cap_channels": ["sms", "dialer"],
+        "cap_limits": [policy.contact.max_sms_per_customer_per_day,
+                       policy.contact.max_connected_calls_per_debtor_per_day],
+        "cap_rules": ["max_sms_per_customer_per_day", "max_connected_calls_per_debtor_per_day"],
         "dry_run": params.dry_run,
     }
     with transaction(conninfo) as conn:
