@@ -30,6 +30,7 @@ from debt_collections.pipeline import run_day
 from debt_collections.policy.loader import load_policy
 from debt_collections.simulator.server import SimulatorServer
 from debt_collections.store import outbox
+from debt_collections.store.db import connect, fetch_all, fetch_one, run
 from debt_collections.store.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,16 +54,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             generate_book(tmp, BookSpec(args.accounts, day, day, seed=1))
             run_day(db, policy, CsvSource(tmp, day), RunParams(day, None, policy.stages, False))
-        with psycopg.connect(db) as conn:
-            portfolios = [r[0] for r in conn.execute("select distinct portfolio from collections.action_log")]
+        with connect(db) as conn:
+            portfolios = [r["portfolio"] for r in fetch_all(conn, "bench/action_portfolios.sql")]
         results = {}
         for label, faults in (("healthy", {}), ("faulty", {"error_rate": 0.2, "timeout_rate": 0.05, "timeout_s": 0.6,
                                                           "rate_429": 0.1, "retry_after": 0, "seed": 5})):
             server = SimulatorServer().start()
             requests.post(server.url + "/_faults", json=faults, timeout=5)
-            with psycopg.connect(db) as conn:
-                conn.execute("update collections.action_log set status = 'planned', reason = null, sent_at = null "
-                             "where status in ('sent', 'failed', 'deferred')")
+            with connect(db) as conn:
+                run(conn, "bench/reset_deliveries.sql")
             partners = {c: PartnerClient(server.url, requests.Session(),
                                          RetryPolicy(attempts=8, base_delay=0.02, max_delay=0.5, timeout=0.5),
                                          rng=random.Random(1))
@@ -81,9 +81,13 @@ def main() -> None:
             server.shutdown()
             server.server_close()
             keys = [a["key"] for a in accepted]
+            with connect(db) as conn:
+                sent_in_table = fetch_one(conn, "bench/sent_actions.sql")["n"]
             results[label] = {"actions": sum(totals.values()), **totals, "seconds": round(seconds, 2),
                               "actions_per_second": round(totals["sent"] / seconds, 1),
-                              "requests": requests_made, "keys_accepted_twice": len(keys) - len(set(keys))}
+                              "requests": requests_made, "accepted_by_partners": len(accepted),
+                              "sent_in_collections_action": sent_in_table,
+                              "keys_accepted_twice": len(keys) - len(set(keys))}
         print(json.dumps({"accounts": args.accounts, "concurrency": args.concurrency, **results}, indent=2))
     finally:
         with psycopg.connect(args.db, autocommit=True) as conn:

@@ -168,7 +168,7 @@ def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflo
         port = server.server_address[1]
         http = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http"})
         env["AIRFLOW_CONN_COLLECTIONS_FEED"] = http
-        for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL"):
+        for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL", "RECOVERY_AGENCY"):
             env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = http
         out = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28"})
         assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
@@ -217,14 +217,28 @@ def test_a_run_reads_the_feed_from_a_source_database(airflow_home, db, source_db
 
 
 def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path):
+    from debt_collections.simulator.server import SimulatorServer
+
     drops = tmp_path / "drops"
     generate_book(drops, BookSpec(accounts=1500, start=d("2026-11-28"), end=d("2026-11-28"), seed=12))
     env = _env(db, drops)
-    out = subprocess.run([AIRFLOW, "dags", "test", "collections_subprime", "2026-11-29", "-c",
-                          json.dumps({"as_of": "2026-11-28"})], env=env, capture_output=True, text=True, timeout=300)
+    server = SimulatorServer().start()
+    # the plugin kind's channel has no key in the policy: its connection is collections_<channel>
+    env["AIRFLOW_CONN_COLLECTIONS_RECOVERY_AGENCY"] = json.dumps(
+        {"conn_type": "http", "host": "127.0.0.1", "port": server.server_address[1], "schema": "http"})
+    try:
+        out = subprocess.run([AIRFLOW, "dags", "test", "collections_subprime", "2026-11-29", "-c",
+                              json.dumps({"as_of": "2026-11-28"})], env=env, capture_output=True, text=True,
+                             timeout=300)
+        orders_received = [a for a in requests_get(server.url + "/_accepted") if a["path"] == "/v1/repossessions"]
+    finally:
+        server.shutdown()
+        server.server_close()
     assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
-        orders = conn.execute("select count(*) as n from collections.action where kind = 'repossession'").fetchone()
+        orders = conn.execute("select count(*) filter (where status = 'sent') as sent, count(*) as n "
+                              "from collections.action where kind = 'repossession'").fetchone()
     assert portfolios == {"SUB-CENTRAL"}
-    assert orders["n"] > 0
+    assert orders["n"] > 0 and orders["sent"] == len(orders_received) > 0
+    assert all(o["body"]["vin"].startswith("LVS") for o in orders_received)

@@ -116,7 +116,7 @@ def _airflow_env(parts: dict, drops: Path, partners_url: str) -> dict[str, str]:
     # every partner is the simulator the demo runs
     port = urllib.parse.urlsplit(partners_url).port
     partner = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http"})
-    for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL"):
+    for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL", "RECOVERY_AGENCY"):
         env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = partner
     return env
 

@@ -51,9 +51,10 @@ def partner_client(conn_id: str) -> PartnerClient | None:
 
 
 def partner_clients(policy: Policy) -> dict[str, PartnerClient]:
-    """Channel -> partner client, for the channels whose connection exists."""
+    """Channel -> partner client, for the policy's channels whose connection exists."""
     clients = {}
-    for channel, conn_id in policy.partner_conn_ids.items():
+    for channel in policy.delivery_channels():
+        conn_id = policy.partner_conn_ids.get(channel, f"collections_{channel}")
         client = partner_client(conn_id)
         if client is None:
             log.warning("no connection %s: %s actions wait in the outbox", conn_id, channel)

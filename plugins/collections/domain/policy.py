@@ -90,6 +90,15 @@ class Policy:
         return any(fnmatch.fnmatchcase(portfolio, p) for p in self.portfolios) and not any(
             fnmatch.fnmatchcase(portfolio, p) for p in self.exclude_portfolios)
 
+    def delivery_channels(self) -> list[str]:
+        """The channels the ladder's actions go out on (a notice's sms_or_letter is both)."""
+        channels: list[str] = []
+        for r in self.ladder:
+            for c in (("sms", "letter") if r.channel == "sms_or_letter" else (r.channel,)):
+                if c not in channels:
+                    channels.append(c)
+        return channels
+
     def ladder_params(self) -> dict[str, list]:
         """The ladder as parallel arrays, the shape the evaluation SQL binds."""
         return {

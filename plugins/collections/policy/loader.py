@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from debt_collections.domain.policy import PORTFOLIO_NAME, ContactRules, DataQuality, Policy, Rung
 from debt_collections.errors import ConfigError
-from debt_collections.stages import registry
+from debt_collections.stages import channel_paths, registry
 
 DEFAULTS_FILE = "defaults.yaml"
 _DAG_ID = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
@@ -92,14 +92,30 @@ class ContactModel(_Strict):
 _CONN_ID = r"^[a-z0-9_]+$"
 
 
-class PartnersModel(_Strict):
-    """Airflow HTTP connection of each delivery channel; a channel without one waits."""
+class PartnersModel(BaseModel):
+    """Airflow HTTP connection of each delivery channel; a channel without one waits.
+
+    Channels of plugin stage kinds may be named too; one not named here uses
+    the connection ``collections_<channel>``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     sms: str = Field(default="collections_sms", pattern=_CONN_ID)
     letter: str = Field(default="collections_letters", pattern=_CONN_ID)
     dialer: str = Field(default="collections_dialer", pattern=_CONN_ID)
     field_app: str = Field(default="collections_field", pattern=_CONN_ID)
     legal_portal: str = Field(default="collections_legal", pattern=_CONN_ID)
+
+    @model_validator(mode="after")
+    def _plugin_channels(self) -> PartnersModel:
+        known = channel_paths()
+        for channel, conn_id in (self.model_extra or {}).items():
+            if channel not in known:
+                raise ValueError(f"unknown channel {channel!r}; channels: {', '.join(known)}")
+            if not isinstance(conn_id, str) or not re.match(_CONN_ID, conn_id):
+                raise ValueError(f"connection id for {channel} must match {_CONN_ID}, got {conn_id!r}")
+        return self
 
 
 class DataQualityModel(_Strict):

@@ -1,0 +1,1 @@
+select distinct portfolio from collections.action_log order by portfolio;

@@ -1,0 +1,1 @@
+select count(*) as n from collections.action where status = 'sent';
