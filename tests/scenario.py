@@ -44,12 +44,13 @@ class Scenario:
 
     def account(self, account_id: str, *, customer: str | None = None, portfolio: str = "P1",
                 status: str = "active", product: str = "loan", first_due: str = "2026-08-01",
-                months: int = 12, amount: str = "1000.00", vin: str = "") -> str:
+                months: int = 12, amount: str = "1000.00", vin: str = "", risk_grade: str = "") -> str:
         if customer is None:
             customer = self.customer(f"CU-{account_id}")
         self.rows["accounts"].append(dict(
             account_id=account_id, customer_id=customer, portfolio=portfolio, product=product, vin=vin,
-            currency="CNY", principal_outstanding="10000.00", opened_on="2026-01-15", status=status))
+            currency="CNY", principal_outstanding="10000.00", opened_on="2026-01-15", status=status,
+            risk_grade=risk_grade))
         due = d(first_due)
         for seq in range(1, months + 1):
             self.rows["installments"].append(dict(account_id=account_id, seq=str(seq),

@@ -37,11 +37,13 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
     ours = [w for w in caught if issubclass(w.category, DeprecationWarning)
             and ("debt_collections" in str(w.filename) or "/dags/" in str(w.filename))]
     assert ours == []
-    assert set(bag.dag_ids) == {"collections_standard", "collections_subprime",
-                                "collections_standard_outbox", "collections_subprime_outbox"}
+    assert set(bag.dag_ids) == {"collections_standard", "collections_subprime", "collections_lease",
+                                "collections_standard_outbox", "collections_subprime_outbox",
+                                "collections_lease_outbox"}
     dag = bag.get_dag("collections_standard")
     assert dag is not None
     assert "repossession.plan" in bag.get_dag("collections_subprime").task_ids
+    assert {"courtesy.plan", "courtesy.deliver"} <= set(bag.get_dag("collections_lease").task_ids)
     assert set(dag.params.keys()) == {"as_of", "portfolios", "stages", "dry_run", "resend_failed", "confirm_data_quality"}
     schema = dag.params.get_param("portfolios").schema
     assert schema["type"] == "array" and schema["examples"]  # a multi-select in the trigger form
@@ -242,3 +244,24 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
     assert portfolios == {"SUB-CENTRAL"}
     assert orders["n"] > 0 and orders["sent"] == len(orders_received) > 0
     assert all(o["body"]["vin"].startswith("LVS") for o in orders_received)
+
+
+def test_the_lease_dag_sends_courtesy_reminders_before_the_due_date(airflow_home, db, tmp_path):
+    drops = tmp_path / "drops"
+    generate_book(drops, BookSpec(accounts=1500, start=d("2026-11-28"), end=d("2026-11-28"), seed=12))
+    out = subprocess.run([AIRFLOW, "dags", "test", "collections_lease", "2026-11-29", "-c",
+                          json.dumps({"as_of": "2026-11-28"})], env=_env(db, drops), capture_output=True, text=True,
+                         timeout=300)
+    assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+    with connect(db) as conn:
+        portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
+        reminders = conn.execute(
+            "select count(*) as n, count(*) filter (where a.case_id is null and c.account_id is null) as no_case, "
+            "count(*) filter (where l.due_date = '2026-12-01') as due_in_3_days "
+            "from collections.action a join collections.action_log l using (as_of, account_id, kind) "
+            "left join collections.case_day c on c.account_id = a.account_id and c.as_of = a.as_of "
+            "where a.kind = 'reminder'").fetchone()
+        cases = conn.execute("select count(*) as n from collections.case_day where portfolio = 'OPL-METRO'").fetchone()
+    assert portfolios == {"OPL-METRO"} and cases["n"] > 0
+    # no partner connection in this run: the reminders wait in the outbox for the hourly DAG
+    assert reminders["n"] > 0 and reminders["n"] == reminders["no_case"] == reminders["due_in_3_days"]

@@ -112,7 +112,7 @@ def test_policy_errors_name_file_line_and_key(old, new, where, message):
 
 @pytest.mark.parametrize(
     ("old", "new", "where", "message"),
-    [('start: "08:00"', 'start: "8am"', "window:", "contact.window.start: String should match pattern"),
+    [("preset: cn", "preset: uk", "preset:", "contact.preset: Input should be 'cn' or 'us'"),
      ('tolerance: "1.00"', 'tolerance: "-1"', "tolerance:", "tolerance: Input should be greater than or equal to 0"),
      ("sms: collections_sms", "sms: Collections SMS", "sms: Collections",
       "connections.partners.sms: String should match pattern"),

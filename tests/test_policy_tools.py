@@ -9,7 +9,7 @@ import pytest
 
 from debt_collections.cli import main
 from debt_collections.policy.lint import schema_text
-from debt_collections.policy.templates import SAMPLE, TemplateError, render
+from debt_collections.policy.templates import REMINDER_SAMPLE, SAMPLE, TemplateError, render
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "dags" / "policies"
@@ -72,10 +72,20 @@ def test_an_undefined_variable_fails_instead_of_printing_nothing(tmp_path):
 
 def test_every_shipped_template_renders_in_both_languages(capsys):
     for path in sorted((REPO / "include" / "templates").glob("*.j2")):
-        text = render(path.name[:-3], SAMPLE)
-        assert "1234.50" in text or "Wang Fang" in text, path
+        reminder = path.name.startswith("courtesy_")
+        text = render(path.name[:-3], REMINDER_SAMPLE if reminder else SAMPLE)
+        assert ("2150.00" if reminder else "1234.50") in text, path
     assert main(["preview", "notice_sms.zh-CN"]) == 0
     assert "逾期金额1234.50 CNY" in capsys.readouterr().out
+    assert main(["preview", "courtesy_sms.en"]) == 0
+    assert "2150.00 CNY on your car finance account ending 1234 falls due on 2026-12-01" in capsys.readouterr().out
+
+
+def test_a_reminder_template_cannot_print_arrears_it_does_not_have(tmp_path):
+    # a pre-due reminder has no dpd: a template that uses it fails instead of printing "None"
+    (tmp_path / "courtesy_wrong.en.j2").write_text("You are {{ dpd }} days late")
+    with pytest.raises(TemplateError, match="'dpd' is undefined"):
+        render("courtesy_wrong.en", REMINDER_SAMPLE, tmp_path)
 
 
 def test_explain_prints_the_ladder_and_why_an_account_is_on_its_rung(db, tmp_path, capsys):
@@ -89,7 +99,7 @@ def test_explain_prints_the_ladder_and_why_an_account_is_on_its_rung(db, tmp_pat
     out = capsys.readouterr().out
     assert "legal   dpd >= 91 and overdue >= 5000.00  legal via legal_portal" in out
     assert "dpd 92, bucket M4, overdue 6000.00, status open" in out
-    assert "legal      enters  (dpd 92 >= 91, overdue 6000.00 >= 5000.00)" in out
+    assert "legal        enters  (dpd 92 >= 91, overdue 6000.00 >= 5000.00)" in out
     assert "stage: legal (the highest rung whose entry holds)" in out
     assert "rule: promise_to_pay active: calls, visits and legal suppressed" in out
     assert "action: legal suppressed (promise_to_pay) via legal_portal" in out
@@ -98,9 +108,10 @@ def test_explain_prints_the_ladder_and_why_an_account_is_on_its_rung(db, tmp_pat
 def test_explain_names_a_sticky_stage():
     from decimal import Decimal
 
-    from debt_collections.domain.explain import rungs_reached
+    from debt_collections.domain.explain import Facts, rungs_reached
     from debt_collections.policy.loader import load_policy
 
-    lines = rungs_reached(load_policy(POLICIES / "standard.yaml"), 32, Decimal("2000.00"), previous_stage="legal")
+    lines = rungs_reached(load_policy(POLICIES / "standard.yaml"), Facts(32, Decimal("2000.00")),
+                          previous_stage="legal")
     assert lines[-1] == "stage: legal (sticky: the case entered it before and stays until it closes)"
-    assert "visit      enters  (dpd 32 >= 31)" in lines
+    assert "visit        enters  (dpd 32 >= 31)" in lines

@@ -65,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "explain":
             return _explain(args)
         if args.command == "preview":
-            from debt_collections.policy.templates import SAMPLE, render
+            from debt_collections.policy.templates import REMINDER_SAMPLE, SAMPLE, render
 
-            print(render(args.template, SAMPLE))
+            print(render(args.template, {**SAMPLE, **REMINDER_SAMPLE}))
             return 0
         if args.command == "migrate":
             from debt_collections.store.migrate import migrate
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from debt_collections.domain.explain import ladder_table, rungs_reached
+    from debt_collections.domain.explain import Facts, describe_contact, ladder_table, rungs_reached
     from debt_collections.policy.loader import load_policy
 
     policy = load_policy(args.policy)
@@ -102,8 +102,7 @@ def _explain(args: argparse.Namespace) -> int:
     for r in rows:
         print("  ".join(r[k].ljust(w) for k, w in widths.items()))
     c = policy.contact
-    print(f"contact window {c.window_start:%H:%M}-{c.window_end:%H:%M} customer local time; "
-          f"{c.max_sms_per_customer_per_day} SMS per customer per day; tolerance {policy.tolerance}")
+    print(f"contact rules (preset {c.preset}): {describe_contact(c)}; tolerance {policy.tolerance}")
     if not args.account:
         return 0
     if not (args.db and args.as_of):
@@ -112,14 +111,17 @@ def _explain(args: argparse.Namespace) -> int:
     from debt_collections.store.db import connect, fetch_one
 
     with connect(args.db) as conn:
-        case = fetch_one(conn, "ops/explain_case.sql", {"account_id": args.account, "as_of": args.as_of})
+        case = fetch_one(conn, "ops/explain_case.sql", {"account_id": args.account, "as_of": args.as_of,
+                                                          "tz": policy.timezone})
     if case is None:
         print(f"\naccount {args.account} has no case on {args.as_of} (not overdue, or not evaluated)")
         return 0
     print(f"\naccount {args.account} on {args.as_of}: case {case['case_id']} ({case['portfolio']}), "
           f"dpd {case['dpd']}, bucket {case['bucket']}, overdue {case['overdue_amount']}, status {case['status']}"
           + (f" ({case['hold_reason']}: no action is taken)" if case["hold_reason"] else ""))
-    for line in rungs_reached(policy, case["dpd"], case["overdue_amount"], case["previous_stage"]):
+    facts = Facts(dpd=case["dpd"], overdue=case["overdue_amount"], product=case["product"],
+                  risk_grade=case["risk_grade"], broken_promises=case["broken_promises"])
+    for line in rungs_reached(policy, facts, case["previous_stage"]):
         print("  " + line)
     rules = []
     if case["cease_contact"]:

@@ -61,14 +61,13 @@ def _evaluate_and_act(conninfo, policy, params, known, run_id, partners, now, lo
         daily.evaluate_portfolio(conninfo, policy, portfolio, params)
     work = daily.stage_work(conninfo, portfolios, params) if portfolios else {}
     delivered: dict[str, dict[str, int]] = {}
-    for stage in params.stages:
-        if work.get(stage):
-            for portfolio in portfolios:
-                daily.plan_stage(conninfo, policy, stage, portfolio, params)
-                if partners and not params.dry_run:
-                    delivered[f"{stage}/{portfolio}"] = outbox.deliver(
-                        conninfo, portfolio, params.as_of, policy.rung(stage).action, partners,
-                        now=now or pendulum.now("UTC"), caps=policy.contact)
+    for stage in daily.stages_to_follow(policy, params, work) if portfolios else []:
+        for portfolio in portfolios:
+            daily.plan_stage(conninfo, policy, stage, portfolio, params)
+            if partners and not params.dry_run:
+                delivered[f"{stage}/{portfolio}"] = outbox.deliver(
+                    conninfo, portfolio, params.as_of, policy.rung(stage).action, partners,
+                    now=now or pendulum.now("UTC"), caps=policy.contact)
     figures = {
         p: daily.report_portfolio(conninfo, p, params, dag_id=policy.dag_id, run_id=run_id) for p in portfolios
     }

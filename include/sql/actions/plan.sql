@@ -2,17 +2,75 @@
 -- every open case on the rung whose action is due today gets one action,
 -- planned, or suppressed with the reason a rule gives. Keyed by
 -- (case, kind, as_of): an action already handed to a partner is never replaced.
+-- A pre-due rung (a courtesy reminder) acts instead on the active accounts that
+-- are not overdue and have an unpaid installment falling due days_before_due
+-- days after as_of; it has no case and is keyed by (account, rung, due date).
 -- What the rules do depends on the stage kind's switches (debt_collections.stages):
--- contact, stopped_by_cease_contact, stopped_by_promise, scored.
-with due as (
+-- contact, stopped_by_cease_contact, stopped_by_promise, scored, pre_due.
+with targets as (
     select
-        cs.case_id,
-        cs.account_id,
-        cs.customer_id,
-        cs.dpd,
-        cs.overdue_amount,
-        cs.cease_contact,
-        cs.suppress_reason,
+        i.account_id,
+        acc.customer_id,
+        i.amount_due,
+        i.due_date,
+        -- the waterfall: what is due before this installment takes the payments first
+        (select coalesce(sum(e.amount_due), 0) from collections.installment e
+         where e.account_id = i.account_id and (e.due_date, e.seq) < (i.due_date, i.seq)) as due_before,
+        (select coalesce(sum(r.amount), 0) from collections.repayment r
+         where r.account_id = i.account_id and (r.paid_at at time zone %(tz)s)::date <= %(as_of)s) as paid_total
+    from collections.installment i
+    join collections.account acc using (account_id)
+    where %(pre_due)s and acc.portfolio = %(portfolio)s and acc.status = 'active'
+      and i.due_date = %(as_of)s::date + %(days_before_due)s::int
+      and not exists (
+          select 1 from collections.account_day ad
+          where ad.portfolio = %(portfolio)s and ad.as_of = %(as_of)s and ad.account_id = i.account_id
+      )
+),
+
+-- the holds and cease_contact of an account without a case, from its events
+pre_due as (
+    select
+        t.account_id,
+        t.customer_id,
+        t.due_date,
+        t.amount_due - least(t.amount_due, greatest(t.paid_total - t.due_before, 0)) as unpaid,
+        case
+            when bool_or(e.kind = 'deceased') then 'deceased'
+            when bool_or(e.kind = 'bankruptcy') then 'bankruptcy'
+            when max(e.at) filter (where e.kind = 'dispute')
+               > coalesce(max(e.at) filter (where e.kind = 'dispute_resolved'), '-infinity') then 'dispute'
+        end as hold_reason,
+        coalesce(bool_or(e.kind = 'cease_contact'), false) as cease_contact
+    from targets t
+    left join collections.event e
+        on e.account_id = t.account_id and (e.at at time zone %(tz)s)::date <= %(as_of)s
+    group by t.account_id, t.customer_id, t.due_date, t.amount_due, t.paid_total, t.due_before
+),
+
+subjects as (
+    select
+        cs.account_id, cs.case_id, cs.customer_id, cs.dpd, cs.overdue_amount, cs.cease_contact,
+        cs.suppress_reason, null::text as hold_reason, null::date as due_date, null::numeric as amount_due,
+        cs.case_id || ':' || %(kind)s || ':' || to_char(%(as_of)s::date, 'YYYY-MM-DD') as idempotency_key
+    from collections.case_state cs
+    where not %(pre_due)s
+      and cs.portfolio = %(portfolio)s
+      and cs.as_of = %(as_of)s
+      and cs.status = 'open'
+      and cs.stage = %(stage)s
+      and cs.action_due
+    union all
+    select
+        p.account_id, null, p.customer_id, 0, 0, p.cease_contact, null, p.hold_reason, p.due_date, p.unpaid,
+        p.account_id || ':' || %(stage)s || ':' || to_char(p.due_date, 'YYYY-MM-DD')
+    from pre_due p
+    where p.unpaid > %(tolerance)s
+),
+
+due as (
+    select
+        s.*,
         cu.phone,
         cu.region,
         cu.language,
@@ -22,21 +80,32 @@ with due as (
             when cu.phone is not null then 'sms'
             else 'letter'
         end as channel
-    from collections.case_state cs
+    from subjects s
     join collections.customer cu using (customer_id)
-    where cs.portfolio = %(portfolio)s
-      and cs.as_of = %(as_of)s
-      and cs.status = 'open'
-      and cs.stage = %(stage)s
-      and cs.action_due
 ),
 
 ruled as (
     select
         d.*,
         case
+            when d.hold_reason is not null then d.hold_reason
             when d.cease_contact and %(stopped_by_cease_contact)s then 'cease_contact'
             when d.suppress_reason is not null and %(stopped_by_promise)s then d.suppress_reason
+            -- a rolling 7-day cap on the call-queue entries of an account
+            when d.channel = 'dialer' and (
+                select count(*) from collections.action_log c
+                where c.account_id = d.account_id and c.channel = 'dialer' and not c.dry_run
+                  and c.status in ('planned', 'sent', 'delivered')
+                  and c.as_of between %(as_of)s::date - 6 and %(as_of)s::date - 1
+            ) >= %(max_calls_7_days)s then 'max_call_attempts_per_account_per_7_days'
+            -- no call within no_call_days days after a conversation (the day of the
+            -- conversation is the first; the call goes out the day after as_of)
+            when d.channel = 'dialer' and %(no_call_days)s > 0 and exists (
+                select 1 from collections.event e
+                where e.account_id = d.account_id and e.kind = 'conversation'
+                  and (e.at at time zone d.timezone)::date between %(as_of)s::date + 2 - %(no_call_days)s
+                                                                and %(as_of)s::date
+            ) then 'no_call_days_after_conversation'
         end as rule
     from due d
 ),
@@ -68,10 +137,10 @@ ranked as (
 
 insert into collections.action_log (
     idempotency_key, portfolio, as_of, account_id, customer_id, case_id, kind, stage, status, reason,
-    channel, assignee, template, priority, window_opens_at, window_closes_at, dry_run
+    channel, assignee, template, priority, window_opens_at, window_closes_at, dry_run, due_date, amount_due
 )
 select
-    r.case_id || ':' || %(kind)s || ':' || to_char(%(as_of)s::date, 'YYYY-MM-DD'),
+    r.idempotency_key,
     %(portfolio)s,
     %(as_of)s,
     r.account_id,
@@ -95,6 +164,8 @@ select
     case when %(contact)s
         then ((%(as_of)s::date + 1) + %(window_end)s::time) at time zone r.timezone
     end,
-    %(dry_run)s
+    %(dry_run)s,
+    r.due_date,
+    r.amount_due
 from ranked r
-on conflict (case_id, kind, as_of) do nothing;
+on conflict do nothing;

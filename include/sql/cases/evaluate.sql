@@ -108,13 +108,32 @@ plan_state as (
     from plan pl
 ),
 
+-- Promises to pay made during this overdue episode (on or after the due date of
+-- the oldest past-due installment) that ended short: until has passed and less
+-- than the promised amount was paid from the promise's at through until.
+broken_promises as (
+    select e.account_id, count(*) as n
+    from events e
+    join arrears a using (account_id)
+    where e.kind = 'promise_to_pay' and e.on_date >= %(as_of)s::date - a.dpd and e.until < %(as_of)s::date
+      and (
+          select coalesce(sum(r.amount), 0)
+          from collections.repayment r
+          where r.account_id = e.account_id and r.paid_at >= e.at
+            and (r.paid_at at time zone %(tz)s)::date <= e.until
+      ) < e.amount
+    group by e.account_id
+),
+
 rungs as (
     select name, min_dpd, min_overdue, sticky, every_days, action_kind, string_to_array(products, ',') as products,
-           ord::int as ord
+           min_bucket, string_to_array(risk_grades, ',') as risk_grades, min_broken, ord::int as ord
     from unnest(
         %(rung_names)s::text[], %(rung_min_dpd)s::int[], %(rung_min_overdue)s::numeric[],
-        %(rung_sticky)s::boolean[], %(rung_every_days)s::int[], %(rung_actions)s::text[], %(rung_products)s::text[]
-    ) with ordinality as r(name, min_dpd, min_overdue, sticky, every_days, action_kind, products, ord)
+        %(rung_sticky)s::boolean[], %(rung_every_days)s::int[], %(rung_actions)s::text[], %(rung_products)s::text[],
+        %(rung_min_bucket)s::int[], %(rung_risk_grades)s::text[], %(rung_min_broken)s::int[]
+    ) with ordinality as r(name, min_dpd, min_overdue, sticky, every_days, action_kind, products,
+                           min_bucket, risk_grades, min_broken, ord)
 ),
 
 evaluated as (
@@ -150,7 +169,11 @@ evaluated as (
         -- the highest rung whose entry condition holds ...
         (select max(r.ord) from rungs r
          where coalesce(a.dpd, 0) >= r.min_dpd and coalesce(a.overdue_amount, 0) >= coalesce(r.min_overdue, 0)
-           and (r.products is null or acc.product = any(r.products))) as reached,
+           and (r.products is null or acc.product = any(r.products))
+           -- bucket as its index in M0, M1, ..., M7+ (SPEC section 3)
+           and least((coalesce(a.dpd, 0) + 29) / 30, 7) >= r.min_bucket
+           and (r.risk_grades is null or acc.risk_grade = any(r.risk_grades))
+           and coalesce(bp.n, 0) >= r.min_broken) as reached,
         -- ... unless the case already sits on a sticky rung above it
         (select r.ord from rungs r where r.name = c.prev_stage and r.sticky) as sticky_ord
     from cases c
@@ -159,6 +182,7 @@ evaluated as (
     left join flags f using (account_id)
     left join promise_state ps using (account_id)
     left join plan_state pls using (account_id)
+    left join broken_promises bp using (account_id)
 ),
 
 staged as (

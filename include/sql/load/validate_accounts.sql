@@ -17,6 +17,7 @@ set scope = s.portfolio,
     when s.currency !~ '^[A-Z]{3}$' then 'bad currency: ' || left(s.currency, 16) || ' (ISO 4217 code)'
     when not collections.is_decimal(s.principal_outstanding) then 'principal_outstanding is not a finite decimal with at most 2 places: ' || left(s.principal_outstanding, 32)
     when not collections.is_date(s.opened_on) then 'bad date in opened_on: ' || left(s.opened_on, 32)
+    when s.risk_grade !~ '^[A-Za-z0-9+-]{1,8}$' then 'bad risk_grade: ' || left(s.risk_grade, 16) || ' (1-8 letters, digits, + or -)'
     when not exists (select 1 from collections.customer c where c.customer_id = s.customer_id)
      and not exists (select 1 from collections.stg_customers c
                      where c.load_id = s.load_id and c.customer_id = s.customer_id and c.reason is null)
@@ -25,8 +26,8 @@ set scope = s.portfolio,
         select 1 from collections.stg_accounts d
         where d.load_id = s.load_id and d.account_id = s.account_id and d.position < s.position
           and d.parse_error is null
-          and (d.customer_id, d.portfolio, d.product, d.vin, d.currency, d.principal_outstanding, d.opened_on, d.status)
-              is distinct from (s.customer_id, s.portfolio, s.product, s.vin, s.currency, s.principal_outstanding, s.opened_on, s.status)
+          and (d.customer_id, d.portfolio, d.product, d.vin, d.currency, d.principal_outstanding, d.opened_on, d.status, d.risk_grade)
+              is distinct from (s.customer_id, s.portfolio, s.product, s.vin, s.currency, s.principal_outstanding, s.opened_on, s.status, s.risk_grade)
     ) then 'account_id repeated in this drop with other content'
 end
 where s.load_id = %(load_id)s;

@@ -143,7 +143,7 @@ def build_dag(policy: Policy) -> DAG:
             """Follow only the stages that have work today, so the graph shows what ran."""
             params = params_from_xcom(run)
             work = daily.stage_work(_conninfo(policy), list(portfolios), params) if portfolios else {}
-            chosen = [f"{stage}.plan" for stage in params.stages if work.get(stage)]
+            chosen = [f"{stage}.plan" for stage in daily.stages_to_follow(policy, params, work)] if portfolios else []
             log.info("stage work %s; following %s", work or "none", ", ".join(chosen) or "no stage")
             return chosen
 
@@ -154,7 +154,7 @@ def build_dag(policy: Policy) -> DAG:
         evaluated >> chooser
 
         stage_ends = []
-        for rung in policy.ladder:
+        for rung in policy.steps:
             with TaskGroup(group_id=rung.stage, tooltip=f"{rung.stage}: {rung.action} via {rung.channel}"):
 
                 @task(task_id="plan", map_index_template="{{ portfolio_name }}")
@@ -251,23 +251,20 @@ def _params(policy: Policy) -> dict[str, Param]:
 
 
 def _doc_md(policy: Policy) -> str:
+    from debt_collections.domain.explain import describe_contact, entry_text, repeats_text
+
     rows = "\n".join(
-        f"| `{r.stage}` | dpd >= {r.dpd_at_least}"
-        + (f" and overdue >= {r.overdue_amount_at_least}" if r.overdue_amount_at_least is not None else "")
-        + f" | {r.action} via {r.channel} | "
-        + (f"on entering, then every {r.repeat_every_days} day(s)" if r.repeat_every_days else "once per case")
-        + (" (sticky)" if r.sticky else "")
-        + " |"
-        for r in policy.ladder
+        f"| `{r.stage}` | {entry_text(r)} | {r.action} via {r.channel} | {repeats_text(r)}"
+        + (" (sticky)" if r.sticky else "") + " |"
+        for r in policy.steps
     )
     return (
         f"### {policy.dag_id}\n\n{policy.description}\n\n"
         f"Policy file: `{policy.source_path}` · timezone {policy.timezone} · schedule `{policy.schedule}` "
         f"(evaluates the day before) · portfolios {', '.join(policy.portfolios)}\n\n"
-        "| stage | enters when | action |\n|---|---|---|\n"
+        "| stage | enters when | action | repeats |\n|---|---|---|---|\n"
         f"{rows}\n\n"
-        f"Contact window {policy.contact.window_start:%H:%M}-{policy.contact.window_end:%H:%M} customer local time; "
-        f"at most {policy.contact.max_sms_per_customer_per_day} SMS per customer per day.\n\n"
+        f"Contact rules (preset `{policy.contact.preset}`): {describe_contact(policy.contact)}.\n\n"
         f"<details><summary>Policy source</summary>\n\n```yaml\n{policy.source_text}\n```\n</details>\n"
     )
 

@@ -31,9 +31,16 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
             "case_id": row["case_id"],
             "template": row["template"], "language": row["language"], "dpd": row["dpd"],
             "overdue_amount": row["overdue_amount"], "currency": row["currency"]}
-    base["text"] = render(row["template"], {
+    if row.get("due_date") is not None:  # a pre-due reminder names the installment, not arrears
+        base.update(due_date=str(row["due_date"]), amount_due=row["amount_due"])
+    variables = {
         "name": row["full_name"], "account_ref": str(row["account_id"])[-4:], "overdue_amount": row["overdue_amount"],
-        "currency": row["currency"], "dpd": row["dpd"], "as_of": str(row["as_of"])})
+        "currency": row["currency"], "dpd": row["dpd"], "as_of": str(row["as_of"]),
+        "due_date": str(row["due_date"]) if row.get("due_date") is not None else None,
+        "amount_due": row.get("amount_due"),
+    }
+    # what does not apply is left undefined, so a template that uses it fails instead of printing "None"
+    base["text"] = render(row["template"], {k: v for k, v in variables.items() if v is not None})
     return {**base, **registry()[row["kind"]].payload(row)}
 
 

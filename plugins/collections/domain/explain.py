@@ -1,36 +1,86 @@
-"""Why a case sits where it does: the ladder read for one dpd and overdue amount (pure Python)."""
+"""Why a case sits where it does: the ladder read for one account's facts (pure Python)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from debt_collections.domain.policy import Policy
+from debt_collections.domain.arrears import BUCKETS, bucket
+from debt_collections.domain.policy import ContactRules, Policy, Rung
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a rung's entry condition reads about a case on a day."""
+
+    dpd: int
+    overdue: Decimal
+    product: str = "loan"
+    risk_grade: str | None = None
+    broken_promises: int = 0  # promises to pay of this overdue episode that ended short
+
+
+def entry_text(r: Rung) -> str:
+    """A rung's entry condition as people read it."""
+    if r.days_before_due:
+        return f"{r.days_before_due} day(s) before an unpaid installment falls due (not overdue)"
+    parts = [f"dpd >= {r.dpd_at_least}"]
+    if r.overdue_amount_at_least is not None:
+        parts.append(f"overdue >= {r.overdue_amount_at_least}")
+    if r.bucket_at_least:
+        parts.append(f"bucket >= {r.bucket_at_least}")
+    if r.products:
+        parts.append(f"product in {', '.join(r.products)}")
+    if r.risk_grades:
+        parts.append(f"risk grade in {', '.join(r.risk_grades)}")
+    if r.broken_promises_at_least:
+        parts.append(f"broken promises >= {r.broken_promises_at_least}")
+    return " and ".join(parts)
+
+
+def repeats_text(r: Rung) -> str:
+    if r.days_before_due:
+        return "once per installment"
+    return f"every {r.repeat_every_days} day(s)" if r.repeat_every_days else "once per case"
 
 
 def ladder_table(policy: Policy) -> list[dict[str, str]]:
-    """One row per rung, as people read a ladder."""
-    rows = []
-    for r in policy.ladder:
-        enters = f"dpd >= {r.dpd_at_least}"
-        if r.overdue_amount_at_least is not None:
-            enters += f" and overdue >= {r.overdue_amount_at_least}"
-        rows.append({
-            "stage": r.stage, "enters when": enters, "action": f"{r.action} via {r.channel}",
-            "repeats": f"every {r.repeat_every_days} day(s)" if r.repeat_every_days else "once per case",
-            "sticky": "yes" if r.sticky else "", "template": r.template, "assignee": r.assignee or "",
-        })
-    return rows
+    """One row per reminder and rung, as people read a ladder."""
+    return [
+        {"stage": r.stage, "enters when": entry_text(r), "action": f"{r.action} via {r.channel}",
+         "repeats": repeats_text(r), "sticky": "yes" if r.sticky else "", "template": r.template,
+         "assignee": r.assignee or ""}
+        for r in policy.steps
+    ]
 
 
-def rungs_reached(policy: Policy, dpd: int, overdue: Decimal, previous_stage: str | None = None) -> list[str]:
+def _checks(r: Rung, f: Facts) -> list[tuple[bool, str]]:
+    checks = [(f.dpd >= r.dpd_at_least, f"dpd {f.dpd} {'>=' if f.dpd >= r.dpd_at_least else '<'} {r.dpd_at_least}")]
+    if r.overdue_amount_at_least is not None:
+        ok = f.overdue >= r.overdue_amount_at_least
+        checks.append((ok, f"overdue {f.overdue} {'>=' if ok else '<'} {r.overdue_amount_at_least}"))
+    if r.bucket_at_least:
+        ok = BUCKETS.index(bucket(f.dpd)) >= BUCKETS.index(r.bucket_at_least)
+        checks.append((ok, f"bucket {bucket(f.dpd)} {'>=' if ok else '<'} {r.bucket_at_least}"))
+    if r.products:
+        ok = f.product in r.products
+        checks.append((ok, f"product {f.product} {'in' if ok else 'not in'} {', '.join(r.products)}"))
+    if r.risk_grades:
+        ok = f.risk_grade in r.risk_grades
+        checks.append((ok, f"risk grade {f.risk_grade or 'none'} {'in' if ok else 'not in'} {', '.join(r.risk_grades)}"))
+    if r.broken_promises_at_least:
+        ok = f.broken_promises >= r.broken_promises_at_least
+        checks.append((ok, f"broken promises {f.broken_promises} {'>=' if ok else '<'} {r.broken_promises_at_least}"))
+    return checks
+
+
+def rungs_reached(policy: Policy, facts: Facts, previous_stage: str | None = None) -> list[str]:
     """For each rung, whether its entry holds and why; the last line names the stage."""
     lines, stage = [], None
     for r in policy.ladder:
-        holds = dpd >= r.dpd_at_least and (r.overdue_amount_at_least is None or overdue >= r.overdue_amount_at_least)
-        why = f"dpd {dpd} {'>=' if dpd >= r.dpd_at_least else '<'} {r.dpd_at_least}"
-        if r.overdue_amount_at_least is not None:
-            why += f", overdue {overdue} {'>=' if overdue >= r.overdue_amount_at_least else '<'} {r.overdue_amount_at_least}"
-        lines.append(f"{r.stage:<10} {'enters' if holds else 'no':<7} ({why})")
+        checks = _checks(r, facts)
+        holds = all(ok for ok, _ in checks)
+        lines.append(f"{r.stage:<12} {'enters' if holds else 'no':<7} ({', '.join(why for _, why in checks)})")
         if holds:
             stage = r.stage
     order = [r.stage for r in policy.ladder]
@@ -40,3 +90,15 @@ def rungs_reached(policy: Policy, dpd: int, overdue: Decimal, previous_stage: st
     else:
         lines.append(f"stage: {stage or 'none (not overdue)'} (the highest rung whose entry holds)")
     return lines
+
+
+def describe_contact(c: ContactRules) -> str:
+    """The contact rules in one sentence."""
+    text = (f"window {c.window_start:%H:%M}-{c.window_end:%H:%M} customer local time; "
+            f"at most {c.max_sms_per_customer_per_day} SMS per customer per day, "
+            f"{c.max_connected_calls_per_debtor_per_day} connected calls per debtor per day, "
+            f"{c.max_dial_attempts_per_number_per_day} dial attempts per number per day, "
+            f"{c.max_call_attempts_per_account_per_7_days} call attempts per account in 7 days")
+    if c.no_call_days_after_conversation:
+        text += f"; no call within {c.no_call_days_after_conversation} days after a conversation"
+    return text

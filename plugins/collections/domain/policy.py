@@ -8,18 +8,29 @@ from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 
+from debt_collections.domain.arrears import BUCKETS
+
 PORTFOLIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True)
 class Rung:
-    """One rung of the ladder: when a case enters it and what it does each day there."""
+    """One rung of the ladder: when a case enters it and what it does each day there.
+
+    A rung with ``days_before_due`` is a pre-due reminder instead: it acts on
+    accounts that are not overdue, ``days_before_due`` days before an unpaid
+    installment falls due, and no case ever sits on it.
+    """
 
     stage: str
     action: str
     dpd_at_least: int
     overdue_amount_at_least: Decimal | None = None
     products: tuple[str, ...] | None = None  # None: every product
+    bucket_at_least: str | None = None
+    risk_grades: tuple[str, ...] | None = None  # None: any grade, including none
+    broken_promises_at_least: int | None = None  # broken promises to pay in this overdue episode
+    days_before_due: int | None = None
     repeat_every_days: int | None = None  # None: once per case
     sticky: bool = False
     channel: str = ""
@@ -37,6 +48,8 @@ class ContactRules:
     max_connected_calls_per_debtor_per_day: int = 3
     max_dial_attempts_per_number_per_day: int = 6
     max_call_attempts_per_account_per_7_days: int = 7
+    no_call_days_after_conversation: int = 0  # 0: no such rule
+    preset: str = "cn"
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class Policy:
     timezone: str
     portfolios: tuple[str, ...]
     ladder: tuple[Rung, ...]
+    reminders: tuple[Rung, ...] = ()
     exclude_portfolios: tuple[str, ...] = ()
     contact: ContactRules = field(default_factory=ContactRules)
     tolerance: Decimal = Decimal("1.00")
@@ -79,11 +93,16 @@ class Policy:
     source_text: str = ""
 
     @property
+    def steps(self) -> tuple[Rung, ...]:
+        """Everything a run can act on: the pre-due reminders, then the ladder's rungs."""
+        return self.reminders + self.ladder
+
+    @property
     def stages(self) -> tuple[str, ...]:
-        return tuple(r.stage for r in self.ladder)
+        return tuple(r.stage for r in self.steps)
 
     def rung(self, stage: str) -> Rung:
-        return next(r for r in self.ladder if r.stage == stage)
+        return next(r for r in self.steps if r.stage == stage)
 
     def covers(self, portfolio: str) -> bool:
         """Whether the policy's portfolio names or patterns include ``portfolio`` (and do not exclude it)."""
@@ -93,7 +112,7 @@ class Policy:
     def delivery_channels(self) -> list[str]:
         """The channels the ladder's actions go out on (a notice's sms_or_letter is both)."""
         channels: list[str] = []
-        for r in self.ladder:
+        for r in self.steps:
             for c in (("sms", "letter") if r.channel == "sms_or_letter" else (r.channel,)):
                 if c not in channels:
                     channels.append(c)
@@ -109,4 +128,7 @@ class Policy:
             "rung_every_days": [r.repeat_every_days or 0 for r in self.ladder],
             "rung_actions": [r.action for r in self.ladder],
             "rung_products": [",".join(r.products) if r.products else None for r in self.ladder],
+            "rung_min_bucket": [BUCKETS.index(r.bucket_at_least) if r.bucket_at_least else 0 for r in self.ladder],
+            "rung_risk_grades": [",".join(r.risk_grades) if r.risk_grades else None for r in self.ladder],
+            "rung_min_broken": [r.broken_promises_at_least or 0 for r in self.ladder],
         }

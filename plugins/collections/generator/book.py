@@ -28,7 +28,7 @@ import pendulum
 from debt_collections.feeds.entities import ENTITIES
 
 PORTFOLIOS = (("AUTO-EAST", "east"), ("AUTO-NORTH", "north"), ("AUTO-SOUTH", "south"), ("LEASE-WEST", "west"),
-              ("SUB-CENTRAL", "central"))
+              ("SUB-CENTRAL", "central"), ("OPL-METRO", "metro"))
 TIMEZONES = (("Asia/Shanghai", 0.9), ("Asia/Urumqi", 0.07), ("Asia/Hong_Kong", 0.03))
 CENT = Decimal("0.01")
 
@@ -127,7 +127,7 @@ def _account(drops: _Drops, spec: BookSpec, index: int) -> None:
     opened = _add_months(start.replace(day=rng.randint(1, 28)), -months_open)
     principal = Decimal(rng.randrange(60_000, 300_000, 1000))
     amount = (principal * Decimal("1.12") / spec.installments).quantize(CENT)
-    product = "lease" if portfolio.startswith("LEASE") else rng.choice(("loan", "loan", "finance_lease"))
+    product = "lease" if portfolio.startswith(("LEASE", "OPL")) else rng.choice(("loan", "loan", "finance_lease"))
     vin = f"LVS{rng.randrange(10**14):014d}"
     dues = [_add_months(opened, k) for k in range(1, spec.installments + 1)]
     paid_count = sum(1 for due in dues if due <= spec.start)
@@ -152,8 +152,10 @@ def _account(drops: _Drops, spec: BookSpec, index: int) -> None:
         if rng.random() < 0.3:
             status = "written_off"
 
+    # the lender's risk grade, worse for the accounts that will fall behind
+    grade = {"on_time": "AB"[index % 2], "late": "C", "stops": "D", "partial": "D", "defaulted": "E"}[kind]
     drops.write(first, "accounts", (account_id, customer_id, portfolio, product, vin, "CNY",
-                                    _money(outstanding), opened.isoformat(), status))
+                                    _money(outstanding), opened.isoformat(), status, grade))
     for seq, due in enumerate(dues, start=1):
         drops.write(first, "installments", (account_id, seq, due.isoformat(), _money(amount)))
 

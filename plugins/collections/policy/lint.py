@@ -8,7 +8,7 @@ from pathlib import Path
 from debt_collections.domain.policy import Policy
 from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import DEFAULTS_FILE, PolicyModel, load_policy
-from debt_collections.policy.templates import LANGUAGES, SAMPLE, render
+from debt_collections.policy.templates import LANGUAGES, REMINDER_SAMPLE, SAMPLE, render
 
 SCHEMA_FILE = "policy.schema.json"
 
@@ -38,15 +38,16 @@ def lint(folder: Path) -> list[str]:
         if policy.dag_id in seen_ids:
             problems.append(f"{path}: dag_id {policy.dag_id} is already used by {seen_ids[policy.dag_id]}")
         seen_ids[policy.dag_id] = path
-        for rung in policy.ladder:
+        for rung in policy.steps:
             channels = ("sms", "letter") if rung.channel == "sms_or_letter" else (rung.channel,)
             for channel in channels:
                 for language in LANGUAGES:
                     name = rung.template.replace("{channel}", channel).replace("{language}", language)
                     try:
-                        render(name, SAMPLE)
+                        render(name, REMINDER_SAMPLE if rung.days_before_due else SAMPLE)
                     except ConfigError as exc:
-                        problems.append(f"{path}: ladder stage {rung.stage}: {exc}")
+                        where = "reminder" if rung.days_before_due else "ladder stage"
+                        problems.append(f"{path}: {where} {rung.stage}: {exc}")
     return problems
 
 

@@ -17,6 +17,7 @@ import pendulum
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from debt_collections.domain.arrears import BUCKETS
 from debt_collections.domain.policy import PORTFOLIO_NAME, ContactRules, DataQuality, Policy, Rung
 from debt_collections.errors import ConfigError
 from debt_collections.stages import channel_paths, registry
@@ -26,7 +27,17 @@ _DAG_ID = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _PORTFOLIO_PATTERN = re.compile(r"^[A-Za-z0-9_.*?-]{1,64}$")
 
+BUCKET_MIN_DPD = {b: 0 if i == 0 else 30 * (i - 1) + 1 for i, b in enumerate(BUCKETS)}  # M2 -> 31
+
 Money = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 class _Strict(BaseModel):
@@ -36,9 +47,24 @@ class _Strict(BaseModel):
 class EnterModel(_Strict):
     """Entry condition of a rung."""
 
-    dpd_at_least: int = Field(ge=1, le=3650)
+    dpd_at_least: int | None = Field(default=None, ge=1, le=3650)
     overdue_amount_at_least: Money | None = None
     products: list[Literal["loan", "lease", "finance_lease"]] | None = Field(default=None, min_length=1)
+    bucket_at_least: Literal[BUCKETS[1:]] | None = None  # type: ignore[valid-type]  # M1 ... M7+
+    risk_grades: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9+-]{1,8}$")]] | None = Field(default=None, min_length=1)
+    broken_promises_at_least: int | None = Field(default=None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _has_a_threshold(self) -> EnterModel:
+        if self.dpd_at_least is None and self.bucket_at_least is None:
+            raise ValueError("set dpd_at_least (an integer >= 1) or bucket_at_least (M1 ... M7+)")
+        return self
+
+    @property
+    def min_dpd(self) -> int:
+        """The lowest dpd at which the rung can be entered."""
+        from_bucket = BUCKET_MIN_DPD[self.bucket_at_least] if self.bucket_at_least else 1
+        return max(self.dpd_at_least or 1, from_bucket)
 
 
 class RungModel(_Strict):
@@ -57,7 +83,7 @@ class RungModel(_Strict):
     @field_validator("action")
     @classmethod
     def _known_kind(cls, value: str) -> str:
-        kinds = registry()
+        kinds = {name: kind for name, kind in registry().items() if not kind.pre_due}
         if value not in kinds:
             raise ValueError(f"unknown stage kind {value!r}; known: {', '.join(kinds)}")
         return value
@@ -76,17 +102,50 @@ class RungModel(_Strict):
         return self
 
 
+class ReminderModel(_Strict):
+    """A courtesy reminder before an installment falls due (accounts not overdue; no case)."""
+
+    stage: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    days_before_due: int = Field(ge=1, le=30)
+    channel: Literal["sms_or_letter", "sms", "letter"] = "sms_or_letter"
+    template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_.{}-]+$")
+
+
 class WindowModel(_Strict):
     start: str = Field(pattern=_HHMM.pattern)
     end: str = Field(pattern=_HHMM.pattern)
 
 
+# Jurisdiction presets of the contact rules; a policy's own keys override its preset's.
+# Sources are in docs/CONTACT-RULES.md.
+PRESETS: dict[str, dict[str, Any]] = {
+    # SPEC section 5, the product's default rules (mainland China practice)
+    "cn": {"window": {"start": "08:00", "end": "21:00"}, "max_sms_per_customer_per_day": 1,
+           "max_connected_calls_per_debtor_per_day": 3, "max_dial_attempts_per_number_per_day": 6,
+           "max_call_attempts_per_account_per_7_days": 7, "no_call_days_after_conversation": 0},
+    # US Regulation F (12 CFR 1006.6(b)(1)(i) and 1006.14(b)(2))
+    "us": {"window": {"start": "08:00", "end": "21:00"}, "max_sms_per_customer_per_day": 1,
+           "max_connected_calls_per_debtor_per_day": 3, "max_dial_attempts_per_number_per_day": 6,
+           "max_call_attempts_per_account_per_7_days": 7, "no_call_days_after_conversation": 7},
+}
+
+
 class ContactModel(_Strict):
+    preset: Literal["cn", "us"] = "cn"
     window: WindowModel = WindowModel(start="08:00", end="21:00")
     max_sms_per_customer_per_day: int = Field(default=1, ge=0, le=10)
     max_connected_calls_per_debtor_per_day: int = Field(default=3, ge=0, le=10)
     max_dial_attempts_per_number_per_day: int = Field(default=6, ge=0, le=20)
     max_call_attempts_per_account_per_7_days: int = Field(default=7, ge=0, le=50)
+    no_call_days_after_conversation: int = Field(default=0, ge=0, le=30)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """The preset's numbers first, then whatever the policy sets itself."""
+        if isinstance(data, dict) and data.get("preset", "cn") in PRESETS:
+            return _merge(PRESETS[data.get("preset", "cn")], data)
+        return data
 
 
 _CONN_ID = r"^[a-z0-9_]+$"
@@ -154,6 +213,7 @@ class PolicyModel(_Strict):
     max_reject_ratio: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
     data_quality: DataQualityModel = DataQualityModel()
     contact: ContactModel = ContactModel()
+    reminders: list[ReminderModel] = []
     ladder: list[RungModel] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -183,12 +243,13 @@ class PolicyModel(_Strict):
 
     @model_validator(mode="after")
     def _ladder_is_ordered(self) -> PolicyModel:
-        stages = [r.stage for r in self.ladder]
+        stages = [r.stage for r in self.reminders] + [r.stage for r in self.ladder]
         if len(stages) != len(set(stages)):
-            raise ValueError(f"ladder stages must be unique, got {', '.join(stages)}")
-        dpds = [r.enter.dpd_at_least for r in self.ladder]
+            raise ValueError(f"ladder stages must be unique, reminders included, got {', '.join(stages)}")
+        dpds = [r.enter.min_dpd for r in self.ladder]
         if dpds != sorted(dpds):
-            raise ValueError("ladder rungs must be listed lowest first (enter.dpd_at_least must not decrease)")
+            raise ValueError("ladder rungs must be listed lowest first (the dpd at which each can be entered, "
+                             f"from dpd_at_least or bucket_at_least, must not decrease; got {dpds})")
         return self
 
 
@@ -224,14 +285,6 @@ def _parse_yaml(text: str, source: str) -> tuple[dict, dict[tuple, int]]:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: a policy file must be a mapping of keys (dag_id, schedule, ladder, ...)")
     return data, _line_index(node)
-
-
-def _merge(base: dict, over: dict) -> dict:
-    """``over`` on top of ``base``: mappings merge key by key, anything else is replaced."""
-    out = dict(base)
-    for key, value in over.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 def parse_policy(text: str, source: str, *, defaults: tuple[str, str] | None = None) -> Policy:
@@ -302,14 +355,19 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
         max_connected_calls_per_debtor_per_day=m.contact.max_connected_calls_per_debtor_per_day,
         max_dial_attempts_per_number_per_day=m.contact.max_dial_attempts_per_number_per_day,
         max_call_attempts_per_account_per_7_days=m.contact.max_call_attempts_per_account_per_7_days,
+        no_call_days_after_conversation=m.contact.no_call_days_after_conversation,
+        preset=m.contact.preset,
     )
     ladder = tuple(
         Rung(
             stage=r.stage,
             action=r.action,
-            dpd_at_least=r.enter.dpd_at_least,
+            dpd_at_least=r.enter.min_dpd,
             overdue_amount_at_least=r.enter.overdue_amount_at_least,
             products=tuple(r.enter.products) if r.enter.products else None,
+            bucket_at_least=r.enter.bucket_at_least,
+            risk_grades=tuple(r.enter.risk_grades) if r.enter.risk_grades else None,
+            broken_promises_at_least=r.enter.broken_promises_at_least,
             repeat_every_days=r.repeat_every_days,
             sticky=r.sticky,
             channel=r.channel,
@@ -317,6 +375,11 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
             assignee=r.assignee,
         )
         for r in m.ladder
+    )
+    reminders = tuple(
+        Rung(stage=r.stage, action="reminder", dpd_at_least=0, days_before_due=r.days_before_due,
+             channel=r.channel, template=r.template)
+        for r in m.reminders
     )
     return Policy(
         dag_id=m.dag_id,
@@ -327,6 +390,7 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
         exclude_portfolios=tuple(m.exclude_portfolios),
         portfolio_choices=tuple(m.portfolio_choices),
         ladder=ladder,
+        reminders=reminders,
         contact=contact,
         tolerance=m.tolerance,
         max_reject_ratio=m.max_reject_ratio,

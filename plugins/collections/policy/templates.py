@@ -15,9 +15,13 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from debt_collections.errors import ConfigError
 
 LANGUAGES = ("zh-CN", "en")
-VARIABLES = ("name", "account_ref", "overdue_amount", "currency", "dpd", "as_of")
+VARIABLES = ("name", "account_ref", "overdue_amount", "currency", "dpd", "as_of", "due_date", "amount_due")
+# a case's message (notice, call script, visit, referral) ...
 SAMPLE = {"name": "Wang Fang", "account_ref": "1234", "overdue_amount": "1234.50", "currency": "CNY", "dpd": 12,
           "as_of": "2026-11-28"}
+# ... and a pre-due reminder's: no arrears yet, the installment about to fall due
+REMINDER_SAMPLE = {"name": "Wang Fang", "account_ref": "1234", "currency": "CNY", "as_of": "2026-11-28",
+                   "due_date": "2026-12-01", "amount_due": "2150.00"}
 
 
 class TemplateError(ConfigError):

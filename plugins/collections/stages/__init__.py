@@ -28,6 +28,7 @@ class StageKind:
     stopped_by_cease_contact: bool = False
     stopped_by_promise: bool = False  # suppressed while a promise to pay or payment plan is active
     scored: bool = False  # carries a priority score (the call queue)
+    pre_due: bool = False  # acts before the due date on accounts without a case (policy key reminders)
     plan_sql: str = "actions/plan.sql"
     description: str = ""
     extra_sql_params: Mapping[str, Any] = field(default_factory=dict)
@@ -35,7 +36,8 @@ class StageKind:
     def plan_params(self) -> dict[str, Any]:
         """The kind's switches, bound into its planning SQL."""
         return {"contact": self.contact, "stopped_by_cease_contact": self.stopped_by_cease_contact,
-                "stopped_by_promise": self.stopped_by_promise, "scored": self.scored, **self.extra_sql_params}
+                "stopped_by_promise": self.stopped_by_promise, "scored": self.scored, "pre_due": self.pre_due,
+                **self.extra_sql_params}
 
 
 @functools.cache

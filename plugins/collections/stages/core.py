@@ -1,4 +1,4 @@
-"""The four stage kinds of SPEC section 4."""
+"""The four stage kinds of SPEC section 4, and the pre-due courtesy reminder."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ def _assignment(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 CORE_KINDS = (
+    StageKind("reminder", {"sms": "/v1/sms", "letter": "/v1/letters", "sms_or_letter": ""}, _notice,
+              contact=True, stopped_by_cease_contact=True, pre_due=True,
+              description="courtesy reminder by SMS, or letter, days before an installment falls due"),
     StageKind("notice", {"sms": "/v1/sms", "letter": "/v1/letters", "sms_or_letter": ""}, _notice,
               contact=True, stopped_by_cease_contact=True, description="overdue notice by SMS, or letter"),
     StageKind("call", {"dialer": "/v1/dialer/queue"}, _call, contact=True, stopped_by_cease_contact=True,

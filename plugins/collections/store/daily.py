@@ -43,6 +43,11 @@ def stage_work(conninfo: str, portfolios: list[str], params: RunParams) -> dict[
     return {r["stage"]: r["due"] for r in rows}
 
 
+def stages_to_follow(policy: Policy, params: RunParams, work: dict[str, int]) -> list[str]:
+    """The run's stages that may act today: rungs with cases due, and every pre-due reminder."""
+    return [s for s in params.stages if work.get(s) or policy.rung(s).days_before_due]
+
+
 def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params: RunParams) -> int:
     """Write the day's actions of one rung for one portfolio; how many were written."""
     rung = policy.rung(stage)
@@ -56,6 +61,11 @@ def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params
         "channel": rung.channel,
         "template": rung.template,
         "assignee": rung.assignee,
+        "tz": policy.timezone,
+        "tolerance": policy.tolerance,
+        "days_before_due": rung.days_before_due or 0,
+        "max_calls_7_days": policy.contact.max_call_attempts_per_account_per_7_days,
+        "no_call_days": policy.contact.no_call_days_after_conversation,
         "window_start": policy.contact.window_start,
         "window_end": policy.contact.window_end,
         # per customer and day: channel, limit, the rule named on what it stops
