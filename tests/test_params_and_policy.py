@@ -14,6 +14,7 @@ from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import load_policy, parse_policy
 
 STANDARD = Path(__file__).resolve().parents[1] / "dags" / "policies" / "standard.yaml"
+LEASE = STANDARD.with_name("lease.yaml")
 POLICY = load_policy(STANDARD)
 
 
@@ -97,6 +98,40 @@ BROKEN = [
     ("    sticky: true", "    sticky: yes please", "sticky: yes", "ladder[3].sticky: Input should be a valid boolean"),
     ("ladder:", "ladder: [\n", "  - stage: notice", "not valid YAML: expected the node content"),
 ]
+
+
+# the same for the keys the lease policy shows: reminders, buckets, risk grades, broken promises
+BROKEN_LEASE = [
+    ("days_before_due: 3", "days_before_due: 0", "days_before_due: 0",
+     "reminders[0].days_before_due: Input should be greater than or equal to 1, got 0"),
+    ("channel: sms_or_letter\n    template: \"courtesy", "channel: dialer\n    template: \"courtesy", "channel: dialer",
+     "reminders[0].channel: Input should be 'sms_or_letter', 'sms' or 'letter', got 'dialer'"),
+    ("bucket_at_least: M2", "bucket_at_least: M9", "bucket_at_least: M9",
+     "ladder[2].enter.bucket_at_least: Input should be 'M1', 'M2', 'M3', 'M4', 'M5', 'M6' or 'M7+', got 'M9'"),
+    ("risk_grades: [C, D, E]", "risk_grades: []", "risk_grades: []",
+     "ladder[3].enter.risk_grades: List should have at least 1 item after validation, not 0"),
+    ("risk_grades: [C, D, E]", "risk_grades: [C, \"D grade\"]", "risk_grades: [C",
+     "ladder[3].enter.risk_grades[1]: String should match pattern"),
+    ("broken_promises_at_least: 1", "broken_promises_at_least: none", "broken_promises_at_least: none",
+     "ladder[2].enter.broken_promises_at_least: Input should be a valid integer"),
+    ("enter: {bucket_at_least: M2, broken_promises_at_least: 1}", "enter: {broken_promises_at_least: 1}",
+     "enter: {broken", "ladder[2].enter: Value error, set dpd_at_least (an integer >= 1) or bucket_at_least"),
+    ("enter: {dpd_at_least: 121,", "enter: {dpd_at_least: 20,", "ladder:",
+     "ladder: Value error, ladder rungs must be listed lowest first: ladder[3] (legal) can be entered from dpd 20, "
+     "below ladder[2] (visit) at dpd 31"),
+    ("  - stage: courtesy", "  - stage: notice", "ladder:",
+     "ladder: Value error, ladder stages must be unique, reminders included: notice is used twice"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "where", "message"), BROKEN_LEASE, ids=[b[3][:40] for b in BROKEN_LEASE])
+def test_errors_in_the_newer_keys_name_file_line_and_key(old, new, where, message):
+    text = LEASE.read_text()
+    assert old in text
+    broken = text.replace(old, new, 1)
+    with pytest.raises(ConfigError) as err:
+        parse_policy(broken, "dags/policies/lease.yaml")
+    assert f"dags/policies/lease.yaml:{line_of(broken, where)}: {message}" in str(err.value), str(err.value)
 
 
 @pytest.mark.parametrize(("old", "new", "where", "message"), BROKEN, ids=[b[3][:40] for b in BROKEN])

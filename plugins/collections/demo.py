@@ -6,7 +6,8 @@
    database), LocalExecutor, login admin/admin, started in the background.
 3. A book of 20,000 accounts with 30 days of drops under ``.demo/drops``; the
    first 29 days are evaluated in-process as history, the latest day by real
-   runs of ``collections_standard`` and ``collections_subprime`` triggered in Airflow.
+   runs of ``collections_standard``, ``collections_subprime`` and ``collections_lease``
+   triggered in Airflow.
 4. Every partner is the simulator (``DEMO_PARTNERS_PORT``, default 8099); notices
    and calls outside the customers' 08:00-21:00 wait in the outbox (deferred).
 5. Prints the UI address, the login and the day's figures; keeps Airflow up
@@ -40,8 +41,8 @@ from debt_collections.store.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / ".demo"
-POLICY_FILES = (REPO / "dags" / "policies" / "standard.yaml", REPO / "dags" / "policies" / "subprime.yaml")
-DAG_IDS = ("collections_standard", "collections_subprime")
+POLICY_FILES = tuple(REPO / "dags" / "policies" / f"{name}.yaml" for name in ("standard", "subprime", "lease"))
+DAG_IDS = ("collections_standard", "collections_subprime", "collections_lease")
 ACCOUNTS = int(os.environ.get("DEMO_ACCOUNTS", "20000"))
 DAYS = 30
 PORT = int(os.environ.get("DEMO_PORT", "8080"))

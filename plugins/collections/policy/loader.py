@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import pendulum
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from debt_collections.domain.arrears import BUCKETS
 from debt_collections.domain.policy import PORTFOLIO_NAME, ContactRules, DataQuality, Policy, Rung
@@ -241,16 +241,22 @@ class PolicyModel(_Strict):
                 raise ValueError(f"{item!r} is not a portfolio name (letters, digits, _ . -)")
         return value
 
-    @model_validator(mode="after")
-    def _ladder_is_ordered(self) -> PolicyModel:
-        stages = [r.stage for r in self.reminders] + [r.stage for r in self.ladder]
-        if len(stages) != len(set(stages)):
-            raise ValueError(f"ladder stages must be unique, reminders included, got {', '.join(stages)}")
-        dpds = [r.enter.min_dpd for r in self.ladder]
-        if dpds != sorted(dpds):
-            raise ValueError("ladder rungs must be listed lowest first (the dpd at which each can be entered, "
-                             f"from dpd_at_least or bucket_at_least, must not decrease; got {dpds})")
-        return self
+    @field_validator("ladder")
+    @classmethod
+    def _ladder_is_ordered(cls, ladder: list[RungModel], info: ValidationInfo) -> list[RungModel]:
+        stages = [r.stage for r in info.data.get("reminders") or []] + [r.stage for r in ladder]
+        repeated = sorted({s for s in stages if stages.count(s) > 1})
+        if repeated:
+            raise ValueError(f"ladder stages must be unique, reminders included: {', '.join(repeated)} "
+                             f"is used twice (stages: {', '.join(stages)})")
+        for i in range(1, len(ladder)):
+            low, high = ladder[i - 1], ladder[i]
+            if high.enter.min_dpd < low.enter.min_dpd:
+                raise ValueError(
+                    f"ladder rungs must be listed lowest first: ladder[{i}] ({high.stage}) can be entered from "
+                    f"dpd {high.enter.min_dpd}, below ladder[{i - 1}] ({low.stage}) at dpd {low.enter.min_dpd} "
+                    "(from dpd_at_least or bucket_at_least)")
+        return ladder
 
 
 def load_policy(path: str | Path) -> Policy:
