@@ -238,3 +238,44 @@ def test_the_call_queue_entry_carries_the_dialers_daily_caps(db, tmp_path, simul
     body = accepted[0]["body"]
     assert (body["max_dial_attempts_per_number_per_day"], body["max_connected_calls_per_debtor_per_day"]) == (6, 3)
     assert body["number"] == "+8613800000001" and body["priority"] == "12.50"  # 18/90*50 + 1000/20000*50
+
+
+def test_receipts_settle_each_sent_action_as_delivered_or_failed_with_the_reason(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path), n=60)
+    s.run(DAY)
+    faults(simulator, undeliverable_rate=0.25, error_rate=0.2, rate_429=0.1, seed=5)
+    partners = clients(simulator)
+    for kind in ("notice", "call", "visit", "legal"):
+        for portfolio in ("P1", "P2"):
+            outbox.deliver(db, portfolio, d(DAY), kind, partners, now=IN_WINDOW, caps=s.policy.contact)
+    sent = s.query("select count(*) as n from collections.action_log where status = 'sent'")[0]["n"]
+    assert sent > 0
+
+    counts = outbox.collect_receipts(db, partners)
+    _, accepted = sim_log(simulator)
+    actions = s.query("select idempotency_key, status, reason, receipt_at from collections.action_log "
+                      "where status in ('sent', 'delivered', 'failed')")
+    by_key = {a["idempotency_key"]: a for a in actions}
+    assert sum(c["settled"] for c in counts.values()) == len(accepted) == sent
+    assert not [a for a in actions if a["status"] == "sent"]  # every accepted message has its receipt
+    failed = [a for a in actions if a["status"] == "failed"]
+    assert failed and all(a["reason"].startswith(("unreachable:", "returned:", "rejected:")) for a in failed)
+    assert all(by_key[m["key"]]["receipt_at"] is not None for m in accepted)
+
+    before = s.query("select * from collections.action_log order by idempotency_key")
+    again = outbox.collect_receipts(db, partners)  # the cursor was kept: nothing new, nothing changed
+    assert all(c["receipts"] == 0 for c in again.values())
+    assert s.query("select * from collections.action_log order by idempotency_key") == before
+
+
+def test_a_receipt_settles_an_action_whose_answer_was_lost(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-26", months=1)
+    s.run(DAY)
+    faults(simulator, drop_rate=1.0)  # the partner takes the SMS, the answer never comes back
+    counts = outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator, attempts=2), now=IN_WINDOW)
+    assert counts["sent"] == 0 and s.action("A1", DAY, "notice")["status"] in ("planned", "failed", "deferred")
+    faults(simulator, drop_rate=0.0)
+    outbox.collect_receipts(db, clients(simulator))
+    row = s.query("select status, partner_message_id from collections.action_log where account_id = 'A1'")[0]
+    assert row["status"] == "delivered" and row["partner_message_id"].startswith("M-")

@@ -273,7 +273,7 @@ OUTBOX_DAYS = 3  # actions of the last days still waiting for their window are r
 
 
 def build_outbox_dag(policy: Policy) -> DAG:
-    """``<dag_id>_outbox``: every hour, send what waits in the outbox and may go out now.
+    """``<dag_id>_outbox``: every hour, send what waits in the outbox and may go out now, then read receipts.
 
     The nightly run plans notices and calls for the next day; outside the
     customers' contact window they are deferred. This DAG sends them once each
@@ -288,7 +288,8 @@ def build_outbox_dag(policy: Policy) -> DAG:
         catchup=False,
         max_active_runs=1,
         doc_md=f"### {policy.dag_id}_outbox\n\nEvery hour, sends the actions of `{policy.dag_id}` that wait "
-               "in the outbox (planned, or deferred to the customer's contact window) and may go out now.",
+               "in the outbox (planned, or deferred to the customer's contact window) and may go out now, "
+               "then reads the partners' delivery receipts (sent -> delivered, or failed with the reason).",
         tags=["collections", f"policy:{Path(policy.source_path).stem}", "outbox"],
         default_args={"owner": policy.owner, "retries": policy.retries, "retry_delay": timedelta(minutes=1)},
     ) as dag:
@@ -319,5 +320,17 @@ def build_outbox_dag(policy: Policy) -> DAG:
                      " ".join(f"{k}={v}" for k, v in counts.items()))
             return counts
 
-        send.expand(item=pending())
+        @task(trigger_rule=TriggerRule.ALL_DONE)  # also when nothing was waiting, or a partner was down
+        @_fail_fast
+        def receipts() -> dict:
+            """Read the partners' delivery receipts: sent actions become delivered, or failed with a reason."""
+            from debt_collections.airflow.connections import partner_clients
+            from debt_collections.store import outbox
+
+            counts = outbox.collect_receipts(_conninfo(policy), partner_clients(policy))
+            for channel, c in counts.items():
+                log.info("receipts channel=%s %s", channel, " ".join(f"{k}={v}" for k, v in c.items()))
+            return counts
+
+        send.expand(item=pending()) >> receipts()
     return dag

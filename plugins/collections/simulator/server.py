@@ -14,6 +14,12 @@ Each dialer call gets an outcome (promise to pay with ``promise_rate``, else no 
 or refused); promises come back as ``events`` of the next business date on the
 servicing API, so the next run applies them. ``GET /_outcomes`` lists them.
 
+Every accepted message later gets a delivery receipt, readable by the product at
+``GET <partner path>/receipts?cursor=C`` (e.g. ``/v1/sms/receipts``), paged like
+the servicing API: ``{"items": [{"message_id", "reference", "status", "reason",
+"at"}], "next_cursor"}``. A receipt is ``delivered``, or ``failed`` with the
+partner's reason for a share ``undeliverable_rate`` (deterministic per key).
+
 Switches (``POST /_faults`` with JSON): ``latency_ms``, ``error_rate`` (answers 503),
 ``rate_429`` (answers 429 with ``Retry-After: retry_after``), ``timeout_rate`` (sleeps
 ``timeout_s`` before answering), ``drop_rate`` (accepts, then closes the connection
@@ -54,6 +60,7 @@ class Faults:
     timeout_s: float = 3.0
     drop_rate: float = 0.0
     promise_rate: float = 0.2
+    undeliverable_rate: float = 0.0
     seed: int = 1
 
 
@@ -68,6 +75,7 @@ class State:
         self.log: list[dict[str, Any]] = []
         self.accepted: dict[str, dict[str, Any]] = {}
         self.outcomes: dict[str, list[dict[str, Any]]] = {}  # business date -> call outcomes
+        self.receipts: dict[str, list[dict[str, Any]]] = {}  # partner path -> receipts, in order
         self._portfolio_of: dict[str, dict[str, str]] = {}
 
     def outcome_for(self, path: str, key: str, body: Any) -> None:
@@ -85,6 +93,15 @@ class State:
                  "at": f"{called_on.isoformat()}T10:30:00+08:00", "kind": outcome,
                  "amount": body.get("overdue_amount") or "", "until": (called_on + timedelta(days=7)).isoformat()}
         self.outcomes.setdefault(called_on.isoformat(), []).append(event)
+
+    def receipt_for(self, path: str, key: str, message_id: str) -> None:
+        """The partner's later word on an accepted message. Callers hold ``self.lock``."""
+        failed = random.Random(f"receipt:{key}").random() < self.faults.undeliverable_rate
+        reason = {"/v1/sms": "unreachable: number not in service", "/v1/letters": "returned: addressee unknown"}.get(
+            path, "rejected: no agent or firm for the region")
+        self.receipts.setdefault(path, []).append({
+            "message_id": message_id, "reference": key, "status": "failed" if failed else "delivered",
+            "reason": reason if failed else None, "at": time.time()})
 
     def roll(self) -> float:
         with self.lock:
@@ -141,7 +158,23 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(200, state.outcomes)
         if url.path.startswith("/v1/") and url.path[4:] in BY_NAME:
             return self._feed(url.path[4:], urllib.parse.parse_qs(url.query))
+        if url.path.endswith("/receipts") and url.path[: -len("/receipts")] in PARTNER_PATHS:
+            return self._receipts(url.path[: -len("/receipts")], urllib.parse.parse_qs(url.query))
         return self._json(404, {"error": f"no such path {url.path}"})
+
+    def _receipts(self, path: str, query: dict[str, list[str]]) -> None:
+        cursor_text = (query.get("cursor") or ["0"])[0] or "0"
+        if not cursor_text.isdigit():
+            return self._json(400, {"error": f"bad cursor {cursor_text!r}"})
+        if self._faulty(f"{path}/receipts", None):
+            return None
+        cursor = int(cursor_text)
+        with self.server.state.lock:
+            receipts = list(self.server.state.receipts.get(path, []))
+        page = receipts[cursor:cursor + PAGE_SIZE]
+        self._record({"path": f"{path}/receipts", "key": None, "status": 200, "at": time.time()})
+        # the cursor of the last page is kept, so that later receipts are read from there
+        return self._json(200, {"items": page, "next_cursor": str(cursor + len(page))})
 
     def do_POST(self) -> None:  # noqa: N802
         state = self.server.state
@@ -156,6 +189,7 @@ class Handler(BaseHTTPRequestHandler):
                 state.log.clear()
                 state.accepted.clear()
                 state.outcomes.clear()
+                state.receipts.clear()
                 state.faults = Faults()
             return self._json(200, {"reset": True})
         if url.path in PARTNER_PATHS:
@@ -206,6 +240,7 @@ class Handler(BaseHTTPRequestHandler):
                          "body": body, "at": time.time()}
                 state.accepted[key] = first
                 state.outcome_for(path, key, body)
+                state.receipt_for(path, key, first["message_id"])
                 duplicate = False
             else:
                 duplicate = True

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import pendulum
 
-from debt_collections.delivery.http import PartnerClient
+from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
 from debt_collections.delivery.sender import Result, send_batch
 from debt_collections.domain.policy import ContactRules
-from debt_collections.store.db import connect, fetch_all, run, transaction
+from debt_collections.stages import channel_paths
+from debt_collections.store.db import connect, fetch_all, fetch_one, run, transaction
 from debt_collections.store.sql import sql
 
 BATCH = 500
+log = logging.getLogger(__name__)
 
 
 def deliver(
@@ -83,3 +86,63 @@ def pending_work(conninfo: str, since: pendulum.Date) -> list[dict]:
     """(portfolio, as_of, kind) with actions still waiting to go out since ``since``."""
     with connect(conninfo) as conn:
         return fetch_all(conn, "outbox/pending_work.sql", {"since": since})
+
+
+MAX_RECEIPT_PAGES = 1000  # per channel and call; the cursor keeps the rest for the next call
+
+
+def collect_receipts(conninfo: str, clients: dict[str, PartnerClient]) -> dict[str, dict[str, int]]:
+    """Read each channel's new delivery receipts and settle the actions they name; counts per channel.
+
+    Pages are read from the channel's stored cursor until an empty one; each page
+    is applied and its cursor saved in one transaction, so a crash between pages
+    loses nothing and reading a page twice changes nothing.
+    """
+    paths = channel_paths()
+    out: dict[str, dict[str, int]] = {}
+    for channel, client in clients.items():
+        if channel not in paths:
+            continue
+        counts = {"receipts": 0, "settled": 0, "malformed": 0}
+        with connect(conninfo, autocommit=True) as conn:
+            row = fetch_one(conn, "receipts/read_cursor.sql", {"channel": channel})
+            cursor = row["cursor"] if row else "0"
+            for _ in range(MAX_RECEIPT_PAGES):
+                try:
+                    body = client.request("GET", f"{paths[channel]}/receipts", params={"cursor": cursor}).json()
+                except (PartnerUnavailable, DeliveryRefused, ValueError) as exc:
+                    counts["unavailable"] = 1
+                    log.warning("receipts channel=%s not read: %s", channel, exc)
+                    break
+                items, next_cursor = body.get("items") or [], body.get("next_cursor")
+                if not items or not isinstance(next_cursor, str):
+                    break
+                good = [r for r in map(_receipt, items) if r is not None]
+                counts["malformed"] += len(items) - len(good)
+                with conn.transaction():
+                    run(conn, "receipts/create.sql")
+                    with conn.cursor().copy(sql("receipts/copy.sql")) as copy:
+                        for r in good:
+                            copy.write_row(r)
+                    counts["settled"] += run(conn, "receipts/apply.sql", {"channels": [channel]})
+                    run(conn, "receipts/save_cursor.sql", {"channel": channel, "cursor": next_cursor})
+                counts["receipts"] += len(items)
+                cursor = next_cursor
+        out[channel] = counts
+    return out
+
+
+def _receipt(item: object) -> tuple | None:
+    """A receipt row for COPY, or None when the partner sent something unusable."""
+    if not isinstance(item, dict) or not isinstance(item.get("reference"), str):
+        return None
+    status, at = item.get("status"), item.get("at")
+    if status not in ("delivered", "failed"):
+        return None
+    try:
+        when = pendulum.from_timestamp(float(at)) if isinstance(at, (int, float)) else pendulum.parse(str(at))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    reason = item.get("reason")
+    return (item["reference"][:200], str(item.get("message_id") or "")[:200] or None, status,
+            str(reason)[:300] if reason is not None else None, when)

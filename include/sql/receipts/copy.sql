@@ -1,0 +1,1 @@
+copy receipt (reference, message_id, status, reason, at) from stdin
