@@ -74,3 +74,34 @@ def test_the_standard_policy_leaves_subprime_portfolios_alone(db, tmp_path):
     out = s.run(DAY)
     assert out["portfolios"] == {}
     assert s.case("LOAN", DAY) is None
+
+
+def test_a_kind_from_another_distribution_needs_no_change_to_the_core(db, tmp_path, monkeypatch):
+    # a separate installed distribution: one module and its entry point, nothing else
+    site = tmp_path / "site"
+    (site / "acme_kinds-1.0.dist-info").mkdir(parents=True)
+    (site / "acme_kinds-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-kinds\nVersion: 1.0\n")
+    (site / "acme_kinds-1.0.dist-info" / "entry_points.txt").write_text(
+        "[debt_collections.stages]\nskip_trace = acme_kinds:SKIP_TRACE\n")
+    (site / "acme_kinds.py").write_text(
+        "from debt_collections.stages import StageKind\n"
+        "SKIP_TRACE = StageKind('skip_trace', {'tracing_agency': '/v1/tracing'},\n"
+        "                       lambda row: {'debtor': row['full_name'], 'region': row['region']},\n"
+        "                       stopped_by_promise=True, description='trace a debtor who cannot be reached')\n")
+    monkeypatch.syspath_prepend(str(site))
+    registry.cache_clear()
+    try:
+        text = (REPO / "dags" / "policies" / "standard.yaml").read_text() + (
+            "  - stage: trace\n    action: skip_trace\n    enter: {dpd_at_least: 120}\n    once_per_case: true\n"
+            "    channel: tracing_agency\n    assignee: \"tracer:{region}\"\n    template: \"trace_order.{language}\"\n")
+        from debt_collections.policy.loader import parse_policy
+
+        s = Scenario(db, tmp_path, policy=parse_policy(text, "acme.yaml"))
+        s.account("GONE", months=1, amount="9000.00", first_due=d(DAY).subtract(days=130).to_date_string(),
+                  customer=s.customer("C1", region="north"))
+        s.run(DAY)
+        assert s.case("GONE", DAY)["stage"] == "trace"
+        order = s.action("GONE", DAY, "skip_trace")
+        assert (order["status"], order["channel"], order["assignee"]) == ("planned", "tracing_agency", "tracer:north")
+    finally:
+        registry.cache_clear()
