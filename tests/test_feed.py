@@ -29,6 +29,12 @@ BAD_ROWS = [
     ("customers", "C9,Name,12345,east,Asia/Shanghai,zh-CN", "bad phone"),
     ("customers", "C9,Name,,east,Mars/Olympus,zh-CN", "unknown timezone"),
     ("customers", "C9,Name,,east,Asia/Shanghai,fr", "bad language"),
+    ("customers", "C9,=1+2,,east,Asia/Shanghai,en", "full_name starts with a formula character"),
+    ("customers", "C9,@SUM(A1:A9),,east,Asia/Shanghai,en", "full_name starts with a formula character"),
+    ("customers", "C9,\u00e7\u008e\u008b\u00e8\u008a\u00b3,,east,Asia/Shanghai,zh-CN", "full_name looks like mojibake"),
+    ("customers", "C9,\u00e5\u00bc\u00a0\u00e4\u00b8\u2030,,east,Asia/Shanghai,zh-CN", "full_name looks like mojibake"),
+    ("customers", "C9,Wang,Fang,,east,Asia/Shanghai,en", "row has 7 fields, header has 6"),
+    ("customers", "C9," + "x" * 5000 + ",,east,Asia/Shanghai,en", "full_name: field longer than 4096 characters"),
     ("accounts", "A9,CU-A1,P1,loan,,CNY,abc,2026-01-15,active,", "principal_outstanding is not a finite decimal"),
     ("accounts", "A9,NOPE,P1,loan,,CNY,100.00,2026-01-15,active,", "unknown customer_id"),
     ("accounts", "A9,CU-A1,P1,boat,,CNY,100.00,2026-01-15,active,", "bad product"),
@@ -184,3 +190,13 @@ def test_load_is_idempotent(db, tmp_path):
     first = s.query(snapshot)
     load_drop(db, source, d(DAY), portfolios=None, max_reject_ratio=Decimal("0.01"))
     assert s.query(snapshot) == first
+
+
+def test_real_names_are_not_taken_for_formulas_or_mojibake(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    names = ["张三", "欧阳娜娜", "Zoë Müller", "José-María Ñúñez", "O'Brien, Seán", "Ångström \"Åke\""]
+    for i, name in enumerate(names):
+        s.account(f"A{i}", customer=s.customer(f"C{i}", full_name=name))
+    s.run(DAY)
+    assert s.query("select count(*) as n from collections.quarantine")[0]["n"] == 0
+    assert sorted(r["full_name"] for r in s.query("select full_name from collections.customer")) == sorted(names)
