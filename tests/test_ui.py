@@ -15,7 +15,7 @@ from tests.scenario import Scenario
 
 DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
 PAGES = ("/collections/today", "/collections/today?as_of=2026-11-28", "/collections/account?q=A0",
-         "/collections/account?id=A0", "/collections/")
+         "/collections/account?id=A0", "/collections/trends", "/collections/trends?portfolio=P1", "/collections/")
 
 
 # -- a real Airflow API server app, and a real login ----------------------------------------------
@@ -304,3 +304,41 @@ def test_server_side_lookup_reads_collections_db_from_the_metadata_database(ui, 
     finally:
         with create_session() as session:
             session.query(Connection).filter(Connection.conn_id == "collections_db").delete()
+
+
+def test_trends_figures_equal_sql_counts(ui, book):
+    for portfolio in (None, "P1"):
+        answer = ui("/collections/trends" + (f"?portfolio={portfolio}" if portfolio else ""))
+        assert answer.status_code == 200
+        html = answer.text
+        # five charts drawn on the server: no script, nothing fetched from elsewhere
+        assert html.count("<svg") == 5 and "<script" not in html and "src=" not in html
+        found = tables(html)
+        where = "and t.portfolio = %(p)s" if portfolio else ""
+        # every evaluated day with a day before it: 11-26 .. 11-28
+        days = [r["as_of"].isoformat() for r in book.query(
+            "select distinct as_of from collections.case_day where as_of > %(first)s order by 1",
+            {"first": DAYS[0]})]
+        assert [row[0] for row in found[("chart-buckets", "trend")][1:]] == days
+        buckets = found[("chart-buckets", "trend")]
+        header = buckets[0]
+        for row in buckets[1:]:
+            expected = {r["bucket"]: r["n"] for r in book.query(
+                "select bucket, count(*) as n from collections.case_day t where as_of = %(d)s "
+                f"and status in ('open', 'on_hold') {where} group by bucket", {"d": row[0], "p": portfolio})}
+            shown = {b: int(v) for b, v in zip(header[1:], row[1:]) if int(v)}
+            assert shown == expected, (row[0], portfolio)
+        cure = {row[0]: row[1] for row in found[("chart-cure", "trend")][1:]}
+        for day in days:
+            r = book.query(
+                "select count(*) filter (where t.status = 'cured') as cured, count(*) as n "
+                "from collections.case_day t join collections.case_day p "
+                "  on p.case_id = t.case_id and p.as_of = t.as_of - 1 "
+                f"where t.as_of = %(d)s and p.status in ('open', 'on_hold') {where}", {"d": day, "p": portfolio})[0]
+            assert cure[day] == f"{r['cured']}/{r['n']}", (day, portfolio)
+        actions = found[("chart-actions", "trend")]
+        for row in actions[1:]:
+            expected = {r["status"]: r["n"] for r in book.query(
+                "select status, count(*) as n from collections.action_log t where as_of = %(d)s and not dry_run "
+                f"{where} group by status", {"d": row[0], "p": portfolio})}
+            assert {st: int(v) for st, v in zip(actions[0][1:], row[1:]) if int(v)} == expected

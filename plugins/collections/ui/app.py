@@ -12,6 +12,8 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from debt_collections.domain.policy import PORTFOLIO_NAME
+from debt_collections.ui import charts as charts_svg
 from debt_collections.ui import pages, queries
 from debt_collections.ui.database import collections_conninfo
 
@@ -69,6 +71,19 @@ def account(user: GetUserDep, conninfo: ConninfoDep,
                   timeline=pages.timeline(history, found["timezone"]))
 
 
+def trends(user: GetUserDep, conninfo: ConninfoDep,
+           portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
+           ) -> HTMLResponse:
+    """The last 30 evaluated days as charts, for the book or one portfolio."""
+    with queries.reading(conninfo) as conn:
+        data = queries.trends(conn, portfolio or None)
+        choices = queries.portfolios(conn)
+    charts = pages.trend_charts(data["days"], data["cases"], data["actions"])
+    return render("trends.html", user=user.get_name(), portfolio=portfolio, choices=choices, days=data["days"],
+                  charts=[(c, charts_svg.line_chart(c.title, data["days"], c.series, percent=c.percent))
+                          for c in charts])
+
+
 def index() -> RedirectResponse:
     """The app's root leads to the Today page."""
     return RedirectResponse("today", status_code=307)
@@ -96,5 +111,6 @@ def create_app() -> FastAPI:
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
     app.add_api_route("/today", today, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

@@ -121,3 +121,66 @@ def timeline(history: dict[str, list[dict]], timezone: str) -> list[TimelineDay]
         entry.day = day
         result.append(entry)
     return result
+
+
+BUCKETS = ("M1", "M2", "M3", "M4", "M5", "M6", "M7+")
+
+
+@dataclass
+class Chart:
+    """One chart of the Trends page: its series over the days, and the counts behind each point."""
+
+    key: str
+    title: str
+    percent: bool
+    series: dict[str, list[float | None]]
+    counts: dict[str, list[str]]  # what each point was computed from, for the table under the chart
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def trend_charts(days: list[dt.date], cases: list[dict], actions: list[dict]) -> list[Chart]:
+    """The Trends page's charts from ``queries.trends``: buckets, roll rates, cure rate, promises, actions."""
+    index = {d: i for i, d in enumerate(days)}
+    n = len(days)
+    open_by = {b: [0] * n for b in BUCKETS}
+    from_by = {b: [0] * n for b in BUCKETS[:-1]}
+    rolled_by = {b: [0] * n for b in BUCKETS[:-1]}
+    open_before, cured, kept, broken = [0] * n, [0] * n, [0] * n, [0] * n
+    for r in cases:
+        i = index[r["as_of"]]
+        if r["bucket"] in open_by:
+            open_by[r["bucket"]][i] += r["cases"]
+        if r["from_bucket"] in from_by:
+            from_by[r["from_bucket"]][i] += r["from_cases"]
+            rolled_by[r["from_bucket"]][i] += r["rolled"]
+        open_before[i] += r["from_cases"]
+        cured[i] += r["cured"]
+        kept[i] += r["kept"]
+        broken[i] += r["broken"]
+    statuses = sorted({r["status"] for r in actions}, key=lambda s: (STATUS_ORDER + (s,)).index(s))
+    by_status = {s: [0] * n for s in statuses}
+    for r in actions:
+        by_status[r["status"]][index[r["as_of"]]] += r["n"]
+    rolls = {f"{b}→{BUCKETS[k + 1]}": [_rate(rolled_by[b][i], from_by[b][i]) for i in range(n)]
+             for k, b in enumerate(BUCKETS[:-1])}
+    roll_counts = {f"{b}→{BUCKETS[k + 1]}": [f"{rolled_by[b][i]}/{from_by[b][i]}" for i in range(n)]
+                   for k, b in enumerate(BUCKETS[:-1])}
+    return [
+        Chart("buckets", "Open and on-hold cases by bucket", False,
+              {b: [float(v) for v in open_by[b]] for b in BUCKETS},
+              {b: [str(v) for v in open_by[b]] for b in BUCKETS}),
+        Chart("rolls", "Roll rate: share of yesterday's cases in a bucket that moved one bucket up today", True,
+              rolls, roll_counts),
+        Chart("cure", "Cure rate: share of yesterday's open and on-hold cases cured today", True,
+              {"cured": [_rate(cured[i], open_before[i]) for i in range(n)]},
+              {"cured": [f"{cured[i]}/{open_before[i]}" for i in range(n)]}),
+        Chart("promises", "Promise-kept rate: promises decided today that were kept", True,
+              {"kept": [_rate(kept[i], kept[i] + broken[i]) for i in range(n)]},
+              {"kept": [f"{kept[i]}/{kept[i] + broken[i]}" for i in range(n)]}),
+        Chart("actions", "Contact results: actions by status (no dry runs)", False,
+              {s: [float(v) for v in by_status[s]] for s in statuses},
+              {s: [str(v) for v in by_status[s]] for s in statuses}),
+    ]

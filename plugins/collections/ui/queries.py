@@ -12,6 +12,7 @@ from debt_collections.store.db import connect, fetch_all, fetch_one
 
 SEARCH_LIMIT = 100
 RECENT_DAYS = 14
+TREND_DAYS = 30
 
 
 @contextmanager
@@ -55,4 +56,22 @@ def account_history(conn: psycopg.Connection, account_id: str) -> dict[str, list
         "cases": fetch_all(conn, "ui/account_cases.sql", params),
         "actions": fetch_all(conn, "ui/account_actions.sql", params),
         "events": fetch_all(conn, "ui/account_events.sql", params),
+    }
+
+
+def portfolios(conn: psycopg.Connection) -> list[str]:
+    """Every portfolio with figures (the Trends page's filter)."""
+    return [r["portfolio"] for r in fetch_all(conn, "ui/portfolios.sql")]
+
+
+def trends(conn: psycopg.Connection, portfolio: str | None, days: int = TREND_DAYS) -> dict:
+    """The last ``days`` evaluated days: cases by bucket and transitions from the day before, and actions."""
+    pairs = [(r["as_of"], r["prev_as_of"]) for r in
+             fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})
+             if r["prev_as_of"] is not None]
+    bind = {"days": [a for a, _ in pairs], "prev_days": [p for _, p in pairs], "portfolio": portfolio}
+    return {
+        "days": [a for a, _ in pairs],
+        "cases": fetch_all(conn, "ui/trend_cases.sql", bind) if pairs else [],
+        "actions": fetch_all(conn, "ui/trend_actions.sql", bind) if pairs else [],
     }
