@@ -150,13 +150,60 @@ def test_bad_params_are_refused_before_a_run_is_created(airflow_home, db, genera
     assert refused.returncode != 0 and "'2026-02-30'" in refused.stderr
 
 
-def test_a_missing_drop_fails_the_run_naming_the_path_without_retrying(airflow_home, db, generated_drop):
+def test_a_missing_drop_fails_the_run_naming_the_path_without_retrying_and_alerts(airflow_home, db, generated_drop):
+    from debt_collections.simulator.server import SimulatorServer
+
     env = _env(db, generated_drop)
-    failed = _dags_test(env, "2026-12-02", {"as_of": "2026-12-01"})
+    receiver = SimulatorServer().start()  # the operations team's webhook
+    env["AIRFLOW_CONN_COLLECTIONS_ALERTS"] = json.dumps(
+        {"conn_type": "http", "host": "127.0.0.1", "port": receiver.server_address[1], "schema": "http"})
+    try:
+        failed = _dags_test(env, "2026-12-02", {"as_of": "2026-12-01", "portfolios": ["AUTO-EAST"]})
+        alerts = [a for a in requests_get(receiver.url + "/_accepted") if a["path"] == "/v1/alerts"]
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
     text = failed.stdout + failed.stderr
     assert "state=failed" in text
     assert f"missing drop: folder {generated_drop}/2026-12-01 does not exist" in text
     assert "try_number=2" not in text  # a known problem is not retried
+    (alert,) = [a["body"] for a in alerts]
+    assert (alert["kind"], alert["dag_id"], alert["task_id"], alert["as_of"]) == \
+        ("run_failed", "collections_standard", "load_feed", "2026-12-01")
+    assert alert["link"].endswith(f"/dags/collections_standard/runs/{alert['run_id']}")
+
+
+def test_a_day_not_reported_by_the_deadline_alerts_once(airflow_home, db, generated_drop, tmp_path):
+    from debt_collections.simulator.server import SimulatorServer
+
+    dags = tmp_path / "dags"
+    shutil.copytree(REPO / "dags", dags)
+    defaults = dags / "policies" / "defaults.yaml"
+    defaults.write_text(defaults.read_text().replace('deadline: "07:30"', 'deadline: "00:00"'))  # always past
+    env = _env(db, generated_drop)
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags)
+    receiver = SimulatorServer().start()
+    env["AIRFLOW_CONN_COLLECTIONS_ALERTS"] = json.dumps(
+        {"conn_type": "http", "host": "127.0.0.1", "port": receiver.server_address[1], "schema": "http"})
+    try:
+        # the book is loaded and reported for 2026-11-27, never for yesterday
+        day = _dags_test(env, "2026-11-28", {"as_of": "2026-11-27"})
+        assert "state=success" in day.stdout + day.stderr, day.stdout[-3000:] + day.stderr[-3000:]
+        for _ in range(2):  # the hourly check runs again: still one alert
+            hourly = subprocess.run([AIRFLOW, "dags", "test", "collections_standard_outbox"], env=env,
+                                    capture_output=True, text=True, timeout=300)
+            assert "state=success" in hourly.stdout + hourly.stderr, hourly.stdout[-3000:] + hourly.stderr[-3000:]
+        alerts = [a["body"] for a in requests_get(receiver.url + "/_accepted") if a["path"] == "/v1/alerts"]
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    import pendulum
+
+    yesterday = pendulum.now("Asia/Shanghai").date().subtract(days=1).isoformat()
+    (alert,) = alerts
+    assert (alert["kind"], alert["dag_id"], alert["as_of"], alert["deadline"]) == \
+        ("deadline_missed", "collections_standard", yesterday, "00:00")
+    assert alert["portfolios"] == ["AUTO-EAST", "AUTO-NORTH", "AUTO-SOUTH", "LEASE-WEST"]
 
 
 def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflow_home, db, tmp_path):

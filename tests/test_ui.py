@@ -342,3 +342,76 @@ def test_trends_figures_equal_sql_counts(ui, book):
                 "select status, count(*) as n from collections.action_log t where as_of = %(d)s and not dry_run "
                 f"{where} group by status", {"d": row[0], "p": portfolio})}
             assert {st: int(v) for st, v in zip(actions[0][1:], row[1:]) if int(v)} == expected
+
+
+# -- reruns from the view: ordinary DAG runs started through Airflow's REST API, as the user ------------
+@pytest.fixture(scope="module")
+def live_api(airflow_api, airflow_home):
+    """The same Airflow API app served on a loopback port: the view calls Airflow's REST API over HTTP."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import uvicorn
+
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "dags", "reserialize"], check=True, capture_output=True, env=os.environ.copy())
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(airflow_api.app, host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _runs(dag_id: str) -> list[dict]:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return [{"run_id": r.run_id, "conf": r.conf, "run_type": str(r.run_type), "note": r.note,
+                 "user": getattr(r, "triggering_user_name", None)}
+                for r in session.query(DagRun).filter(DagRun.dag_id == dag_id)]
+
+
+def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(live_api, ui, token, book, db):
+    import requests
+
+    from debt_collections.ui.rerun import form_token
+
+    # the view runs on the test's database: its portfolios P1..P3 were reported by collections_standard
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    page = session.get(f"{live_api}/collections/today", timeout=30)
+    assert page.status_code == 200 and f'name="csrf" value="{form_token(token)}"' in page.text
+    before = {r["run_id"] for r in _runs("collections_standard")}
+
+    answer = session.post(f"{live_api}/collections/rerun", timeout=60, data={
+        "as_of": DAYS[-1], "portfolios": ["P1", "P3"], "csrf": form_token(token)})
+    assert answer.status_code == 200, answer.text
+    (new,) = [r for r in _runs("collections_standard") if r["run_id"] not in before]
+    assert new["conf"] == {"as_of": DAYS[-1], "portfolios": ["P1", "P3"], "dry_run": False}
+    assert new["run_type"].lower().endswith("manual") and "from the collections view" in (new["note"] or "")
+    assert new["user"] == "admin"  # started as the user who pressed the button
+    assert new["run_id"] in answer.text and "P1, P3" in answer.text
+
+    # refused: no portfolio, a portfolio without a run that day, a form from elsewhere, no login
+    for data, message in [({"as_of": DAYS[-1]}, "choose at least one portfolio"),
+                          ({"as_of": DAYS[-1], "portfolios": ["P9"]}, "portfolio P9 has no run on"),
+                          ({"as_of": DAYS[-1], "portfolios": ["P1"], "csrf": "forged"}, "did not come from this page")]:
+        answer = session.post(f"{live_api}/collections/rerun", timeout=30,
+                              data={"csrf": form_token(token), **data})
+        assert answer.status_code == 400 and message in answer.text, answer.text
+    assert requests.post(f"{live_api}/collections/rerun", timeout=30,
+                         data={"as_of": DAYS[-1], "portfolios": ["P1"], "csrf": "x"}).status_code == 401
+    assert len(_runs("collections_standard")) == len(before) + 1

@@ -62,6 +62,13 @@ def _conninfo(policy: Policy) -> str:
     return database_conninfo(policy.db_conn_id)
 
 
+def _alert_on_failure(policy: Policy) -> Callable:
+    """A task that fails for good alerts the team through the policy's alert connection."""
+    from debt_collections.alerts import on_task_failure
+
+    return functools.partial(on_task_failure, policy.alert_conn_id)
+
+
 def _name_map_index(portfolio: str) -> None:
     get_current_context()["portfolio_name"] = portfolio
 
@@ -85,6 +92,7 @@ def build_dag(policy: Policy) -> DAG:
             "retries": policy.retries,
             "retry_delay": timedelta(minutes=1),
             "retry_exponential_backoff": True,
+            "on_failure_callback": _alert_on_failure(policy),
         },
     ) as dag:
 
@@ -273,7 +281,8 @@ OUTBOX_DAYS = 3  # actions of the last days still waiting for their window are r
 
 
 def build_outbox_dag(policy: Policy) -> DAG:
-    """``<dag_id>_outbox``: every hour, send what waits in the outbox and may go out now, then read receipts.
+    """``<dag_id>_outbox``: every hour, send what waits in the outbox and may go out now, then read receipts;
+    and past the policy's deadline, alert when yesterday is not reported.
 
     The nightly run plans notices and calls for the next day; outside the
     customers' contact window they are deferred. This DAG sends them once each
@@ -291,7 +300,8 @@ def build_outbox_dag(policy: Policy) -> DAG:
                "in the outbox (planned, or deferred to the customer's contact window) and may go out now, "
                "then reads the partners' delivery receipts (sent -> delivered, or failed with the reason).",
         tags=["collections", f"policy:{Path(policy.source_path).stem}", "outbox"],
-        default_args={"owner": policy.owner, "retries": policy.retries, "retry_delay": timedelta(minutes=1)},
+        default_args={"owner": policy.owner, "retries": policy.retries, "retry_delay": timedelta(minutes=1),
+                      "on_failure_callback": _alert_on_failure(policy)},
     ) as dag:
 
         @task
@@ -332,5 +342,17 @@ def build_outbox_dag(policy: Policy) -> DAG:
                 log.info("receipts channel=%s %s", channel, " ".join(f"{k}={v}" for k, v in c.items()))
             return counts
 
+        @task
+        @_fail_fast
+        def deadline() -> dict:
+            """Past the policy's deadline, alert once if yesterday is not reported for every portfolio."""
+            from debt_collections.alerts import check_deadline
+
+            out = check_deadline(_conninfo(policy), policy, pendulum.now("UTC"))
+            log.info("deadline as_of=%s past=%s missing=%s alerted=%s", out["as_of"], out["past_deadline"],
+                     ",".join(out["missing"]) or "none", out["alerted"])
+            return out
+
         send.expand(item=pending()) >> receipts()
+        deadline()
     return dag

@@ -88,6 +88,8 @@ class Policy:
     partner_conn_ids: dict[str, str] = field(default_factory=dict)  # channel -> HTTP connection id
     owner: str = "collections"
     retries: int = 2
+    alert_conn_id: str = "collections_alerts"
+    deadline: time | None = time(7, 30)  # local time by which yesterday must be reported
     portfolio_choices: tuple[str, ...] = ()
     source_path: str = ""
     source_text: str = ""

@@ -190,6 +190,13 @@ class ConnectionsModel(_Strict):
     partners: PartnersModel = PartnersModel()
 
 
+class AlertsModel(_Strict):
+    """Where alerts go, and by when the day must be done."""
+
+    connection: str = Field(default="collections_alerts", pattern=_CONN_ID)
+    deadline: str | None = Field(default="07:30", pattern=_HHMM.pattern)
+
+
 class FeedModel(_Strict):
     # auto: the feed connection's conn_type decides (fs -> csv, http -> servicing API, postgres -> sql)
     source: Literal["auto", "csv", "http", "sql"] = "auto"
@@ -212,6 +219,7 @@ class PolicyModel(_Strict):
     tolerance: Money = Decimal("1.00")
     max_reject_ratio: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
     data_quality: DataQualityModel = DataQualityModel()
+    alerts: AlertsModel = AlertsModel()
     contact: ContactModel = ContactModel()
     reminders: list[ReminderModel] = []
     ladder: list[RungModel] = Field(min_length=1)
@@ -407,6 +415,8 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
         partner_conn_ids=m.connections.partners.model_dump(),
         owner=m.owner,
         retries=m.retries,
+        alert_conn_id=m.alerts.connection,
+        deadline=_hhmm(m.alerts.deadline) if m.alerts.deadline else None,
         source_path=source,
         source_text=text,
     )

@@ -6,7 +6,8 @@ It plays every partner the product talks to:
   -> ``{"items": [...], "next_cursor": "..." | null}``, served from a folder of csv drops;
 - the SMS gateway (``POST /v1/sms``), the letter house (``/v1/letters``), the dialer
   (``/v1/dialer/queue``), the field app (``/v1/field/visits``), the law-firm portal
-  (``/v1/legal/referrals``) and the recovery agency (``/v1/repossessions``). Each
+  (``/v1/legal/referrals``), the recovery agency (``/v1/repossessions``) and the
+  operations team's alert webhook (``/v1/alerts``). Each
   deduplicates on the ``Idempotency-Key`` header: the same key again returns the
   first answer with ``"duplicate": true``.
 
@@ -44,7 +45,7 @@ from typing import Any
 from debt_collections.feeds.entities import BY_NAME
 
 PARTNER_PATHS = ("/v1/sms", "/v1/letters", "/v1/dialer/queue", "/v1/field/visits", "/v1/legal/referrals",
-                 "/v1/repossessions")
+                 "/v1/repossessions", "/v1/alerts")
 PAGE_SIZE = 500
 
 

@@ -8,13 +8,13 @@ from typing import Annotated
 
 import jinja2
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from debt_collections.domain.policy import PORTFOLIO_NAME
 from debt_collections.ui import charts as charts_svg
-from debt_collections.ui import pages, queries
+from debt_collections.ui import pages, queries, rerun
 from debt_collections.ui.database import collections_conninfo
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,14 +37,39 @@ def render(name: str, status_code: int = 200, **context) -> HTMLResponse:
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status_code, headers=NO_STORE)
 
 
-def today(user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = None) -> HTMLResponse:
+def _user_token(request: Request) -> str:
+    """The token Airflow authenticated this request with: the bearer header, or the UI's cookie."""
+    header = request.headers.get("authorization", "")
+    return header[7:] if header.lower().startswith("bearer ") else request.cookies.get("_token", "")
+
+
+def today(request: Request, user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = None) -> HTMLResponse:
     """The day's figures per portfolio (the latest reported day unless ``as_of`` is given)."""
     with queries.reading(conninfo) as conn:
         day = as_of or queries.latest_as_of(conn)
         rows = queries.portfolio_days(conn, day) if day else []
         recent = queries.recent_days(conn)
     return render("today.html", user=user.get_name(), as_of=day, recent=recent,
-                  portfolios=[pages.portfolio_view(r) for r in rows])
+                  portfolios=[pages.portfolio_view(r) for r in rows],
+                  rerun_token=rerun.form_token(_user_token(request)))
+
+
+def start_rerun(request: Request, user: GetUserDep, conninfo: ConninfoDep,
+                as_of: Annotated[dt.date, Form()],
+                csrf: Annotated[str, Form(max_length=64)],
+                portfolios: Annotated[list[str] | None, Form()] = None,
+                dry_run: Annotated[bool, Form()] = False) -> HTMLResponse:
+    """Rerun a day for the chosen portfolios: one ordinary DAG run per DAG, started as the user."""
+    token = _user_token(request)
+    try:
+        rerun.check_form_token(token, csrf)
+        with queries.reading(conninfo) as conn:
+            owners = {r["portfolio"]: r["dag_id"] for r in queries.portfolio_days(conn, as_of)}
+        confs = rerun.plan(as_of, list(portfolios or [])[:200], owners, dry_run=dry_run)
+        started = rerun.trigger(f"{request.url.scheme}://{request.url.netloc}", token, confs)
+    except rerun.RerunError as exc:
+        return render("rerun.html", status_code=400, user=user.get_name(), as_of=as_of, error=str(exc), started=[])
+    return render("rerun.html", user=user.get_name(), as_of=as_of, error=None, started=started)
 
 
 def account(user: GetUserDep, conninfo: ConninfoDep,
@@ -112,5 +137,6 @@ def create_app() -> FastAPI:
     app.add_api_route("/today", today, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

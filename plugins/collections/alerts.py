@@ -1,0 +1,125 @@
+"""Alerts to the operations team: a run that failed, or a day not reported by the policy's deadline.
+
+An alert goes to the Airflow connection named in the policy (``alerts.connection``):
+an HTTP connection is a webhook (``POST <host>/v1/alerts`` with a JSON body and an
+``Idempotency-Key``), an ``smtp``/``email`` connection sends a plain e-mail to the
+addresses in its extra ``{"to": [...], "from": "..."}``. Without the connection
+the alert is only logged. Alerts carry names of DAGs, runs, tasks and portfolios,
+never personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+from email.message import EmailMessage
+from typing import Any
+
+import pendulum
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/v1/alerts"
+
+
+def run_link(dag_id: str, run_id: str | None) -> str:
+    """The run's page in the Airflow UI."""
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="http://localhost:8080").rstrip("/")
+    return f"{base}/dags/{dag_id}/runs/{run_id}" if run_id else f"{base}/dags/{dag_id}"
+
+
+def send(conn_id: str, alert: dict[str, Any]) -> bool:
+    """Send one alert through connection ``conn_id``; False when it could not go out (it is logged)."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.sdk import Connection
+
+    log.warning("ALERT %s", alert["text"])
+    try:
+        conn = Connection.get(conn_id)
+    except AirflowNotFoundException:
+        log.warning("no connection %s: the alert was only logged", conn_id)
+        return False
+    try:
+        if conn.conn_type in ("smtp", "email"):
+            _email(conn, alert)
+        else:
+            _webhook(conn, alert)
+    except Exception as exc:  # an alert must never hide the failure it reports
+        log.error("alert through %s failed: %s", conn_id, exc)
+        return False
+    return True
+
+
+def _webhook(conn: Any, alert: dict[str, Any]) -> None:
+    import requests
+
+    from debt_collections.delivery.http import PartnerClient, RetryPolicy
+
+    scheme = conn.schema or "http"
+    base = f"{scheme}://{conn.host}" + (f":{conn.port}" if conn.port else "")
+    client = PartnerClient(base, requests.Session(), RetryPolicy(attempts=4, timeout=10))
+    client.request("POST", WEBHOOK_PATH, key=alert["key"], json=alert)
+
+
+def _email(conn: Any, alert: dict[str, Any]) -> None:
+    extra = conn.extra_dejson
+    message = EmailMessage()
+    message["Subject"] = f"[collections] {alert['text'][:150]}"
+    message["From"] = extra.get("from", "collections@localhost")
+    message["To"] = ", ".join(extra.get("to") or [])
+    message.set_content(json.dumps(alert, indent=2, default=str))
+    with smtplib.SMTP(conn.host, conn.port or 25, timeout=30) as smtp:
+        if conn.login:
+            smtp.starttls()
+            smtp.login(conn.login, conn.password or "")
+        smtp.send_message(message)
+
+
+def on_task_failure(conn_id: str, context: dict[str, Any]) -> None:
+    """``on_failure_callback`` of every task: the run failed for good (retries are spent)."""
+    ti, dag_run = context["ti"], context.get("dag_run")
+    run_id = getattr(dag_run, "run_id", None) or getattr(ti, "run_id", None)
+    portfolio = getattr(ti, "rendered_map_index", None) or context.get("portfolio_name")
+    params = context.get("params") or {}
+    text = (f"{ti.dag_id} failed in task {ti.task_id}" + (f" for portfolio {portfolio}" if portfolio else "")
+            + (f" (as_of {params.get('as_of')})" if params.get("as_of") else ""))
+    send(conn_id, {"kind": "run_failed", "key": f"{ti.dag_id}:{run_id}:{ti.task_id}:{ti.map_index}",
+                   "dag_id": ti.dag_id, "run_id": run_id, "task_id": ti.task_id, "portfolio": portfolio,
+                   "as_of": params.get("as_of"), "link": run_link(ti.dag_id, run_id), "text": text,
+                   "at": pendulum.now("UTC").isoformat()})
+
+
+def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[str, Any]:
+    """Past the policy's deadline, alert once when a covered portfolio has no figures for yesterday."""
+    from debt_collections.store.db import connect, fetch_all, run, transaction
+
+    local = now.in_timezone(policy.timezone)
+    as_of = local.date().subtract(days=1)
+    out: dict[str, Any] = {"as_of": as_of.isoformat(), "past_deadline": False, "missing": [], "alerted": False}
+    if policy.deadline is None or local.time() < policy.deadline:
+        return out
+    out["past_deadline"] = True
+    with connect(conninfo) as conn:
+        known = [r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")]
+        reported = {r["portfolio"] for r in fetch_all(conn, "alerts/reported.sql",
+                                                       {"as_of": as_of, "dag_id": policy.dag_id})}
+    out["missing"] = sorted(p for p in known if policy.covers(p) and p not in reported)
+    if not out["missing"]:
+        return out
+    text = (f"{policy.dag_id}: no figures for {as_of} by {policy.deadline:%H:%M} {policy.timezone} "
+            f"for {', '.join(out['missing'])}")
+    alert = {"kind": "deadline_missed", "key": f"{policy.dag_id}:{as_of}:deadline_missed", "dag_id": policy.dag_id,
+             "as_of": as_of.isoformat(), "portfolios": out["missing"], "deadline": f"{policy.deadline:%H:%M}",
+             "link": run_link(policy.dag_id, None), "text": text, "at": now.in_timezone("UTC").isoformat()}
+    bind = {"dag_id": policy.dag_id, "as_of": as_of, "kind": "deadline_missed", "detail": json.dumps(alert)}
+    with transaction(conninfo) as conn:
+        claimed = run(conn, "alerts/claim.sql", bind)
+    if claimed:
+        out["alerted"] = send(policy.alert_conn_id, alert)
+        if not out["alerted"]:
+            with transaction(conninfo) as conn:
+                run(conn, "alerts/release.sql", bind)
+    return out
