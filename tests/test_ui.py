@@ -157,7 +157,7 @@ def test_the_plugin_is_mounted_and_listed_by_airflow(airflow_api, token):
     assert [(a["url_prefix"], a["name"]) for a in plugin["fastapi_apps"]] == [("/collections", "Collections")]
     assert plugin["external_views"] == [{
         "name": "Collections", "href": "/collections/today", "destination": "nav", "url_route": "collections",
-        "icon": None, "icon_dark_mode": None, "category": None, "nav_top_level": False}]
+        "icon": None, "icon_dark_mode": None, "category": None, "nav_top_level": True}]
 
 
 def test_every_page_answers_401_without_an_airflow_user(airflow_api, ui, book):
@@ -415,3 +415,79 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     assert requests.post(f"{live_api}/collections/rerun", timeout=30,
                          data={"as_of": DAYS[-1], "portfolios": ["P1"], "csrf": "x"}).status_code == 401
     assert len(_runs("collections_standard")) == len(before) + 1
+
+
+# -- a real browser: headless Chromium logs in to Airflow and reads the pages through the navigation -----
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+
+
+@pytest.fixture
+def browser():
+    import shutil
+
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("Chromium is not installed: .ci/run installs Debian's chromium and chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, ui, book, browser, airflow_home):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    wait = WebDriverWait(browser, 60)
+    passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
+
+    # Airflow's own login page
+    browser.get(f"{live_api}/auth/login")
+    wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys(passwords["admin"])
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # the Airflow UI, with the Collections entry in its navigation
+    entry = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]')))
+    browser.save_screenshot(str(SCREENSHOTS / "airflow-home.png"))
+    entry.click()
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    cases = wait.until(ec.presence_of_element_located(
+        (By.CSS_SELECTOR, '#portfolio-P1 td[data-figure="cases"]'))).text
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-today.png"))
+    expected = book.query("select count(*) as n from collections.case_day where portfolio = 'P1' "
+                          "and as_of = %(d)s and status in ('open', 'on_hold')", {"d": DAYS[-1]})[0]["n"]
+    assert int(cases) == expected > 0
+
+    # Trends and an account, by the links of the collections pages inside the Airflow UI
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    browser.find_element(By.LINK_TEXT, "Trends").click()
+    cured = wait.until(ec.presence_of_element_located(
+        (By.CSS_SELECTOR, f'table[data-chart="cure"] td[data-day="{DAYS[-1]}"]'))).get_attribute("textContent")
+    assert browser.find_elements(By.CSS_SELECTOR, "svg polyline, svg circle")
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-trends.png"))
+    r = book.query("select count(*) filter (where t.status = 'cured') as cured, count(*) as n "
+                   "from collections.case_day t join collections.case_day p on p.case_id = t.case_id "
+                   "and p.as_of = t.as_of - 1 where t.as_of = %(d)s and p.status in ('open', 'on_hold')",
+                   {"d": DAYS[-1]})[0]
+    assert cured.strip() == f"{r['cured']}/{r['n']}"
+
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    search = browser.find_element(By.NAME, "q")
+    search.send_keys("A0")
+    search.submit()
+    wait.until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
+    text = browser.find_element(By.TAG_NAME, "body").text
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-account.png"))
+    days = book.query("select count(*) as n from collections.case_day where account_id = 'A0'")[0]["n"]
+    assert "A0" in text and days > 0

@@ -22,5 +22,6 @@ class CollectionsPlugin(AirflowPlugin):
             "href": f"{UI_PREFIX}/today",
             "destination": "nav",
             "url_route": "collections",
+            "nav_top_level": True,  # its own entry in the navigation, not inside the Plugins menu
         }
     ]
