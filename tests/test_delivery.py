@@ -93,9 +93,12 @@ def test_partner_down_opens_the_circuit_and_defers_the_rest(db, tmp_path, simula
     s.run(DAY)
     faults(simulator, error_rate=1.0)
     counts = outbox.deliver(db, "P1", d(DAY), "call", clients(simulator, attempts=3, breaker=4), now=IN_WINDOW)
-    assert counts["sent"] == 0 and counts["deferred"] > 0
+    tried = counts["deferred"] + counts["failed"]
+    assert counts["sent"] == 0 and counts["deferred"] > 0 and tried >= 10
     log, _ = sim_log(simulator)
-    assert len(log) < 3 * counts["deferred"]  # it stopped hammering the partner
+    # it stopped hammering the partner: far fewer requests than 3 attempts for each action
+    # (threads that were already retrying when the circuit opened may finish theirs)
+    assert len(log) < 2 * tried
     faults(simulator, error_rate=0.0)
     again = outbox.deliver(db, "P1", d(DAY), "call", clients(simulator), now=IN_WINDOW)
     assert again["sent"] == counts["deferred"] + counts.get("failed", 0)
@@ -237,6 +240,7 @@ def test_the_call_queue_entry_carries_the_dialers_daily_caps(db, tmp_path, simul
     _, accepted = sim_log(simulator)
     body = accepted[0]["body"]
     assert (body["max_dial_attempts_per_number_per_day"], body["max_connected_calls_per_debtor_per_day"]) == (6, 3)
+    assert body["max_attempts"] == 1  # one entry a day, 7 attempts in any 7 days
     assert body["number"] == "+8613800000001" and body["priority"] == "12.50"  # 18/90*50 + 1000/20000*50
 
 
@@ -279,3 +283,20 @@ def test_a_receipt_settles_an_action_whose_answer_was_lost(db, tmp_path, simulat
     outbox.collect_receipts(db, clients(simulator))
     row = s.query("select status, partner_message_id from collections.action_log where account_id = 'A1'")[0]
     assert row["status"] == "delivered" and row["partner_message_id"].startswith("M-")
+
+
+def test_a_dry_run_rerun_keeps_the_real_actions_waiting_for_the_window(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path))
+    s.run(DAY)
+    before = s.query("select idempotency_key, status, dry_run from collections.action_log order by 1")
+    assert before and not any(a["dry_run"] for a in before)
+    report = s.query("select run_id, dry_run from collections.portfolio_day order by portfolio")
+    s.run(DAY, dry_run=True, write=False)  # an operator checks a fix with a dry run before 08:00
+    assert s.query("select idempotency_key, status, dry_run from collections.action_log order by 1") == before
+    assert s.query("select run_id, dry_run from collections.portfolio_day order by portfolio") == report
+    counts = {}
+    for kind in ("notice", "call"):
+        for portfolio in ("P1", "P2"):
+            c = outbox.deliver(db, portfolio, d(DAY), kind, clients(simulator), now=IN_WINDOW)
+            counts[kind] = counts.get(kind, 0) + c["sent"]
+    assert counts["notice"] > 0 and counts["call"] > 0  # the real notices and calls still go out

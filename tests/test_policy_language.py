@@ -179,11 +179,17 @@ def test_presets_set_the_numbers_and_a_policy_can_override_one():
     assert (cn.preset, cn.no_call_days_after_conversation, cn.max_call_attempts_per_account_per_7_days) == ("cn", 0, 7)
     us = us_policy().contact
     assert (us.preset, us.window_start.hour, us.window_end.hour, us.max_call_attempts_per_account_per_7_days,
-            us.no_call_days_after_conversation) == ("us", 8, 21, 7, 7)
+            us.no_call_days_after_conversation, us.max_connected_calls_per_debtor_per_day) == ("us", 8, 21, 7, 7, 1)
+    # each daily call-queue entry gets an even share of the 7-day allowance of attempts
+    assert cn.call_attempts_per_entry == us.call_attempts_per_entry == 1
+    wider = policy(policy_text(STANDARD, append="contact:\n  max_call_attempts_per_account_per_7_days: 21\n"))
+    assert wider.contact.call_attempts_per_entry == 3
     tighter = us_policy("  window: {start: \"09:00\", end: \"20:00\"}\n").contact
     assert (tighter.window_start.hour, tighter.window_end.hour, tighter.no_call_days_after_conversation) == (9, 20, 7)
     with pytest.raises(ConfigError, match=r"test.yaml:\d+: contact.preset: Input should be 'cn' or 'us', got 'eu'"):
         policy(policy_text(STANDARD, append="contact:\n  preset: eu\n"), "test.yaml")
+    with pytest.raises(ConfigError, match=r"contact.preset: Input should be 'cn' or 'us'"):
+        policy(policy_text(STANDARD, append="contact:\n  preset: [us]\n"), "test.yaml")
 
 
 @pytest.mark.parametrize(("days_before", "suppressed"), [(0, True), (5, True), (6, False), (9, False)])

@@ -384,10 +384,13 @@ def _runs(dag_id: str) -> list[dict]:
                 for r in session.query(DagRun).filter(DagRun.dag_id == dag_id)]
 
 
-def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(live_api, ui, token, book, db):
+def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(live_api, ui, token, book, db,
+                                                                                 monkeypatch):
     import requests
 
     from debt_collections.ui.rerun import form_token
+
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", live_api)  # the view sends the user's token only there
 
     # the view runs on the test's database: its portfolios P1..P3 were reported by collections_standard
     session = requests.Session()
@@ -415,6 +418,16 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     assert requests.post(f"{live_api}/collections/rerun", timeout=30,
                          data={"as_of": DAYS[-1], "portfolios": ["P1"], "csrf": "x"}).status_code == 401
     assert len(_runs("collections_standard")) == len(before) + 1
+
+    # a portfolio whose DAG Airflow does not know: the others still start, and the page says which did not
+    book.query("update collections.portfolio_day set dag_id = 'collections_gone' where portfolio = 'P3' "
+               "returning portfolio")
+    answer = session.post(f"{live_api}/collections/rerun", timeout=60, data={
+        "as_of": DAYS[-1], "portfolios": ["P2", "P3"], "csrf": form_token(token)})
+    assert answer.status_code == 200
+    assert "Not started for P3 (collections_gone): Airflow refused it (404)" in answer.text
+    (started,) = [r for r in _runs("collections_standard") if r["conf"].get("portfolios") == ["P2"]]
+    assert started["run_id"] in answer.text
 
 
 # -- a real browser: headless Chromium logs in to Airflow and reads the pages through the navigation -----

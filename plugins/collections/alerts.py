@@ -42,6 +42,9 @@ def send(conn_id: str, alert: dict[str, Any]) -> bool:
     except AirflowNotFoundException:
         log.warning("no connection %s: the alert was only logged", conn_id)
         return False
+    except Exception as exc:  # the secrets backend is down, say: never hide the alert's cause
+        log.error("connection %s could not be read (%s): the alert was only logged", conn_id, exc)
+        return False
     try:
         if conn.conn_type in ("smtp", "email"):
             _email(conn, alert)

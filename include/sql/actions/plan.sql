@@ -91,13 +91,14 @@ ruled as (
             when d.hold_reason is not null then d.hold_reason
             when d.cease_contact and %(stopped_by_cease_contact)s then 'cease_contact'
             when d.suppress_reason is not null and %(stopped_by_promise)s then d.suppress_reason
-            -- a rolling 7-day cap on the call-queue entries of an account
+            -- a rolling 7-day cap on an account's call attempts: each call-queue entry
+            -- allows the dialer attempts_per_entry attempts
             when d.channel = 'dialer' and (
-                select count(*) from collections.action_log c
+                select count(*) + 1 from collections.action_log c
                 where c.account_id = d.account_id and c.channel = 'dialer' and not c.dry_run
                   and c.status in ('planned', 'sent', 'delivered')
                   and c.as_of between %(as_of)s::date - 6 and %(as_of)s::date - 1
-            ) >= %(max_calls_7_days)s then 'max_call_attempts_per_account_per_7_days'
+            ) * %(attempts_per_entry)s > %(max_calls_7_days)s then 'max_call_attempts_per_account_per_7_days'
             -- no call within no_call_days days after a conversation (the day of the
             -- conversation is the first; the call goes out the day after as_of)
             when d.channel = 'dialer' and %(no_call_days)s > 0 and exists (

@@ -108,14 +108,17 @@ plan_state as (
     from plan pl
 ),
 
--- Promises to pay made during this overdue episode (on or after the due date of
--- the oldest past-due installment) that ended short: until has passed and less
+-- Promises to pay made during this overdue episode (since the case opened, or
+-- since the due date of the oldest past-due installment if that is earlier: a
+-- first run on a book with history) that ended short: until has passed and less
 -- than the promised amount was paid from the promise's at through until.
 broken_promises as (
     select e.account_id, count(*) as n
     from events e
+    join cases c using (account_id)
     join arrears a using (account_id)
-    where e.kind = 'promise_to_pay' and e.on_date >= %(as_of)s::date - a.dpd and e.until < %(as_of)s::date
+    where e.kind = 'promise_to_pay' and e.until < %(as_of)s::date
+      and e.on_date >= least(c.opened_on, %(as_of)s::date - a.dpd)
       and (
           select coalesce(sum(r.amount), 0)
           from collections.repayment r

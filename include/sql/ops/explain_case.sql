@@ -6,7 +6,7 @@ select
     -- promises to pay made during the overdue episode that ended short (as in cases/evaluate.sql)
     (select count(*)::int from collections.event e
      where e.account_id = cs.account_id and e.kind = 'promise_to_pay'
-       and (e.at at time zone %(tz)s)::date >= cs.as_of - cs.dpd and e.until < cs.as_of
+       and (e.at at time zone %(tz)s)::date >= least(cs.opened_on, cs.as_of - cs.dpd) and e.until < cs.as_of
        and (select coalesce(sum(r.amount), 0) from collections.repayment r
             where r.account_id = e.account_id and r.paid_at >= e.at
               and (r.paid_at at time zone %(tz)s)::date <= e.until) < e.amount) as broken_promises,

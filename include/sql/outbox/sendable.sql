@@ -4,7 +4,8 @@ select
     al.idempotency_key, al.as_of, al.kind, al.channel, al.template, al.assignee, al.priority,
     al.account_id, al.case_id, al.due_date, al.amount_due::text as amount_due, cs.dpd, cs.overdue_amount::text as overdue_amount,
     cu.phone, cu.full_name, cu.region, cu.language, acc.vin, acc.currency,
-    %(max_dial_attempts)s::int as max_dial_attempts, %(max_connected_calls)s::int as max_connected_calls
+    %(max_dial_attempts)s::int as max_dial_attempts, %(max_connected_calls)s::int as max_connected_calls,
+    %(attempts_per_entry)s::int as attempts_per_entry
 from collections.action_log al
 join collections.customer cu using (customer_id)
 join collections.account acc on acc.account_id = al.account_id

@@ -1,1 +1,1 @@
-select pg_advisory_unlock(hashtext('collections-sms'), hashtext(%(as_of)s::date::text));
+select pg_advisory_unlock(hashtext('collections-sms'), 0);

@@ -43,6 +43,11 @@ select
                 select split_part(reason, ':', 1) as reason, count(*) as n from quarantined group by 1
             ) x), '{}'::jsonb)
     )
+-- a dry run after a real run of the day refreshes the figures but leaves the day
+-- reported by the real run (the deadline check and the UI read that)
 on conflict (portfolio, as_of) do update
-set dag_id = excluded.dag_id, run_id = excluded.run_id, dry_run = excluded.dry_run, figures = excluded.figures
+set dag_id = case when excluded.dry_run and not p.dry_run then p.dag_id else excluded.dag_id end,
+    run_id = case when excluded.dry_run and not p.dry_run then p.run_id else excluded.run_id end,
+    dry_run = p.dry_run and excluded.dry_run,
+    figures = excluded.figures
 returning figures;

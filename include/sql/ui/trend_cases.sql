@@ -29,8 +29,10 @@ select
     count(*) filter (where prev_status in ('open', 'on_hold')) as from_cases,
     count(*) filter (where prev_status in ('open', 'on_hold') and b = pb + 1) as rolled,
     count(*) filter (where prev_status in ('open', 'on_hold') and status = 'cured') as cured,
-    count(*) filter (where promise_status = 'kept' and prev_promise is distinct from 'kept') as kept,
-    count(*) filter (where promise_status = 'broken' and prev_promise is distinct from 'broken') as broken
+    count(*) filter (where prev_status is not null and promise_status = 'kept'
+                     and prev_promise is distinct from 'kept') as kept,
+    count(*) filter (where prev_status is not null and promise_status = 'broken'
+                     and prev_promise is distinct from 'broken') as broken
 from ranked
 group by as_of, prev_bucket, bucket
 order by as_of, from_bucket, bucket;

@@ -51,6 +51,16 @@ class ContactRules:
     no_call_days_after_conversation: int = 0  # 0: no such rule
     preset: str = "cn"
 
+    @property
+    def call_attempts_per_entry(self) -> int:
+        """Dial attempts the dialer may make on one account's call-queue entry of a day.
+
+        An even share of the 7-day allowance (at least one, at most the per-number
+        daily cap), so that a call-queue entry every day keeps the account within
+        ``max_call_attempts_per_account_per_7_days`` whatever the dialer does.
+        """
+        return max(1, min(self.max_dial_attempts_per_number_per_day, self.max_call_attempts_per_account_per_7_days // 7))
+
 
 @dataclass(frozen=True)
 class DataQuality:

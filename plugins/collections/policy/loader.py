@@ -124,8 +124,9 @@ PRESETS: dict[str, dict[str, Any]] = {
            "max_connected_calls_per_debtor_per_day": 3, "max_dial_attempts_per_number_per_day": 6,
            "max_call_attempts_per_account_per_7_days": 7, "no_call_days_after_conversation": 0},
     # US Regulation F (12 CFR 1006.6(b)(1)(i) and 1006.14(b)(2))
+    # (a conversation stops the day's calls: one connected call per debtor per day)
     "us": {"window": {"start": "08:00", "end": "21:00"}, "max_sms_per_customer_per_day": 1,
-           "max_connected_calls_per_debtor_per_day": 3, "max_dial_attempts_per_number_per_day": 6,
+           "max_connected_calls_per_debtor_per_day": 1, "max_dial_attempts_per_number_per_day": 6,
            "max_call_attempts_per_account_per_7_days": 7, "no_call_days_after_conversation": 7},
 }
 
@@ -143,8 +144,9 @@ class ContactModel(_Strict):
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
         """The preset's numbers first, then whatever the policy sets itself."""
-        if isinstance(data, dict) and data.get("preset", "cn") in PRESETS:
-            return _merge(PRESETS[data.get("preset", "cn")], data)
+        preset = data.get("preset", "cn") if isinstance(data, dict) else None
+        if isinstance(preset, str) and preset in PRESETS:
+            return _merge(PRESETS[preset], data)
         return data
 
 

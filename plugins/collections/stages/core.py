@@ -15,8 +15,10 @@ def _notice(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _call(row: Mapping[str, Any]) -> dict[str, Any]:
-    # the dialer enforces the per-day caps of SPEC section 5 on its attempts
+    # the dialer enforces the per-day caps of SPEC section 5 on its attempts, and dials this
+    # entry at most max_attempts times (the account's share of its 7-day allowance)
     return {"number": row["phone"], "priority": str(row["priority"]), "name": row["full_name"],
+            "max_attempts": row["attempts_per_entry"],
             "max_dial_attempts_per_number_per_day": row["max_dial_attempts"],
             "max_connected_calls_per_debtor_per_day": row["max_connected_calls"]}
 

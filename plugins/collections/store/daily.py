@@ -22,6 +22,7 @@ def evaluate_portfolio(conninfo: str, policy: Policy, portfolio: str, params: Ru
         "tz": policy.timezone,
         "tolerance": policy.tolerance,
         "kinds": sorted({policy.rung(s).action for s in params.stages}),
+        "dry_run": params.dry_run,
         **policy.ladder_params(),
     }
     with transaction(conninfo) as conn:
@@ -65,6 +66,7 @@ def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params
         "tolerance": policy.tolerance,
         "days_before_due": rung.days_before_due or 0,
         "max_calls_7_days": policy.contact.max_call_attempts_per_account_per_7_days,
+        "attempts_per_entry": policy.contact.call_attempts_per_entry,
         "no_call_days": policy.contact.no_call_days_after_conversation,
         "window_start": policy.contact.window_start,
         "window_end": policy.contact.window_end,

@@ -10,7 +10,7 @@ import pendulum
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
 from debt_collections.delivery.sender import Result, send_batch
 from debt_collections.domain.policy import ContactRules
-from debt_collections.stages import channel_paths
+from debt_collections.stages import channel_paths, registry
 from debt_collections.store.db import connect, fetch_all, fetch_one, run, transaction
 from debt_collections.store.sql import sql
 
@@ -37,10 +37,14 @@ def deliver(
     caps = caps or ContactRules()
     bind = {"portfolio": portfolio, "as_of": as_of, "kind": kind, "now": now,
             "max_dial_attempts": caps.max_dial_attempts_per_number_per_day,
-            "max_connected_calls": caps.max_connected_calls_per_debtor_per_day}
+            "max_connected_calls": caps.max_connected_calls_per_debtor_per_day,
+            "attempts_per_entry": caps.call_attempts_per_entry}
     counts = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
+    # every kind that can text a customer (notices, reminders, ...) sends under one lock per
+    # day, so that the one-SMS-per-customer check at send time cannot race between them
+    sms = "sms" in registry()[kind].channels
     with connect(conninfo, autocommit=True) as conn:
-        if kind == "notice":
+        if sms:
             run(conn, "outbox/lock_sms.sql", bind)
         try:
             with conn.transaction():
@@ -61,7 +65,7 @@ def deliver(
                     for r in results:
                         counts[r.status] += 1
         finally:
-            if kind == "notice":
+            if sms:
                 run(conn, "outbox/unlock_sms.sql", bind)
     return counts
 
@@ -115,8 +119,10 @@ def collect_receipts(conninfo: str, clients: dict[str, PartnerClient]) -> dict[s
                     log.warning("receipts channel=%s not read: %s", channel, exc)
                     break
                 items, next_cursor = body.get("items") or [], body.get("next_cursor")
-                if not items or not isinstance(next_cursor, str):
+                if not items:
                     break
+                # a last page without a next cursor is applied, and read again next time (harmless)
+                last = not isinstance(next_cursor, str)
                 good = [r for r in map(_receipt, items) if r is not None]
                 counts["malformed"] += len(items) - len(good)
                 with conn.transaction():
@@ -125,8 +131,11 @@ def collect_receipts(conninfo: str, clients: dict[str, PartnerClient]) -> dict[s
                         for r in good:
                             copy.write_row(r)
                     counts["settled"] += run(conn, "receipts/apply.sql", {"channels": [channel]})
-                    run(conn, "receipts/save_cursor.sql", {"channel": channel, "cursor": next_cursor})
+                    if not last:
+                        run(conn, "receipts/save_cursor.sql", {"channel": channel, "cursor": next_cursor})
                 counts["receipts"] += len(items)
+                if last:
+                    break
                 cursor = next_cursor
         out[channel] = counts
     return out

@@ -66,10 +66,12 @@ def start_rerun(request: Request, user: GetUserDep, conninfo: ConninfoDep,
         with queries.reading(conninfo) as conn:
             owners = {r["portfolio"]: r["dag_id"] for r in queries.portfolio_days(conn, as_of)}
         confs = rerun.plan(as_of, list(portfolios or [])[:200], owners, dry_run=dry_run)
-        started = rerun.trigger(f"{request.url.scheme}://{request.url.netloc}", token, confs)
     except rerun.RerunError as exc:
-        return render("rerun.html", status_code=400, user=user.get_name(), as_of=as_of, error=str(exc), started=[])
-    return render("rerun.html", user=user.get_name(), as_of=as_of, error=None, started=started)
+        return render("rerun.html", status_code=400, user=user.get_name(), as_of=as_of, error=str(exc),
+                      started=[], refused=[])
+    started, refused = rerun.trigger(rerun.api_base(), token, confs)
+    return render("rerun.html", status_code=502 if refused and not started else 200, user=user.get_name(),
+                  as_of=as_of, error=None, started=started, refused=refused)
 
 
 def account(user: GetUserDep, conninfo: ConninfoDep,

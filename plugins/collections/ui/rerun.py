@@ -58,20 +58,40 @@ def plan(as_of: dt.date, chosen: list[str], owners: dict[str, str], *, dry_run: 
             for dag_id, ps in sorted(by_dag.items())}
 
 
-def trigger(api_base: str, user_token: str, confs: dict[str, dict]) -> list[Started]:
-    """Start one DAG run per DAG through Airflow's REST API, as the user."""
-    started = []
+def api_base() -> str:
+    """Airflow's own address (``[api] base_url``): the user's token is only ever sent there."""
+    from airflow.configuration import conf
+
+    return conf.get("api", "base_url", fallback="http://localhost:8080").rstrip("/")
+
+
+@dataclass(frozen=True)
+class Refused:
+    dag_id: str
+    portfolios: tuple[str, ...]
+    reason: str
+
+
+def trigger(base: str, user_token: str, confs: dict[str, dict]) -> tuple[list[Started], list[Refused]]:
+    """Start one DAG run per DAG through Airflow's REST API, as the user; what started and what did not."""
+    started, refused = [], []
     for dag_id, conf in confs.items():
-        answer = requests.post(
-            f"{api_base.rstrip('/')}/api/v2/dags/{dag_id}/dagRuns",
-            json={"logical_date": None, "conf": conf,
-                  "note": f"rerun of {conf['as_of']} for {', '.join(conf['portfolios'])} from the collections view"},
-            headers={"Authorization": f"Bearer {user_token}"},
-            timeout=TIMEOUT,
-        )
-        if answer.status_code >= 400:
-            detail = answer.json().get("detail") if answer.headers.get("content-type", "").startswith(
-                "application/json") else answer.text[:200]
-            raise RerunError(f"Airflow refused the run of {dag_id} ({answer.status_code}): {detail}")
-        started.append(Started(dag_id, answer.json()["dag_run_id"], tuple(conf["portfolios"])))
-    return started
+        portfolios = tuple(conf["portfolios"])
+        try:
+            answer = requests.post(
+                f"{base}/api/v2/dags/{dag_id}/dagRuns",
+                json={"logical_date": None, "conf": conf,
+                      "note": f"rerun of {conf['as_of']} for {', '.join(portfolios)} from the collections view"},
+                headers={"Authorization": f"Bearer {user_token}"},
+                timeout=TIMEOUT,
+            )
+            body = answer.json()
+        except (requests.RequestException, ValueError) as exc:
+            refused.append(Refused(dag_id, portfolios, f"Airflow did not answer: {type(exc).__name__}"))
+            continue
+        if answer.status_code >= 400 or not isinstance(body, dict) or "dag_run_id" not in body:
+            detail = body.get("detail") if isinstance(body, dict) else None
+            refused.append(Refused(dag_id, portfolios, f"Airflow refused it ({answer.status_code}): {detail}"))
+            continue
+        started.append(Started(dag_id, str(body["dag_run_id"]), portfolios))
+    return started, refused
