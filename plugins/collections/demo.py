@@ -250,5 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         del server
 
 
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM (``kill``, a supervisor) stops the demo like Ctrl-C: Airflow is stopped too."""
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
     raise SystemExit(main())
