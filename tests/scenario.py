@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -137,3 +138,9 @@ def loaded_counts(conninfo: str) -> dict:
 
 def money(text: str) -> Decimal:
     return Decimal(text)
+
+
+def dag_run_state(proc) -> str | None:
+    """The final state of the DAG run an ``airflow dags test`` process reports ("success", "failed")."""
+    found = re.findall(r"DagRun Finished: .*?, state=(\w+)", (proc.stdout or "") + (proc.stderr or ""))
+    return found[-1] if found else None

@@ -16,7 +16,7 @@ import pytest
 from debt_collections.generator.book import BookSpec
 from debt_collections.generator.book import generate_book
 from debt_collections.store.db import connect
-from tests.scenario import d
+from tests.scenario import d, dag_run_state
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -116,10 +116,10 @@ def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_h
     env = _env(db, generated_drop)
     # the first day, all portfolios, the SPEC section 7 command shape
     first = _dags_test(env, "2026-11-28", {"as_of": "2026-11-27"})
-    assert "state=success" in first.stdout + first.stderr, first.stdout[-3000:] + first.stderr[-3000:]
+    assert dag_run_state(first) == "success", first.stdout[-3000:] + first.stderr[-3000:]
     # the next day for one portfolio, dry run
     run = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "portfolios": ["AUTO-EAST"], "dry_run": True})
-    assert "state=success" in run.stdout + run.stderr, run.stdout[-3000:] + run.stderr[-3000:]
+    assert dag_run_state(run) == "success", run.stdout[-3000:] + run.stderr[-3000:]
     with connect(db) as conn:
         per_day = conn.execute("select as_of::text, portfolio, count(*) as n from collections.case_day "
                                "group by 1, 2 order by 1, 2").fetchall()
@@ -136,7 +136,7 @@ def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_h
 
     once = _views(db)
     again = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "portfolios": ["AUTO-EAST"], "dry_run": True})
-    assert "state=success" in again.stdout + again.stderr
+    assert dag_run_state(again) == "success"
     assert _views(db) == once
 
 
@@ -164,7 +164,7 @@ def test_a_missing_drop_fails_the_run_naming_the_path_without_retrying_and_alert
         receiver.shutdown()
         receiver.server_close()
     text = failed.stdout + failed.stderr
-    assert "state=failed" in text
+    assert dag_run_state(failed) == "failed"
     assert f"missing drop: folder {generated_drop}/2026-12-01 does not exist" in text
     assert "try_number=2" not in text  # a known problem is not retried
     (alert,) = [a["body"] for a in alerts]
@@ -188,11 +188,11 @@ def test_a_day_not_reported_by_the_deadline_alerts_once(airflow_home, db, genera
     try:
         # the book is loaded and reported for 2026-11-27, never for yesterday
         day = _dags_test(env, "2026-11-28", {"as_of": "2026-11-27"})
-        assert "state=success" in day.stdout + day.stderr, day.stdout[-3000:] + day.stderr[-3000:]
+        assert dag_run_state(day) == "success", day.stdout[-3000:] + day.stderr[-3000:]
         for _ in range(2):  # the hourly check runs again: still one alert
             hourly = subprocess.run([AIRFLOW, "dags", "test", "collections_standard_outbox"], env=env,
                                     capture_output=True, text=True, timeout=300)
-            assert "state=success" in hourly.stdout + hourly.stderr, hourly.stdout[-3000:] + hourly.stderr[-3000:]
+            assert dag_run_state(hourly) == "success", hourly.stdout[-3000:] + hourly.stderr[-3000:]
         alerts = [a["body"] for a in requests_get(receiver.url + "/_accepted") if a["path"] == "/v1/alerts"]
     finally:
         receiver.shutdown()
@@ -220,12 +220,12 @@ def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflo
         for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL", "RECOVERY_AGENCY"):
             env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = http
         out = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28"})
-        assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+        assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
         accepted = requests_get(server.url + "/_accepted")
         # the hourly outbox DAG picks up what waits (deferred to the window, or planned) and sends what it may now
         outbox = subprocess.run([AIRFLOW, "dags", "test", "collections_standard_outbox", "2026-11-29"], env=env,
                                 capture_output=True, text=True, timeout=300)
-        assert "state=success" in outbox.stdout + outbox.stderr, outbox.stdout[-3000:] + outbox.stderr[-3000:]
+        assert dag_run_state(outbox) == "success", outbox.stdout[-3000:] + outbox.stderr[-3000:]
         accepted_after = requests_get(server.url + "/_accepted")
     finally:
         server.shutdown()
@@ -260,7 +260,7 @@ def test_a_run_reads_the_feed_from_a_source_database(airflow_home, db, source_db
         "conn_type": "postgres", "host": parts.get("host"), "port": int(parts.get("port", 5432)),
         "login": parts.get("user"), "schema": parts["dbname"]})
     out = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "portfolios": ["AUTO-NORTH"]})
-    assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+    assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
         accounts = conn.execute("select count(*) as n from collections.account").fetchone()["n"]
@@ -285,7 +285,7 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
     finally:
         server.shutdown()
         server.server_close()
-    assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+    assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
         orders = conn.execute("select count(*) filter (where status = 'sent') as sent, count(*) as n "
@@ -301,7 +301,7 @@ def test_the_lease_dag_sends_courtesy_reminders_before_the_due_date(airflow_home
     out = subprocess.run([AIRFLOW, "dags", "test", "collections_lease", "2026-11-29", "-c",
                           json.dumps({"as_of": "2026-11-28"})], env=_env(db, drops), capture_output=True, text=True,
                          timeout=300)
-    assert "state=success" in out.stdout + out.stderr, out.stdout[-3000:] + out.stderr[-3000:]
+    assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
         reminders = conn.execute(

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from debt_collections.ui.masking import mask_name, mask_phone
-from tests.scenario import Scenario
+from tests.scenario import Scenario, dag_run_state
 
 DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
 PAGES = ("/collections/today", "/collections/today?as_of=2026-11-28", "/collections/account?q=A0",
@@ -374,13 +374,23 @@ def live_api(airflow_api, airflow_home):
     thread.join(timeout=10)
 
 
+def _task_instances(run_id: str) -> list[tuple]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return [(t.task_id, t.map_index, t.state, t.rendered_map_index)
+                for t in session.query(TaskInstance).filter_by(run_id=run_id)]
+
+
 def _runs(dag_id: str) -> list[dict]:
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
 
     with create_session() as session:
         return [{"run_id": r.run_id, "conf": r.conf, "run_type": str(r.run_type), "note": r.note,
-                 "user": getattr(r, "triggering_user_name", None)}
+                 "user": getattr(r, "triggering_user_name", None),
+                 "logical_date": r.logical_date.isoformat() if r.logical_date else None}
                 for r in session.query(DagRun).filter(DagRun.dag_id == dag_id)]
 
 
@@ -504,3 +514,45 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     browser.save_screenshot(str(SCREENSHOTS / "collections-account.png"))
     days = book.query("select count(*) as n from collections.case_day where account_id = 'A0'")[0]["n"]
     assert "A0" in text and days > 0
+
+
+def test_a_stage_tasks_extra_link_opens_the_view_of_its_day_portfolio_and_stage(airflow_api, ui, token, book, db):
+    import os
+    import subprocess
+    import sys
+
+    # a real run of the DAG for P1 on the book's last day, in the test's metadata database
+    parts = psycopg.conninfo.conninfo_to_dict(db)
+    env = os.environ.copy()
+    env["AIRFLOW_CONN_COLLECTIONS_DB"] = json.dumps({
+        "conn_type": "postgres", "host": parts.get("host", "127.0.0.1"), "port": int(parts.get("port", 5432)),
+        "login": parts.get("user", "postgres"), "schema": parts["dbname"]})
+    env["AIRFLOW_CONN_COLLECTIONS_FEED"] = json.dumps({"conn_type": "fs", "extra": {"path": str(book.root)}})
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    # (the whole book: its last drop's one bad row stays under the reject ratio only over all portfolios)
+    out = subprocess.run([airflow, "dags", "test", "collections_standard", "2026-11-29T03:00:00+00:00", "-c",
+                          json.dumps({"as_of": DAYS[-1]})], env=env, capture_output=True, text=True, timeout=300)
+    assert dag_run_state(out) == "success", (out.stdout + out.stderr)[-4000:]
+    (run_id,) = [r["run_id"] for r in _runs("collections_standard")
+                 if r["logical_date"] and r["logical_date"].startswith("2026-11-29T03:00:00")]
+
+    auth = {"Authorization": f"Bearer {token}"}
+    links = airflow_api.get(f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/call.plan/links",
+                            params={"map_index": 0}, headers=auth)
+    assert links.status_code == 200, (links.text, _task_instances(run_id))
+    link = links.json()["extra_links"]["Collections view"]
+    assert link.startswith("/collections/task?") and "task_id=call.plan" in link and "map_index=0" in link
+    landing = ui(link, follow_redirects=False)
+    assert landing.status_code == 303
+    assert landing.headers["location"].startswith(f"today?as_of={DAYS[-1]}&run_id=")
+    (portfolio,) = [t[3] for t in _task_instances(run_id) if t[:2] == ("call.plan", 0)]
+    assert portfolio in ("P1", "P2", "P3")
+    assert landing.headers["location"].endswith(f"&portfolio={portfolio}&stage=call")
+    page = ui("/collections/" + landing.headers["location"]).text
+    found = tables(page)
+    assert [s for s, c in found if c == "figures"] == [f"portfolio-{portfolio}"]  # only the task's portfolio
+    assert {row[0] for row in found[(f"portfolio-{portfolio}", "stage-bucket")][1:]} <= {"call", "total"}
+    # a task outside the run's stages has no link
+    prepare = airflow_api.get(f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/prepare/links",
+                              headers=auth)
+    assert prepare.status_code == 200 and not prepare.json()["extra_links"].get("Collections view")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
+from debt_collections.airflow.links import CollectionsViewLink
 from debt_collections.ui.asgi import LazyApp
 
 UI_PREFIX = "/collections"
@@ -16,6 +17,8 @@ class CollectionsPlugin(AirflowPlugin):
     # Mounted by the API server (airflow.api_fastapi.app.init_plugins): needs "app", "url_prefix", "name".
     fastapi_apps = [{"app": LazyApp(), "url_prefix": UI_PREFIX, "name": "Collections"}]
     # With "url_route" the Airflow UI shows "href" in a frame at /plugin/collections in its navigation.
+    # "Collections view" on the stage, evaluate and report tasks' pages
+    global_operator_extra_links = [CollectionsViewLink()]
     external_views = [
         {
             "name": "Collections",

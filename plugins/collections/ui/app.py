@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from pathlib import Path
 from typing import Annotated
 
 import jinja2
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
 from fastapi import Depends, FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from debt_collections.domain.policy import PORTFOLIO_NAME
@@ -43,15 +44,24 @@ def _user_token(request: Request) -> str:
     return header[7:] if header.lower().startswith("bearer ") else request.cookies.get("_token", "")
 
 
-def today(request: Request, user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = None) -> HTMLResponse:
-    """The day's figures per portfolio (the latest reported day unless ``as_of`` is given)."""
+def today(request: Request, user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = None,
+          portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
+          stage: Annotated[str | None, Query(max_length=31, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+          run_id: Annotated[str | None, Query(max_length=250)] = None) -> HTMLResponse:
+    """The day's figures per portfolio (the latest reported day unless ``as_of`` is given).
+
+    ``portfolio`` and ``stage`` narrow the page to one portfolio and one rung (a task's link).
+    """
     with queries.reading(conninfo) as conn:
         day = as_of or queries.latest_as_of(conn)
         rows = queries.portfolio_days(conn, day) if day else []
         recent = queries.recent_days(conn)
+    if portfolio:
+        rows = [r for r in rows if r["portfolio"] == portfolio]
     return render("today.html", user=user.get_name(), as_of=day, recent=recent,
-                  portfolios=[pages.portfolio_view(r) for r in rows],
-                  rerun_token=rerun.form_token(_user_token(request)))
+                  portfolios=[pages.portfolio_view(r, stage=stage) for r in rows],
+                  rerun_token=rerun.form_token(_user_token(request)),
+                  focus={"portfolio": portfolio, "stage": stage, "run_id": run_id})
 
 
 def start_rerun(request: Request, user: GetUserDep, conninfo: ConninfoDep,
@@ -111,6 +121,27 @@ def trends(user: GetUserDep, conninfo: ConninfoDep,
                           for c in charts])
 
 
+def task(user: GetUserDep, conninfo: ConninfoDep,
+         dag_id: Annotated[str, Query(max_length=250)], run_id: Annotated[str, Query(max_length=250)],
+         task_id: Annotated[str, Query(max_length=250)], map_index: Annotated[int, Query(ge=-1)] = -1,
+         ) -> Response:
+    """Where a task's "Collections view" link lands: Today, for the run's day, portfolio and stage."""
+    portfolio, as_of = queries.task_in_airflow(dag_id, run_id, task_id, map_index)
+    if not as_of:
+        with queries.reading(conninfo) as conn:
+            day = queries.run_day(conn, dag_id, run_id)
+        as_of = day.isoformat() if day else None
+    if not as_of:
+        return render("error.html", status_code=404, status=404,
+                      detail=f"run {run_id} of {dag_id} has reported no day yet")
+    query = {"as_of": as_of, "run_id": run_id}
+    if portfolio and PORTFOLIO_NAME.match(portfolio):
+        query["portfolio"] = portfolio
+    if "." in task_id:
+        query["stage"] = task_id.split(".", 1)[0]
+    return RedirectResponse("today?" + urllib.parse.urlencode(query), status_code=303)
+
+
 def index() -> RedirectResponse:
     """The app's root leads to the Today page."""
     return RedirectResponse("today", status_code=307)
@@ -140,5 +171,6 @@ def create_app() -> FastAPI:
     app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
+    app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

@@ -65,8 +65,13 @@ def by_reason(counts: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(((k, int(v)) for k, v in (counts or {}).items()), key=lambda kv: (-kv[1], kv[0]))
 
 
-def portfolio_view(row: dict) -> dict:
-    """One portfolio's report row shaped for the Today page."""
+def _only(counts: dict[str, int], stage: str | None) -> dict[str, int]:
+    """The report keys ("<row> <col>") of one row, or all when no stage is chosen."""
+    return {k: v for k, v in (counts or {}).items() if stage is None or k.partition(" ")[0] == stage}
+
+
+def portfolio_view(row: dict, stage: str | None = None) -> dict:
+    """One portfolio's report row shaped for the Today page (its cross tables narrowed to ``stage``)."""
     figures = row["figures"] or {}
     return {
         "portfolio": row["portfolio"],
@@ -74,9 +79,9 @@ def portfolio_view(row: dict) -> dict:
         "run_id": row["run_id"],
         "dry_run": row["dry_run"],
         "figures": figures,
-        "stage_bucket": cross_table(figures.get("cases_by_stage_bucket", {}), row_order=STAGE_ORDER,
+        "stage_bucket": cross_table(_only(figures.get("cases_by_stage_bucket", {}), stage), row_order=STAGE_ORDER,
                                     col_is_bucket=True),
-        "kind_status": cross_table(figures.get("actions_by_kind_status", {}), row_order=STAGE_ORDER,
+        "kind_status": cross_table(_only(figures.get("actions_by_kind_status", {}), stage), row_order=STAGE_ORDER,
                                    col_order=STATUS_ORDER),
         "suppressed": by_reason(figures.get("suppressed_by_reason", {})),
         "quarantined": by_reason(figures.get("quarantined_by_reason", {})),
