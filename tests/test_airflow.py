@@ -209,8 +209,12 @@ def test_a_day_not_reported_by_the_deadline_alerts_once(airflow_home, db, genera
 def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflow_home, db, tmp_path):
     from debt_collections.simulator.server import SimulatorServer
 
+    import pendulum
+
+    # yesterday: the hourly outbox DAG looks at the last three days by the real clock
+    day = pendulum.now("Asia/Shanghai").date().subtract(days=1)
     book = tmp_path / "book"
-    generate_book(book, BookSpec(accounts=300, start=d("2026-11-28"), end=d("2026-11-28"), seed=9))
+    generate_book(book, BookSpec(accounts=300, start=day, end=day, seed=9))
     server = SimulatorServer(book=book).start()
     try:
         env = _env(db, book)
@@ -219,11 +223,11 @@ def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflo
         env["AIRFLOW_CONN_COLLECTIONS_FEED"] = http
         for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL", "RECOVERY_AGENCY"):
             env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = http
-        out = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28"})
+        out = _dags_test(env, day.add(days=1).to_date_string(), {"as_of": day.to_date_string()})
         assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
         accepted = requests_get(server.url + "/_accepted")
         # the hourly outbox DAG picks up what waits (deferred to the window, or planned) and sends what it may now
-        outbox = subprocess.run([AIRFLOW, "dags", "test", "collections_standard_outbox", "2026-11-29"], env=env,
+        outbox = subprocess.run([AIRFLOW, "dags", "test", "collections_standard_outbox"], env=env,
                                 capture_output=True, text=True, timeout=300)
         assert dag_run_state(outbox) == "success", outbox.stdout[-3000:] + outbox.stderr[-3000:]
         accepted_after = requests_get(server.url + "/_accepted")

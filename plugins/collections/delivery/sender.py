@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,8 +46,12 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
     return {**base, **registry()[row["kind"]].payload(row)}
 
 
-def send_batch(rows: list[dict[str, Any]], client: PartnerClient, *, concurrency: int = 8) -> list[Result]:
-    """Send each row once (retrying inside), ``concurrency`` at a time; one Result per row."""
+def send_batch(rows: list[dict[str, Any]], client: PartnerClient, *, concurrency: int = 8,
+               clock: Callable[[], datetime] = lambda: pendulum.now("UTC")) -> list[Result]:
+    """Send each row once (retrying inside), ``concurrency`` at a time; one Result per row.
+
+    ``clock`` stamps what was sent: the delivery's own clock, the one its contact rules use.
+    """
 
     def one(row: dict[str, Any]) -> Result:
         key = row["idempotency_key"]
@@ -60,7 +66,7 @@ def send_batch(rows: list[dict[str, Any]], client: PartnerClient, *, concurrency
         except DeliveryRefused as exc:
             return Result(key, "failed", str(exc)[:300], None, 1, None)
         body = response.json()
-        return Result(key, "sent", None, str(body.get("message_id")), 1, pendulum.now("UTC"))
+        return Result(key, "sent", None, str(body.get("message_id")), 1, clock())
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="deliver") as pool:
         return list(pool.map(one, rows))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 import pendulum
@@ -43,6 +44,13 @@ def deliver(
     # every kind that can text a customer (notices, reminders, ...) sends under one lock per
     # day, so that the one-SMS-per-customer check at send time cannot race between them
     sms = "sms" in registry()[kind].channels
+    # sent_at on the delivery's clock: ``now`` plus the time spent since, so that the
+    # send-time rules (one SMS per customer per local day) compare like with like
+    began = time.monotonic()
+
+    def clock() -> datetime:
+        return pendulum.instance(now).add(seconds=time.monotonic() - began)
+
     with connect(conninfo, autocommit=True) as conn:
         if sms:
             run(conn, "outbox/lock_sms.sql", bind)
@@ -60,7 +68,8 @@ def deliver(
                     counts["waiting"] += len(channel_rows)
                     continue
                 for start in range(0, len(channel_rows), BATCH):
-                    results = send_batch(channel_rows[start:start + BATCH], client, concurrency=concurrency)
+                    results = send_batch(channel_rows[start:start + BATCH], client, concurrency=concurrency,
+                                         clock=clock)
                     _record(conn, results)
                     for r in results:
                         counts[r.status] += 1
