@@ -89,6 +89,10 @@ def main() -> None:
             # ... and the next delivery sends what is left
             totals = _deliver_all(db, portfolios, day, partners, args.concurrency)
             seconds = time.monotonic() - began
+            # the partners' receipts settle what they accepted (also an answer lost to the kill)
+            outbox.collect_receipts(db, partners)
+            with connect(db) as conn:
+                settled = {r["status"]: r["n"] for r in fetch_all(conn, "bench/status_counts.sql")}
             accepted = requests.get(server.url + "/_accepted", timeout=10).json()
             requests_made = len(requests.get(server.url + "/_log", timeout=10).json())
             server.shutdown()
@@ -99,7 +103,7 @@ def main() -> None:
             with connect(db) as conn:
                 left = fetch_one(conn, "bench/unsent_actions.sql")["n"]
             results[label] = {"actions": sum(totals.values()), **totals, "seconds": round(seconds, 2),
-                              "kills": kills, "left_planned": left,
+                              "kills": kills, "left_planned": left, "after_receipts": settled,
                               "actions_per_second": round(sent_in_table / seconds, 1),
                               "requests": requests_made, "accepted_by_partners": len(accepted),
                               "sent_in_collections_action": sent_in_table,
