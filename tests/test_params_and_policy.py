@@ -124,24 +124,17 @@ BROKEN_LEASE = [
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "where", "message"), BROKEN_LEASE, ids=[b[3][:40] for b in BROKEN_LEASE])
-def test_errors_in_the_newer_keys_name_file_line_and_key(old, new, where, message):
-    text = LEASE.read_text()
+@pytest.mark.parametrize(("path", "old", "new", "where", "message"),
+                         [(STANDARD, *b) for b in BROKEN] + [(LEASE, *b) for b in BROKEN_LEASE],
+                         ids=[b[3][:40] for b in BROKEN + BROKEN_LEASE])
+def test_policy_errors_name_file_line_and_key(path, old, new, where, message):
+    text = path.read_text()
     assert old in text
     broken = text.replace(old, new, 1)
+    source = f"dags/policies/{path.name}"
     with pytest.raises(ConfigError) as err:
-        parse_policy(broken, "dags/policies/lease.yaml")
-    assert f"dags/policies/lease.yaml:{line_of(broken, where)}: {message}" in str(err.value), str(err.value)
-
-
-@pytest.mark.parametrize(("old", "new", "where", "message"), BROKEN, ids=[b[3][:40] for b in BROKEN])
-def test_policy_errors_name_file_line_and_key(old, new, where, message):
-    text = STANDARD.read_text()
-    assert old in text
-    broken = text.replace(old, new, 1)
-    with pytest.raises(ConfigError) as err:
-        parse_policy(broken, "dags/policies/bad.yaml")
-    expected = f"dags/policies/bad.yaml:{line_of(broken, where)}: {message}"
+        parse_policy(broken, source)
+    expected = f"{source}:{line_of(broken, where)}: {message}"
     assert expected in str(err.value), str(err.value)
 
 

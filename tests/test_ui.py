@@ -375,7 +375,7 @@ def live_api(airflow_api, airflow_home):
 
 
 def _task_instances(run_id: str) -> list[tuple]:
-    from airflow.models.taskinstance import TaskInstance
+    from airflow.models import TaskInstance
     from airflow.utils.session import create_session
 
     with create_session() as session:
@@ -384,7 +384,7 @@ def _task_instances(run_id: str) -> list[tuple]:
 
 
 def _runs(dag_id: str) -> list[dict]:
-    from airflow.models.dagrun import DagRun
+    from airflow.models import DagRun
     from airflow.utils.session import create_session
 
     with create_session() as session:

@@ -85,8 +85,7 @@ def run_day(conn: psycopg.Connection, dag_id: str, run_id: str) -> dt.date | Non
 
 def task_in_airflow(dag_id: str, run_id: str, task_id: str, map_index: int) -> tuple[str | None, str | None]:
     """The task's portfolio (its rendered map index) and its run's ``as_of`` param, from Airflow's metadata."""
-    from airflow.models.dagrun import DagRun
-    from airflow.models.taskinstance import TaskInstance
+    from airflow.models import DagRun, TaskInstance  # the API server's ORM: this runs there
     from airflow.utils.session import create_session
 
     with create_session() as session:
