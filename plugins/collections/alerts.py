@@ -49,21 +49,20 @@ def send(conn_id: str, alert: dict[str, Any]) -> bool:
         if conn.conn_type in ("smtp", "email"):
             _email(conn, alert)
         else:
-            _webhook(conn, alert)
+            _webhook(conn_id, alert)
     except Exception as exc:  # an alert must never hide the failure it reports
         log.error("alert through %s failed: %s", conn_id, exc)
         return False
     return True
 
 
-def _webhook(conn: Any, alert: dict[str, Any]) -> None:
-    import requests
+def _webhook(conn_id: str, alert: dict[str, Any]) -> None:
+    """POST the alert through the same HTTP client the partners get (retries, idempotency key)."""
+    from debt_collections.airflow.connections import partner_client
 
-    from debt_collections.delivery.http import PartnerClient, RetryPolicy
-
-    scheme = conn.schema or "http"
-    base = f"{scheme}://{conn.host}" + (f":{conn.port}" if conn.port else "")
-    client = PartnerClient(base, requests.Session(), RetryPolicy(attempts=4, timeout=10))
+    client = partner_client(conn_id)
+    if client is None:
+        raise RuntimeError(f"connection {conn_id} is not an HTTP connection")
     client.request("POST", WEBHOOK_PATH, key=alert["key"], json=alert)
 
 
