@@ -6,6 +6,7 @@ and replaces exactly the rows it owns, so that running it again is a no-op.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from debt_collections.domain.params import RunParams
@@ -15,7 +16,7 @@ from debt_collections.store.db import fetch_all, fetch_one, lock_portfolio_day, 
 
 
 def evaluate_portfolio(conninfo: str, policy: Policy, portfolio: str, params: RunParams) -> dict[str, int]:
-    """Arrears, then cases, for one portfolio on ``params.as_of``; counts of what was written."""
+    """Arrears, then cases, for one portfolio on ``params.as_of``; counts of what was written, and seconds."""
     bind = {
         "portfolio": portfolio,
         "as_of": params.as_of,
@@ -27,14 +28,18 @@ def evaluate_portfolio(conninfo: str, policy: Policy, portfolio: str, params: Ru
     }
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)
+        began = time.monotonic()
         run(conn, "arrears/clear_day.sql", bind)
         overdue = run(conn, "arrears/compute.sql", bind)
+        arrears_done = time.monotonic()
         run(conn, "cases/clear_day.sql", bind)
         cases = run(conn, "cases/evaluate.sql", bind)
+        cases_done = time.monotonic()
         # Unsent actions of the chosen stages are planned again by the stage
         # tasks; a stage with no work today then leaves none behind.
         run(conn, "actions/clear_unsent.sql", bind)
-    return {"overdue_accounts": overdue, "cases": cases}
+    seconds = {"arrears": round(arrears_done - began, 3), "cases": round(cases_done - arrears_done, 3)}
+    return {"overdue_accounts": overdue, "cases": cases, "seconds": seconds}
 
 
 def stage_work(conninfo: str, portfolios: list[str], params: RunParams) -> dict[str, int]:

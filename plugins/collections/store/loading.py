@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -67,6 +68,8 @@ def load_drop(
     params = {"feed_date": feed_date, "portfolios": portfolios, "load_id": uuid.uuid4()}
     result = LoadResult(feed_date.to_date_string())
     fingerprint = hashlib.sha256()
+    seconds: dict[str, float] = {}
+    began = time.monotonic()
     with connect(conninfo, autocommit=True) as conn:
         try:
             with conn.transaction():
@@ -82,6 +85,7 @@ def load_drop(
                             copy.write_row((params["load_id"], feed_date, rec.position, location, rec.raw,
                                             rec.parse_error, *rec.fields))
                 run(conn, "load/analyze_staging.sql")
+            seconds["copy"] = time.monotonic() - began
             with conn.transaction():
                 run(conn, "load/session_for_bulk.sql")
                 for entity in ENTITIES:
@@ -91,6 +95,7 @@ def load_drop(
                     result.rows_in[row["entity"]] = row["rows_in"]
                     result.quarantined[row["entity"]] = row["quarantined"]
                     run(conn, "load/record_feed_load.sql", {**params, **row})
+            seconds["validate"] = time.monotonic() - began - seconds["copy"]
             if result.reject_ratio > max_reject_ratio:
                 raise FeedError(
                     f"drop {feed_date.to_date_string()} rejected: {sum(result.quarantined.values())} of "
@@ -110,9 +115,10 @@ def load_drop(
                 result.portfolios = portfolios if portfolios is not None else [
                     r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")
                 ]
+            seconds["upsert"] = time.monotonic() - began - seconds["copy"] - seconds["validate"]
         finally:
             run(conn, "load/clear_staging.sql", params)
-    log.info("load %s", result.summary())
+    log.info("load %s; seconds %s", result.summary(), {k: round(v, 2) for k, v in seconds.items()})
     return result
 
 

@@ -1,0 +1,1 @@
+copy floor_drop (line) from stdin;
