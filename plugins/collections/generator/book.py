@@ -161,7 +161,7 @@ def _account(drops: _Drops, spec: BookSpec, index: int) -> None:
 
     # repayments, installment by installment
     for seq, due in enumerate(dues, start=1):
-        if due > spec.end:
+        if due - timedelta(days=2) > spec.end:  # paid at the earliest two days before it falls due
             break
         pay_day, part = due - timedelta(days=rng.randint(0, 2)), Decimal(1)
         if kind == "late":
