@@ -1,11 +1,12 @@
--- Arrears of every account of the portfolio on as_of (SPEC section 3).
+-- Arrears of the chosen accounts of the portfolio on as_of (SPEC section 3); the
+-- accounts are chosen by arrears/choose_work.sql (every account, or those that changed).
 -- Money paid up to as_of (in the policy's timezone, reversals subtract) is
 -- allocated to installments oldest due date first; an installment is past due
 -- when its unpaid part exceeds the tolerance and it fell due before as_of.
 -- Installments due on or after as_of cannot be past due, and the waterfall only
 -- gives them what is left after the older ones, so they are not read at all.
 with accounts as (
-    select account_id from collections.account where portfolio = %(portfolio)s
+    select account_id from arrears_work
 ),
 
 paid as (

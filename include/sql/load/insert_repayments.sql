@@ -1,8 +1,8 @@
 -- Append the valid repayments of the drop that belong to the run's portfolios;
 -- a payment_id already stored (with the same content: validation checked) is a no-op.
-insert into collections.repayment (payment_id, account_id, paid_at, amount, reverses, channel, feed_date)
+insert into collections.repayment (payment_id, account_id, paid_at, amount, reverses, channel, feed_date, load_seq)
 select distinct on (s.payment_id)
-       s.payment_id, s.account_id, s.paid_at::timestamptz, s.amount::numeric, s.reverses, s.channel, s.feed_date
+       s.payment_id, s.account_id, s.paid_at::timestamptz, s.amount::numeric, s.reverses, s.channel, s.feed_date, %(load_seq)s
 from collections.stg_repayments s
 where s.load_id = %(load_id)s
   and s.reason is null

@@ -141,8 +141,10 @@ def build_dag(policy: Policy) -> DAG:
             """Arrears and cases of one portfolio."""
             _name_map_index(portfolio)
             counts = daily.evaluate_portfolio(_conninfo(policy), policy, portfolio, params_from_xcom(run))
-            log.info("evaluate portfolio=%s overdue_accounts=%d cases=%d", portfolio,
-                     counts["overdue_accounts"], counts["cases"])
+            log.info("evaluate portfolio=%s overdue_accounts=%d cases=%d accounts_computed=%d incremental=%s "
+                     "arrears_s=%.2f cases_s=%.2f", portfolio, counts["overdue_accounts"], counts["cases"],
+                     counts["accounts_computed"], counts["incremental"], counts["seconds"]["arrears"],
+                     counts["seconds"]["cases"])
             return counts
 
         @task.branch

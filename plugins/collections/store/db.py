@@ -49,3 +49,14 @@ def lock_portfolio_day(conn: psycopg.Connection, portfolios: list[str], as_of: p
     """
     for portfolio in sorted(set(portfolios)):
         run(conn, "ops/lock_portfolio_day.sql", {"portfolio": portfolio, "as_of": as_of})
+
+
+def lock_portfolio_data(conn: psycopg.Connection, portfolios: list[str]) -> None:
+    """Hold the data locks of ``portfolios`` (any day) until the transaction ends.
+
+    A load takes them before it writes a portfolio's accounts, and an evaluation
+    before it reads them, so the load number an evaluation records covers every
+    row it saw. Taken before any (portfolio, day) lock, in sorted order.
+    """
+    for portfolio in sorted(set(portfolios)):
+        run(conn, "ops/lock_portfolio_data.sql", {"portfolio": portfolio})

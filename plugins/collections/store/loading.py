@@ -15,7 +15,7 @@ from debt_collections.domain.policy import DataQuality
 from debt_collections.errors import FeedError
 from debt_collections.feeds.base import FeedSource
 from debt_collections.feeds.entities import ENTITIES
-from debt_collections.store.db import connect, fetch_all, fetch_one, lock_portfolio_day, run
+from debt_collections.store.db import connect, fetch_all, fetch_one, lock_portfolio_data, lock_portfolio_day, run
 from debt_collections.store.sql import sql
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def load_drop(
                 run(conn, "load/analyze_staging.sql")
             seconds["copy"] = time.monotonic() - began
             with conn.transaction():
-                run(conn, "load/session_for_bulk.sql")
+                run(conn, "ops/session_for_bulk.sql")
                 for entity in ENTITIES:
                     run(conn, f"load/validate_{entity.name}.sql", params)
                 run(conn, "load/quarantine.sql", params)
@@ -106,9 +106,11 @@ def load_drop(
             _data_quality_gates(conn, params, fingerprint.hexdigest(), data_quality or DataQuality(),
                                 confirm_data_quality)
             with conn.transaction():
-                run(conn, "load/session_for_bulk.sql")
+                run(conn, "ops/session_for_bulk.sql")
                 covered = portfolios if portfolios is not None else _portfolios_in_drop(conn, params)
+                lock_portfolio_data(conn, covered)
                 lock_portfolio_day(conn, covered, feed_date)
+                params["load_seq"] = fetch_one(conn, "load/next_load_seq.sql")["load_seq"]
                 for name in ("upsert_customers", "upsert_accounts", "upsert_installments",
                              "insert_repayments", "insert_events"):
                     run(conn, f"load/{name}.sql", params)

@@ -1,2 +1,0 @@
--- Memory for the large sorts and hash joins of a drop, for this transaction only.
-set local work_mem = '256MB';
