@@ -118,6 +118,10 @@ def load_drop(
                     r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")
                 ]
             seconds["upsert"] = time.monotonic() - began - seconds["copy"] - seconds["validate"]
+            written = sum(result.rows_in.values()) - sum(result.quarantined.values())
+            analysed = fetch_one(conn, "load/analyze_after_load.sql", {"rows_written": written})["analysed"]
+            if analysed:
+                log.info("load changed a large share of %s: statistics refreshed", ", ".join(analysed))
         finally:
             run(conn, "load/clear_staging.sql", params)
     log.info("load %s; seconds %s", result.summary(), {k: round(v, 2) for k, v in seconds.items()})
