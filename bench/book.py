@@ -279,8 +279,11 @@ def row_by_row(db: str, as_of: pendulum.Date, size: int) -> dict:
                 queries += 3
         conn.commit()
     seconds = time.monotonic() - began
+    scale = total_accounts / max(len(accounts), 1)
     return {"sample_accounts": len(accounts), "accounts_of_the_policy": total_accounts, "queries": queries,
             "seconds": round(seconds, 2),
+            # the same loop against a database across a network: each query waits one more round trip
+            "extrapolated_seconds_at_0_5_ms_rtt": round((seconds + queries * 0.0005) * scale, 1),
             "extrapolated_seconds": round(seconds * total_accounts / max(len(accounts), 1), 1)}
 
 
@@ -325,6 +328,8 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
         result["ratios"] = {
             "daily_run_to_floor": round(daily / result["floor"]["seconds"], 1),
             "row_by_row_to_daily_run": round(result["row_by_row"]["extrapolated_seconds"] / daily, 1),
+            "row_by_row_0_5_ms_rtt_to_daily_run": round(
+                result["row_by_row"]["extrapolated_seconds_at_0_5_ms_rtt"] / daily, 1),
             "seconds_per_1000_accounts": round(daily / accounts * 1000, 4),
         }
     finally:
@@ -439,7 +444,9 @@ def markdown(results: dict) -> str:
                   f"repayments {f['scan']} s, one insert of its outputs {f['write']} s. Row by row: "
                   f"{rb['sample_accounts']:,} accounts in {rb['seconds']} s ({rb['queries']:,} queries), "
                   f"extrapolated to the policy's {rb['accounts_of_the_policy']:,} accounts: "
-                  f"{rb['extrapolated_seconds']} s."]
+                  f"{rb['extrapolated_seconds']} s on this machine's loopback; "
+                  f"{rb['extrapolated_seconds_at_0_5_ms_rtt']} s if each query also waited a 0.5 ms network "
+                  f"round trip (a derived figure, not measured)."]
     return "\n".join(lines) + "\n"
 
 
@@ -462,7 +469,9 @@ def targets(sizes: list[dict]) -> list[str]:
         ("daily run under 180 s end to end", f"{daily} s", daily < 180),
         ("Airflow's share under a third", f"{overhead} s of {daily} s ({overhead / daily:.0%})", overhead < daily / 3),
         ("within 3x of the floor", f"{big['ratios']['daily_run_to_floor']}x", big["ratios"]["daily_run_to_floor"] <= 3),
-        ("at least 50x faster than row by row", f"{big['ratios']['row_by_row_to_daily_run']}x",
+        ("at least 50x faster than row by row",
+         f"{big['ratios']['row_by_row_to_daily_run']}x on loopback "
+         f"({big['ratios']['row_by_row_0_5_ms_rtt_to_daily_run']}x with a 0.5 ms round trip, derived)",
          big["ratios"]["row_by_row_to_daily_run"] >= 50),
         ("no task process above 1 GiB", f"{largest} MiB", largest <= 1024),
         (f"time per account flat within 1.5x ({small['accounts']:,} to {big['accounts']:,})",
