@@ -295,7 +295,7 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
     db = psycopg.conninfo.make_conninfo(admin, dbname=name)
     meta = psycopg.conninfo.make_conninfo(admin, dbname=meta_db)
     drops = work / f"book-{accounts}"
-    result: dict = {"accounts": accounts}
+    result: dict = {"accounts": accounts, "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     server = SimulatorServer().start()
     try:
         migrate(db)
@@ -325,6 +325,7 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
         result["floor"] = floor(db, drops, NEXT_DAY)
         result["row_by_row"] = row_by_row(db, NEXT_DAY, sample)
         daily = result["next_day"]["seconds"]
+        result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         result["ratios"] = {
             "daily_run_to_floor": round(daily / result["floor"]["seconds"], 1),
             "row_by_row_to_daily_run": round(result["row_by_row"]["extrapolated_seconds"] / daily, 1),
@@ -440,6 +441,8 @@ def markdown(results: dict) -> str:
                       f"{rows['repayments']:,} repayments stored ({rows['repayments_of_the_day']:,} of that day); "
                       f"database {rows['database_bytes'] / 2**30:.2f} GiB."]
         f, rb = s["floor"], s["row_by_row"]
+        lines += ["", f"Load average (1, 5, 15 min) before this size: {s['load_average_before']}, after: "
+                  f"{s['load_average_after']} (2 CPUs; above 2 means something else shared them)."]
         lines += ["", f"Floor of the next day: COPY of its drop {f['copy_in']} s, scan of installments and "
                   f"repayments {f['scan']} s, one insert of its outputs {f['write']} s. Row by row: "
                   f"{rb['sample_accounts']:,} accounts in {rb['seconds']} s ({rb['queries']:,} queries), "
