@@ -262,6 +262,9 @@ def live_airflow(env: dict[str, str], logs: Path, *, executor: str = "LocalExecu
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        # write the DAG as parsed now, even when another process (a `dags test` of the same metadata
+        # database) wrote it less than 30 s ago: else runs carry that version's settings, e.g. its queue
+        "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(logs / "tasks"),
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
@@ -308,9 +311,7 @@ def live_airflow(env: dict[str, str], logs: Path, *, executor: str = "LocalExecu
                        for c in ("metadatabase", "scheduler", "dag_processor"))
 
         _wait("the scheduler and the DAG processor", healthy, live, timeout)
-        # parsed by this DAG processor, not only known from before (a `dags test` of the same metadata
-        # database serialises the DAG too, and a run triggered on that version would carry its settings,
-        # e.g. its task queue)
+        # parsed by this DAG processor, not only known from before
         for dag_id in dags:
             _wait(f"DAG {dag_id} parsed", lambda d=dag_id: _parsed_since(live, d, began), live, timeout)
         if workers:

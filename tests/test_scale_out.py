@@ -78,11 +78,13 @@ def test_celery_with_two_workers_writes_what_a_local_run_writes(pg_admin, db, fr
             live.unpause("collections_standard")
             began = time.monotonic()
             run_id = live.trigger("collections_standard", conf)
+            queue = live.env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]
+            # the run's tasks go to the queue its workers serve (not that of an older DAG version)
+            assert {t["queue"] for t in live.task_instances("collections_standard", run_id)} == {queue}
             run = live.wait_for_run("collections_standard", run_id)
             took = time.monotonic() - began
             assert run["state"] == "success", live.report("collections_standard", run_id)
             tis = live.task_instances("collections_standard", run_id)
-            queue = live.env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]
     per_worker = Counter(t["hostname"] for t in tis if t["state"] == "success")
     print(f"celery run of {AS_OF}: {took:.0f} s from trigger to success; tasks per worker {dict(per_worker)}")
 
