@@ -73,6 +73,7 @@ def load_drop(
     with connect(conninfo, autocommit=True) as conn:
         try:
             with conn.transaction():
+                run(conn, "load/register_staging.sql", params)
                 for entity in ENTITIES:
                     records = source.records(entity)
                     if records is None:
