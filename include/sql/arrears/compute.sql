@@ -9,11 +9,15 @@ with accounts as (
     select account_id from arrears_work
 ),
 
+-- paid on or before as_of in the policy's timezone, written as a range on paid_at (the
+-- local date's end as an instant) so that the (account_id, paid_at) index serves it and
+-- the planner estimates it: as a date expression it guessed a third of the table and
+-- hashed all 18 million repayments of a million-account book for 32,000 accounts.
 paid as (
     select r.account_id, sum(r.amount) as paid_total
     from collections.repayment r
     join accounts using (account_id)
-    where (r.paid_at at time zone %(tz)s)::date <= %(as_of)s
+    where r.paid_at < (%(as_of)s::date + 1)::timestamp at time zone %(tz)s
     group by r.account_id
 ),
 

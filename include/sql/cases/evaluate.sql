@@ -4,34 +4,39 @@
 -- (account, opened_on). Everything else on the row is derived from that day's
 -- arrears and the events and repayments known by then, so a rerun is exact.
 -- The ladder arrives as parallel arrays, one element per rung, lowest rung first.
-with prev_day as (
-    select max(as_of) as as_of
-    from collections.case_state
-    where portfolio = %(portfolio)s and as_of < %(as_of)s
-),
-
-prev as (
-    select cs.case_id, cs.account_id, cs.customer_id, cs.opened_on, cs.stage, cs.stage_since
-    from collections.case_state cs
-    join prev_day on cs.as_of = prev_day.as_of
-    where cs.portfolio = %(portfolio)s and cs.status in ('open', 'on_hold')
+-- The open cases of the previous evaluated day and the day's arrears come from
+-- temporary tables filled and analysed just before (cases/fill_work.sql), so the
+-- plan fits their size: from the tables themselves, whose statistics rarely know
+-- today's rows, the planner took them for a row or two and joined tens of thousands
+-- of cases with nested loops (22 s a portfolio at 1,000,000 accounts, bench/explain.py).
+with prev as (
+    select case_id, account_id, customer_id, opened_on, stage, stage_since from case_prev
 ),
 
 arrears as (
-    select account_id, dpd, overdue_amount
-    from collections.account_day
-    where portfolio = %(portfolio)s and as_of = %(as_of)s
+    select account_id, dpd, overdue_amount from case_arrears
 ),
 
-cases as (
-    select case_id, account_id, opened_on, stage as prev_stage, stage_since as prev_since
-    from prev
-    union all
-    select 'C-' || a.account_id || '-' || to_char(%(as_of)s::date, 'YYYYMMDD'), a.account_id, %(as_of)s::date, null, null
+opening as (
+    select a.account_id
     from arrears a
     join collections.account acc using (account_id)
     where acc.status = 'active' and a.dpd >= 1
-      and not exists (select 1 from prev p where p.account_id = a.account_id)
+),
+
+-- every open case continues; an overdue active account without one opens one. A full
+-- join is always a hash or merge join: with a nested loop over two CTEs of tens of
+-- thousands of rows (the planner's guess when the tables have no statistics yet)
+-- this step took 20 s for a portfolio of 166,667 accounts (bench/explain.py).
+cases as (
+    select
+        coalesce(p.case_id, 'C-' || o.account_id || '-' || to_char(%(as_of)s::date, 'YYYYMMDD')) as case_id,
+        coalesce(p.account_id, o.account_id) as account_id,
+        coalesce(p.opened_on, %(as_of)s::date) as opened_on,
+        p.stage as prev_stage,
+        p.stage_since as prev_since
+    from prev p
+    full join opening o on o.account_id = p.account_id
 ),
 
 events as (

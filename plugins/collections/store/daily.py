@@ -23,6 +23,10 @@ EVALUATE_STATEMENTS = (
     "arrears/analyze_work.sql",
     "arrears/compute.sql",
     "cases/clear_day.sql",
+    "cases/create_prev.sql",
+    "cases/create_arrears.sql",
+    "cases/fill_work.sql",
+    "cases/analyze_work.sql",
     "cases/evaluate.sql",
 )
 
@@ -47,7 +51,8 @@ def evaluate_portfolio(
         overdue = run(conn, "arrears/compute.sql", bind)
         how = fetch_one(conn, "arrears/how_computed.sql", bind)
         arrears_done = time.monotonic()
-        run(conn, "cases/clear_day.sql", bind)
+        for name in EVALUATE_STATEMENTS[5:-1]:
+            run(conn, name, bind)
         cases = run(conn, "cases/evaluate.sql", bind)
         cases_done = time.monotonic()
         # Unsent actions of the chosen stages are planned again by the stage
