@@ -15,20 +15,22 @@ from debt_collections.stages import registry
 from debt_collections.store.db import fetch_all, fetch_one, lock_portfolio_data, lock_portfolio_day, run, transaction
 
 
-# The statements of a portfolio's evaluation, in order (bench/explain.py shows their plans).
-EVALUATE_STATEMENTS = (
+# The statements of a portfolio's evaluation, in order (bench/explain.py shows their plans):
+# each step fills and analyses its work tables, then runs its one big statement.
+ARREARS_WORK = (
     "arrears/clear_day.sql",
     "arrears/create_work.sql",
     "arrears/choose_work.sql",  # every account, or only those that may have changed since the day before
     "arrears/analyze_work.sql",
-    "arrears/compute.sql",
+)
+CASES_WORK = (
     "cases/clear_day.sql",
     "cases/create_prev.sql",
     "cases/create_arrears.sql",
     "cases/fill_work.sql",
     "cases/analyze_work.sql",
-    "cases/evaluate.sql",
 )
+EVALUATE_STATEMENTS = (*ARREARS_WORK, "arrears/compute.sql", *CASES_WORK, "cases/evaluate.sql")
 
 
 def evaluate_portfolio(
@@ -46,12 +48,12 @@ def evaluate_portfolio(
         lock_portfolio_day(conn, [portfolio], params.as_of)
         run(conn, "ops/session_for_bulk.sql")  # sorts of a large portfolio stay in memory
         began = time.monotonic()
-        for name in EVALUATE_STATEMENTS[:4]:
+        for name in ARREARS_WORK:
             run(conn, name, bind)
         overdue = run(conn, "arrears/compute.sql", bind)
         how = fetch_one(conn, "arrears/how_computed.sql", bind)
         arrears_done = time.monotonic()
-        for name in EVALUATE_STATEMENTS[5:-1]:
+        for name in CASES_WORK:
             run(conn, name, bind)
         cases = run(conn, "cases/evaluate.sql", bind)
         cases_done = time.monotonic()
