@@ -188,7 +188,7 @@ def phases(run_: dict, rows: dict) -> list[dict]:
     for name, task_ids in PHASES:
         tasks = [t for t in run_["tasks"] if t["task"] in task_ids]
         seconds = sum(t["seconds"] for t in tasks)
-        handled = _rows_handled(name, tasks, rows)
+        handled = _rows_handled(name, rows)
         out.append({"phase": name, "task_instances": len(tasks), "seconds": round(seconds, 2), "rows": handled,
                     "rows_per_second": round(handled / seconds) if handled and seconds else None,
                     "peak_rss_mib": max((t["peak_rss_mib"] or 0 for t in tasks), default=0)})
@@ -202,16 +202,16 @@ def phases(run_: dict, rows: dict) -> list[dict]:
     return out
 
 
-def _rows_handled(phase: str, tasks: list[dict], rows: dict) -> int | None:
-    if phase == "load":
-        return rows["rows_in"]
-    if phase == "arrears + cases":
-        return rows["accounts"]
-    if phase in ("stages: plan", "delivery", "routing"):
-        return rows["actions"] if phase != "routing" else rows["case_day"]
-    if phase == "report":
-        return rows["case_day"] + rows["actions"]
-    return None
+def _rows_handled(phase: str, rows: dict) -> int | None:
+    """The rows a phase read or wrote: drop rows, the book's accounts, case days, actions."""
+    return {
+        "load": rows["rows_in"],
+        "arrears + cases": rows["accounts"],
+        "routing": rows["case_day"],
+        "stages: plan": rows["actions"],
+        "delivery": rows["actions"],
+        "report": rows["case_day"] + rows["actions"],
+    }.get(phase)
 
 
 # -- reference points ---------------------------------------------------------------------------------
