@@ -89,9 +89,15 @@ def generated_drop(tmp_path) -> Path:
     return root
 
 
+# The instant every run of these tests takes as now (debt_collections.clock): inside the contact
+# window of Asia/Shanghai, the day after the books' last day, whatever the hour the tests run at.
+NOW = "2026-11-29T10:00:00+08:00"
+
+
 def _env(db: str, drops: Path) -> dict[str, str]:
     parts = psycopg.conninfo.conninfo_to_dict(db)
     env = os.environ.copy()
+    env["COLLECTIONS_NOW"] = NOW
     env["AIRFLOW_CONN_COLLECTIONS_DB"] = json.dumps({
         "conn_type": "postgres", "host": parts.get("host"), "port": int(parts.get("port", 5432)),
         "login": parts.get("user"), "schema": parts["dbname"]})
@@ -197,9 +203,7 @@ def test_a_day_not_reported_by_the_deadline_alerts_once(airflow_home, db, genera
     finally:
         receiver.shutdown()
         receiver.server_close()
-    import pendulum
-
-    yesterday = pendulum.now("Asia/Shanghai").date().subtract(days=1).isoformat()
+    yesterday = "2026-11-28"  # the day before NOW in Asia/Shanghai
     (alert,) = alerts
     assert (alert["kind"], alert["dag_id"], alert["as_of"], alert["deadline"]) == \
         ("deadline_missed", "collections_standard", yesterday, "00:00")
@@ -209,10 +213,8 @@ def test_a_day_not_reported_by_the_deadline_alerts_once(airflow_home, db, genera
 def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflow_home, db, tmp_path):
     from debt_collections.simulator.server import SimulatorServer
 
-    import pendulum
-
-    # yesterday: the hourly outbox DAG looks at the last three days by the real clock
-    day = pendulum.now("Asia/Shanghai").date().subtract(days=1)
+    # the day before NOW: the hourly outbox DAG looks at the last three days before it
+    day = d("2026-11-28")
     book = tmp_path / "book"
     generate_book(book, BookSpec(accounts=300, start=day, end=day, seed=9))
     server = SimulatorServer(book=book).start()
@@ -235,8 +237,8 @@ def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflo
         server.shutdown()
         server.server_close()
     with connect(db) as conn:
-        rows = conn.execute("select kind, status, reason, idempotency_key, window_opens_at <= now() as open "
-                            "from collections.action_log").fetchall()
+        rows = conn.execute("select kind, status, reason, idempotency_key, window_opens_at <= %s as open "
+                            "from collections.action_log", [NOW]).fetchall()
     # the outbox DAG read the partners' receipts too: everything they accepted is now delivered
     delivered = {r["idempotency_key"] for r in rows if r["status"] == "delivered"}
     assert not [r for r in rows if r["status"] == "sent"]

@@ -35,20 +35,26 @@ run_day(db, policy, CsvSource(drops, as_of), RunParams(as_of, None, policy.stage
 """
 POLICY = os.path.join(os.path.dirname(__file__), "..", "dags", "policies", "standard.yaml")
 
+# Where a day's run is killed, in the order a run passes them (debt_collections.faults): between the
+# load's transactions, inside an evaluation's open transaction and after it commits, after a rung's
+# plan, after a partner accepted a batch whose results are not written yet, after they are, after
+# the report. ``#N`` is the N-th pass: the second portfolio, the second stage.
+CRASH_POINTS = ("load.staged", "load.validated", "load.upserted", "evaluate.arrears", "evaluate.done",
+                "evaluate.done#3", "plan.done", "plan.done#6", "deliver.sent", "deliver.recorded",
+                "deliver.sent#2", "report.done", "report.done#2")
 
-def _run(db: str, drops, url: str, day: str, kill_after: float | None = None) -> bool:
-    """Run a day in a child process; SIGKILL it after ``kill_after`` seconds. True if it was killed."""
-    proc = subprocess.Popen([sys.executable, "-c", RUN, db, str(drops), url, day, POLICY], start_new_session=True)
-    if kill_after is None:
-        assert proc.wait(timeout=300) == 0
-        return False
-    try:
-        proc.wait(timeout=kill_after)
-        return False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        return True
+
+def _run(db: str, drops, url: str, day: str, crash_at: str | None = None) -> None:
+    """Run a day in a child process of its own group; with ``crash_at``, check that it died there."""
+    env = {k: v for k, v in os.environ.items() if k != "COLLECTIONS_CRASH_AT"}
+    if crash_at:
+        env["COLLECTIONS_CRASH_AT"] = crash_at
+    proc = subprocess.run([sys.executable, "-c", RUN, db, str(drops), url, day, POLICY], env=env,
+                          start_new_session=True, capture_output=True, text=True, timeout=300)
+    expected = -signal.SIGKILL if crash_at else 0
+    assert proc.returncode == expected, (
+        f"day {day}, crash point {crash_at or 'none'}: exit {proc.returncode}, expected {expected} "
+        f"({'the run never passed the point' if proc.returncode == 0 else 'the run failed'})\n{proc.stderr[-3000:]}")
 
 
 def _views(db: str) -> tuple[list, list]:
@@ -79,16 +85,15 @@ def test_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(two_dbs, tmp
     generate_book(drops, BookSpec(accounts=1500, start=d("2026-11-26"), end=d("2026-11-27"), seed=3))
     sims = [SimulatorServer().start(), SimulatorServer().start()]
     try:
-        requests.post(sims[1].url + "/_faults", json={"latency_ms": 3}, timeout=5)
         for day in ("2026-11-26", "2026-11-27"):
             _run(clean, drops, sims[0].url, day)
-        kills = 0
-        for day in ("2026-11-26", "2026-11-27"):
-            # kill the day's run at growing delays: during the load, the evaluation, planning, delivery ...
-            for delay in (0.8, 1.5, 2.5, 3.5, 5.0, 7.0):
-                kills += _run(crashed, drops, sims[1].url, day, kill_after=delay)
+        kills = []
+        for day, points in (("2026-11-26", CRASH_POINTS[::2]), ("2026-11-27", CRASH_POINTS[1::2])):
+            for point in points:  # each run dies at its point (checked), the next starts over
+                _run(crashed, drops, sims[1].url, day, crash_at=point)
+                kills.append(f"{day}/{point}")
             _run(crashed, drops, sims[1].url, day)
-        assert kills >= 6
+        assert len(kills) == len(CRASH_POINTS)
         assert _views(crashed) == _views(clean)
         accepted = requests.get(sims[1].url + "/_accepted", timeout=10).json()
         keys = [a["key"] for a in accepted]
@@ -97,7 +102,7 @@ def test_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(two_dbs, tmp
             sent = {r[0] for r in conn.execute("select idempotency_key from collections.action_log where status = 'sent'")}
             left = conn.execute("select count(*) from collections.action_log where status = 'planned'").fetchone()[0]
         assert sent == set(keys) and left == 0
-        print(f"\nFIGURES crash-resume: kills={kills} sent={len(sent)} keys_accepted_twice=0 planned_left={left} "
+        print(f"\nFIGURES crash-resume: kills={len(kills)} sent={len(sent)} keys_accepted_twice=0 planned_left={left} "
               f"case_day_rows={len(_views(clean)[0])} action_rows={len(_views(clean)[1])}")
     finally:
         for sim in sims:
@@ -109,39 +114,20 @@ def test_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(two_dbs, tmp
 
 TASKS = ("prepare", "load_feed", "evaluate", "choose_stages", "notice.plan", "notice.deliver", "call.plan",
          "call.deliver", "visit.plan", "visit.deliver", "legal.plan", "legal.deliver", "report")
-RUNNING = """
-select ti.task_id from task_instance ti join dag_run dr on dr.dag_id = ti.dag_id and dr.run_id = ti.run_id
-where ti.dag_id = 'collections_standard' and dr.logical_date = %(logical)s and ti.state = 'running'
-"""
 
 
-def _airflow_views(db: str) -> tuple[list, list]:
-    """The output views, with the contact actions' waiting states made one: whether a notice or a call
-    waits as planned (no partner connection) or deferred (outside the window) depends on the clock."""
-    cases, actions = _views(db)  # action rows: as_of, account_id, case_id, kind, status, reason, ...
-    waiting = [(*a[:4], "waiting", None, *a[6:]) if a[4] == "planned" or a[4:6] == ("deferred", "contact_window")
-               else a for a in actions]
-    return cases, waiting
-
-
-def _dags_test_killed_in(task: str | None, env: dict, logical: str, meta: str) -> str | None:
-    """Run a day through ``airflow dags test``; SIGKILL it once ``task`` is running. The task it killed."""
+def _dags_test_killed_in(task: str | None, env: dict, logical: str) -> None:
+    """Run a day through ``airflow dags test``; with ``task``, check that it died when that task's work was done
+    (the crash point ``task:<task_id>``, before Airflow recorded the task's success)."""
     from tests.test_airflow import AIRFLOW
 
-    proc = subprocess.Popen([AIRFLOW, "dags", "test", "collections_standard", logical, "-c",
-                             '{"as_of": "2026-11-28"}'], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    with psycopg.connect(meta, autocommit=True) as conn:
-        while proc.poll() is None and time.monotonic() < deadline:
-            running = {r[0] for r in conn.execute(RUNNING, {"logical": logical})}
-            if task in running:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return task
-            time.sleep(0.02)
-    assert proc.wait(timeout=max(1, deadline - time.monotonic())) == 0
-    return None
+    env = {**env, "COLLECTIONS_CRASH_AT": f"task:{task}"} if task else env
+    proc = subprocess.run([AIRFLOW, "dags", "test", "collections_standard", logical, "-c", '{"as_of": "2026-11-28"}'],
+                          env=env, start_new_session=True, capture_output=True, text=True, timeout=300)
+    expected = -signal.SIGKILL if task else 0
+    assert proc.returncode == expected, (
+        f"{logical}, crash in task {task or 'none'}: exit {proc.returncode}, expected {expected}\n"
+        f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
 
 
 @pytest.mark.airflow
@@ -166,23 +152,20 @@ def test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run(air
             # so what it does cannot depend on the clock
             envs[db]["AIRFLOW_CONN_COLLECTIONS_FIELD"] = partner
             envs[db]["AIRFLOW_CONN_COLLECTIONS_LEGAL"] = partner
-        assert _dags_test_killed_in(None, envs[clean], "2026-11-29T00:00:00+00:00", meta) is None
-        reference = _airflow_views(clean)
+        _dags_test_killed_in(None, envs[clean], "2026-11-29T00:00:00+00:00")
+        reference = _views(clean)
         requests.post(sim.url + "/_reset", timeout=5)
 
-        killed = []
+        # every task of the day has work on this book, so each run dies in its task (checked)
         for minute, task in enumerate(TASKS, start=1):
-            logical = f"2026-11-29T01:{minute:02d}:00+00:00"
-            if _dags_test_killed_in(task, envs[crashed], logical, meta):
-                killed.append(task)
-        assert _dags_test_killed_in(None, envs[crashed], "2026-11-29T02:00:00+00:00", meta) is None
+            _dags_test_killed_in(task, envs[crashed], f"2026-11-29T01:{minute:02d}:00+00:00")
+        _dags_test_killed_in(None, envs[crashed], "2026-11-29T02:00:00+00:00")
         accepted = requests.get(sim.url + "/_accepted", timeout=10).json()
     finally:
         sim.shutdown()
         sim.server_close()
 
-    assert len(killed) >= 10, killed  # a stage without work that day is skipped, and cannot be killed
-    assert _airflow_views(crashed) == reference
+    assert _views(crashed) == reference
     keys = [a["key"] for a in accepted]
     assert keys and len(keys) == len(set(keys))  # no referral or visit reached its partner twice
     with psycopg.connect(crashed) as conn:
@@ -196,5 +179,5 @@ def test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run(air
         personal = [r[0] for r in conn.execute("select phone from collections.customer where phone is not null "
                                                "union all select full_name from collections.customer")]
     assert xcoms and not [p for p in personal for x in xcoms if p in x]
-    print(f"\nFIGURES airflow-crash-resume: tasks_killed={len(killed)} ({', '.join(killed)}) "
+    print(f"\nFIGURES airflow-crash-resume: tasks_killed={len(TASKS)} ({', '.join(TASKS)}) "
           f"sent={len(sent)} keys_accepted_twice=0 xcoms_checked={len(xcoms)}")

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pendulum
+from debt_collections import clock
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def on_task_failure(conn_id: str, context: dict[str, Any]) -> None:
     send(conn_id, {"kind": "run_failed", "key": f"{ti.dag_id}:{run_id}:{ti.task_id}:{ti.map_index}",
                    "dag_id": ti.dag_id, "run_id": run_id, "task_id": ti.task_id, "portfolio": portfolio,
                    "as_of": params.get("as_of"), "link": run_link(ti.dag_id, run_id), "text": text,
-                   "at": pendulum.now("UTC").isoformat()})
+                   "at": clock.now("UTC").isoformat()})
 
 
 def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from debt_collections.policy.loader import load_policy
 from debt_collections.store.db import connect, fetch_all, fetch_one
 from debt_collections.store.sql import sql
 from debt_collections.store.migrate import migrate
+from debt_collections import clock
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / ".demo"
@@ -128,7 +129,7 @@ def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
         spec = json.loads(marker.read_text())
         say(f"reusing the generated book in {drops} ({spec['accounts']} accounts)")
         return pendulum.parse(spec["start"]).date(), pendulum.parse(spec["end"]).date()
-    end = pendulum.now("Asia/Shanghai").date().subtract(days=1)
+    end = clock.now("Asia/Shanghai").date().subtract(days=1)
     start = end.subtract(days=DAYS - 1)
     say(f"generating {ACCOUNTS} accounts, drops {start} .. {end}")
     counts = generate_book(drops, BookSpec(ACCOUNTS, start, end, seed=42))

@@ -17,6 +17,7 @@ from debt_collections.domain.policy import Policy
 from debt_collections.feeds.base import FeedSource
 from debt_collections.store import daily, outbox
 from debt_collections.store.loading import load_drop
+from debt_collections import clock
 
 
 def run_day(
@@ -67,7 +68,7 @@ def _evaluate_and_act(conninfo, policy, params, known, run_id, partners, now, lo
             if partners and not params.dry_run:
                 delivered[f"{stage}/{portfolio}"] = outbox.deliver(
                     conninfo, portfolio, params.as_of, policy.rung(stage).action, partners,
-                    now=now or pendulum.now("UTC"), caps=policy.contact)
+                    now=now or clock.now("UTC"), caps=policy.contact)
     figures = {
         p: daily.report_portfolio(conninfo, p, params, dag_id=policy.dag_id, run_id=run_id) for p in portfolios
     }

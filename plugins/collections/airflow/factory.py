@@ -25,7 +25,9 @@ from airflow.sdk.exceptions import AirflowFailException
 from debt_collections.domain.params import params_from_xcom, params_to_xcom, parse_run_params
 from debt_collections.domain.policy import PORTFOLIO_NAME, Policy
 from debt_collections.errors import CollectionsError
+from debt_collections.faults import crash_point
 from debt_collections.policy.loader import load_policy
+from debt_collections import clock
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +46,20 @@ def dags_from_policy_file(path: str | Path) -> tuple[DAG, DAG]:
 
 
 def _fail_fast(fn: Callable) -> Callable:
-    """Known problems (bad params, bad feed) fail the task at once: retrying cannot fix them."""
+    """Known problems (bad params, bad feed) fail the task at once: retrying cannot fix them.
+
+    Each task passes the crash point ``task:<task_id>`` when its work is done and
+    before Airflow records it (see ``debt_collections.faults``).
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
         except CollectionsError as exc:
             raise AirflowFailException(str(exc)) from exc
+        crash_point(f"task:{get_current_context()['ti'].task_id}")
+        return out
 
     return wrapper
 
@@ -192,7 +200,7 @@ def build_dag(policy: Policy) -> DAG:
                         again = outbox.resend_failed(_conninfo(policy), portfolio, params.as_of, [kind])
                         log.info("resend kind=%s portfolio=%s failed_actions_back_in_outbox=%d", kind, portfolio, again)
                     counts = outbox.deliver(_conninfo(policy), portfolio, params.as_of, kind,
-                                            partner_clients(policy), now=pendulum.now("UTC"),
+                                            partner_clients(policy), now=clock.now("UTC"),
                                             caps=policy.contact)
                     log.info("deliver kind=%s portfolio=%s %s", kind, portfolio,
                              " ".join(f"{k}={v}" for k, v in counts.items()))
@@ -312,7 +320,7 @@ def build_outbox_dag(policy: Policy) -> DAG:
             """The (portfolio, day, kind) with actions waiting, in this policy's portfolios."""
             from debt_collections.store import outbox
 
-            since = pendulum.now(policy.timezone).date().subtract(days=OUTBOX_DAYS)
+            since = clock.now(policy.timezone).date().subtract(days=OUTBOX_DAYS)
             work = [w for w in outbox.pending_work(_conninfo(policy), since) if policy.covers(w["portfolio"])]
             log.info("outbox: %d (portfolio, day, kind) waiting since %s", len(work), since)
             return work
@@ -326,7 +334,7 @@ def build_outbox_dag(policy: Policy) -> DAG:
 
             get_current_context()["portfolio_name"] = f"{item['portfolio']} {item['as_of']} {item['kind']}"
             counts = outbox.deliver(_conninfo(policy), item["portfolio"], pendulum.parse(item["as_of"]).date(),
-                                    item["kind"], partner_clients(policy), now=pendulum.now("UTC"),
+                                    item["kind"], partner_clients(policy), now=clock.now("UTC"),
                                     caps=policy.contact)
             log.info("outbox portfolio=%s as_of=%s kind=%s %s", item["portfolio"], item["as_of"], item["kind"],
                      " ".join(f"{k}={v}" for k, v in counts.items()))
@@ -350,7 +358,7 @@ def build_outbox_dag(policy: Policy) -> DAG:
             """Past the policy's deadline, alert once if yesterday is not reported for every portfolio."""
             from debt_collections.alerts import check_deadline
 
-            out = check_deadline(_conninfo(policy), policy, pendulum.now("UTC"))
+            out = check_deadline(_conninfo(policy), policy, clock.now("UTC"))
             log.info("deadline as_of=%s past=%s missing=%s alerted=%s", out["as_of"], out["past_deadline"],
                      ",".join(out["missing"]) or "none", out["alerted"])
             return out

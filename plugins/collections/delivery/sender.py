@@ -14,6 +14,7 @@ import pendulum
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
 from debt_collections.policy.templates import TemplateError, render
 from debt_collections.stages import channel_paths, registry
+from debt_collections.clock import now as clock_now
 
 @dataclass(frozen=True)
 class Result:
@@ -47,7 +48,7 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def send_batch(rows: list[dict[str, Any]], client: PartnerClient, *, concurrency: int = 8,
-               clock: Callable[[], datetime] = lambda: pendulum.now("UTC")) -> list[Result]:
+               clock: Callable[[], datetime] = lambda: clock_now("UTC")) -> list[Result]:
     """Send each row once (retrying inside), ``concurrency`` at a time; one Result per row.
 
     ``clock`` stamps what was sent: the delivery's own clock, the one its contact rules use.

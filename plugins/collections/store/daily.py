@@ -11,6 +11,7 @@ from typing import Any
 
 from debt_collections.domain.params import RunParams
 from debt_collections.domain.policy import Policy
+from debt_collections.faults import crash_point
 from debt_collections.stages import registry
 from debt_collections.store.db import fetch_all, fetch_one, lock_portfolio_data, lock_portfolio_day, run, transaction
 
@@ -53,6 +54,7 @@ def evaluate_portfolio(
         overdue = run(conn, "arrears/compute.sql", bind)
         how = fetch_one(conn, "arrears/how_computed.sql", bind)
         arrears_done = time.monotonic()
+        crash_point("evaluate.arrears")  # inside the transaction: nothing of it may survive
         for name in CASES_WORK:
             run(conn, name, bind)
         cases = run(conn, "cases/evaluate.sql", bind)
@@ -60,6 +62,7 @@ def evaluate_portfolio(
         # Unsent actions of the chosen stages are planned again by the stage
         # tasks; a stage with no work today then leaves none behind.
         run(conn, "actions/clear_unsent.sql", bind)
+    crash_point("evaluate.done")
     seconds = {"arrears": round(arrears_done - began, 3), "cases": round(cases_done - arrears_done, 3)}
     return {"overdue_accounts": overdue, "cases": cases, "accounts_computed": how["accounts_computed"],
             "incremental": how["incremental"], "seconds": seconds}
@@ -121,7 +124,9 @@ def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params
     }
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)
-        return run(conn, kind.plan_sql, bind)
+        written = run(conn, kind.plan_sql, bind)
+    crash_point("plan.done")
+    return written
 
 
 def report_portfolio(
@@ -138,4 +143,5 @@ def report_portfolio(
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)
         row = fetch_one(conn, "report/portfolio_day.sql", bind)
+    crash_point("report.done")
     return row["figures"] if row else {}

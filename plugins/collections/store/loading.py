@@ -13,6 +13,7 @@ import pendulum
 
 from debt_collections.domain.policy import DataQuality
 from debt_collections.errors import FeedError
+from debt_collections.faults import crash_point
 from debt_collections.feeds.base import FeedSource
 from debt_collections.feeds.entities import ENTITIES
 from debt_collections.store.db import connect, fetch_all, fetch_one, lock_portfolio_data, lock_portfolio_day, run
@@ -87,6 +88,7 @@ def load_drop(
                                             rec.parse_error, *rec.fields))
                 run(conn, "load/analyze_staging.sql")
             seconds["copy"] = time.monotonic() - began
+            crash_point("load.staged")
             with conn.transaction():
                 run(conn, "ops/session_for_bulk.sql")
                 for entity in ENTITIES:
@@ -97,6 +99,7 @@ def load_drop(
                     result.quarantined[row["entity"]] = row["quarantined"]
                     run(conn, "load/record_feed_load.sql", {**params, **row})
             seconds["validate"] = time.monotonic() - began - seconds["copy"]
+            crash_point("load.validated")
             if result.reject_ratio > max_reject_ratio:
                 raise FeedError(
                     f"drop {feed_date.to_date_string()} rejected: {sum(result.quarantined.values())} of "
@@ -119,6 +122,7 @@ def load_drop(
                     r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")
                 ]
             seconds["upsert"] = time.monotonic() - began - seconds["copy"] - seconds["validate"]
+            crash_point("load.upserted")
             written = sum(result.rows_in.values()) - sum(result.quarantined.values())
             analysed = fetch_one(conn, "load/analyze_after_load.sql", {"rows_written": written})["analysed"]
             if analysed:

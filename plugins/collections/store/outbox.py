@@ -11,6 +11,7 @@ import pendulum
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
 from debt_collections.delivery.sender import Result, send_batch
 from debt_collections.domain.policy import ContactRules
+from debt_collections.faults import crash_point
 from debt_collections.stages import channel_paths, registry
 from debt_collections.store.db import connect, fetch_all, fetch_one, run, transaction
 from debt_collections.store.sql import sql
@@ -70,7 +71,9 @@ def deliver(
                 for start in range(0, len(channel_rows), BATCH):
                     results = send_batch(channel_rows[start:start + BATCH], client, concurrency=concurrency,
                                          clock=clock)
+                    crash_point("deliver.sent")  # the partner has the batch; its results are not written yet
                     _record(conn, results)
+                    crash_point("deliver.recorded")
                     for r in results:
                         counts[r.status] += 1
         finally:
