@@ -23,7 +23,7 @@ def now(tz: str = "UTC") -> pendulum.DateTime:
     if not pinned:
         return pendulum.now(tz)
     try:
-        instant = pendulum.parse(pinned)
+        instant = pendulum.parse(pinned, exact=True)
     except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
         raise ConfigError(f"{ENV}={pinned[:40]!r} is not an ISO-8601 instant such as 2026-11-29T10:00:00+08:00") from exc
     if not isinstance(instant, pendulum.DateTime):
