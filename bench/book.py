@@ -21,6 +21,7 @@ A script that reports figures, not a test: it asserts nothing about time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -62,7 +63,7 @@ class MemorySampler:
     samples: list[tuple[float, int, int]] = field(default_factory=list)  # (unix time, largest process, tree)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start(self) -> "MemorySampler":
+    def start(self) -> MemorySampler:
         threading.Thread(target=self._loop, daemon=True).start()
         return self
 
@@ -79,10 +80,8 @@ class MemorySampler:
                 procs = [root, *root.children(recursive=True)]
                 rss = []
                 for proc in procs:
-                    try:
+                    with contextlib.suppress(psutil.NoSuchProcess):
                         rss.append(proc.memory_info().rss)
-                    except psutil.NoSuchProcess:
-                        pass
                 self.samples.append((time.time(), max(rss, default=0), sum(rss)))
             except psutil.NoSuchProcess:
                 return
@@ -90,9 +89,14 @@ class MemorySampler:
 
     def peak(self, start: float | None = None, end: float | None = None) -> int:
         """The largest single process's resident bytes seen between ``start`` and ``end`` (unix times)."""
-        return max((largest for t, largest, _ in self.samples
-                    if (start is None or t >= start - self.every) and (end is None or t <= end + self.every)),
-                   default=0)
+        return max(
+            (
+                largest
+                for t, largest, _ in self.samples
+                if (start is None or t >= start - self.every) and (end is None or t <= end + self.every)
+            ),
+            default=0,
+        )
 
 
 def timed_process(argv: list[str], env: dict, log: Path) -> dict:
@@ -104,9 +108,12 @@ def timed_process(argv: list[str], env: dict, log: Path) -> dict:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         sampler.stop()
-    return {"seconds": round(time.monotonic() - began, 2), "returncode": proc.returncode,
-            "peak_rss_mib": round(max(sampler.peak(), usage.ru_maxrss * 1024) / 2**20, 1),
-            "sampler": sampler}
+    return {
+        "seconds": round(time.monotonic() - began, 2),
+        "returncode": proc.returncode,
+        "peak_rss_mib": round(max(sampler.peak(), usage.ru_maxrss * 1024) / 2**20, 1),
+        "sampler": sampler,
+    }
 
 
 # -- Airflow ------------------------------------------------------------------------------------------
@@ -115,24 +122,34 @@ def airflow_env(admin: str, home: Path, meta_db: str, db: str, drops: Path, part
     meta = psycopg.conninfo.conninfo_to_dict(admin)
     parts = psycopg.conninfo.conninfo_to_dict(db)
     env = os.environ.copy()
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
-            f"postgresql+psycopg2://{meta.get('user', 'postgres')}@/{meta_db}"
-            f"?host={meta.get('host', '127.0.0.1')}&port={meta.get('port', 5432)}"),
-        "AIRFLOW_CONN_COLLECTIONS_DB": json.dumps({
-            "conn_type": "postgres", "host": parts.get("host"), "port": int(parts.get("port", 5432)),
-            "login": parts.get("user"), "schema": parts["dbname"]}),
-        "AIRFLOW_CONN_COLLECTIONS_FEED": json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}}),
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
+                f"postgresql+psycopg2://{meta.get('user', 'postgres')}@/{meta_db}"
+                f"?host={meta.get('host', '127.0.0.1')}&port={meta.get('port', 5432)}"
+            ),
+            "AIRFLOW_CONN_COLLECTIONS_DB": json.dumps(
+                {
+                    "conn_type": "postgres",
+                    "host": parts.get("host"),
+                    "port": int(parts.get("port", 5432)),
+                    "login": parts.get("user"),
+                    "schema": parts["dbname"],
+                }
+            ),
+            "AIRFLOW_CONN_COLLECTIONS_FEED": json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}}),
+        }
+    )
     host, port = partners_url.removeprefix("http://").split(":")
     for name in PARTNERS:
         env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = json.dumps(
-            {"conn_type": "http", "host": host, "port": int(port), "schema": "http"})
+            {"conn_type": "http", "host": host, "port": int(port), "schema": "http"}
+        )
     return env
 
 
@@ -144,20 +161,31 @@ def dag_run(env: dict, meta: str, as_of: pendulum.Date, logical: str, log: Path)
     with connect(meta) as conn:
         latest = fetch_one(conn, "bench/latest_run.sql", {"dag_id": DAG_ID})
         tis = fetch_all(conn, "bench/task_instances.sql", {"dag_id": DAG_ID, "run_id": latest["run_id"]})
-        xcoms = {(r["task_id"], r["map_index"]): r["value"]
-                 for r in fetch_all(conn, "bench/xcoms.sql", {"dag_id": DAG_ID, "run_id": latest["run_id"]})}
+        xcoms = {
+            (r["task_id"], r["map_index"]): r["value"]
+            for r in fetch_all(conn, "bench/xcoms.sql", {"dag_id": DAG_ID, "run_id": latest["run_id"]})
+        }
     tasks = []
     for ti in tis:
         start = ti["start_date"].timestamp() if ti["start_date"] else None
         end = ti["end_date"].timestamp() if ti["end_date"] else None
-        tasks.append({
-            "task": ti["task_id"], "portfolio": ti["rendered_map_index"], "state": ti["state"],
-            "seconds": round(ti["seconds"] or 0.0, 2),
-            "peak_rss_mib": round(sampler.peak(start, end) / 2**20, 1) if start else None,
-            "returned": _xcom_value(xcoms.get((ti["task_id"], ti["map_index"]))),
-        })
-    return {**proc, "state": latest["state"], "run_id": latest["run_id"], "tasks": tasks,
-            "task_seconds": round(sum(t["seconds"] for t in tasks), 2)}
+        tasks.append(
+            {
+                "task": ti["task_id"],
+                "portfolio": ti["rendered_map_index"],
+                "state": ti["state"],
+                "seconds": round(ti["seconds"] or 0.0, 2),
+                "peak_rss_mib": round(sampler.peak(start, end) / 2**20, 1) if start else None,
+                "returned": _xcom_value(xcoms.get((ti["task_id"], ti["map_index"]))),
+            }
+        )
+    return {
+        **proc,
+        "state": latest["state"],
+        "run_id": latest["run_id"],
+        "tasks": tasks,
+        "task_seconds": round(sum(t["seconds"] for t in tasks), 2),
+    }
 
 
 def _xcom_value(value):
@@ -189,16 +217,31 @@ def phases(run_: dict, rows: dict) -> list[dict]:
         tasks = [t for t in run_["tasks"] if t["task"] in task_ids]
         seconds = sum(t["seconds"] for t in tasks)
         handled = _rows_handled(name, rows)
-        out.append({"phase": name, "task_instances": len(tasks), "seconds": round(seconds, 2), "rows": handled,
-                    "rows_per_second": round(handled / seconds) if handled and seconds else None,
-                    "peak_rss_mib": max((t["peak_rss_mib"] or 0 for t in tasks), default=0)})
+        out.append(
+            {
+                "phase": name,
+                "task_instances": len(tasks),
+                "seconds": round(seconds, 2),
+                "rows": handled,
+                "rows_per_second": round(handled / seconds) if handled and seconds else None,
+                "peak_rss_mib": max((t["peak_rss_mib"] or 0 for t in tasks), default=0),
+            }
+        )
         if name == "arrears + cases":  # the evaluate tasks time their two statements
             for part in ("arrears", "cases"):
                 secs = sum((t["returned"] or {}).get("seconds", {}).get(part, 0) for t in tasks)
                 key = "overdue_accounts" if part == "arrears" else "cases"
                 n = sum((t["returned"] or {}).get(key, 0) for t in tasks)
-                out.append({"phase": f"  of which {part}", "task_instances": len(tasks), "seconds": round(secs, 2),
-                            "rows": n, "rows_per_second": round(n / secs) if secs else None, "peak_rss_mib": None})
+                out.append(
+                    {
+                        "phase": f"  of which {part}",
+                        "task_instances": len(tasks),
+                        "seconds": round(secs, 2),
+                        "rows": n,
+                        "rows_per_second": round(n / secs) if secs else None,
+                        "peak_rss_mib": None,
+                    }
+                )
     return out
 
 
@@ -280,11 +323,15 @@ def row_by_row(db: str, as_of: pendulum.Date, size: int) -> dict:
         conn.commit()
     seconds = time.monotonic() - began
     scale = total_accounts / max(len(accounts), 1)
-    return {"sample_accounts": len(accounts), "accounts_of_the_policy": total_accounts, "queries": queries,
-            "seconds": round(seconds, 2),
-            # the same loop against a database across a network: each query waits one more round trip
-            "extrapolated_seconds_at_0_5_ms_rtt": round((seconds + queries * 0.0005) * scale, 1),
-            "extrapolated_seconds": round(seconds * total_accounts / max(len(accounts), 1), 1)}
+    return {
+        "sample_accounts": len(accounts),
+        "accounts_of_the_policy": total_accounts,
+        "queries": queries,
+        "seconds": round(seconds, 2),
+        # the same loop against a database across a network: each query waits one more round trip
+        "extrapolated_seconds_at_0_5_ms_rtt": round((seconds + queries * 0.0005) * scale, 1),
+        "extrapolated_seconds": round(seconds * total_accounts / max(len(accounts), 1), 1),
+    }
 
 
 # -- one size -----------------------------------------------------------------------------------------
@@ -300,9 +347,25 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
     try:
         migrate(db)
         print(f"[{accounts}] generating", flush=True)
-        gen = timed_process([str(BIN / "python"), "-m", "debt_collections.generator", "--accounts", str(accounts),
-                             "--start", FIRST_DAY.to_date_string(), "--end", NEXT_DAY.to_date_string(),
-                             "--out", str(drops), "--seed", "11"], os.environ.copy(), logs / f"generate-{accounts}.log")
+        gen = timed_process(
+            [
+                str(BIN / "python"),
+                "-m",
+                "debt_collections.generator",
+                "--accounts",
+                str(accounts),
+                "--start",
+                FIRST_DAY.to_date_string(),
+                "--end",
+                NEXT_DAY.to_date_string(),
+                "--out",
+                str(drops),
+                "--seed",
+                "11",
+            ],
+            os.environ.copy(),
+            logs / f"generate-{accounts}.log",
+        )
         gen.pop("sampler")
         gen["bytes"] = sum(p.stat().st_size for p in drops.rglob("*.csv"))
         result["generate"] = gen
@@ -330,7 +393,8 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
             "daily_run_to_floor": round(daily / result["floor"]["seconds"], 1),
             "row_by_row_to_daily_run": round(result["row_by_row"]["extrapolated_seconds"] / daily, 1),
             "row_by_row_0_5_ms_rtt_to_daily_run": round(
-                result["row_by_row"]["extrapolated_seconds_at_0_5_ms_rtt"] / daily, 1),
+                result["row_by_row"]["extrapolated_seconds_at_0_5_ms_rtt"] / daily, 1
+            ),
             "seconds_per_1000_accounts": round(daily / accounts * 1000, 4),
         }
     finally:
@@ -345,13 +409,22 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
 def machine() -> dict:
     with psycopg.connect(ARGS.db) as conn:
         server = conn.execute("show server_version").fetchone()[0]
-        settings = dict(conn.execute(
-            "select name, setting || coalesce(unit, '') from pg_settings "
-            "where name in ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size')").fetchall())
-    return {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "cpu_model": _cpu_model(), "python": platform.python_version(), "postgres": server,
-            "postgres_settings": settings, "kernel": platform.release(),
-            "date": pendulum.now("UTC").to_iso8601_string()}
+        settings = dict(
+            conn.execute(
+                "select name, setting || coalesce(unit, '') from pg_settings "
+                "where name in ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size')"
+            ).fetchall()
+        )
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "cpu_model": _cpu_model(),
+        "python": platform.python_version(),
+        "postgres": server,
+        "postgres_settings": settings,
+        "kernel": platform.release(),
+        "date": pendulum.now("UTC").to_iso8601_string(),
+    }
 
 
 def _cpu_model() -> str:
@@ -376,8 +449,12 @@ def main() -> None:
     meta_db = f"bench_af_meta_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(ARGS.db, autocommit=True) as conn:
         conn.execute(f'create database "{meta_db}"')
-    results = {"machine": machine(), "command": "cd <clone> && make install && .venv/bin/python bench/book.py "
-               + " ".join(["--sizes", *map(str, ARGS.sizes), "--sample", str(ARGS.sample)]), "sizes": []}
+    results = {
+        "machine": machine(),
+        "command": "cd <clone> && make install && .venv/bin/python bench/book.py "
+        + " ".join(["--sizes", *map(str, ARGS.sizes), "--sample", str(ARGS.sample)]),
+        "sizes": [],
+    }
     try:
         with tempfile.TemporaryDirectory(prefix="bench-book-") as tmp:
             work = Path(tmp)
@@ -401,16 +478,22 @@ def main() -> None:
 def markdown(results: dict) -> str:
     """The figures as Markdown tables."""
     m = results["machine"]
-    lines = ["# Book-scale benchmark: results", "",
-             f"Measured {m['date']} on {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, "
-             f"PostgreSQL {m['postgres']} ({', '.join(f'{k} {v}' for k, v in m['postgres_settings'].items())}), "
-             f"Python {m['python']}, kernel {m['kernel']}.", "",
-             f"Command: `{results['command']}`", "",
-             "## Summary", "",
-             "| accounts | generate s (peak MiB) | first day s (of which load) | next day s | Airflow overhead s "
-             "| floor s | daily / floor | row-by-row s (extrapolated) | row-by-row / daily | s per 1,000 accounts "
-             "| largest task process MiB |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Book-scale benchmark: results",
+        "",
+        f"Measured {m['date']} on {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, "
+        f"PostgreSQL {m['postgres']} ({', '.join(f'{k} {v}' for k, v in m['postgres_settings'].items())}), "
+        f"Python {m['python']}, kernel {m['kernel']}.",
+        "",
+        f"Command: `{results['command']}`",
+        "",
+        "## Summary",
+        "",
+        "| accounts | generate s (peak MiB) | first day s (of which load) | next day s | Airflow overhead s "
+        "| floor s | daily / floor | row-by-row s (extrapolated) | row-by-row / daily | s per 1,000 accounts "
+        "| largest task process MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for s in results["sizes"]:
         first, nxt = s["first_day"], s["next_day"]
         load = next(p["seconds"] for p in first["phases"] if p["phase"] == "load")
@@ -420,36 +503,53 @@ def markdown(results: dict) -> str:
             f"| {first['seconds']} ({load}) | {nxt['seconds']} | {nxt['airflow_overhead_seconds']} "
             f"| {s['floor']['seconds']} | {s['ratios']['daily_run_to_floor']}x "
             f"| {s['row_by_row']['extrapolated_seconds']} | {s['ratios']['row_by_row_to_daily_run']}x "
-            f"| {s['ratios']['seconds_per_1000_accounts']} | {largest} |")
+            f"| {s['ratios']['seconds_per_1000_accounts']} | {largest} |"
+        )
     lines += ["", *targets(results["sizes"])]
     for s in results["sizes"]:
         for label in ("first_day", "next_day"):
             r = s[label]
-            lines += ["", f"## {s['accounts']:,} accounts, {label.replace('_', ' ')} "
-                      f"(run {r['state']}, {r['seconds']} s wall, {r['task_seconds']} s in tasks, "
-                      f"{r['airflow_overhead_seconds']} s Airflow and process start)", "",
-                      "| phase | task instances | seconds | rows | rows/s | peak MiB |", "|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"## {s['accounts']:,} accounts, {label.replace('_', ' ')} "
+                f"(run {r['state']}, {r['seconds']} s wall, {r['task_seconds']} s in tasks, "
+                f"{r['airflow_overhead_seconds']} s Airflow and process start)",
+                "",
+                "| phase | task instances | seconds | rows | rows/s | peak MiB |",
+                "|---|---|---|---|---|---|",
+            ]
             for p in r["phases"]:
-                lines.append(f"| {p['phase']} | {p['task_instances']} | {p['seconds']} | "
-                             f"{p['rows'] if p['rows'] is not None else ''} | "
-                             f"{p['rows_per_second'] if p['rows_per_second'] is not None else ''} | "
-                             f"{p['peak_rss_mib'] if p['peak_rss_mib'] is not None else ''} |")
+                lines.append(
+                    f"| {p['phase']} | {p['task_instances']} | {p['seconds']} | "
+                    f"{p['rows'] if p['rows'] is not None else ''} | "
+                    f"{p['rows_per_second'] if p['rows_per_second'] is not None else ''} | "
+                    f"{p['peak_rss_mib'] if p['peak_rss_mib'] is not None else ''} |"
+                )
             rows = r["rows"]
-            lines += ["", f"Rows: {rows['rows_in']:,} read from the drop; {rows['account_day']:,} overdue accounts "
-                      f"({rows['overdue_share']:.1%} of {rows['accounts']:,}); {rows['case_day']:,} case days; "
-                      f"{rows['actions']:,} actions; {rows['installments']:,} installments and "
-                      f"{rows['repayments']:,} repayments stored ({rows['repayments_of_the_day']:,} of that day); "
-                      f"database {rows['database_bytes'] / 2**30:.2f} GiB."]
+            lines += [
+                "",
+                f"Rows: {rows['rows_in']:,} read from the drop; {rows['account_day']:,} overdue accounts "
+                f"({rows['overdue_share']:.1%} of {rows['accounts']:,}); {rows['case_day']:,} case days; "
+                f"{rows['actions']:,} actions; {rows['installments']:,} installments and "
+                f"{rows['repayments']:,} repayments stored ({rows['repayments_of_the_day']:,} of that day); "
+                f"database {rows['database_bytes'] / 2**30:.2f} GiB.",
+            ]
         f, rb = s["floor"], s["row_by_row"]
-        lines += ["", f"Load average (1, 5, 15 min) before this size: {s['load_average_before']}, after: "
-                  f"{s['load_average_after']} (2 CPUs; above 2 means something else shared them)."]
-        lines += ["", f"Floor of the next day: COPY of its drop {f['copy_in']} s, scan of installments and "
-                  f"repayments {f['scan']} s, one insert of its outputs {f['write']} s. Row by row: "
-                  f"{rb['sample_accounts']:,} accounts in {rb['seconds']} s ({rb['queries']:,} queries), "
-                  f"extrapolated to the policy's {rb['accounts_of_the_policy']:,} accounts: "
-                  f"{rb['extrapolated_seconds']} s on this machine's loopback; "
-                  f"{rb['extrapolated_seconds_at_0_5_ms_rtt']} s if each query also waited a 0.5 ms network "
-                  f"round trip (a derived figure, not measured)."]
+        lines += [
+            "",
+            f"Load average (1, 5, 15 min) before this size: {s['load_average_before']}, after: "
+            f"{s['load_average_after']} (2 CPUs; above 2 means something else shared them).",
+        ]
+        lines += [
+            "",
+            f"Floor of the next day: COPY of its drop {f['copy_in']} s, scan of installments and "
+            f"repayments {f['scan']} s, one insert of its outputs {f['write']} s. Row by row: "
+            f"{rb['sample_accounts']:,} accounts in {rb['seconds']} s ({rb['queries']:,} queries), "
+            f"extrapolated to the policy's {rb['accounts_of_the_policy']:,} accounts: "
+            f"{rb['extrapolated_seconds']} s on this machine's loopback; "
+            f"{rb['extrapolated_seconds_at_0_5_ms_rtt']} s if each query also waited a 0.5 ms network "
+            f"round trip (a derived figure, not measured).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -465,23 +565,35 @@ def targets(sizes: list[dict]) -> list[str]:
     spread = big["ratios"]["seconds_per_1000_accounts"] / small["ratios"]["seconds_per_1000_accounts"]
     rows = [
         ("generating the book under 300 s", f"{big['generate']['seconds']} s", big["generate"]["seconds"] < 300),
-        ("generator memory under 500 MiB at every size",
-         f"{max(s['generate']['peak_rss_mib'] for s in sizes)} MiB",
-         all(s["generate"]["peak_rss_mib"] < 500 for s in sizes)),
+        (
+            "generator memory under 500 MiB at every size",
+            f"{max(s['generate']['peak_rss_mib'] for s in sizes)} MiB",
+            all(s["generate"]["peak_rss_mib"] < 500 for s in sizes),
+        ),
         ("first load under 300 s", f"{first_load} s", first_load < 300),
         ("daily run under 180 s end to end", f"{daily} s", daily < 180),
         ("Airflow's share under a third", f"{overhead} s of {daily} s ({overhead / daily:.0%})", overhead < daily / 3),
         ("within 3x of the floor", f"{big['ratios']['daily_run_to_floor']}x", big["ratios"]["daily_run_to_floor"] <= 3),
-        ("at least 50x faster than row by row",
-         f"{big['ratios']['row_by_row_to_daily_run']}x on loopback "
-         f"({big['ratios']['row_by_row_0_5_ms_rtt_to_daily_run']}x with a 0.5 ms round trip, derived)",
-         big["ratios"]["row_by_row_to_daily_run"] >= 50),
+        (
+            "at least 50x faster than row by row",
+            f"{big['ratios']['row_by_row_to_daily_run']}x on loopback "
+            f"({big['ratios']['row_by_row_0_5_ms_rtt_to_daily_run']}x with a 0.5 ms round trip, derived)",
+            big["ratios"]["row_by_row_to_daily_run"] >= 50,
+        ),
         ("no task process above 1 GiB", f"{largest} MiB", largest <= 1024),
-        (f"time per account flat within 1.5x ({small['accounts']:,} to {big['accounts']:,})",
-         f"{spread:.2f}x", spread <= 1.5),
+        (
+            f"time per account flat within 1.5x ({small['accounts']:,} to {big['accounts']:,})",
+            f"{spread:.2f}x",
+            spread <= 1.5,
+        ),
     ]
-    return [f"## Targets at {big['accounts']:,} accounts", "", "| target | measured | met |", "|---|---|---|",
-            *(f"| {name} | {figure} | {'yes' if met else '**no**'} |" for name, figure, met in rows)]
+    return [
+        f"## Targets at {big['accounts']:,} accounts",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+        *(f"| {name} | {figure} | {'yes' if met else '**no**'} |" for name, figure, met in rows),
+    ]
 
 
 ARGS: argparse.Namespace

@@ -31,7 +31,7 @@ from debt_collections.delivery.http import PartnerClient, RetryPolicy
 from debt_collections.domain.params import RunParams
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.generator.book import BookSpec, generate_book
-from debt_collections.pipeline import run_day
+from debt_collections.plan import run_day
 from debt_collections.policy.loader import load_policy
 from debt_collections.simulator.server import SimulatorServer
 from debt_collections.store import outbox
@@ -63,23 +63,35 @@ def main() -> None:
         with connect(db) as conn:
             portfolios = [r["portfolio"] for r in fetch_all(conn, "bench/action_portfolios.sql")]
         results = {}
-        faulty = {"error_rate": 0.2, "timeout_rate": 0.05, "timeout_s": 0.6, "rate_429": 0.1, "retry_after": 0,
-                  "seed": 5}
+        faulty = {
+            "error_rate": 0.2,
+            "timeout_rate": 0.05,
+            "timeout_s": 0.6,
+            "rate_429": 0.1,
+            "retry_after": 0,
+            "seed": 5,
+        }
         for label, faults in (("healthy", {}), ("faulty", faulty), ("faulty_killed_then_rerun", faulty)):
             server = SimulatorServer().start()
             requests.post(server.url + "/_faults", json=faults, timeout=5)
             with connect(db) as conn:
                 run(conn, "bench/reset_deliveries.sql")
-            partners = {c: PartnerClient(server.url, requests.Session(),
-                                         RetryPolicy(attempts=8, base_delay=0.02, max_delay=0.5, timeout=0.5),
-                                         rng=random.Random(1))
-                        for c in ("sms", "letter", "dialer", "field_app", "legal_portal")}
+            partners = {
+                c: PartnerClient(
+                    server.url,
+                    requests.Session(),
+                    RetryPolicy(attempts=8, base_delay=0.02, max_delay=0.5, timeout=0.5),
+                    rng=random.Random(1),
+                )
+                for c in ("sms", "letter", "dialer", "field_app", "legal_portal")
+            }
             began = time.monotonic()
             kills = 0
             if label.endswith("killed_then_rerun"):
                 # a delivering process dies in the middle (SIGKILL: no clean-up at all) ...
                 child = multiprocessing.get_context("fork").Process(
-                    target=_deliver_all, args=(db, portfolios, day, partners, args.concurrency))
+                    target=_deliver_all, args=(db, portfolios, day, partners, args.concurrency)
+                )
                 child.start()
                 child.join(args.kill_after)
                 if child.is_alive():
@@ -102,12 +114,19 @@ def main() -> None:
                 sent_in_table = fetch_one(conn, "bench/sent_actions.sql")["n"]
             with connect(db) as conn:
                 left = fetch_one(conn, "bench/unsent_actions.sql")["n"]
-            results[label] = {"actions": sum(totals.values()), **totals, "seconds": round(seconds, 2),
-                              "kills": kills, "left_planned": left, "after_receipts": settled,
-                              "actions_per_second": round(sent_in_table / seconds, 1),
-                              "requests": requests_made, "accepted_by_partners": len(accepted),
-                              "sent_in_collections_action": sent_in_table,
-                              "keys_accepted_twice": len(keys) - len(set(keys))}
+            results[label] = {
+                "actions": sum(totals.values()),
+                **totals,
+                "seconds": round(seconds, 2),
+                "kills": kills,
+                "left_planned": left,
+                "after_receipts": settled,
+                "actions_per_second": round(sent_in_table / seconds, 1),
+                "requests": requests_made,
+                "accepted_by_partners": len(accepted),
+                "sent_in_collections_action": sent_in_table,
+                "keys_accepted_twice": len(keys) - len(set(keys)),
+            }
         print(json.dumps({"accounts": args.accounts, "concurrency": args.concurrency, **results}, indent=2))
     finally:
         with psycopg.connect(args.db, autocommit=True) as conn:
@@ -119,8 +138,15 @@ def _deliver_all(db: str, portfolios: list[str], day, partners: dict, concurrenc
     totals = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
     for portfolio in portfolios:
         for kind in KINDS:
-            counts = outbox.deliver(db, portfolio, day, kind, partners, concurrency=concurrency,
-                                    now=pendulum.datetime(2026, 11, 29, 12, tz="Asia/Shanghai"))
+            counts = outbox.deliver(
+                db,
+                portfolio,
+                day,
+                kind,
+                partners,
+                concurrency=concurrency,
+                now=pendulum.datetime(2026, 11, 29, 12, tz="Asia/Shanghai"),
+            )
             for k, v in counts.items():
                 totals[k] += v
     return totals

@@ -47,17 +47,19 @@ PG_ADMIN = _find_admin()
 AIRFLOW_HOME = REPO / ".pytest_cache" / f"airflow-{RUN_TAG}"
 AIRFLOW_META_DB = f"af_meta_{RUN_TAG}"
 _meta = psycopg.conninfo.conninfo_to_dict(PG_ADMIN)
-os.environ.update({
-    "AIRFLOW_HOME": str(AIRFLOW_HOME),
-    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-    "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
-        f"postgresql+psycopg2://{_meta.get('user', 'postgres')}@/{AIRFLOW_META_DB}"
-        f"?host={_meta.get('host', '127.0.0.1')}&port={_meta.get('port', 5432)}"
-    ),
-})
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
+            f"postgresql+psycopg2://{_meta.get('user', 'postgres')}@/{AIRFLOW_META_DB}"
+            f"?host={_meta.get('host', '127.0.0.1')}&port={_meta.get('port', 5432)}"
+        ),
+    }
+)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ use_job_schedule = False``): a test starts the runs it means.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -29,7 +30,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,15 +76,17 @@ def metadata_database(pg_admin: str, home: Path) -> Iterator[dict[str, str]]:
     user, host, port = parts.get("user", "postgres"), parts.get("host", "127.0.0.1"), parts.get("port", 5432)
     home.mkdir(parents=True, exist_ok=True)
     env = os.environ.copy()
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{user}@/{name}?host={host}&port={port}",
-        # the Celery result backend, when there is one, is a table of the same database
-        "LIVE_AIRFLOW_RESULT_BACKEND": f"db+postgresql://{user}@{host}:{port}/{name}",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{user}@/{name}?host={host}&port={port}",
+            # the Celery result backend, when there is one, is a table of the same database
+            "LIVE_AIRFLOW_RESULT_BACKEND": f"db+postgresql://{user}@{host}:{port}/{name}",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        }
+    )
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     try:
@@ -112,8 +115,9 @@ class LiveAirflow:
         if self._token is None:
             import requests
 
-            answer = requests.post(f"{self.url}/auth/token", json={"username": "admin", "password": self.password},
-                                   timeout=30)
+            answer = requests.post(
+                f"{self.url}/auth/token", json={"username": "admin", "password": self.password}, timeout=30
+            )
             assert answer.status_code == 201, answer.text
             self._token = answer.json()["access_token"]
         return self._token
@@ -173,9 +177,13 @@ class LiveAirflow:
         if dag_id and run_id:
             try:
                 tis = self.task_instances(dag_id, run_id)
-                parts.append("task instances: " + ", ".join(
-                    f"{t['task_id']}[{t['rendered_map_index'] or t['map_index']}]={t['state']}@{t['hostname']}"
-                    for t in tis))
+                parts.append(
+                    "task instances: "
+                    + ", ".join(
+                        f"{t['task_id']}[{t['rendered_map_index'] or t['map_index']}]={t['state']}@{t['hostname']}"
+                        for t in tis
+                    )
+                )
             except Exception as exc:  # noqa: BLE001 - a report must not hide the failure it reports
                 parts.append(f"(task instances not read: {exc})")
             for log in sorted((self.logs / "tasks").glob(f"dag_id={dag_id}/run_id={run_id}/**/*.log")):
@@ -213,27 +221,28 @@ def _stop(processes: dict[str, subprocess.Popen]) -> None:
     """SIGTERM to each component's process group, SIGKILL to those still there after 30 s."""
     for p in processes.values():
         if p.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     deadline = time.monotonic() + 30
     for p in processes.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(p.pid, signal.SIGKILL)  # whatever the group still holds (task processes, log servers)
-        except ProcessLookupError:
-            pass
         p.wait()
 
 
 @contextmanager
-def live_airflow(env: dict[str, str], logs: Path, *, executor: str = "LocalExecutor",
-                 workers: Sequence[str] = (), broker_url: str | None = None,
-                 dags: Sequence[str] = ("collections_standard",), timeout: float = 240) -> Iterator[LiveAirflow]:
+def live_airflow(
+    env: dict[str, str],
+    logs: Path,
+    *,
+    executor: str = "LocalExecutor",
+    workers: Sequence[str] = (),
+    broker_url: str | None = None,
+    dags: Sequence[str] = ("collections_standard",),
+    timeout: float = 240,
+) -> Iterator[LiveAirflow]:
     """Run Airflow's components with ``env`` (from ``metadata_database`` plus the test's connections).
 
     ``workers`` names the Celery workers to start (CeleryExecutor only; each gets
@@ -273,42 +282,63 @@ def live_airflow(env: dict[str, str], logs: Path, *, executor: str = "LocalExecu
     }
     if executor == "CeleryExecutor":
         assert broker_url and workers, "the CeleryExecutor needs a broker and at least one worker"
-        env.update({
-            "AIRFLOW__CELERY__BROKER_URL": broker_url,
-            "AIRFLOW__CELERY__RESULT_BACKEND": env["LIVE_AIRFLOW_RESULT_BACKEND"],
-            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
-            "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
-            # a queue and a key prefix of this run alone: nothing else on the broker sees its tasks
-            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": f"collections-test-{uuid.uuid4().hex[:8]}",
-            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX": f"collections-test-{uuid.uuid4().hex[:8]}:",
-            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
-        })
+        env.update(
+            {
+                "AIRFLOW__CELERY__BROKER_URL": broker_url,
+                "AIRFLOW__CELERY__RESULT_BACKEND": env["LIVE_AIRFLOW_RESULT_BACKEND"],
+                "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+                "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+                # a queue and a key prefix of this run alone: nothing else on the broker sees its tasks
+                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": f"collections-test-{uuid.uuid4().hex[:8]}",
+                "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX": (
+                    f"collections-test-{uuid.uuid4().hex[:8]}:"
+                ),
+                "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
+            }
+        )
     live = LiveAirflow(url=url, env=env, logs=logs, password=password)
 
     def start(name: str, *args: str, extra: dict[str, str] | None = None) -> None:
         with (logs / f"{name}.log").open("ab") as out:
-            live.processes[name] = subprocess.Popen([AIRFLOW, *args], env={**env, **(extra or {})}, cwd=home,
-                                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                    start_new_session=True)
+            live.processes[name] = subprocess.Popen(
+                [AIRFLOW, *args],
+                env={**env, **(extra or {})},
+                cwd=home,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
-    began = datetime.now(timezone.utc)
+    began = datetime.now(UTC)
     try:
         start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
         start("scheduler", "scheduler")
         start("dag-processor", "dag-processor")
         for name in workers:
-            start(f"worker-{name}", "celery", "worker", "--celery-hostname", f"{name}@%h",
-                  "--queues", env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"], "--concurrency", "1",
-                  "--pid", str(home / f"worker-{name}.pid"),
-                  extra={HOSTNAME_ENV: name, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())})
+            start(
+                f"worker-{name}",
+                "celery",
+                "worker",
+                "--celery-hostname",
+                f"{name}@%h",
+                "--queues",
+                env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"],
+                "--concurrency",
+                "1",
+                "--pid",
+                str(home / f"worker-{name}.pid"),
+                extra={HOSTNAME_ENV: name, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())},
+            )
         import requests
 
         _wait("the API server", lambda: requests.get(f"{url}/api/v2/monitor/health", timeout=5).ok, live, timeout)
 
         def healthy() -> bool:
             health = requests.get(f"{url}/api/v2/monitor/health", timeout=5).json()
-            return all(health.get(c, {}).get("status") == "healthy"
-                       for c in ("metadatabase", "scheduler", "dag_processor"))
+            return all(
+                health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "dag_processor")
+            )
 
         _wait("the scheduler and the DAG processor", healthy, live, timeout)
         # parsed by this DAG processor, not only known from before
@@ -319,7 +349,8 @@ def live_airflow(env: dict[str, str], logs: Path, *, executor: str = "LocalExecu
 
             app = Celery(broker=broker_url)
             app.conf.broker_transport_options = {
-                "global_keyprefix": env["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX"]}
+                "global_keyprefix": env["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX"]
+            }
             host = socket.gethostname()
             wanted = {f"{name}@{host}" for name in workers}
 

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pendulum
 
@@ -15,7 +14,7 @@ from debt_collections.domain.params import RunParams
 from debt_collections.domain.policy import Policy
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.feeds.entities import BY_NAME
-from debt_collections.pipeline import run_day
+from debt_collections.plan import DayResult, run_day
 from debt_collections.policy.loader import load_policy
 from debt_collections.store.db import connect
 
@@ -37,26 +36,68 @@ class Scenario:
     rows: dict[str, list[dict]] = field(default_factory=lambda: {n: [] for n in BY_NAME})
     extra_lines: dict[str, list[str]] = field(default_factory=dict)
 
-    def customer(self, customer_id: str, *, phone: str | None = "+8613800000001", region: str = "east",
-                 timezone: str = "Asia/Shanghai", language: str = "zh-CN", full_name: str = "Test Customer") -> str:
-        self.rows["customers"].append(dict(customer_id=customer_id, full_name=full_name, phone=phone or "",
-                                           region=region, timezone=timezone, language=language))
+    def customer(
+        self,
+        customer_id: str,
+        *,
+        phone: str | None = "+8613800000001",
+        region: str = "east",
+        timezone: str = "Asia/Shanghai",
+        language: str = "zh-CN",
+        full_name: str = "Test Customer",
+    ) -> str:
+        self.rows["customers"].append(
+            dict(
+                customer_id=customer_id,
+                full_name=full_name,
+                phone=phone or "",
+                region=region,
+                timezone=timezone,
+                language=language,
+            )
+        )
         return customer_id
 
-    def account(self, account_id: str, *, customer: str | None = None, portfolio: str = "P1",
-                status: str = "active", product: str = "loan", first_due: str = "2026-08-01",
-                months: int = 12, amount: str = "1000.00", vin: str = "", risk_grade: str = "") -> str:
+    def account(
+        self,
+        account_id: str,
+        *,
+        customer: str | None = None,
+        portfolio: str = "P1",
+        status: str = "active",
+        product: str = "loan",
+        first_due: str = "2026-08-01",
+        months: int = 12,
+        amount: str = "1000.00",
+        vin: str = "",
+        risk_grade: str = "",
+    ) -> str:
         if customer is None:
             customer = self.customer(f"CU-{account_id}")
-        self.rows["accounts"].append(dict(
-            account_id=account_id, customer_id=customer, portfolio=portfolio, product=product, vin=vin,
-            currency="CNY", principal_outstanding="10000.00", opened_on="2026-01-15", status=status,
-            risk_grade=risk_grade))
+        self.rows["accounts"].append(
+            dict(
+                account_id=account_id,
+                customer_id=customer,
+                portfolio=portfolio,
+                product=product,
+                vin=vin,
+                currency="CNY",
+                principal_outstanding="10000.00",
+                opened_on="2026-01-15",
+                status=status,
+                risk_grade=risk_grade,
+            )
+        )
         due = d(first_due)
         for seq in range(1, months + 1):
-            self.rows["installments"].append(dict(account_id=account_id, seq=str(seq),
-                                                  due_date=due.add(months=seq - 1).to_date_string(),
-                                                  amount_due=amount))
+            self.rows["installments"].append(
+                dict(
+                    account_id=account_id,
+                    seq=str(seq),
+                    due_date=due.add(months=seq - 1).to_date_string(),
+                    amount_due=amount,
+                )
+            )
         return account_id
 
     def set_status(self, account_id: str, status: str) -> None:
@@ -65,12 +106,21 @@ class Scenario:
                 row["status"] = status
 
     def pay(self, payment_id: str, account_id: str, paid_at: str, amount: str, reverses: str = "") -> None:
-        self.rows["repayments"].append(dict(payment_id=payment_id, account_id=account_id, paid_at=paid_at,
-                                            amount=amount, reverses=reverses, channel="bank"))
+        self.rows["repayments"].append(
+            dict(
+                payment_id=payment_id,
+                account_id=account_id,
+                paid_at=paid_at,
+                amount=amount,
+                reverses=reverses,
+                channel="bank",
+            )
+        )
 
     def event(self, event_id: str, account_id: str, at: str, kind: str, amount: str = "", until: str = "") -> None:
-        self.rows["events"].append(dict(event_id=event_id, account_id=account_id, at=at, kind=kind,
-                                        amount=amount, until=until))
+        self.rows["events"].append(
+            dict(event_id=event_id, account_id=account_id, at=at, kind=kind, amount=amount, until=until)
+        )
 
     def write_drop(self, as_of: pendulum.Date) -> Path:
         folder = self.root / as_of.to_date_string()
@@ -86,14 +136,30 @@ class Scenario:
                     fh.write("".join(line + "\n" for line in self.extra_lines[name]))
         return folder
 
-    def run(self, as_of: str, *, portfolios: list[str] | None = None, stages: list[str] | None = None,
-            dry_run: bool = False, write: bool = True, confirm: bool = False) -> dict[str, Any]:
+    def run(
+        self,
+        as_of: str,
+        *,
+        portfolios: list[str] | None = None,
+        stages: list[str] | None = None,
+        dry_run: bool = False,
+        write: bool = True,
+        confirm: bool = False,
+    ) -> DayResult:
+        """Run the plan of the day for ``as_of``, delivering (to no partner) at noon the next day, Shanghai time:
+        inside every test customer's window, so that the contact actions wait in the outbox as planned."""
         day = d(as_of)
         if write:
             self.write_drop(day)
-        params = RunParams(as_of=day, portfolios=tuple(portfolios) if portfolios else None,
-                           stages=tuple(stages or self.policy.stages), dry_run=dry_run, confirm_data_quality=confirm)
-        return run_day(self.conninfo, self.policy, CsvSource(self.root, day), params)
+        params = RunParams(
+            as_of=day,
+            portfolios=tuple(portfolios) if portfolios else None,
+            stages=tuple(stages or self.policy.stages),
+            dry_run=dry_run,
+            confirm_data_quality=confirm,
+        )
+        noon = pendulum.datetime(day.year, day.month, day.day, 12, tz="Asia/Shanghai").add(days=1)
+        return run_day(self.conninfo, self.policy, CsvSource(self.root, day), params, now=noon)
 
     def run_days(self, first: str, last: str) -> None:
         day = d(first)
@@ -107,14 +173,18 @@ class Scenario:
             return conn.execute(sql, params or {}).fetchall()
 
     def case(self, account_id: str, as_of: str) -> dict | None:
-        rows = self.query("select * from collections.case_day where account_id = %(a)s and as_of = %(d)s",
-                          {"a": account_id, "d": as_of})
+        rows = self.query(
+            "select * from collections.case_day where account_id = %(a)s and as_of = %(d)s",
+            {"a": account_id, "d": as_of},
+        )
         assert len(rows) <= 1, rows
         return rows[0] if rows else None
 
     def actions(self, account_id: str, as_of: str) -> list[dict]:
-        return self.query("select * from collections.action where account_id = %(a)s and as_of = %(d)s "
-                          "order by kind", {"a": account_id, "d": as_of})
+        return self.query(
+            "select * from collections.action where account_id = %(a)s and as_of = %(d)s order by kind",
+            {"a": account_id, "d": as_of},
+        )
 
     def action(self, account_id: str, as_of: str, kind: str) -> dict | None:
         found = [a for a in self.actions(account_id, as_of) if a["kind"] == kind]
@@ -133,7 +203,8 @@ def loaded_counts(conninfo: str) -> dict:
             "select (select count(*) from collections.customer) c, (select count(*) from collections.account) a, "
             "(select count(*) from collections.installment) i, (select count(*) from collections.repayment) r, "
             "(select sum(amount) from collections.repayment) paid, "
-            "(select count(*) from collections.quarantine) q").fetchone()
+            "(select count(*) from collections.quarantine) q"
+        ).fetchone()
 
 
 def money(text: str) -> Decimal:
@@ -144,3 +215,9 @@ def dag_run_state(proc) -> str | None:
     """The final state of the DAG run an ``airflow dags test`` process reports ("success", "failed")."""
     found = re.findall(r"DagRun Finished: .*?, state=(\w+)", (proc.stdout or "") + (proc.stderr or ""))
     return found[-1] if found else None
+
+
+def task_failures(proc) -> list[str]:
+    """The lines in which an ``airflow dags test`` process reports a failed task (a run can still end
+    "success" when only tasks upstream of an all-done task failed)."""
+    return re.findall(r"Task failed; ti=.*", (proc.stdout or "") + (proc.stderr or ""))

@@ -13,10 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from debt_collections.generator.book import BookSpec
-from debt_collections.generator.book import generate_book
+from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.store.db import connect
-from tests.scenario import d, dag_run_state
+from tests.scenario import d, dag_run_state, task_failures
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -34,23 +33,51 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
         warnings.simplefilter("always")
         bag = _dagbag(REPO / "dags")
     assert bag.import_errors == {}
-    ours = [w for w in caught if issubclass(w.category, DeprecationWarning)
-            and ("debt_collections" in str(w.filename) or "/dags/" in str(w.filename))]
+    ours = [
+        w
+        for w in caught
+        if issubclass(w.category, DeprecationWarning)
+        and ("debt_collections" in str(w.filename) or "/dags/" in str(w.filename))
+    ]
     assert ours == []
-    assert set(bag.dag_ids) == {"collections_standard", "collections_subprime", "collections_lease",
-                                "collections_standard_outbox", "collections_subprime_outbox",
-                                "collections_lease_outbox"}
+    assert set(bag.dag_ids) == {
+        "collections_standard",
+        "collections_subprime",
+        "collections_lease",
+        "collections_standard_outbox",
+        "collections_subprime_outbox",
+        "collections_lease_outbox",
+    }
     dag = bag.get_dag("collections_standard")
     assert dag is not None
     assert "repossession.plan" in bag.get_dag("collections_subprime").task_ids
     assert {"courtesy.plan", "courtesy.deliver"} <= set(bag.get_dag("collections_lease").task_ids)
-    assert set(dag.params.keys()) == {"as_of", "portfolios", "stages", "dry_run", "resend_failed", "confirm_data_quality"}
+    assert set(dag.params.keys()) == {
+        "as_of",
+        "portfolios",
+        "stages",
+        "dry_run",
+        "resend_failed",
+        "confirm_data_quality",
+    }
     schema = dag.params.get_param("portfolios").schema
     assert schema["type"] == "array" and schema["examples"]  # a multi-select in the trigger form
     ids = set(dag.task_ids)
-    assert {"prepare", "load_feed", "evaluate", "choose_stages", "report",
-            "notice.plan", "call.plan", "visit.plan", "legal.plan",
-            "notice.deliver", "call.deliver", "visit.deliver", "legal.deliver"} <= ids
+    assert {
+        "prepare",
+        "load_feed",
+        "evaluate",
+        "choose_stages",
+        "report",
+        "notice.plan",
+        "call.plan",
+        "visit.plan",
+        "legal.plan",
+        "notice.deliver",
+        "call.deliver",
+        "visit.deliver",
+        "legal.deliver",
+    } <= ids
     assert dag.get_task("evaluate").map_index_template == "{{ portfolio_name }}"
     assert "| `legal` | dpd >= 91 and overdue >= 5000.00 |" in dag.doc_md
 
@@ -58,11 +85,16 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
 def test_one_bad_policy_is_an_import_error_of_its_own_file(airflow_home, tmp_path):
     dags = tmp_path / "dags"
     shutil.copytree(REPO / "dags", dags)
-    broken = (dags / "policies" / "standard.yaml").read_text().replace(
-        "dag_id: collections_standard", "dag_id: collections_broken").replace("dpd_at_least: 31", "dpd_at_least: thirty")
+    broken = (
+        (dags / "policies" / "standard.yaml")
+        .read_text()
+        .replace("dag_id: collections_standard", "dag_id: collections_broken")
+        .replace("dpd_at_least: 31", "dpd_at_least: thirty")
+    )
     (dags / "policies" / "broken.yaml").write_text(broken)
     (dags / "collections_broken.py").write_text(
-        (dags / "collections_standard.py").read_text().replace("standard.yaml", "broken.yaml"))
+        (dags / "collections_standard.py").read_text().replace("standard.yaml", "broken.yaml")
+    )
     bag = _dagbag(dags)
     assert "collections_standard" in bag.dag_ids and "collections_standard_outbox" in bag.dag_ids
     assert "collections_broken" not in bag.dag_ids
@@ -74,11 +106,19 @@ def test_one_bad_policy_is_an_import_error_of_its_own_file(airflow_home, tmp_pat
 
 def test_airflow_plugins_lists_the_plugin(airflow_home):
     out = subprocess.run([AIRFLOW, "plugins", "--output", "json"], check=True, capture_output=True, text=True)
-    plugins = json.loads(out.stdout[out.stdout.index("["):])
+    plugins = json.loads(out.stdout[out.stdout.index("[") :])
     assert [p["name"] for p in plugins] == ["collections"]
-    check = subprocess.run([sys.executable, "-c", "import collections, debt_collections; "
-                            "print(collections.__file__.endswith('collections/__init__.py'), debt_collections.__name__)"],
-                           check=True, capture_output=True, text=True)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import collections, debt_collections; "
+            "print(collections.__file__.endswith('collections/__init__.py'), debt_collections.__name__)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert check.stdout.split() == ["True", "debt_collections"]
 
 
@@ -98,9 +138,15 @@ def _env(db: str, drops: Path) -> dict[str, str]:
     parts = psycopg.conninfo.conninfo_to_dict(db)
     env = os.environ.copy()
     env["COLLECTIONS_NOW"] = NOW
-    env["AIRFLOW_CONN_COLLECTIONS_DB"] = json.dumps({
-        "conn_type": "postgres", "host": parts.get("host"), "port": int(parts.get("port", 5432)),
-        "login": parts.get("user"), "schema": parts["dbname"]})
+    env["AIRFLOW_CONN_COLLECTIONS_DB"] = json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": parts.get("host"),
+            "port": int(parts.get("port", 5432)),
+            "login": parts.get("user"),
+            "schema": parts["dbname"],
+        }
+    )
     env["AIRFLOW_CONN_COLLECTIONS_FEED"] = json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}})
     return env
 
@@ -113,8 +159,13 @@ def _views(db: str) -> tuple[list, list]:
 
 
 def _dags_test(env: dict, logical: str, conf: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([AIRFLOW, "dags", "test", "collections_standard", logical, "-c", json.dumps(conf)],
-                          env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [AIRFLOW, "dags", "test", "collections_standard", logical, "-c", json.dumps(conf)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_home, fresh_db, generated_drop):
@@ -127,11 +178,15 @@ def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_h
     run = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "portfolios": ["AUTO-EAST"], "dry_run": True})
     assert dag_run_state(run) == "success", run.stdout[-3000:] + run.stderr[-3000:]
     with connect(db) as conn:
-        per_day = conn.execute("select as_of::text, portfolio, count(*) as n from collections.case_day "
-                               "group by 1, 2 order by 1, 2").fetchall()
-        dry = conn.execute("select bool_and(dry_run) as all_dry, count(*) as n from collections.action_log "
-                           "where as_of = '2026-11-28'").fetchone()
-        rendered = conn.execute("select count(*) as n from collections.portfolio_day where as_of = '2026-11-28'").fetchone()
+        per_day = conn.execute(
+            "select as_of::text, portfolio, count(*) as n from collections.case_day group by 1, 2 order by 1, 2"
+        ).fetchall()
+        dry = conn.execute(
+            "select bool_and(dry_run) as all_dry, count(*) as n from collections.action_log where as_of = '2026-11-28'"
+        ).fetchone()
+        rendered = conn.execute(
+            "select count(*) as n from collections.portfolio_day where as_of = '2026-11-28'"
+        ).fetchone()
     days = {(r["as_of"], r["portfolio"]) for r in per_day}
     assert {p for (day, p) in days if day == "2026-11-27"} == {"AUTO-EAST", "AUTO-NORTH", "AUTO-SOUTH", "LEASE-WEST"}
     assert {p for (day, p) in days if day == "2026-11-28"} == {"AUTO-EAST"}
@@ -162,7 +217,8 @@ def test_a_missing_drop_fails_the_run_naming_the_path_without_retrying_and_alert
     env = _env(db, generated_drop)
     receiver = SimulatorServer().start()  # the operations team's webhook
     env["AIRFLOW_CONN_COLLECTIONS_ALERTS"] = json.dumps(
-        {"conn_type": "http", "host": "127.0.0.1", "port": receiver.server_address[1], "schema": "http"})
+        {"conn_type": "http", "host": "127.0.0.1", "port": receiver.server_address[1], "schema": "http"}
+    )
     try:
         failed = _dags_test(env, "2026-12-02", {"as_of": "2026-12-01", "portfolios": ["AUTO-EAST"]})
         alerts = [a for a in requests_get(receiver.url + "/_accepted") if a["path"] == "/v1/alerts"]
@@ -174,8 +230,12 @@ def test_a_missing_drop_fails_the_run_naming_the_path_without_retrying_and_alert
     assert f"missing drop: folder {generated_drop}/2026-12-01 does not exist" in text
     assert "try_number=2" not in text  # a known problem is not retried
     (alert,) = [a["body"] for a in alerts]
-    assert (alert["kind"], alert["dag_id"], alert["task_id"], alert["as_of"]) == \
-        ("run_failed", "collections_standard", "load_feed", "2026-12-01")
+    assert (alert["kind"], alert["dag_id"], alert["task_id"], alert["as_of"]) == (
+        "run_failed",
+        "collections_standard",
+        "load_feed",
+        "2026-12-01",
+    )
     assert alert["link"].endswith(f"/dags/collections_standard/runs/{alert['run_id']}")
 
 
@@ -190,23 +250,36 @@ def test_a_day_not_reported_by_the_deadline_alerts_once(airflow_home, db, genera
     env["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags)
     receiver = SimulatorServer().start()
     env["AIRFLOW_CONN_COLLECTIONS_ALERTS"] = json.dumps(
-        {"conn_type": "http", "host": "127.0.0.1", "port": receiver.server_address[1], "schema": "http"})
+        {"conn_type": "http", "host": "127.0.0.1", "port": receiver.server_address[1], "schema": "http"}
+    )
     try:
         # the book is loaded and reported for 2026-11-27, never for yesterday
         day = _dags_test(env, "2026-11-28", {"as_of": "2026-11-27"})
         assert dag_run_state(day) == "success", day.stdout[-3000:] + day.stderr[-3000:]
         for _ in range(2):  # the hourly check runs again: still one alert
-            hourly = subprocess.run([AIRFLOW, "dags", "test", "collections_standard_outbox"], env=env,
-                                    capture_output=True, text=True, timeout=300)
-            assert dag_run_state(hourly) == "success", hourly.stdout[-3000:] + hourly.stderr[-3000:]
+            hourly = subprocess.run(
+                [AIRFLOW, "dags", "test", "collections_standard_outbox"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert dag_run_state(hourly) == "success" and not task_failures(hourly), (
+                hourly.stdout[-3000:] + hourly.stderr[-3000:]
+            )
         alerts = [a["body"] for a in requests_get(receiver.url + "/_accepted") if a["path"] == "/v1/alerts"]
     finally:
         receiver.shutdown()
         receiver.server_close()
     yesterday = "2026-11-28"  # the day before NOW in Asia/Shanghai
+    assert len(alerts) == 1, alerts
     (alert,) = alerts
-    assert (alert["kind"], alert["dag_id"], alert["as_of"], alert["deadline"]) == \
-        ("deadline_missed", "collections_standard", yesterday, "00:00")
+    assert (alert["kind"], alert["dag_id"], alert["as_of"], alert["deadline"]) == (
+        "deadline_missed",
+        "collections_standard",
+        yesterday,
+        "00:00",
+    )
     assert alert["portfolios"] == ["AUTO-EAST", "AUTO-NORTH", "AUTO-SOUTH", "LEASE-WEST"]
 
 
@@ -229,16 +302,25 @@ def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflo
         assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
         accepted = requests_get(server.url + "/_accepted")
         # the hourly outbox DAG picks up what waits (deferred to the window, or planned) and sends what it may now
-        outbox = subprocess.run([AIRFLOW, "dags", "test", "collections_standard_outbox"], env=env,
-                                capture_output=True, text=True, timeout=300)
-        assert dag_run_state(outbox) == "success", outbox.stdout[-3000:] + outbox.stderr[-3000:]
+        outbox = subprocess.run(
+            [AIRFLOW, "dags", "test", "collections_standard_outbox"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert dag_run_state(outbox) == "success" and not task_failures(outbox), (
+            outbox.stdout[-3000:] + outbox.stderr[-3000:]
+        )
         accepted_after = requests_get(server.url + "/_accepted")
     finally:
         server.shutdown()
         server.server_close()
     with connect(db) as conn:
-        rows = conn.execute("select kind, status, reason, idempotency_key, window_opens_at <= %s as open "
-                            "from collections.action_log", [NOW]).fetchall()
+        rows = conn.execute(
+            "select kind, status, reason, idempotency_key, window_opens_at <= %s as open from collections.action_log",
+            [NOW],
+        ).fetchall()
     # the outbox DAG read the partners' receipts too: everything they accepted is now delivered
     delivered = {r["idempotency_key"] for r in rows if r["status"] == "delivered"}
     assert not [r for r in rows if r["status"] == "sent"]
@@ -262,9 +344,15 @@ def test_a_run_reads_the_feed_from_a_source_database(airflow_home, db, source_db
     dsn, root = source_db
     env = _env(db, root)
     parts = psycopg.conninfo.conninfo_to_dict(dsn)
-    env["AIRFLOW_CONN_COLLECTIONS_FEED"] = json.dumps({
-        "conn_type": "postgres", "host": parts.get("host"), "port": int(parts.get("port", 5432)),
-        "login": parts.get("user"), "schema": parts["dbname"]})
+    env["AIRFLOW_CONN_COLLECTIONS_FEED"] = json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": parts.get("host"),
+            "port": int(parts.get("port", 5432)),
+            "login": parts.get("user"),
+            "schema": parts["dbname"],
+        }
+    )
     out = _dags_test(env, "2026-11-29", {"as_of": "2026-11-28", "portfolios": ["AUTO-NORTH"]})
     assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
@@ -282,11 +370,16 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
     server = SimulatorServer().start()
     # the plugin kind's channel has no key in the policy: its connection is collections_<channel>
     env["AIRFLOW_CONN_COLLECTIONS_RECOVERY_AGENCY"] = json.dumps(
-        {"conn_type": "http", "host": "127.0.0.1", "port": server.server_address[1], "schema": "http"})
+        {"conn_type": "http", "host": "127.0.0.1", "port": server.server_address[1], "schema": "http"}
+    )
     try:
-        out = subprocess.run([AIRFLOW, "dags", "test", "collections_subprime", "2026-11-29", "-c",
-                              json.dumps({"as_of": "2026-11-28"})], env=env, capture_output=True, text=True,
-                             timeout=300)
+        out = subprocess.run(
+            [AIRFLOW, "dags", "test", "collections_subprime", "2026-11-29", "-c", json.dumps({"as_of": "2026-11-28"})],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         orders_received = [a for a in requests_get(server.url + "/_accepted") if a["path"] == "/v1/repossessions"]
     finally:
         server.shutdown()
@@ -294,8 +387,10 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
     assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
-        orders = conn.execute("select count(*) filter (where status = 'sent') as sent, count(*) as n "
-                              "from collections.action where kind = 'repossession'").fetchone()
+        orders = conn.execute(
+            "select count(*) filter (where status = 'sent') as sent, count(*) as n "
+            "from collections.action where kind = 'repossession'"
+        ).fetchone()
     assert portfolios == {"SUB-CENTRAL"}
     assert orders["n"] > 0 and orders["sent"] == len(orders_received) > 0
     assert all(o["body"]["vin"].startswith("LVS") for o in orders_received)
@@ -304,9 +399,13 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
 def test_the_lease_dag_sends_courtesy_reminders_before_the_due_date(airflow_home, db, tmp_path):
     drops = tmp_path / "drops"
     generate_book(drops, BookSpec(accounts=1500, start=d("2026-11-28"), end=d("2026-11-28"), seed=12))
-    out = subprocess.run([AIRFLOW, "dags", "test", "collections_lease", "2026-11-29", "-c",
-                          json.dumps({"as_of": "2026-11-28"})], env=_env(db, drops), capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [AIRFLOW, "dags", "test", "collections_lease", "2026-11-29", "-c", json.dumps({"as_of": "2026-11-28"})],
+        env=_env(db, drops),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
@@ -315,7 +414,8 @@ def test_the_lease_dag_sends_courtesy_reminders_before_the_due_date(airflow_home
             "count(*) filter (where l.due_date = '2026-12-01') as due_in_3_days "
             "from collections.action a join collections.action_log l using (as_of, account_id, kind) "
             "left join collections.case_day c on c.account_id = a.account_id and c.as_of = a.as_of "
-            "where a.kind = 'reminder'").fetchone()
+            "where a.kind = 'reminder'"
+        ).fetchone()
         cases = conn.execute("select count(*) as n from collections.case_day where portfolio = 'OPL-METRO'").fetchone()
     assert portfolios == {"OPL-METRO"} and cases["n"] > 0
     # no partner connection in this run: the reminders wait in the outbox for the hourly DAG

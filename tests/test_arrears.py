@@ -93,8 +93,23 @@ def test_reversal_subtracts(db, tmp_path):
 
 @pytest.mark.parametrize("dpd", [0, 1, 30, 31, 60, 61, 90, 91, 120, 121, 150, 151, 180, 181, 400])
 def test_bucket_boundaries_sql_and_python_agree(db, dpd):
-    expected = {0: "M0", 1: "M1", 30: "M1", 31: "M2", 60: "M2", 61: "M3", 90: "M3", 91: "M4", 120: "M4",
-                121: "M5", 150: "M5", 151: "M6", 180: "M6", 181: "M7+", 400: "M7+"}[dpd]
+    expected = {
+        0: "M0",
+        1: "M1",
+        30: "M1",
+        31: "M2",
+        60: "M2",
+        61: "M3",
+        90: "M3",
+        91: "M4",
+        120: "M4",
+        121: "M5",
+        150: "M5",
+        151: "M6",
+        180: "M6",
+        181: "M7+",
+        400: "M7+",
+    }[dpd]
     with connect(db) as conn:
         assert conn.execute("select collections.bucket(%s) as b", (dpd,)).fetchone()["b"] == expected
     assert bucket(dpd) == expected
@@ -102,9 +117,23 @@ def test_bucket_boundaries_sql_and_python_agree(db, dpd):
 
 def test_money_is_numeric_in_the_views(db):
     with connect(db) as conn:
-        types = {r["column_name"]: r["data_type"] for r in conn.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'collections' and table_name = 'case_day'").fetchall()}
+        types = {
+            r["column_name"]: r["data_type"]
+            for r in conn.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'collections' and table_name = 'case_day'"
+            ).fetchall()
+        }
     assert types["overdue_amount"] == "numeric"
-    assert list(types) == ["as_of", "account_id", "portfolio", "case_id", "dpd", "bucket",
-                           "overdue_amount", "stage", "status", "hold_reason"]
+    assert list(types) == [
+        "as_of",
+        "account_id",
+        "portfolio",
+        "case_id",
+        "dpd",
+        "bucket",
+        "overdue_amount",
+        "stage",
+        "status",
+        "hold_reason",
+    ]

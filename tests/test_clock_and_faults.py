@@ -29,15 +29,26 @@ def test_a_pinned_clock_that_is_not_an_instant_is_refused_by_name(monkeypatch, v
         clock.now()
 
 
-PASSES = "from debt_collections.faults import crash_point\nfor i in range(3):\n    crash_point('x')\n    print(i, flush=True)\n"
+PASSES = (
+    "from debt_collections.faults import crash_point\n"
+    "for i in range(3):\n    crash_point('x')\n    print(i, flush=True)\n"
+)
 
 
-@pytest.mark.parametrize(("target", "printed", "code"), [
-    (None, "0\n1\n2\n", 0), ("x", "", -signal.SIGKILL), ("x#3", "0\n1\n", -signal.SIGKILL), ("y", "0\n1\n2\n", 0)])
+@pytest.mark.parametrize(
+    ("target", "printed", "code"),
+    [(None, "0\n1\n2\n", 0), ("x", "", -signal.SIGKILL), ("x#3", "0\n1\n", -signal.SIGKILL), ("y", "0\n1\n2\n", 0)],
+)
 def test_a_crash_point_kills_its_process_group_on_the_pass_it_names(target, printed, code):
     env = {"COLLECTIONS_CRASH_AT": target} if target else {}
-    proc = subprocess.run([sys.executable, "-c", PASSES], env={**_base_env(), **env}, capture_output=True, text=True,
-                          start_new_session=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", PASSES],
+        env={**_base_env(), **env},
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        timeout=60,
+    )
     assert (proc.stdout, proc.returncode) == (printed, code)
 
 

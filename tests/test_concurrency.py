@@ -14,8 +14,13 @@ DAY = "2026-11-28"
 
 def _book(s: Scenario) -> Scenario:
     for i in range(60):
-        s.account(f"A{i:02d}", portfolio="P1" if i % 2 else "P2", first_due="2026-07-01", months=6,
-                  amount="2000.00" if i % 3 else "500.00")
+        s.account(
+            f"A{i:02d}",
+            portfolio="P1" if i % 2 else "P2",
+            first_due="2026-07-01",
+            months=6,
+            amount="2000.00" if i % 3 else "500.00",
+        )
     return s
 
 
@@ -40,8 +45,12 @@ def test_two_runs_of_the_same_day_and_portfolio_end_as_one_run(db, tmp_path):
     s = _book(Scenario(db, tmp_path))
     s.run(DAY)
     once = s.views()
-    assert _in_threads(lambda: s.run(DAY, portfolios=["P1"], write=False),
-                       lambda: s.run(DAY, portfolios=["P1"], write=False)) == []
+    assert (
+        _in_threads(
+            lambda: s.run(DAY, portfolios=["P1"], write=False), lambda: s.run(DAY, portfolios=["P1"], write=False)
+        )
+        == []
+    )
     assert s.views() == once
     keys = s.query("select idempotency_key, count(*) as n from collections.action_log group by 1 having count(*) > 1")
     assert keys == []

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import psycopg
@@ -24,7 +23,7 @@ import sys, pendulum, requests
 from debt_collections.delivery.http import PartnerClient
 from debt_collections.domain.params import RunParams
 from debt_collections.feeds.csv_source import CsvSource
-from debt_collections.pipeline import run_day
+from debt_collections.plan import run_day
 from debt_collections.policy.loader import load_policy
 db, drops, url, day, policy_file = sys.argv[1:6]
 policy = load_policy(policy_file)
@@ -39,9 +38,21 @@ POLICY = os.path.join(os.path.dirname(__file__), "..", "dags", "policies", "stan
 # load's transactions, inside an evaluation's open transaction and after it commits, after a rung's
 # plan, after a partner accepted a batch whose results are not written yet, after they are, after
 # the report. ``#N`` is the N-th pass: the second portfolio, the second stage.
-CRASH_POINTS = ("load.staged", "load.validated", "load.upserted", "evaluate.arrears", "evaluate.done",
-                "evaluate.done#3", "plan.done", "plan.done#6", "deliver.sent", "deliver.recorded",
-                "deliver.sent#2", "report.done", "report.done#2")
+CRASH_POINTS = (
+    "load.staged",
+    "load.validated",
+    "load.upserted",
+    "evaluate.arrears",
+    "evaluate.done",
+    "evaluate.done#3",
+    "plan.done",
+    "plan.done#6",
+    "deliver.sent",
+    "deliver.recorded",
+    "deliver.sent#2",
+    "report.done",
+    "report.done#2",
+)
 
 
 def _run(db: str, drops, url: str, day: str, crash_at: str | None = None) -> None:
@@ -49,19 +60,30 @@ def _run(db: str, drops, url: str, day: str, crash_at: str | None = None) -> Non
     env = {k: v for k, v in os.environ.items() if k != "COLLECTIONS_CRASH_AT"}
     if crash_at:
         env["COLLECTIONS_CRASH_AT"] = crash_at
-    proc = subprocess.run([sys.executable, "-c", RUN, db, str(drops), url, day, POLICY], env=env,
-                          start_new_session=True, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN, db, str(drops), url, day, POLICY],
+        env=env,
+        start_new_session=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     expected = -signal.SIGKILL if crash_at else 0
     assert proc.returncode == expected, (
         f"day {day}, crash point {crash_at or 'none'}: exit {proc.returncode}, expected {expected} "
-        f"({'the run never passed the point' if proc.returncode == 0 else 'the run failed'})\n{proc.stderr[-3000:]}")
+        f"({'the run never passed the point' if proc.returncode == 0 else 'the run failed'})\n{proc.stderr[-3000:]}"
+    )
 
 
 def _views(db: str) -> tuple[list, list]:
     with psycopg.connect(db) as conn:
-        return (conn.execute("select * from collections.case_day order by as_of, case_id").fetchall(),
-                conn.execute("select as_of, account_id, case_id, kind, status, reason, channel, assignee, template "
-                             "from collections.action order by as_of, case_id, kind").fetchall())
+        return (
+            conn.execute("select * from collections.case_day order by as_of, case_id").fetchall(),
+            conn.execute(
+                "select as_of, account_id, case_id, kind, status, reason, channel, assignee, template "
+                "from collections.action order by as_of, case_id, kind"
+            ).fetchall(),
+        )
 
 
 @pytest.fixture
@@ -99,11 +121,15 @@ def test_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(two_dbs, tmp
         keys = [a["key"] for a in accepted]
         assert len(keys) == len(set(keys))  # no action reached a partner twice
         with psycopg.connect(crashed) as conn:
-            sent = {r[0] for r in conn.execute("select idempotency_key from collections.action_log where status = 'sent'")}
+            sent = {
+                r[0] for r in conn.execute("select idempotency_key from collections.action_log where status = 'sent'")
+            }
             left = conn.execute("select count(*) from collections.action_log where status = 'planned'").fetchone()[0]
         assert sent == set(keys) and left == 0
-        print(f"\nFIGURES crash-resume: kills={len(kills)} sent={len(sent)} keys_accepted_twice=0 planned_left={left} "
-              f"case_day_rows={len(_views(clean)[0])} action_rows={len(_views(clean)[1])}")
+        print(
+            f"\nFIGURES crash-resume: kills={len(kills)} sent={len(sent)} keys_accepted_twice=0 planned_left={left} "
+            f"case_day_rows={len(_views(clean)[0])} action_rows={len(_views(clean)[1])}"
+        )
     finally:
         for sim in sims:
             sim.shutdown()
@@ -112,27 +138,46 @@ def test_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(two_dbs, tmp
 
 # -- the same under a real Airflow: SIGKILL inside each task of a DAG run in turn ----------------------
 
-TASKS = ("prepare", "load_feed", "evaluate", "choose_stages", "notice.plan", "notice.deliver", "call.plan",
-         "call.deliver", "visit.plan", "visit.deliver", "legal.plan", "legal.deliver", "report")
+TASKS = (
+    "prepare",
+    "load_feed",
+    "evaluate",
+    "choose_stages",
+    "notice.plan",
+    "notice.deliver",
+    "call.plan",
+    "call.deliver",
+    "visit.plan",
+    "visit.deliver",
+    "legal.plan",
+    "legal.deliver",
+    "report",
+)
 
 
 def _dags_test_killed_in(task: str | None, env: dict, logical: str) -> None:
     """Run a day through ``airflow dags test``; with ``task``, check that it died when that task's work was done
-    (the crash point ``task:<task_id>``, before Airflow recorded the task's success)."""
+    (the crash point ``step:<task_id>``, before Airflow recorded the task's success)."""
     from tests.test_airflow import AIRFLOW
 
-    env = {**env, "COLLECTIONS_CRASH_AT": f"task:{task}"} if task else env
-    proc = subprocess.run([AIRFLOW, "dags", "test", "collections_standard", logical, "-c", '{"as_of": "2026-11-28"}'],
-                          env=env, start_new_session=True, capture_output=True, text=True, timeout=300)
+    env = {**env, "COLLECTIONS_CRASH_AT": f"step:{task}"} if task else env
+    proc = subprocess.run(
+        [AIRFLOW, "dags", "test", "collections_standard", logical, "-c", '{"as_of": "2026-11-28"}'],
+        env=env,
+        start_new_session=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     expected = -signal.SIGKILL if task else 0
     assert proc.returncode == expected, (
         f"{logical}, crash in task {task or 'none'}: exit {proc.returncode}, expected {expected}\n"
-        f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+    )
 
 
 @pytest.mark.airflow
-def test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run(airflow_home, two_dbs, tmp_path,
-                                                                             pg_admin):
+def test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run(airflow_home, two_dbs, tmp_path, pg_admin):
     from tests.test_airflow import _env
 
     clean, crashed = two_dbs
@@ -143,8 +188,9 @@ def test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run(air
     generate_book(drops, BookSpec(accounts=600, start=d("2026-11-28"), end=d("2026-11-28"), seed=21))
     sim = SimulatorServer().start()
     try:
-        partner = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": sim.server_address[1],
-                              "schema": "http"})
+        partner = json.dumps(
+            {"conn_type": "http", "host": "127.0.0.1", "port": sim.server_address[1], "schema": "http"}
+        )
         envs = {}
         for db in (clean, crashed):
             envs[db] = _env(db, drops)
@@ -169,15 +215,21 @@ def test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run(air
     keys = [a["key"] for a in accepted]
     assert keys and len(keys) == len(set(keys))  # no referral or visit reached its partner twice
     with psycopg.connect(crashed) as conn:
-        sent = {r[0] for r in conn.execute("select idempotency_key from collections.action_log "
-                                           "where status = 'sent'")}
+        sent = {r[0] for r in conn.execute("select idempotency_key from collections.action_log where status = 'sent'")}
     assert sent == set(keys)
     # no personal data in what the runs handed between tasks
     with psycopg.connect(meta) as conn:
         xcoms = [r[0] for r in conn.execute("select value::text from xcom where dag_id = 'collections_standard'")]
     with psycopg.connect(crashed) as conn:
-        personal = [r[0] for r in conn.execute("select phone from collections.customer where phone is not null "
-                                               "union all select full_name from collections.customer")]
+        personal = [
+            r[0]
+            for r in conn.execute(
+                "select phone from collections.customer where phone is not null "
+                "union all select full_name from collections.customer"
+            )
+        ]
     assert xcoms and not [p for p in personal for x in xcoms if p in x]
-    print(f"\nFIGURES airflow-crash-resume: tasks_killed={len(TASKS)} ({', '.join(TASKS)}) "
-          f"sent={len(sent)} keys_accepted_twice=0 xcoms_checked={len(xcoms)}")
+    print(
+        f"\nFIGURES airflow-crash-resume: tasks_killed={len(TASKS)} ({', '.join(TASKS)}) "
+        f"sent={len(sent)} keys_accepted_twice=0 xcoms_checked={len(xcoms)}"
+    )

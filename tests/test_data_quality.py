@@ -19,8 +19,10 @@ def gated(s: Scenario) -> Scenario:
 
 
 def _counts(s: Scenario) -> tuple:
-    row = s.query("select (select count(*) from collections.case_day) c, (select count(*) from collections.action) a, "
-                  "(select sum(principal_outstanding) from collections.account) p")[0]
+    row = s.query(
+        "select (select count(*) from collections.case_day) c, (select count(*) from collections.action) a, "
+        "(select sum(principal_outstanding) from collections.account) p"
+    )[0]
     return row["c"], row["a"], row["p"]
 
 
@@ -29,8 +31,11 @@ def test_a_repeated_drop_stops_until_confirmed(db, tmp_path):
     s.run("2026-11-27")
     before = _counts(s)
     s.write_drop(d("2026-11-28"))
-    with pytest.raises(FeedError, match="drop 2026-11-28 repeats the previous drop row for row. Nothing was loaded. "
-                                         "If the drop is right, rerun with the param confirm_data_quality = true"):
+    with pytest.raises(
+        FeedError,
+        match="drop 2026-11-28 repeats the previous drop row for row. Nothing was loaded. "
+        "If the drop is right, rerun with the param confirm_data_quality = true",
+    ):
         s.run("2026-11-28", write=False)
     assert _counts(s) == before  # no case, no action for the day
     s.run("2026-11-28", write=False, confirm=True)
@@ -51,8 +56,11 @@ def test_a_large_balance_shift_stops_and_loads_nothing(db, tmp_path):
     s.run("2026-11-27")
     for row in s.rows["accounts"][:5]:
         row["status"] = "written_off"
-    with pytest.raises(FeedError, match=r"moves the active balance from 100000.00 to 50000.00 \(-50.0%, more than "
-                                         r"max_balance_shift 20%\)"):
+    with pytest.raises(
+        FeedError,
+        match=r"moves the active balance from 100000.00 to 50000.00 \(-50.0%, more than "
+        r"max_balance_shift 20%\)",
+    ):
         s.run("2026-11-28")
     assert s.query("select count(*) as n from collections.account where status = 'written_off'")[0]["n"] == 0
 

@@ -28,9 +28,14 @@ def simulator():
 
 def clients(sim: SimulatorServer, *, attempts: int = 8, breaker: int = 50) -> dict[str, PartnerClient]:
     def client() -> PartnerClient:
-        return PartnerClient(sim.url, requests.Session(), RetryPolicy(attempts=attempts, base_delay=0.01,
-                                                                       max_delay=0.05, timeout=0.5),
-                             CircuitBreaker(threshold=breaker), rng=random.Random(3))
+        return PartnerClient(
+            sim.url,
+            requests.Session(),
+            RetryPolicy(attempts=attempts, base_delay=0.01, max_delay=0.05, timeout=0.5),
+            CircuitBreaker(threshold=breaker),
+            rng=random.Random(3),
+        )
+
     return {channel: client() for channel in ("sms", "letter", "dialer", "field_app", "legal_portal")}
 
 
@@ -45,16 +50,22 @@ def sim_log(sim: SimulatorServer) -> tuple[list[dict], list[dict]]:
 def book(s: Scenario, n: int = 40) -> Scenario:
     for i in range(n):
         dpd = [2, 9, 35, 100][i % 4]
-        s.account(f"A{i:03d}", portfolio="P1" if i % 2 else "P2", months=1, amount="6000.00",
-                  first_due=d(DAY).subtract(days=dpd).to_date_string(),
-                  customer=s.customer(f"C{i:03d}", phone=None if i % 10 == 0 else f"+86139000{i:05d}"))
+        s.account(
+            f"A{i:03d}",
+            portfolio="P1" if i % 2 else "P2",
+            months=1,
+            amount="6000.00",
+            first_due=d(DAY).subtract(days=dpd).to_date_string(),
+            customer=s.customer(f"C{i:03d}", phone=None if i % 10 == 0 else f"+86139000{i:05d}"),
+        )
     return s
 
 
 def test_every_planned_action_is_sent_once_under_faults(db, tmp_path, simulator):
     s = book(Scenario(db, tmp_path))
-    faults(simulator, error_rate=0.2, timeout_rate=0.05, timeout_s=0.8, rate_429=0.1, retry_after=0,
-           drop_rate=0.1, seed=11)
+    faults(
+        simulator, error_rate=0.2, timeout_rate=0.05, timeout_s=0.8, rate_429=0.1, retry_after=0, drop_rate=0.1, seed=11
+    )
     s.run(DAY)
     for portfolio in ("P1", "P2"):
         for kind in ("notice", "call", "visit", "legal"):
@@ -70,8 +81,10 @@ def test_every_planned_action_is_sent_once_under_faults(db, tmp_path, simulator)
     assert {a["partner_message_id"] for a in actions if a["status"] == "sent"} == {a["message_id"] for a in accepted}
     assert any(e["status"] in (503, 429, "timeout") for e in log)  # the faults did happen
     faults_seen = collections.Counter(str(e["status"]) + ("/dup" if e.get("duplicate") else "") for e in log)
-    print(f"\nFIGURES delivery-under-faults: actions={len(actions)} {dict(statuses)} requests={len(log)} "
-          f"by_status={dict(faults_seen)} accepted={len(accepted)} keys_accepted_twice=0")
+    print(
+        f"\nFIGURES delivery-under-faults: actions={len(actions)} {dict(statuses)} requests={len(log)} "
+        f"by_status={dict(faults_seen)} accepted={len(accepted)} keys_accepted_twice=0"
+    )
 
 
 def test_a_rerun_sends_nothing_twice(db, tmp_path, simulator):
@@ -107,8 +120,12 @@ def test_partner_down_opens_the_circuit_and_defers_the_rest(db, tmp_path, simula
 def test_nothing_leaves_outside_the_window_in_the_customers_timezone(db, tmp_path, simulator):
     s = Scenario(db, tmp_path)
     s.account("SH", first_due="2026-11-27", months=1, customer=s.customer("C1", timezone="Asia/Shanghai"))
-    s.account("UR", first_due="2026-11-27", months=1,
-              customer=s.customer("C2", timezone="Asia/Urumqi", phone="+8613900000002"))
+    s.account(
+        "UR",
+        first_due="2026-11-27",
+        months=1,
+        customer=s.customer("C2", timezone="Asia/Urumqi", phone="+8613900000002"),
+    )
     s.run(DAY)
     # 09:00 in Shanghai is 07:00 in Urumqi: only the Shanghai customer may be contacted
     at_nine = pendulum.datetime(2026, 11, 29, 9, 0, tz="Asia/Shanghai")
@@ -132,8 +149,9 @@ def test_window_passed_moves_to_the_next_opening(db, tmp_path, simulator):
     late = pendulum.datetime(2026, 11, 29, 22, 0, tz="Asia/Shanghai")
     counts = outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=late)
     assert counts["sent"] == 0
-    row = s.query("select status, reason, window_opens_at at time zone 'Asia/Shanghai' as opens "
-                  "from collections.action_log")[0]
+    row = s.query(
+        "select status, reason, window_opens_at at time zone 'Asia/Shanghai' as opens from collections.action_log"
+    )[0]
     assert (row["status"], row["reason"], str(row["opens"])) == ("deferred", "contact_window", "2026-11-30 08:00:00")
     assert outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=late.add(hours=11))["sent"] == 1
 
@@ -187,7 +205,8 @@ def test_killed_in_the_middle_of_delivery_then_rerun_sends_each_action_once(db, 
         "from debt_collections.delivery.http import PartnerClient\n"
         "from debt_collections.store import outbox\n"
         "url, db = sys.argv[1], sys.argv[2]\n"
-        "clients = {c: PartnerClient(url, requests.Session()) for c in ('sms','letter','dialer','field_app','legal_portal')}\n"
+        "channels = ('sms', 'letter', 'dialer', 'field_app', 'legal_portal')\n"
+        "clients = {c: PartnerClient(url, requests.Session()) for c in channels}\n"
         "now = pendulum.datetime(2026, 11, 29, 10, tz='Asia/Shanghai')\n"
         "for p in ('P1', 'P2'):\n"
         "    for k in ('notice', 'call', 'visit', 'legal'):\n"
@@ -201,7 +220,7 @@ def test_killed_in_the_middle_of_delivery_then_rerun_sends_each_action_once(db, 
     proc.wait()
     _, before = sim_log(simulator)
     planned = s.query("select count(*) as n from collections.action_log where status = 'planned'")[0]["n"]
-    assert 0 < len(before) and planned > 0
+    assert len(before) > 0 and planned > 0
     faults(simulator, latency_ms=0)
     for portfolio in ("P1", "P2"):
         for kind in ("notice", "call", "visit", "legal"):
@@ -220,15 +239,27 @@ def test_killed_in_the_middle_of_delivery_then_rerun_sends_each_action_once(db, 
 
 def test_the_sms_carries_the_rendered_template_in_the_customers_language(db, tmp_path, simulator):
     s = Scenario(db, tmp_path)
-    s.account("ACC0001", first_due="2026-11-20", months=1, amount="1500.00",
-              customer=s.customer("C1", language="en", full_name="Li Lei"))
+    s.account(
+        "ACC0001",
+        first_due="2026-11-20",
+        months=1,
+        amount="1500.00",
+        customer=s.customer("C1", language="en", full_name="Li Lei"),
+    )
     s.run("2026-11-21")
-    outbox.deliver(db, "P1", d("2026-11-21"), "notice", clients(simulator),
-                   now=pendulum.datetime(2026, 11, 22, 9, tz="Asia/Shanghai"))
+    outbox.deliver(
+        db,
+        "P1",
+        d("2026-11-21"),
+        "notice",
+        clients(simulator),
+        now=pendulum.datetime(2026, 11, 22, 9, tz="Asia/Shanghai"),
+    )
     _, accepted = sim_log(simulator)
     assert [a["body"]["text"] for a in accepted] == [
         "Dear Li Lei, your car finance account ending 0001 is 1 days overdue (1500.00 CNY). "
-        "Please pay as soon as you can, or call us to agree a payment plan."]
+        "Please pay as soon as you can, or call us to agree a payment plan."
+    ]
     assert accepted[0]["body"]["to"] == "+8613800000001"
 
 
@@ -257,8 +288,10 @@ def test_receipts_settle_each_sent_action_as_delivered_or_failed_with_the_reason
 
     counts = outbox.collect_receipts(db, partners)
     _, accepted = sim_log(simulator)
-    actions = s.query("select idempotency_key, status, reason, receipt_at from collections.action_log "
-                      "where status in ('sent', 'delivered', 'failed')")
+    actions = s.query(
+        "select idempotency_key, status, reason, receipt_at from collections.action_log "
+        "where status in ('sent', 'delivered', 'failed')"
+    )
     by_key = {a["idempotency_key"]: a for a in actions}
     assert sum(c["settled"] for c in counts.values()) == len(accepted) == sent
     assert not [a for a in actions if a["status"] == "sent"]  # every accepted message has its receipt

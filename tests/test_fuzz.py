@@ -57,8 +57,25 @@ def test_the_http_item_parser_survives_any_json(item):
 
 
 cells = st.one_of(
-    st.sampled_from(["", "A1", "GHOST", "2026-11-20T10:00:00+08:00", "2026-11-20", "2026-02-30T10:00:00Z",
-                     "100.00", "-5.00", "NaN", "Infinity", "1e9", "12.345", "=HYPERLINK(\"x\")", "p1", "p2"]),
+    st.sampled_from(
+        [
+            "",
+            "A1",
+            "GHOST",
+            "2026-11-20T10:00:00+08:00",
+            "2026-11-20",
+            "2026-02-30T10:00:00Z",
+            "100.00",
+            "-5.00",
+            "NaN",
+            "Infinity",
+            "1e9",
+            "12.345",
+            '=HYPERLINK("x")',
+            "p1",
+            "p2",
+        ]
+    ),
     st.text(max_size=12),
 )
 
@@ -75,13 +92,17 @@ def test_every_row_is_loaded_or_quarantined_never_lost(db, tmp_path_factory, row
 
         csv.writer(fh).writerows(rows)
     with connect(db) as conn:  # each example starts from an empty store
-        conn.execute("truncate collections.repayment, collections.installment, collections.account, "
-                     "collections.customer, collections.quarantine, collections.feed_fingerprint cascade")
+        conn.execute(
+            "truncate collections.repayment, collections.installment, collections.account, "
+            "collections.customer, collections.quarantine, collections.feed_fingerprint cascade"
+        )
     records = list(CsvSource(root, d(DAY)).records(REPAYMENTS))
     result = load_drop(db, CsvSource(root, d(DAY)), d(DAY), portfolios=None, max_reject_ratio=Decimal(1))
     with connect(db) as conn:
-        quarantined = {r["position"] for r in conn.execute(
-            "select position from collections.quarantine where entity = 'repayments'").fetchall()}
+        quarantined = {
+            r["position"]
+            for r in conn.execute("select position from collections.quarantine where entity = 'repayments'").fetchall()
+        }
         stored = {r["payment_id"] for r in conn.execute("select payment_id from collections.repayment").fetchall()}
     assert result.rows_in.get("repayments", 0) == len(records)
     assert result.quarantined.get("repayments", 0) == len(quarantined)

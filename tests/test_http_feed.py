@@ -33,16 +33,18 @@ def served_book(tmp_path):
 
 
 def client(url: str) -> PartnerClient:
-    return PartnerClient(url, requests.Session(), RetryPolicy(attempts=8, base_delay=0.01, max_delay=0.05),
-                         rng=random.Random(1))
+    return PartnerClient(
+        url, requests.Session(), RetryPolicy(attempts=8, base_delay=0.01, max_delay=0.05), rng=random.Random(1)
+    )
 
 
 def test_http_source_pages_through_the_api_and_loads_what_the_csv_drop_holds(db, fresh_db, served_book):
     from debt_collections.store.migrate import migrate
 
     server, root = served_book
-    requests.post(server.url + "/_faults", json={"error_rate": 0.2, "rate_429": 0.1, "retry_after": 0, "seed": 3},
-                  timeout=5)
+    requests.post(
+        server.url + "/_faults", json={"error_rate": 0.2, "rate_429": 0.1, "retry_after": 0, "seed": 3}, timeout=5
+    )
     from decimal import Decimal
 
     load_drop(db, HttpSource(client(server.url), d(DAY)), d(DAY), portfolios=None, max_reject_ratio=Decimal("0.01"))
@@ -58,8 +60,13 @@ def test_http_source_limited_to_a_portfolio_asks_for_that_portfolio_only(db, ser
     from decimal import Decimal
 
     server, _ = served_book
-    load_drop(db, HttpSource(client(server.url), d(DAY), ["AUTO-EAST"]), d(DAY), portfolios=["AUTO-EAST"],
-              max_reject_ratio=Decimal("0.01"))
+    load_drop(
+        db,
+        HttpSource(client(server.url), d(DAY), ["AUTO-EAST"]),
+        d(DAY),
+        portfolios=["AUTO-EAST"],
+        max_reject_ratio=Decimal("0.01"),
+    )
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.account")}
     assert portfolios == {"AUTO-EAST"}
@@ -67,19 +74,25 @@ def test_http_source_limited_to_a_portfolio_asks_for_that_portfolio_only(db, ser
 
 def test_a_missing_day_names_the_url(served_book):
     server, _ = served_book
-    with pytest.raises(FeedError, match=r"missing drop: GET http://127.0.0.1:\d+/v1/accounts\?as_of=2026-12-25 answered 404"):
+    with pytest.raises(
+        FeedError, match=r"missing drop: GET http://127.0.0.1:\d+/v1/accounts\?as_of=2026-12-25 answered 404"
+    ):
         HttpSource(client(server.url), d("2026-12-25")).check_drop()
 
 
 def test_items_become_records_exactly_and_bad_items_are_marked():
     entity = BY_NAME["repayments"]
-    good = json.loads('{"payment_id": "p1", "account_id": "A1", "paid_at": "2026-11-01T10:00:00+08:00", '
-                      '"amount": 1000.10}', parse_float=str)
+    good = json.loads(
+        '{"payment_id": "p1", "account_id": "A1", "paid_at": "2026-11-01T10:00:00+08:00", "amount": 1000.10}',
+        parse_float=str,
+    )
     rec = _record(entity, good, 7)
     assert rec.fields == ("p1", "A1", "2026-11-01T10:00:00+08:00", "1000.10", None, None)
     assert rec.position == 7 and rec.parse_error is None
     assert _record(entity, ["not", "an", "object"], 8).parse_error == "item is not a JSON object"
-    assert _record(entity, {**good, "amount": {"x": 1}}, 9).parse_error == "amount: nested value where text was expected"
+    assert (
+        _record(entity, {**good, "amount": {"x": 1}}, 9).parse_error == "amount: nested value where text was expected"
+    )
     assert _record(entity, {**good, "channel": "a\x00b"}, 10).parse_error == "channel: contains a NUL character"
 
 
@@ -87,7 +100,7 @@ def test_a_promise_made_on_the_phone_suppresses_the_next_days_escalation(db, tmp
     import pendulum
 
     from debt_collections.domain.params import RunParams
-    from debt_collections.pipeline import run_day
+    from debt_collections.plan import run_day
     from debt_collections.policy.loader import load_policy
     from tests.scenario import STANDARD
 
@@ -99,8 +112,14 @@ def test_a_promise_made_on_the_phone_suppresses_the_next_days_escalation(db, tmp
         policy = load_policy(STANDARD)
         partners = {c: client(server.url) for c in ("sms", "letter", "dialer", "field_app", "legal_portal")}
         for day, morning in (("2026-11-27", "2026-11-28T10:00:00+08:00"), ("2026-11-28", "2026-11-29T10:00:00+08:00")):
-            run_day(db, policy, HttpSource(client(server.url), d(day)),
-                    RunParams(d(day), None, policy.stages, False), partners=partners, now=pendulum.parse(morning))
+            run_day(
+                db,
+                policy,
+                HttpSource(client(server.url), d(day)),
+                RunParams(d(day), None, policy.stages, False),
+                partners=partners,
+                now=pendulum.parse(morning),
+            )
         outcomes = requests.get(server.url + "/_outcomes", timeout=5).json()["2026-11-28"]
     finally:
         server.shutdown()
@@ -108,10 +127,16 @@ def test_a_promise_made_on_the_phone_suppresses_the_next_days_escalation(db, tmp
     promised = {e["account_id"] for e in outcomes if e["kind"] == "promise_to_pay"}
     assert promised
     with connect(db) as conn:
-        events = {r["account_id"] for r in conn.execute(
-            "select account_id from collections.event where event_id like 'OUT-%'").fetchall()}
+        events = {
+            r["account_id"]
+            for r in conn.execute("select account_id from collections.event where event_id like 'OUT-%'").fetchall()
+        }
         next_day_calls = conn.execute(
             "select account_id, status, reason from collections.action_log "
-            "where as_of = '2026-11-28' and kind = 'call' and account_id = any(%s)", (list(promised),)).fetchall()
+            "where as_of = '2026-11-28' and kind = 'call' and account_id = any(%s)",
+            (list(promised),),
+        ).fetchall()
     assert events == promised  # the outcomes came in through the feed as events
-    assert next_day_calls and all((r["status"], r["reason"]) == ("suppressed", "promise_to_pay") for r in next_day_calls)
+    assert next_day_calls and all(
+        (r["status"], r["reason"]) == ("suppressed", "promise_to_pay") for r in next_day_calls
+    )

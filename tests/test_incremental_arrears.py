@@ -8,7 +8,7 @@ from pathlib import Path
 from debt_collections.domain.params import RunParams
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.generator.book import BookSpec, generate_book
-from debt_collections.pipeline import run_day
+from debt_collections.plan import run_day
 from debt_collections.policy.loader import load_policy
 from debt_collections.store import daily
 from debt_collections.store.db import connect
@@ -20,16 +20,20 @@ SKIPPED = d("2026-11-08")  # no run that day: the next day has no day before to 
 
 def _snapshot(db: str, day) -> tuple[list, list]:
     with connect(db) as conn:
-        arrears = conn.execute("select portfolio, account_id, dpd, overdue_amount from collections.account_day "
-                               "where as_of = %s order by portfolio, account_id", [day]).fetchall()
+        arrears = conn.execute(
+            "select portfolio, account_id, dpd, overdue_amount from collections.account_day "
+            "where as_of = %s order by portfolio, account_id",
+            [day],
+        ).fetchall()
         cases = conn.execute("select * from collections.case_day where as_of = %s order by case_id", [day]).fetchall()
     return arrears, cases
 
 
 def _how(db: str, day) -> dict[str, dict]:
     with connect(db) as conn:
-        rows = conn.execute("select portfolio, incremental, accounts_computed from collections.arrears_day "
-                            "where as_of = %s", [day]).fetchall()
+        rows = conn.execute(
+            "select portfolio, incremental, accounts_computed from collections.arrears_day where as_of = %s", [day]
+        ).fetchall()
     return {r["portfolio"]: r for r in rows}
 
 
@@ -55,8 +59,9 @@ def test_incremental_arrears_equal_a_full_computation_every_day(db, tmp_path):
         how = _how(db, day)
         before = _snapshot(db, day)
         for portfolio in how:
-            daily.evaluate_portfolio(db, policy, portfolio, RunParams(day, None, policy.stages, False),
-                                     incremental=False)
+            daily.evaluate_portfolio(
+                db, policy, portfolio, RunParams(day, None, policy.stages, False), incremental=False
+            )
         assert _snapshot(db, day) == before, f"incremental arrears of {day} differ from a full computation"
         return how
 
@@ -67,24 +72,41 @@ def test_incremental_arrears_equal_a_full_computation_every_day(db, tmp_path):
     with connect(db) as conn:
         picks = conn.execute(
             "select a.account_id, max(r.payment_id) as payment_id, "
-            "       (select i.due_date::text from collections.installment i where i.account_id = a.account_id and seq = 1) as due1, "
-            "       (select i.amount_due::text from collections.installment i where i.account_id = a.account_id and seq = 1) as amount1 "
+            "       (select i.due_date::text from collections.installment i"
+            "        where i.account_id = a.account_id and seq = 1) as due1, "
+            "       (select i.amount_due::text from collections.installment i"
+            "        where i.account_id = a.account_id and seq = 1) as amount1 "
             "from collections.account a join collections.repayment r using (account_id) "
             "where a.portfolio = 'AUTO-EAST' and a.status = 'active' and r.reverses is null and r.amount > 100 "
             "  and a.account_id not in (select account_id from collections.account_day) "
-            "group by a.account_id order by a.account_id limit 3").fetchall()
-        amounts = {r["payment_id"]: r["amount"] for r in conn.execute(
-            "select payment_id, amount from collections.repayment where payment_id = any(%s)",
-            [[p["payment_id"] for p in picks]]).fetchall()}
+            "group by a.account_id order by a.account_id limit 3"
+        ).fetchall()
+        amounts = {
+            r["payment_id"]: r["amount"]
+            for r in conn.execute(
+                "select payment_id, amount from collections.repayment where payment_id = any(%s)",
+                [[p["payment_id"] for p in picks]],
+            ).fetchall()
+        }
     reversed_late, amended, fixed_later = picks
     # (a) a reversal dated 2026-11-10, delivered early in the drop of 2026-11-05: the day it is
     #     dated, nothing is loaded for the account, yet it is overdue
-    _append(root / "2026-11-05" / "repayments.csv",
-            [f"{reversed_late['payment_id']}X", reversed_late["account_id"], "2026-11-10T10:00:00+08:00",
-             str(-amounts[reversed_late["payment_id"]]), reversed_late["payment_id"], "auto_debit"])
+    _append(
+        root / "2026-11-05" / "repayments.csv",
+        [
+            f"{reversed_late['payment_id']}X",
+            reversed_late["account_id"],
+            "2026-11-10T10:00:00+08:00",
+            str(-amounts[reversed_late["payment_id"]]),
+            reversed_late["payment_id"],
+            "auto_debit",
+        ],
+    )
     # (b) the schedule amended on 2026-11-06: the first installment was 500.00 more
-    _append(root / "2026-11-06" / "installments.csv",
-            [amended["account_id"], "1", amended["due1"], f"{float(amended['amount1']) + 500:.2f}"])
+    _append(
+        root / "2026-11-06" / "installments.csv",
+        [amended["account_id"], "1", amended["due1"], f"{float(amended['amount1']) + 500:.2f}"],
+    )
 
     # (d) an overdue account of AUTO-NORTH moves to AUTO-EAST on 2026-11-07: only its account row changes
     with (root / FIRST.to_date_string() / "accounts.csv").open(newline="", encoding="utf-8") as fh:
@@ -103,9 +125,17 @@ def test_incremental_arrears_equal_a_full_computation_every_day(db, tmp_path):
 
     # (c) a data fix of an old drop after later days ran: a reversal of 2026-11-04, loaded by a
     #     rerun of that day; the next day starts from 2026-11-12, which never saw it
-    _append(root / "2026-11-04" / "repayments.csv",
-            [f"{fixed_later['payment_id']}F", fixed_later["account_id"], "2026-11-04T09:00:00+08:00",
-             str(-amounts[fixed_later["payment_id"]]), fixed_later["payment_id"], "bank"])
+    _append(
+        root / "2026-11-04" / "repayments.csv",
+        [
+            f"{fixed_later['payment_id']}F",
+            fixed_later["account_id"],
+            "2026-11-04T09:00:00+08:00",
+            str(-amounts[fixed_later["payment_id"]]),
+            fixed_later["payment_id"],
+            "bank",
+        ],
+    )
     run(d("2026-11-04"))
     full_equals_incremental(d("2026-11-04"))
     for day in (d("2026-11-13"), LAST):
@@ -121,17 +151,27 @@ def test_incremental_arrears_equal_a_full_computation_every_day(db, tmp_path):
     assert fixed_later["account_id"] in _overdue(db, d("2026-11-13"))
 
     with connect(db) as conn:
-        homes = conn.execute("select as_of, portfolio from collections.account_day where account_id = %s "
-                             "and as_of in ('2026-11-06', '2026-11-07')", [moved]).fetchall()
-    assert {(str(r["as_of"]), r["portfolio"]) for r in homes} == {("2026-11-06", "AUTO-NORTH"), ("2026-11-07", "AUTO-EAST")}
+        homes = conn.execute(
+            "select as_of, portfolio from collections.account_day where account_id = %s "
+            "and as_of in ('2026-11-06', '2026-11-07')",
+            [moved],
+        ).fetchall()
+    assert {(str(r["as_of"]), r["portfolio"]) for r in homes} == {
+        ("2026-11-06", "AUTO-NORTH"),
+        ("2026-11-07", "AUTO-EAST"),
+    }
 
     # most days started from the day before and computed a fraction of the accounts
     after_gap = SKIPPED.add(days=1)
     assert not any(h["incremental"] for h in seen[after_gap].values())
     incremental_days = [day for day in seen if day != after_gap]
     with connect(db) as conn:
-        sizes = {r["portfolio"]: r["n"] for r in conn.execute(
-            "select portfolio, count(*) as n from collections.account group by portfolio").fetchall()}
+        sizes = {
+            r["portfolio"]: r["n"]
+            for r in conn.execute(
+                "select portfolio, count(*) as n from collections.account group by portfolio"
+            ).fetchall()
+        }
     for day in incremental_days:
         for portfolio, how in seen[day].items():
             assert how["incremental"], (day, portfolio)

@@ -18,9 +18,16 @@ def overdue_by(s: Scenario, account_id: str, dpd: int, amount: str = "1000.00", 
 
 @pytest.mark.parametrize(
     ("dpd", "amount", "stage", "bucket"),
-    [(1, "1000.00", "notice", "M1"), (7, "1000.00", "notice", "M1"), (8, "1000.00", "call", "M1"),
-     (30, "1000.00", "call", "M1"), (31, "1000.00", "visit", "M2"), (91, "4999.99", "visit", "M4"),
-     (91, "5000.00", "legal", "M4"), (200, "9000.00", "legal", "M7+")],
+    [
+        (1, "1000.00", "notice", "M1"),
+        (7, "1000.00", "notice", "M1"),
+        (8, "1000.00", "call", "M1"),
+        (30, "1000.00", "call", "M1"),
+        (31, "1000.00", "visit", "M2"),
+        (91, "4999.99", "visit", "M4"),
+        (91, "5000.00", "legal", "M4"),
+        (200, "9000.00", "legal", "M7+"),
+    ],
 )
 def test_stage_is_the_highest_rung_whose_entry_holds(db, tmp_path, dpd, amount, stage, bucket):
     s = Scenario(db, tmp_path)
@@ -52,8 +59,12 @@ def test_one_action_per_stage_kind_with_channel_template_and_assignee(db, tmp_pa
     s.run(DAY)
     got = {a["account_id"]: a for a in s.query("select * from collections.action where as_of = %(d)s", {"d": DAY})}
     assert len(got) == 5
-    assert (got["N"]["kind"], got["N"]["channel"], got["N"]["template"], got["N"]["status"]) == \
-        ("notice", "sms", "notice_sms.en", "planned")
+    assert (got["N"]["kind"], got["N"]["channel"], got["N"]["template"], got["N"]["status"]) == (
+        "notice",
+        "sms",
+        "notice_sms.en",
+        "planned",
+    )
     assert (got["L"]["kind"], got["L"]["channel"], got["L"]["template"]) == ("notice", "letter", "notice_letter.zh-CN")
     assert (got["C"]["kind"], got["C"]["channel"]) == ("call", "dialer")
     assert (got["V"]["kind"], got["V"]["assignee"]) == ("visit", "field-agent:west")
@@ -71,9 +82,9 @@ def test_repeat_schedules_notice_every_3_days_call_daily_visit_every_14(db, tmp_
     by_kind: dict[str, list[int]] = {}
     for r in rows:
         by_kind.setdefault(r["kind"], []).append((r["as_of"] - d("2026-08-01")).days)  # dpd of the action
-    assert by_kind["notice"] == [1, 4, 7]          # entering at dpd 1, then every 3 days
-    assert by_kind["call"] == list(range(8, 31))   # every day in the call stage
-    assert by_kind["visit"] == [31, 45]            # entering at dpd 31, then every 14 days
+    assert by_kind["notice"] == [1, 4, 7]  # entering at dpd 1, then every 3 days
+    assert by_kind["call"] == list(range(8, 31))  # every day in the call stage
+    assert by_kind["visit"] == [31, 45]  # entering at dpd 31, then every 14 days
     assert "legal" not in by_kind
 
 
@@ -193,15 +204,23 @@ def actions_on_every_rung_with_event(s: Scenario, *event: str) -> dict[str, tupl
 
 def test_cease_contact_suppresses_contact_but_not_legal(db, tmp_path):
     got = actions_on_every_rung_with_event(Scenario(db, tmp_path), "2026-11-01T10:00:00+08:00", "cease_contact")
-    assert got == {"notice": ("suppressed", "cease_contact"), "call": ("suppressed", "cease_contact"),
-                   "visit": ("suppressed", "cease_contact"), "legal": ("planned", None)}
+    assert got == {
+        "notice": ("suppressed", "cease_contact"),
+        "call": ("suppressed", "cease_contact"),
+        "visit": ("suppressed", "cease_contact"),
+        "legal": ("planned", None),
+    }
 
 
 def test_promise_to_pay_suppresses_escalation_but_not_notices(db, tmp_path):
     s = Scenario(db, tmp_path)
     got = actions_on_every_rung_with_event(s, "2026-11-27T10:00:00+08:00", "promise_to_pay", "500.00", "2026-12-05")
-    assert got == {"notice": ("planned", None), "call": ("suppressed", "promise_to_pay"),
-                   "visit": ("suppressed", "promise_to_pay"), "legal": ("suppressed", "promise_to_pay")}
+    assert got == {
+        "notice": ("planned", None),
+        "call": ("suppressed", "promise_to_pay"),
+        "visit": ("suppressed", "promise_to_pay"),
+        "legal": ("suppressed", "promise_to_pay"),
+    }
     assert s.case("C", DAY)["stage"] == "call"  # the stage is computed as usual
 
 
@@ -233,12 +252,14 @@ def test_payment_plan_suppresses_while_each_period_is_paid(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-10-01", months=3, amount="300.00")
     s.event("e1", "A1", "2026-10-01T10:00:00+08:00", "payment_plan", "300.00", "2027-03-01")
-    s.pay("p1", "A1", "2026-10-05T10:00:00+08:00", "300.00")   # period 10-01..10-30: paid
-    s.pay("p2", "A1", "2026-11-05T10:00:00+08:00", "100.00")   # period 10-31..11-29: short
+    s.pay("p1", "A1", "2026-10-05T10:00:00+08:00", "300.00")  # period 10-01..10-30: paid
+    s.pay("p2", "A1", "2026-11-05T10:00:00+08:00", "100.00")  # period 10-31..11-29: short
     s.run("2026-11-29")  # the short period has not ended yet: still suppressed
     assert s.case("A1", "2026-11-29")["stage"] == "call"
-    assert (s.action("A1", "2026-11-29", "call")["status"], s.action("A1", "2026-11-29", "call")["reason"]) == \
-        ("suppressed", "payment_plan")
+    assert (s.action("A1", "2026-11-29", "call")["status"], s.action("A1", "2026-11-29", "call")["reason"]) == (
+        "suppressed",
+        "payment_plan",
+    )
     s.run("2026-11-30")  # it ended on 11-29 short: the plan is broken, escalation resumes
     row = s.query("select plan_status from collections.case_state where as_of = '2026-11-30'")[0]
     assert row["plan_status"] == "broken"
@@ -261,9 +282,14 @@ def test_contact_waits_for_the_window_in_the_customers_own_timezone(db, tmp_path
     overdue_by(s, "SH", 1, customer=s.customer("C1", timezone="Asia/Shanghai"))
     overdue_by(s, "UR", 1, customer=s.customer("C2", timezone="Asia/Urumqi"))
     s.run(DAY)
-    rows = {r["account_id"]: r for r in s.query(
-        "select account_id, window_opens_at at time zone 'UTC' as opens, window_closes_at at time zone 'UTC' as closes "
-        "from collections.action_log")}
+    rows = {
+        r["account_id"]: r
+        for r in s.query(
+            "select account_id, window_opens_at at time zone 'UTC' as opens, "
+            "window_closes_at at time zone 'UTC' as closes "
+            "from collections.action_log"
+        )
+    }
     # 08:00-21:00 local on the day after as_of
     assert str(rows["SH"]["opens"]) == "2026-11-29 00:00:00" and str(rows["SH"]["closes"]) == "2026-11-29 13:00:00"
     assert str(rows["UR"]["opens"]) == "2026-11-29 02:00:00" and str(rows["UR"]["closes"]) == "2026-11-29 15:00:00"
@@ -277,16 +303,24 @@ def test_at_most_three_calls_per_debtor_per_day_across_accounts(db, tmp_path):
     s.run(DAY)
     got = {a["account_id"]: (a["status"], a["reason"]) for a in s.query("select * from collections.action")}
     # the three accounts with the most overdue money are queued; the others are stopped by the rule
-    assert got == {"A1": ("planned", None), "A3": ("planned", None), "A2": ("planned", None),
-                   "A4": ("suppressed", "max_connected_calls_per_debtor_per_day"),
-                   "A0": ("suppressed", "max_connected_calls_per_debtor_per_day")}
+    assert got == {
+        "A1": ("planned", None),
+        "A3": ("planned", None),
+        "A2": ("planned", None),
+        "A4": ("suppressed", "max_connected_calls_per_debtor_per_day"),
+        "A0": ("suppressed", "max_connected_calls_per_debtor_per_day"),
+    }
 
 
 def test_an_account_is_never_queued_more_than_7_times_in_7_days(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-10-01", months=2)
     s.run_days("2026-10-09", "2026-10-28")  # 20 days in the call stage
-    days = [r["as_of"] for r in s.query(
-        "select as_of from collections.action where kind = 'call' and status = 'planned' order by as_of")]
+    days = [
+        r["as_of"]
+        for r in s.query(
+            "select as_of from collections.action where kind = 'call' and status = 'planned' order by as_of"
+        )
+    ]
     assert len(days) == 20
     assert max(sum(1 for x in days if 0 <= (day - x).days < 7) for day in days) == 7

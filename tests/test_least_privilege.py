@@ -30,13 +30,16 @@ def test_a_whole_day_runs_as_the_app_role(app_conninfo, tmp_path):
     assert s.case("A1", "2026-11-28")["dpd"] == 27
 
 
-@pytest.mark.parametrize("statement", [
-    "create table public.stolen (x int)",
-    "create table collections.extra (x int)",
-    "insert into collections.schema_migration (version, name, checksum) values (999, 'x', 'x')",
-    "drop view collections.case_day",
-    "create role intruder",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "create table public.stolen (x int)",
+        "create table collections.extra (x int)",
+        "insert into collections.schema_migration (version, name, checksum) values (999, 'x', 'x')",
+        "drop view collections.case_day",
+        "create role intruder",
+    ],
+)
 def test_writes_outside_its_grant_are_refused(app_conninfo, statement):
     with psycopg.connect(app_conninfo) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(statement)

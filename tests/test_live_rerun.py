@@ -25,17 +25,16 @@ from tests.test_airflow import _env
 pytestmark = pytest.mark.airflow
 
 AS_OF = "2026-11-20"
-CHOSEN = ["AUTO-EAST", "AUTO-SOUTH"]    # rerun from the view; the fix is in AUTO-EAST
-OTHERS = ["AUTO-NORTH", "LEASE-WEST"]   # not chosen; AUTO-NORTH gets a fix in the drop too, which must wait
+CHOSEN = ["AUTO-EAST", "AUTO-SOUTH"]  # rerun from the view; the fix is in AUTO-EAST
+OTHERS = ["AUTO-NORTH", "LEASE-WEST"]  # not chosen; AUTO-NORTH gets a fix in the drop too, which must wait
 DAG_ID = "collections_standard"
 
 SNAPSHOT = {
     "case_day": "select t::text as row from collections.case_day t where t.portfolio = any(%(p)s) order by 1",
     "action": "select t::text as row from collections.action t join collections.account a using (account_id) "
-              "where a.portfolio = any(%(p)s) order by 1",
+    "where a.portfolio = any(%(p)s) order by 1",
     "action_log": "select t::text as row from collections.action_log t where t.portfolio = any(%(p)s) order by 1",
-    "portfolio_day": "select t::text as row from collections.portfolio_day t where t.portfolio = any(%(p)s) "
-                     "order by 1",
+    "portfolio_day": "select t::text as row from collections.portfolio_day t where t.portfolio = any(%(p)s) order by 1",
 }
 
 
@@ -52,7 +51,9 @@ def _overdue_account(db: str, portfolio: str) -> dict:
             "select c.account_id, c.overdue_amount from collections.case_day c "
             "where c.portfolio = %(p)s and c.as_of = %(d)s and c.status = 'open' "
             "and exists (select 1 from collections.action a where a.account_id = c.account_id and a.as_of = c.as_of) "
-            "order by c.account_id limit 1", {"p": portfolio, "d": AS_OF}).fetchone()
+            "order by c.account_id limit 1",
+            {"p": portfolio, "d": AS_OF},
+        ).fetchone()
 
 
 @pytest.fixture
@@ -63,8 +64,10 @@ def book(tmp_path):
 
 
 def test_a_rerun_from_the_view_runs_in_airflow_and_changes_only_the_chosen_portfolios(pg_admin, db, book, tmp_path):
-    with metadata_database(pg_admin, tmp_path / "airflow") as meta, \
-            live_airflow({**_env(db, book), **meta}, tmp_path / "logs") as live:
+    with (
+        metadata_database(pg_admin, tmp_path / "airflow") as meta,
+        live_airflow({**_env(db, book), **meta}, tmp_path / "logs") as live,
+    ):
         live.unpause(DAG_ID)
         # the day, run by the scheduler for every portfolio
         first = live.trigger(DAG_ID, {"as_of": AS_OF})
@@ -77,8 +80,9 @@ def test_a_rerun_from_the_view_runs_in_airflow_and_changes_only_the_chosen_portf
         east, north = _overdue_account(db, "AUTO-EAST"), _overdue_account(db, "AUTO-NORTH")
         with (book / AS_OF / "repayments.csv").open("a", encoding="utf-8") as fh:
             for payment_id, account in (("FIX-EAST", east), ("FIX-NORTH", north)):
-                fh.write(f"{payment_id},{account['account_id']},{AS_OF}T12:00:00+08:00,"
-                         f"{account['overdue_amount']},,bank\n")
+                fh.write(
+                    f"{payment_id},{account['account_id']},{AS_OF}T12:00:00+08:00,{account['overdue_amount']},,bank\n"
+                )
 
         # the operator's rerun: the Today page's form, posted as the logged-in user
         session = requests.Session()
@@ -87,8 +91,9 @@ def test_a_rerun_from_the_view_runs_in_airflow_and_changes_only_the_chosen_portf
         assert page.status_code == 200, page.text[-2000:]
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         before = {r["dag_run_id"] for r in live.runs(DAG_ID)}
-        answer = session.post(f"{live.url}/collections/rerun", timeout=60,
-                              data={"as_of": AS_OF, "portfolios": CHOSEN, "csrf": csrf})
+        answer = session.post(
+            f"{live.url}/collections/rerun", timeout=60, data={"as_of": AS_OF, "portfolios": CHOSEN, "csrf": csrf}
+        )
         assert answer.status_code == 200, answer.text[-2000:]
         (rerun,) = [r for r in live.runs(DAG_ID) if r["dag_run_id"] not in before]
         assert rerun["dag_run_id"] in answer.text
@@ -105,18 +110,32 @@ def test_a_rerun_from_the_view_runs_in_airflow_and_changes_only_the_chosen_portf
     # the other portfolios: not one byte changed, and their fix was not loaded by this run
     assert snapshot(db, OTHERS) == others_before
     with connect(db) as conn:
-        loaded = {r["payment_id"] for r in conn.execute(
-            "select payment_id from collections.repayment where payment_id like 'FIX-%%'")}
-        fixed = {view: conn.execute(f"select count(*) as n from collections.{view} where account_id = %(a)s "
-                                    "and as_of = %(d)s", {"a": east["account_id"], "d": AS_OF}).fetchone()["n"]
-                 for view in ("case_day", "action")}
-        reported = {r["portfolio"]: r["run_id"] for r in conn.execute(
-            "select portfolio, run_id from collections.portfolio_day where as_of = %(d)s", {"d": AS_OF})}
+        loaded = {
+            r["payment_id"]
+            for r in conn.execute("select payment_id from collections.repayment where payment_id like 'FIX-%%'")
+        }
+        fixed = {
+            view: conn.execute(
+                f"select count(*) as n from collections.{view} where account_id = %(a)s and as_of = %(d)s",
+                {"a": east["account_id"], "d": AS_OF},
+            ).fetchone()["n"]
+            for view in ("case_day", "action")
+        }
+        reported = {
+            r["portfolio"]: r["run_id"]
+            for r in conn.execute(
+                "select portfolio, run_id from collections.portfolio_day where as_of = %(d)s", {"d": AS_OF}
+            )
+        }
     assert loaded == {"FIX-EAST"}
     # the chosen portfolios: rewritten by the rerun. The book's first day is the one rerun, so with
     # the missed repayment the account was never overdue: no case and no action that day, as one run
     # on the fixed drop would have written (it had an open case with actions before the fix)
     assert fixed == {"case_day": 0, "action": 0}
     assert snapshot(db, CHOSEN) != chosen_before
-    assert reported == {"AUTO-EAST": rerun["dag_run_id"], "AUTO-SOUTH": rerun["dag_run_id"],
-                        "AUTO-NORTH": first, "LEASE-WEST": first}
+    assert reported == {
+        "AUTO-EAST": rerun["dag_run_id"],
+        "AUTO-SOUTH": rerun["dag_run_id"],
+        "AUTO-NORTH": first,
+        "LEASE-WEST": first,
+    }

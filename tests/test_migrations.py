@@ -18,8 +18,9 @@ def test_from_empty_then_again_is_a_no_op(fresh_db):
     assert migrate(fresh_db) == []
     with connect(fresh_db) as conn:
         rows = conn.execute("select version, name, checksum from collections.schema_migration").fetchall()
-        views = conn.execute("select table_name from information_schema.views where table_schema = 'collections' "
-                             "order by 1").fetchall()
+        views = conn.execute(
+            "select table_name from information_schema.views where table_schema = 'collections' order by 1"
+        ).fetchall()
     assert [r["version"] for r in rows] == [m.version for m in discover()]
     assert all(len(r["checksum"]) == 64 for r in rows)
     assert [v["table_name"] for v in views] == ["action", "case_day"]
@@ -39,7 +40,8 @@ def test_a_failing_migration_is_rolled_back_and_not_recorded(fresh_db, tmp_path)
     folder = tmp_path / "migrations"
     shutil.copytree(sql_root() / "migrations", folder)
     (folder / "9001_broken.sql").write_text(
-        "create table collections.half_done (id int);\nselect no_such_function();\n")
+        "create table collections.half_done (id int);\nselect no_such_function();\n"
+    )
     with pytest.raises(MigrationError, match="9001_broken.sql failed and was rolled back"):
         migrate(fresh_db, folder)
     with connect(fresh_db) as conn:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pendulum
 import pytest
 
-from debt_collections.domain.params import default_as_of, params_from_xcom, params_to_xcom, parse_run_params
+from debt_collections.domain.params import default_as_of, parse_run_params
 from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import load_policy, parse_policy
 
@@ -21,46 +22,71 @@ POLICY = load_policy(STANDARD)
 def test_standard_policy_is_the_spec_ladder():
     assert POLICY.dag_id == "collections_standard"
     assert POLICY.timezone == "Asia/Shanghai"
-    assert [(r.stage, r.dpd_at_least, r.overdue_amount_at_least, r.repeat_every_days, r.sticky)
-            for r in POLICY.ladder] == [
-        ("notice", 1, None, 3, False), ("call", 8, None, 1, False), ("visit", 31, None, 14, False),
-        ("legal", 91, Decimal("5000.00"), None, True)]
+    assert [
+        (r.stage, r.dpd_at_least, r.overdue_amount_at_least, r.repeat_every_days, r.sticky) for r in POLICY.ladder
+    ] == [
+        ("notice", 1, None, 3, False),
+        ("call", 8, None, 1, False),
+        ("visit", 31, None, 14, False),
+        ("legal", 91, Decimal("5000.00"), None, True),
+    ]
     assert POLICY.tolerance == Decimal("1.00") and POLICY.max_reject_ratio == Decimal("0.01")
     c = POLICY.contact
-    assert (c.window_start.hour, c.window_end.hour, c.max_sms_per_customer_per_day,
-            c.max_connected_calls_per_debtor_per_day, c.max_dial_attempts_per_number_per_day,
-            c.max_call_attempts_per_account_per_7_days) == (8, 21, 1, 3, 6, 7)
+    assert (
+        c.window_start.hour,
+        c.window_end.hour,
+        c.max_sms_per_customer_per_day,
+        c.max_connected_calls_per_debtor_per_day,
+        c.max_dial_attempts_per_number_per_day,
+        c.max_call_attempts_per_account_per_7_days,
+    ) == (8, 21, 1, 3, 6, 7)
 
 
 @pytest.mark.parametrize(
     ("logical", "expected"),
-    [(datetime(2026, 11, 29, 0, 0, tzinfo=timezone.utc), "2026-11-28"),   # 08:00 in Shanghai on the 29th
-     (datetime(2026, 11, 28, 18, 0, tzinfo=timezone.utc), "2026-11-28"),  # 02:00 in Shanghai on the 29th
-     (datetime(2026, 11, 28, 15, 59, tzinfo=timezone.utc), "2026-11-27")],  # 23:59 in Shanghai on the 28th
+    [
+        (datetime(2026, 11, 29, 0, 0, tzinfo=UTC), "2026-11-28"),  # 08:00 in Shanghai on the 29th
+        (datetime(2026, 11, 28, 18, 0, tzinfo=UTC), "2026-11-28"),  # 02:00 in Shanghai on the 29th
+        (datetime(2026, 11, 28, 15, 59, tzinfo=UTC), "2026-11-27"),
+    ],  # 23:59 in Shanghai on the 28th
 )
 def test_a_scheduled_run_evaluates_the_day_before_its_logical_date_in_the_policy_timezone(logical, expected):
     assert default_as_of(logical, "Asia/Shanghai").to_date_string() == expected
 
 
 def test_params_defaults_and_round_trip():
-    p = parse_run_params({}, POLICY, datetime(2026, 11, 29, tzinfo=timezone.utc))
+    p = parse_run_params({}, POLICY, datetime(2026, 11, 29, tzinfo=UTC))
     assert (p.as_of, p.portfolios, p.stages, p.dry_run) == (pendulum.date(2026, 11, 28), None, POLICY.stages, False)
-    q = parse_run_params({"as_of": "2026-11-20", "portfolios": ["P2", "P1", "P1"], "stages": ["legal", "notice"],
-                          "dry_run": True}, POLICY, None)
-    assert (q.as_of.to_date_string(), q.portfolios, q.stages, q.dry_run) == \
-        ("2026-11-20", ("P1", "P2"), ("notice", "legal"), True)
-    assert params_from_xcom(params_to_xcom(q)) == q
+    q = parse_run_params(
+        {"as_of": "2026-11-20", "portfolios": ["P2", "P1", "P1"], "stages": ["legal", "notice"], "dry_run": True},
+        POLICY,
+        None,
+    )
+    assert (q.as_of.to_date_string(), q.portfolios, q.stages, q.dry_run) == (
+        "2026-11-20",
+        ("P1", "P2"),
+        ("notice", "legal"),
+        True,
+    )
+    # through XCom as Airflow's serializer stores it (the DAG module allows the class)
+    from airflow.sdk import serde
+
+    import debt_collections.airflow.factory  # noqa: F401
+
+    assert serde.deserialize(json.loads(json.dumps(serde.serialize(q)))) == q
 
 
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [({"as_of": "2026-02-30"}, "param as_of must be a date YYYY-MM-DD, got '2026-02-30'"),
-     ({"as_of": "2026-11-28T10:00:00"}, "param as_of must be a date"),
-     ({"as_of": "2026-11-28", "portfolios": "P1"}, "param portfolios must be a list"),
-     ({"as_of": "2026-11-28", "portfolios": ["P1'; drop table x; --"]}, "is not a portfolio name"),
-     ({"as_of": "2026-11-28", "stages": ["repossess"]}, "unknown stage(s) repossess"),
-     ({"as_of": "2026-11-28", "dry_run": "yes"}, "param dry_run must be true or false"),
-     ({}, "param as_of is required")],
+    [
+        ({"as_of": "2026-02-30"}, "param as_of must be a date YYYY-MM-DD, got '2026-02-30'"),
+        ({"as_of": "2026-11-28T10:00:00"}, "param as_of must be a date"),
+        ({"as_of": "2026-11-28", "portfolios": "P1"}, "param portfolios must be a list"),
+        ({"as_of": "2026-11-28", "portfolios": ["P1'; drop table x; --"]}, "is not a portfolio name"),
+        ({"as_of": "2026-11-28", "stages": ["repossess"]}, "unknown stage(s) repossess"),
+        ({"as_of": "2026-11-28", "dry_run": "yes"}, "param dry_run must be true or false"),
+        ({}, "param as_of is required"),
+    ],
 )
 def test_bad_params_are_refused_before_reaching_sql(raw, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -81,18 +107,38 @@ def line_of(text: str, needle: str) -> int:
 
 # (text to replace, replacement, the line the error must name: a needle in the broken text, message)
 BROKEN = [
-    ("dpd_at_least: 31", "dpd_at_least: thirty", "dpd_at_least: thirty",
-     "ladder[2].enter.dpd_at_least: Input should be a valid integer"),
+    (
+        "dpd_at_least: 31",
+        "dpd_at_least: thirty",
+        "dpd_at_least: thirty",
+        "ladder[2].enter.dpd_at_least: Input should be a valid integer",
+    ),
     ("schedule:", "schedul:", "schedul:", "schedul: unknown key"),
-    ("timezone: Asia/Shanghai", "timezone: Mars/Base", "timezone: Mars", "timezone: Value error, unknown IANA timezone"),
-    ("action: visit", "action: repossess", "action: repossess",
-     "ladder[2].action: Value error, unknown stage kind 'repossess'; known: notice, call, visit, legal"),
-    ("portfolios: [\"*\"]", "portfolios: [\"P 1\"]", "portfolios:", "portfolios: Value error, 'P 1' is not a portfolio"),
-    ("repeat_every_days: 14", "repeat_every_days: 14\n    once_per_case: true", "- stage: visit",
-     "ladder[2]: Value error, set exactly one"),
-    ("enter: {dpd_at_least: 91, overdue_amount_at_least: \"5000.00\"}",
-     "enter: {dpd_at_least: 91, overdue_amount_at_least: \"5000.001\"}", "overdue_amount_at_least: \"5000.001",
-     "ladder[3].enter.overdue_amount_at_least: Decimal input should have no more than 2 decimal places"),
+    (
+        "timezone: Asia/Shanghai",
+        "timezone: Mars/Base",
+        "timezone: Mars",
+        "timezone: Value error, unknown IANA timezone",
+    ),
+    (
+        "action: visit",
+        "action: repossess",
+        "action: repossess",
+        "ladder[2].action: Value error, unknown stage kind 'repossess'; known: notice, call, visit, legal",
+    ),
+    ('portfolios: ["*"]', 'portfolios: ["P 1"]', "portfolios:", "portfolios: Value error, 'P 1' is not a portfolio"),
+    (
+        "repeat_every_days: 14",
+        "repeat_every_days: 14\n    once_per_case: true",
+        "- stage: visit",
+        "ladder[2]: Value error, set exactly one",
+    ),
+    (
+        'enter: {dpd_at_least: 91, overdue_amount_at_least: "5000.00"}',
+        'enter: {dpd_at_least: 91, overdue_amount_at_least: "5000.001"}',
+        'overdue_amount_at_least: "5000.001',
+        "ladder[3].enter.overdue_amount_at_least: Decimal input should have no more than 2 decimal places",
+    ),
     ("dag_id: collections_standard", "dag_id: Collections Standard", "dag_id:", "dag_id: String should match pattern"),
     ("dag_id: collections_standard\n", "", "description:", "dag_id: required key is missing"),
     ("    sticky: true", "    sticky: yes please", "sticky: yes", "ladder[3].sticky: Input should be a valid boolean"),
@@ -102,31 +148,69 @@ BROKEN = [
 
 # the same for the keys the lease policy shows: reminders, buckets, risk grades, broken promises
 BROKEN_LEASE = [
-    ("days_before_due: 3", "days_before_due: 0", "days_before_due: 0",
-     "reminders[0].days_before_due: Input should be greater than or equal to 1, got 0"),
-    ("channel: sms_or_letter\n    template: \"courtesy", "channel: dialer\n    template: \"courtesy", "channel: dialer",
-     "reminders[0].channel: Input should be 'sms_or_letter', 'sms' or 'letter', got 'dialer'"),
-    ("bucket_at_least: M2", "bucket_at_least: M9", "bucket_at_least: M9",
-     "ladder[2].enter.bucket_at_least: Input should be 'M1', 'M2', 'M3', 'M4', 'M5', 'M6' or 'M7+', got 'M9'"),
-    ("risk_grades: [C, D, E]", "risk_grades: []", "risk_grades: []",
-     "ladder[3].enter.risk_grades: List should have at least 1 item after validation, not 0"),
-    ("risk_grades: [C, D, E]", "risk_grades: [C, \"D grade\"]", "risk_grades: [C",
-     "ladder[3].enter.risk_grades[1]: String should match pattern"),
-    ("broken_promises_at_least: 1", "broken_promises_at_least: none", "broken_promises_at_least: none",
-     "ladder[2].enter.broken_promises_at_least: Input should be a valid integer"),
-    ("enter: {bucket_at_least: M2, broken_promises_at_least: 1}", "enter: {broken_promises_at_least: 1}",
-     "enter: {broken", "ladder[2].enter: Value error, set dpd_at_least (an integer >= 1) or bucket_at_least"),
-    ("enter: {dpd_at_least: 121,", "enter: {dpd_at_least: 20,", "ladder:",
-     "ladder: Value error, ladder rungs must be listed lowest first: ladder[3] (legal) can be entered from dpd 20, "
-     "below ladder[2] (visit) at dpd 31"),
-    ("  - stage: courtesy", "  - stage: notice", "ladder:",
-     "ladder: Value error, ladder stages must be unique, reminders included: notice is used twice"),
+    (
+        "days_before_due: 3",
+        "days_before_due: 0",
+        "days_before_due: 0",
+        "reminders[0].days_before_due: Input should be greater than or equal to 1, got 0",
+    ),
+    (
+        'channel: sms_or_letter\n    template: "courtesy',
+        'channel: dialer\n    template: "courtesy',
+        "channel: dialer",
+        "reminders[0].channel: Input should be 'sms_or_letter', 'sms' or 'letter', got 'dialer'",
+    ),
+    (
+        "bucket_at_least: M2",
+        "bucket_at_least: M9",
+        "bucket_at_least: M9",
+        "ladder[2].enter.bucket_at_least: Input should be 'M1', 'M2', 'M3', 'M4', 'M5', 'M6' or 'M7+', got 'M9'",
+    ),
+    (
+        "risk_grades: [C, D, E]",
+        "risk_grades: []",
+        "risk_grades: []",
+        "ladder[3].enter.risk_grades: List should have at least 1 item after validation, not 0",
+    ),
+    (
+        "risk_grades: [C, D, E]",
+        'risk_grades: [C, "D grade"]',
+        "risk_grades: [C",
+        "ladder[3].enter.risk_grades[1]: String should match pattern",
+    ),
+    (
+        "broken_promises_at_least: 1",
+        "broken_promises_at_least: none",
+        "broken_promises_at_least: none",
+        "ladder[2].enter.broken_promises_at_least: Input should be a valid integer",
+    ),
+    (
+        "enter: {bucket_at_least: M2, broken_promises_at_least: 1}",
+        "enter: {broken_promises_at_least: 1}",
+        "enter: {broken",
+        "ladder[2].enter: Value error, set dpd_at_least (an integer >= 1) or bucket_at_least",
+    ),
+    (
+        "enter: {dpd_at_least: 121,",
+        "enter: {dpd_at_least: 20,",
+        "ladder:",
+        "ladder: Value error, ladder rungs must be listed lowest first: ladder[3] (legal) can be entered from dpd 20, "
+        "below ladder[2] (visit) at dpd 31",
+    ),
+    (
+        "  - stage: courtesy",
+        "  - stage: notice",
+        "ladder:",
+        "ladder: Value error, ladder stages must be unique, reminders included: notice is used twice",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("path", "old", "new", "where", "message"),
-                         [(STANDARD, *b) for b in BROKEN] + [(LEASE, *b) for b in BROKEN_LEASE],
-                         ids=[b[3][:40] for b in BROKEN + BROKEN_LEASE])
+@pytest.mark.parametrize(
+    ("path", "old", "new", "where", "message"),
+    [(STANDARD, *b) for b in BROKEN] + [(LEASE, *b) for b in BROKEN_LEASE],
+    ids=[b[3][:40] for b in BROKEN + BROKEN_LEASE],
+)
 def test_policy_errors_name_file_line_and_key(path, old, new, where, message):
     text = path.read_text()
     assert old in text
@@ -140,11 +224,17 @@ def test_policy_errors_name_file_line_and_key(path, old, new, where, message):
 
 @pytest.mark.parametrize(
     ("old", "new", "where", "message"),
-    [("preset: cn", "preset: uk", "preset:", "contact.preset: Input should be 'cn' or 'us'"),
-     ('tolerance: "1.00"', 'tolerance: "-1"', "tolerance:", "tolerance: Input should be greater than or equal to 0"),
-     ("sms: collections_sms", "sms: Collections SMS", "sms: Collections",
-      "connections.partners.sms: String should match pattern"),
-     ("retries: 2", "retrys: 2", "retrys:", "retrys: unknown key")],
+    [
+        ("preset: cn", "preset: uk", "preset:", "contact.preset: Input should be 'cn' or 'us'"),
+        ('tolerance: "1.00"', 'tolerance: "-1"', "tolerance:", "tolerance: Input should be greater than or equal to 0"),
+        (
+            "sms: collections_sms",
+            "sms: Collections SMS",
+            "sms: Collections",
+            "connections.partners.sms: String should match pattern",
+        ),
+        ("retries: 2", "retrys: 2", "retrys:", "retrys: unknown key"),
+    ],
 )
 def test_errors_in_shared_defaults_name_the_defaults_file(tmp_path, old, new, where, message):
     folder = tmp_path / "policies"
@@ -161,8 +251,11 @@ def test_a_policy_overrides_the_shared_defaults(tmp_path):
     folder = tmp_path / "policies"
     folder.mkdir()
     (folder / "defaults.yaml").write_text(STANDARD.with_name("defaults.yaml").read_text())
-    (folder / "strict.yaml").write_text(STANDARD.read_text().replace(
-        "ladder:", "tolerance: \"0.00\"\ncontact:\n  max_sms_per_customer_per_day: 2\nladder:", 1))
+    (folder / "strict.yaml").write_text(
+        STANDARD.read_text().replace(
+            "ladder:", 'tolerance: "0.00"\ncontact:\n  max_sms_per_customer_per_day: 2\nladder:', 1
+        )
+    )
     policy = load_policy(folder / "strict.yaml")
     assert policy.tolerance == Decimal("0.00")
     assert policy.contact.max_sms_per_customer_per_day == 2

@@ -37,31 +37,42 @@ def policy(text: str, name: str = "test.yaml"):
 
 # -- pre-due courtesy reminders (lease.yaml) ----------------------------------------------
 
+
 def lease(s: Scenario, account_id: str, *, first_due: str, **kw) -> str:
     return s.account(account_id, portfolio="OPL-1", product="lease", first_due=first_due, months=3, **kw)
 
 
 def test_courtesy_reminder_goes_three_days_before_an_unpaid_due_date(db, tmp_path):
     s = Scenario(db, tmp_path, policy=load_policy(LEASE))
-    lease(s, "DUE", first_due="2026-12-01")                  # falls due 3 days after DAY
+    lease(s, "DUE", first_due="2026-12-01")  # falls due 3 days after DAY
     lease(s, "PAID", first_due="2026-12-01")
     s.pay("p1", "PAID", "2026-11-27T09:00:00+08:00", "1000.00")  # paid ahead: nothing to remind
-    lease(s, "LATER", first_due="2026-12-02")                # 4 days: not yet
+    lease(s, "LATER", first_due="2026-12-02")  # 4 days: not yet
     lease(s, "SILENT", first_due="2026-12-01")
     s.event("e1", "SILENT", "2026-11-20T09:00:00+08:00", "cease_contact")
     lease(s, "GONE", first_due="2026-12-01")
     s.event("e2", "GONE", "2026-11-20T09:00:00+08:00", "deceased")
-    lease(s, "LATE", first_due="2026-11-01")                 # overdue: the ladder, not a reminder, applies
+    lease(s, "LATE", first_due="2026-11-01")  # overdue: the ladder, not a reminder, applies
     s.run(DAY)
 
     reminder = s.action("DUE", DAY, "reminder")
-    assert reminder == {"as_of": d(DAY), "account_id": "DUE", "case_id": None, "kind": "reminder",
-                        "status": "planned", "reason": None, "channel": "sms", "assignee": None,
-                        "template": "courtesy_sms.zh-CN"}
+    assert reminder == {
+        "as_of": d(DAY),
+        "account_id": "DUE",
+        "case_id": None,
+        "kind": "reminder",
+        "status": "planned",
+        "reason": None,
+        "channel": "sms",
+        "assignee": None,
+        "template": "courtesy_sms.zh-CN",
+    }
     assert s.action("PAID", DAY, "reminder") is None
     assert s.action("LATER", DAY, "reminder") is None
-    assert (s.action("SILENT", DAY, "reminder")["status"], s.action("SILENT", DAY, "reminder")["reason"]) == \
-        ("suppressed", "cease_contact")
+    assert (s.action("SILENT", DAY, "reminder")["status"], s.action("SILENT", DAY, "reminder")["reason"]) == (
+        "suppressed",
+        "cease_contact",
+    )
     assert s.action("GONE", DAY, "reminder")["reason"] == "deceased"
     assert s.action("LATE", DAY, "reminder") is None and s.action("LATE", DAY, "call")["status"] == "planned"
     assert s.case("DUE", DAY) is None  # a reminder opens no case
@@ -80,29 +91,43 @@ def test_a_partly_prepaid_installment_is_reminded_of_what_is_left(db, tmp_path):
     lease(s, "NEARLY", first_due="2026-12-01", amount="1000.00")
     s.pay("p2", "NEARLY", "2026-11-27T09:00:00+08:00", "999.50")  # within the 1.00 tolerance
     s.run(DAY)
-    assert s.query("select amount_due, due_date from collections.action_log where account_id = 'PART'") == \
-        [{"amount_due": pytest.approx(600), "due_date": d("2026-12-01")}]
+    assert s.query("select amount_due, due_date from collections.action_log where account_id = 'PART'") == [
+        {"amount_due": pytest.approx(600), "due_date": d("2026-12-01")}
+    ]
     assert s.action("NEARLY", DAY, "reminder") is None
 
 
 def test_the_reminder_reaches_the_customer_with_its_due_date_once(db, tmp_path):
     s = Scenario(db, tmp_path, policy=load_policy(LEASE))
-    lease(s, "ACC0007", first_due="2026-12-01", amount="2150.00",
-          customer=s.customer("C7", language="en", full_name="Li Lei"))
+    lease(
+        s,
+        "ACC0007",
+        first_due="2026-12-01",
+        amount="2150.00",
+        customer=s.customer("C7", language="en", full_name="Li Lei"),
+    )
     s.run(DAY)
     server = SimulatorServer().start()
     try:
         client = PartnerClient(server.url, requests.Session(), RetryPolicy(attempts=3), rng=random.Random(1))
         for _ in range(2):
-            outbox.deliver(db, "OPL-1", d(DAY), "reminder", {"sms": client, "letter": client},
-                           now=pendulum.datetime(2026, 11, 29, 9, tz="Asia/Shanghai"), caps=s.policy.contact)
+            outbox.deliver(
+                db,
+                "OPL-1",
+                d(DAY),
+                "reminder",
+                {"sms": client, "letter": client},
+                now=pendulum.datetime(2026, 11, 29, 9, tz="Asia/Shanghai"),
+                caps=s.policy.contact,
+            )
         accepted = requests.get(server.url + "/_accepted", timeout=5).json()
     finally:
         server.shutdown()
         server.server_close()
     assert [a["body"]["text"] for a in accepted] == [
         "Dear Li Lei, a friendly reminder: 2150.00 CNY on your car finance account ending 0007 falls due on "
-        "2026-12-01. If you have already paid, thank you."]
+        "2026-12-01. If you have already paid, thank you."
+    ]
     assert accepted[0]["body"]["due_date"] == "2026-12-01" and accepted[0]["body"]["dpd"] is None
     assert s.action("ACC0007", DAY, "reminder")["status"] == "sent"
 
@@ -118,9 +143,16 @@ def test_reminders_can_be_left_out_of_a_run_by_its_stages_param(db, tmp_path):
 
 # -- entry conditions ------------------------------------------------------------------------
 
+
 def overdue(s: Scenario, account_id: str, dpd: int, **kw) -> str:
-    return s.account(account_id, portfolio="OPL-1", product="lease", months=1,
-                     first_due=d(DAY).subtract(days=dpd).to_date_string(), **kw)
+    return s.account(
+        account_id,
+        portfolio="OPL-1",
+        product="lease",
+        months=1,
+        first_due=d(DAY).subtract(days=dpd).to_date_string(),
+        **kw,
+    )
 
 
 def test_risk_grade_decides_the_legal_rung(db, tmp_path):
@@ -170,6 +202,7 @@ def test_bucket_threshold_is_the_bucket_of_spec_section_3(db, tmp_path):
 
 # -- contact-rule presets ----------------------------------------------------------------------
 
+
 def us_policy(extra: str = ""):
     return policy(policy_text(STANDARD, append=f"contact:\n  preset: us\n{extra}"), "standard.yaml")
 
@@ -178,13 +211,19 @@ def test_presets_set_the_numbers_and_a_policy_can_override_one():
     cn = load_policy(STANDARD).contact
     assert (cn.preset, cn.no_call_days_after_conversation, cn.max_call_attempts_per_account_per_7_days) == ("cn", 0, 7)
     us = us_policy().contact
-    assert (us.preset, us.window_start.hour, us.window_end.hour, us.max_call_attempts_per_account_per_7_days,
-            us.no_call_days_after_conversation, us.max_connected_calls_per_debtor_per_day) == ("us", 8, 21, 7, 7, 1)
+    assert (
+        us.preset,
+        us.window_start.hour,
+        us.window_end.hour,
+        us.max_call_attempts_per_account_per_7_days,
+        us.no_call_days_after_conversation,
+        us.max_connected_calls_per_debtor_per_day,
+    ) == ("us", 8, 21, 7, 7, 1)
     # each daily call-queue entry gets an even share of the 7-day allowance of attempts
     assert cn.call_attempts_per_entry == us.call_attempts_per_entry == 1
     wider = policy(policy_text(STANDARD, append="contact:\n  max_call_attempts_per_account_per_7_days: 21\n"))
     assert wider.contact.call_attempts_per_entry == 3
-    tighter = us_policy("  window: {start: \"09:00\", end: \"20:00\"}\n").contact
+    tighter = us_policy('  window: {start: "09:00", end: "20:00"}\n').contact
     assert (tighter.window_start.hour, tighter.window_end.hour, tighter.no_call_days_after_conversation) == (9, 20, 7)
     with pytest.raises(ConfigError, match=r"test.yaml:\d+: contact.preset: Input should be 'cn' or 'us', got 'eu'"):
         policy(policy_text(STANDARD, append="contact:\n  preset: eu\n"), "test.yaml")
@@ -201,8 +240,9 @@ def test_us_preset_no_call_within_seven_days_after_a_conversation(db, tmp_path, 
     s.event("c1", "A1", f"{talked.to_date_string()}T15:00:00+08:00", "conversation")
     s.run(DAY)
     call = s.action("A1", DAY, "call")
-    assert (call["status"], call["reason"]) == \
-        (("suppressed", "no_call_days_after_conversation") if suppressed else ("planned", None))
+    assert (call["status"], call["reason"]) == (
+        ("suppressed", "no_call_days_after_conversation") if suppressed else ("planned", None)
+    )
 
 
 def test_cn_preset_ignores_conversations(db, tmp_path):
@@ -220,6 +260,14 @@ def test_call_attempts_per_account_in_any_seven_days(db, tmp_path):
     s.run_days("2026-11-18", "2026-11-26")
     calls = s.query("select as_of, status, reason from collections.action where kind = 'call' order by as_of")
     assert [(c["as_of"].day, c["status"]) for c in calls] == [
-        (18, "planned"), (19, "planned"), (20, "suppressed"), (21, "suppressed"), (22, "suppressed"),
-        (23, "suppressed"), (24, "suppressed"), (25, "planned"), (26, "planned")]
+        (18, "planned"),
+        (19, "planned"),
+        (20, "suppressed"),
+        (21, "suppressed"),
+        (22, "suppressed"),
+        (23, "suppressed"),
+        (24, "suppressed"),
+        (25, "planned"),
+        (26, "planned"),
+    ]
     assert {c["reason"] for c in calls if c["status"] == "suppressed"} == {"max_call_attempts_per_account_per_7_days"}

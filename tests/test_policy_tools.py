@@ -27,12 +27,22 @@ def test_lint_passes_on_the_shipped_policies(capsys):
 
 @pytest.mark.parametrize(
     ("old", "new", "problem"),
-    [("dpd_at_least: 8", "dpd_at_least: 0", "ladder[1].enter.dpd_at_least: Input should be greater than or equal to 1"),
-     ("dpd_at_least: 31", "dpd_at_least: 5", "ladder rungs must be listed lowest first"),
-     ('template: "call_script.{language}"', 'template: "no_such_script.{language}"', "no_such_script.zh-CN.j2 does not exist"),
-     ("stage: call", "stage: notice", "ladder stages must be unique"),
-     ("channel: dialer", "channel: pigeon", "ladder[1]: Value error, channel 'pigeon' is not one of call's: dialer"),
-     ("timezone: Asia/Shanghai", "timezone: 8", "timezone: Input should be a valid string")],
+    [
+        (
+            "dpd_at_least: 8",
+            "dpd_at_least: 0",
+            "ladder[1].enter.dpd_at_least: Input should be greater than or equal to 1",
+        ),
+        ("dpd_at_least: 31", "dpd_at_least: 5", "ladder rungs must be listed lowest first"),
+        (
+            'template: "call_script.{language}"',
+            'template: "no_such_script.{language}"',
+            "no_such_script.zh-CN.j2 does not exist",
+        ),
+        ("stage: call", "stage: notice", "ladder stages must be unique"),
+        ("channel: dialer", "channel: pigeon", "ladder[1]: Value error, channel 'pigeon' is not one of call's: dialer"),
+        ("timezone: Asia/Shanghai", "timezone: 8", "timezone: Input should be a valid string"),
+    ],
 )
 def test_lint_fails_with_a_non_zero_exit_on_a_broken_policy(tmp_path, capsys, old, new, problem):
     folder = tmp_path / "policies"
@@ -52,12 +62,15 @@ def test_lint_finds_a_duplicate_dag_id(tmp_path, capsys):
     assert "dag_id collections_standard is already used" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-    "{{ self._TemplateReference__context }}",
-    "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ self._TemplateReference__context }}",
+        "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+    ],
+)
 def test_a_template_cannot_reach_python_internals(tmp_path, source):
     (tmp_path / "evil.en.j2").write_text(source)
     with pytest.raises(TemplateError, match="not allowed in a template: access to attribute"):
@@ -95,7 +108,9 @@ def test_explain_prints_the_ladder_and_why_an_account_is_on_its_rung(db, tmp_pat
     s.account("A1", first_due="2026-06-01", months=6, amount="2000.00")
     s.event("e1", "A1", "2026-08-30T10:00:00+08:00", "promise_to_pay", "2000.00", "2026-09-05")
     s.run("2026-09-01")
-    assert main(["explain", str(POLICIES / "standard.yaml"), "--db", db, "--account", "A1", "--as-of", "2026-09-01"]) == 0
+    assert (
+        main(["explain", str(POLICIES / "standard.yaml"), "--db", db, "--account", "A1", "--as-of", "2026-09-01"]) == 0
+    )
     out = capsys.readouterr().out
     assert "legal   dpd >= 91 and overdue >= 5000.00  legal via legal_portal" in out
     assert "dpd 92, bucket M4, overdue 6000.00, status open" in out
@@ -111,7 +126,8 @@ def test_explain_names_a_sticky_stage():
     from debt_collections.domain.explain import Facts, rungs_reached
     from debt_collections.policy.loader import load_policy
 
-    lines = rungs_reached(load_policy(POLICIES / "standard.yaml"), Facts(32, Decimal("2000.00")),
-                          previous_stage="legal")
+    lines = rungs_reached(
+        load_policy(POLICIES / "standard.yaml"), Facts(32, Decimal("2000.00")), previous_stage="legal"
+    )
     assert lines[-1] == "stage: legal (sticky: the case entered it before and stays until it closes)"
     assert "visit        enters  (dpd 32 >= 31)" in lines

@@ -19,10 +19,14 @@ def _book(s: Scenario) -> Scenario:
 
 
 def _portfolio_rows(s: Scenario, portfolio: str) -> tuple[list, list]:
-    cases = s.query("select * from collections.case_day where portfolio = %(p)s order by as_of, case_id", {"p": portfolio})
+    cases = s.query(
+        "select * from collections.case_day where portfolio = %(p)s order by as_of, case_id", {"p": portfolio}
+    )
     actions = s.query(
         "select a.* from collections.action a join collections.account acc using (account_id) "
-        "where acc.portfolio = %(p)s order by as_of, case_id, kind", {"p": portfolio})
+        "where acc.portfolio = %(p)s order by as_of, case_id, kind",
+        {"p": portfolio},
+    )
     return cases, actions
 
 
@@ -32,11 +36,11 @@ def test_rerunning_a_day_leaves_the_views_unchanged(db, tmp_path):
         s.run(day)
     once = s.views()
     assert once[0] and once[1]
-    s.run(DAYS[-1])                    # the whole day again
+    s.run(DAYS[-1])  # the whole day again
     assert s.views() == once
     s.run(DAYS[-1], portfolios=["P2"])  # one portfolio again
     assert s.views() == once
-    s.run(DAYS[-2])                    # an earlier day again
+    s.run(DAYS[-2])  # an earlier day again
     assert s.views() == once
 
 

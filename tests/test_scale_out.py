@@ -42,7 +42,7 @@ OUTPUTS = {
     "case_day": "select t::text as row from collections.case_day t order by 1",
     "action": "select t::text as row from collections.action t order by 1",
     "action_log": "select (to_jsonb(t) - 'window_opens_at' - 'window_closes_at')::text as row "
-                  "from collections.action_log t order by 1",
+    "from collections.action_log t order by 1",
     "portfolio_day": "select (to_jsonb(t) - 'run_id')::text as row from collections.portfolio_day t order by 1",
 }
 
@@ -67,14 +67,23 @@ def test_celery_with_two_workers_writes_what_a_local_run_writes(pg_admin, db, fr
     # A starts from the migrated template, B from an empty database that its first task migrates
     with metadata_database(pg_admin, tmp_path / "airflow") as meta:
         # A: the reference, every task in one process (as in tests/test_airflow.py)
-        local = subprocess.run([AIRFLOW, "dags", "test", "collections_standard", "-c", json.dumps(conf)],
-                               env={**_env(db, book), **meta, "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"},
-                               capture_output=True, text=True, timeout=600)
+        local = subprocess.run(
+            [AIRFLOW, "dags", "test", "collections_standard", "-c", json.dumps(conf)],
+            env={**_env(db, book), **meta, "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert dag_run_state(local) == "success", local.stdout[-3000:] + local.stderr[-3000:]
 
         # B: a run triggered on live Airflow, its tasks sent through Redis to two Celery workers
-        with live_airflow({**_env(fresh_db, book), **meta}, tmp_path / "logs", executor="CeleryExecutor",
-                          workers=WORKERS, broker_url=BROKER) as live:
+        with live_airflow(
+            {**_env(fresh_db, book), **meta},
+            tmp_path / "logs",
+            executor="CeleryExecutor",
+            workers=WORKERS,
+            broker_url=BROKER,
+        ) as live:
             live.unpause("collections_standard")
             began = time.monotonic()
             run_id = live.trigger("collections_standard", conf)
@@ -94,8 +103,9 @@ def test_celery_with_two_workers_writes_what_a_local_run_writes(pg_admin, db, fr
     mapped = [t for t in ran if t["map_index"] >= 0]
     assert {t["rendered_map_index"] for t in mapped if t["task_id"] == "evaluate"} == PORTFOLIOS
     # portfolios spread over both workers
-    assert {t["hostname"] for t in mapped} == set(WORKERS), [(t["task_id"], t["rendered_map_index"], t["hostname"])
-                                                              for t in mapped]
+    assert {t["hostname"] for t in mapped} == set(WORKERS), [
+        (t["task_id"], t["rendered_map_index"], t["hostname"]) for t in mapped
+    ]
 
     a, b = outputs(db), outputs(fresh_db)
     assert len(a["case_day"]) > 100 and len(a["action"]) > 100

@@ -30,8 +30,10 @@ def test_sql_source_loads_what_the_csv_drop_holds(db, fresh_db, source_db):
 def test_sql_source_quarantines_bad_rows_and_names_missing_tables(db, source_db):
     dsn, _ = source_db
     with psycopg.connect(dsn) as conn:
-        conn.execute("insert into repayments (payment_id, account_id, paid_at, amount) "
-                     "values ('bad1', 'AC00000001', '2026-11-20T10:00:00+08:00', 'NaN')")
+        conn.execute(
+            "insert into repayments (payment_id, account_id, paid_at, amount) "
+            "values ('bad1', 'AC00000001', '2026-11-20T10:00:00+08:00', 'NaN')"
+        )
     load_drop(db, SqlSource(dsn), d(DAY), portfolios=None, max_reject_ratio=Decimal("0.05"))
     with connect(db) as conn:
         q = conn.execute("select entity, source, reason from collections.quarantine").fetchall()

@@ -19,8 +19,9 @@ DAY = "2026-11-28"
 
 
 def overdue_by(s: Scenario, account_id: str, dpd: int, **kw) -> str:
-    return s.account(account_id, portfolio="SUB-1", first_due=d(DAY).subtract(days=dpd).to_date_string(),
-                     months=1, **kw)
+    return s.account(
+        account_id, portfolio="SUB-1", first_due=d(DAY).subtract(days=dpd).to_date_string(), months=1, **kw
+    )
 
 
 def test_repossession_is_registered_through_an_entry_point():
@@ -39,8 +40,12 @@ def test_subprime_ladder_reaches_repossession_for_loans_only(db, tmp_path):
     assert s.case("LEASE", DAY)["stage"] == "visit"  # products: [loan, finance_lease]
     assert s.case("SMALL", DAY)["stage"] == "visit"  # overdue below 3000.00
     order = s.action("LOAN", DAY, "repossession")
-    assert (order["status"], order["channel"], order["assignee"], order["template"]) == \
-        ("planned", "recovery_agency", "recovery-agency:central", "repossession_order.zh-CN")
+    assert (order["status"], order["channel"], order["assignee"], order["template"]) == (
+        "planned",
+        "recovery_agency",
+        "recovery-agency:central",
+        "repossession_order.zh-CN",
+    )
 
 
 def test_repossession_waits_for_a_promise_and_is_sent_once_with_the_vin(db, tmp_path):
@@ -54,8 +59,14 @@ def test_repossession_waits_for_a_promise_and_is_sent_once_with_the_vin(db, tmp_
     server = SimulatorServer().start()
     try:
         client = PartnerClient(server.url, requests.Session(), RetryPolicy(attempts=3), rng=random.Random(1))
-        counts = outbox.deliver(db, "SUB-1", d("2026-11-29"), "repossession", {"recovery_agency": client},
-                                now=pendulum.datetime(2026, 11, 30, 2, tz="Asia/Shanghai"))  # not contact: any hour
+        counts = outbox.deliver(
+            db,
+            "SUB-1",
+            d("2026-11-29"),
+            "repossession",
+            {"recovery_agency": client},
+            now=pendulum.datetime(2026, 11, 30, 2, tz="Asia/Shanghai"),
+        )  # not contact: any hour
         accepted = requests.get(server.url + "/_accepted", timeout=5).json()
     finally:
         server.shutdown()
@@ -72,7 +83,7 @@ def test_the_standard_policy_leaves_subprime_portfolios_alone(db, tmp_path):
     s = Scenario(db, tmp_path)  # standard policy
     overdue_by(s, "LOAN", 70)
     out = s.run(DAY)
-    assert out["portfolios"] == {}
+    assert out.reported == ()
     assert s.case("LOAN", DAY) is None
 
 
@@ -80,25 +91,35 @@ def test_a_kind_from_another_distribution_needs_no_change_to_the_core(db, tmp_pa
     # a separate installed distribution: one module and its entry point, nothing else
     site = tmp_path / "site"
     (site / "acme_kinds-1.0.dist-info").mkdir(parents=True)
-    (site / "acme_kinds-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-kinds\nVersion: 1.0\n")
+    (site / "acme_kinds-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: acme-kinds\nVersion: 1.0\n"
+    )
     (site / "acme_kinds-1.0.dist-info" / "entry_points.txt").write_text(
-        "[debt_collections.stages]\nskip_trace = acme_kinds:SKIP_TRACE\n")
+        "[debt_collections.stages]\nskip_trace = acme_kinds:SKIP_TRACE\n"
+    )
     (site / "acme_kinds.py").write_text(
         "from debt_collections.stages import StageKind\n"
         "SKIP_TRACE = StageKind('skip_trace', {'tracing_agency': '/v1/tracing'},\n"
         "                       lambda row: {'debtor': row['full_name'], 'region': row['region']},\n"
-        "                       stopped_by_promise=True, description='trace a debtor who cannot be reached')\n")
+        "                       stopped_by_promise=True, description='trace a debtor who cannot be reached')\n"
+    )
     monkeypatch.syspath_prepend(str(site))
     registry.cache_clear()
     try:
         text = (REPO / "dags" / "policies" / "standard.yaml").read_text() + (
             "  - stage: trace\n    action: skip_trace\n    enter: {dpd_at_least: 120}\n    once_per_case: true\n"
-            "    channel: tracing_agency\n    assignee: \"tracer:{region}\"\n    template: \"trace_order.{language}\"\n")
+            '    channel: tracing_agency\n    assignee: "tracer:{region}"\n    template: "trace_order.{language}"\n'
+        )
         from debt_collections.policy.loader import parse_policy
 
         s = Scenario(db, tmp_path, policy=parse_policy(text, "acme.yaml"))
-        s.account("GONE", months=1, amount="9000.00", first_due=d(DAY).subtract(days=130).to_date_string(),
-                  customer=s.customer("C1", region="north"))
+        s.account(
+            "GONE",
+            months=1,
+            amount="9000.00",
+            first_due=d(DAY).subtract(days=130).to_date_string(),
+            customer=s.customer("C1", region="north"),
+        )
         s.run(DAY)
         assert s.case("GONE", DAY)["stage"] == "trace"
         order = s.action("GONE", DAY, "skip_trace")

@@ -27,15 +27,22 @@ def test_a_load_clears_its_staging_rows_and_those_a_dead_load_left_a_day_ago(db,
     dead, running = uuid.uuid4(), uuid.uuid4()
     with connect(db) as conn:
         for load_id, age in ((dead, "2 days"), (running, "1 hour")):
-            conn.execute("insert into collections.staging_load (load_id, started_at) "
-                         "values (%s, now() - %s::interval)", [load_id, age])
+            conn.execute(
+                "insert into collections.staging_load (load_id, started_at) values (%s, now() - %s::interval)",
+                [load_id, age],
+            )
             for position, table in enumerate(STAGING, start=1):
-                conn.execute(f"insert into collections.{table} (load_id, feed_date, position, source, raw) "
-                             "values (%s, '2026-09-09', %s, 'x.csv', 'raw')", [load_id, position])
+                conn.execute(
+                    f"insert into collections.{table} (load_id, feed_date, position, source, raw) "
+                    "values (%s, '2026-09-09', %s, 'x.csv', 'raw')",
+                    [load_id, position],
+                )
         conn.commit()
 
     s.run("2026-09-11")
     with connect(db) as conn:
-        left = {t: [r["load_id"] for r in conn.execute(f"select load_id from collections.{t}").fetchall()]
-                for t in (*STAGING, "staging_load")}
+        left = {
+            t: [r["load_id"] for r in conn.execute(f"select load_id from collections.{t}").fetchall()]
+            for t in (*STAGING, "staging_load")
+        }
     assert left == {t: [running] for t in (*STAGING, "staging_load")}

@@ -14,8 +14,15 @@ from debt_collections.ui.masking import mask_name, mask_phone
 from tests.scenario import Scenario, dag_run_state
 
 DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
-PAGES = ("/collections/today", "/collections/today?as_of=2026-11-28", "/collections/account?q=A0",
-         "/collections/account?id=A0", "/collections/trends", "/collections/trends?portfolio=P1", "/collections/")
+PAGES = (
+    "/collections/today",
+    "/collections/today?as_of=2026-11-28",
+    "/collections/account?q=A0",
+    "/collections/account?id=A0",
+    "/collections/trends",
+    "/collections/trends?portfolio=P1",
+    "/collections/",
+)
 
 
 # -- a real Airflow API server app, and a real login ----------------------------------------------
@@ -44,9 +51,18 @@ def token(airflow_api, airflow_home: Path) -> str:
 def ui(airflow_api, token, db, monkeypatch):
     """A client logged in to Airflow, whose connection collections_db points at the test's database."""
     parts = psycopg.conninfo.conninfo_to_dict(db)
-    monkeypatch.setenv("AIRFLOW_CONN_COLLECTIONS_DB", json.dumps({
-        "conn_type": "postgres", "host": parts.get("host", "127.0.0.1"), "port": int(parts.get("port", 5432)),
-        "login": parts.get("user", "postgres"), "schema": parts["dbname"]}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COLLECTIONS_DB",
+        json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": parts.get("host", "127.0.0.1"),
+                "port": int(parts.get("port", 5432)),
+                "login": parts.get("user", "postgres"),
+                "schema": parts["dbname"],
+            }
+        ),
+    )
 
     def get(path: str, **kwargs):
         return airflow_api.get(path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
@@ -134,7 +150,7 @@ def as_counts(table: list[list[str]]) -> dict[str, int]:
     for row in rows:
         if row[0] == "total":
             continue
-        for col, cell in zip(header[1:-1], row[1:-1]):
+        for col, cell in zip(header[1:-1], row[1:-1], strict=True):
             if cell:
                 counts[f"{row[0]} {col}"] = int(cell)
     return counts
@@ -155,9 +171,18 @@ def test_the_plugin_is_mounted_and_listed_by_airflow(airflow_api, token):
     assert answer.status_code == 200, answer.text
     (plugin,) = [p for p in answer.json()["plugins"] if p["name"] == "collections"]
     assert [(a["url_prefix"], a["name"]) for a in plugin["fastapi_apps"]] == [("/collections", "Collections")]
-    assert plugin["external_views"] == [{
-        "name": "Collections", "href": "/collections/today", "destination": "nav", "url_route": "collections",
-        "icon": None, "icon_dark_mode": None, "category": None, "nav_top_level": True}]
+    assert plugin["external_views"] == [
+        {
+            "name": "Collections",
+            "href": "/collections/today",
+            "destination": "nav",
+            "url_route": "collections",
+            "icon": None,
+            "icon_dark_mode": None,
+            "category": None,
+            "nav_top_level": True,
+        }
+    ]
 
 
 def test_every_page_answers_401_without_an_airflow_user(airflow_api, ui, book):
@@ -190,39 +215,55 @@ def test_today_figures_equal_sql_counts(ui, book):
     html = answer.text
     assert "Today: 2026-11-28" in html
     found = tables(html)
-    portfolios = book.query("select portfolio, run_id from collections.portfolio_day where as_of = %(d)s "
-                            "order by portfolio", {"d": DAYS[-1]})
+    portfolios = book.query(
+        "select portfolio, run_id from collections.portfolio_day where as_of = %(d)s order by portfolio",
+        {"d": DAYS[-1]},
+    )
     assert sorted(p["portfolio"] for p in portfolios) == ["P1", "P2", "P3"]
     assert sorted(s for s, c in found if c == "figures") == [f"portfolio-{p['portfolio']}" for p in portfolios]
     for p in portfolios:
         name, day = p["portfolio"], {"p": p["portfolio"], "d": DAYS[-1]}
         section = f"portfolio-{name}"
         figures = found[(section, "figures")]
-        shown = dict(zip(figures[0], figures[1]))
+        shown = dict(zip(figures[0], figures[1], strict=True))
         counted = book.query(
             "select count(*) as cases, count(*) filter (where status = 'cured') as cured, "
             "count(*) filter (where status = 'closed') as closed, count(*) filter (where status = 'on_hold') as hold, "
             "coalesce(sum(overdue_amount) filter (where status in ('open', 'on_hold')), 0) as overdue "
-            "from collections.case_day where portfolio = %(p)s and as_of = %(d)s", day)[0]
+            "from collections.case_day where portfolio = %(p)s and as_of = %(d)s",
+            day,
+        )[0]
         assert int(shown["cases"]) == counted["cases"] > 0
         assert int(shown["cured"]) == counted["cured"]
         assert int(shown["closed"]) == counted["closed"]
         assert int(shown["on hold"]) == counted["hold"]
         assert shown["overdue amount"] == str(counted["overdue"])
-        rows = book.query("select coalesce(stage, '-') || ' ' || bucket as k, count(*) as n from collections.case_day "
-                          "where portfolio = %(p)s and as_of = %(d)s and status in ('open', 'on_hold') group by 1", day)
+        rows = book.query(
+            "select coalesce(stage, '-') || ' ' || bucket as k, count(*) as n from collections.case_day "
+            "where portfolio = %(p)s and as_of = %(d)s and status in ('open', 'on_hold') group by 1",
+            day,
+        )
         assert as_counts(found.get((section, "stage-bucket"), [])) == {r["k"]: r["n"] for r in rows}
-        rows = book.query("select a.kind || ' ' || a.status as k, count(*) as n from collections.action a "
-                          "join collections.account acc using (account_id) "
-                          "where acc.portfolio = %(p)s and a.as_of = %(d)s group by 1", day)
+        rows = book.query(
+            "select a.kind || ' ' || a.status as k, count(*) as n from collections.action a "
+            "join collections.account acc using (account_id) "
+            "where acc.portfolio = %(p)s and a.as_of = %(d)s group by 1",
+            day,
+        )
         assert as_counts(found.get((section, "kind-status"), [])) == {r["k"]: r["n"] for r in rows}
-        rows = book.query("select a.reason, count(*) as n from collections.action a "
-                          "join collections.account acc using (account_id) where acc.portfolio = %(p)s "
-                          "and a.as_of = %(d)s and a.status = 'suppressed' group by 1", day)
+        rows = book.query(
+            "select a.reason, count(*) as n from collections.action a "
+            "join collections.account acc using (account_id) where acc.portfolio = %(p)s "
+            "and a.as_of = %(d)s and a.status = 'suppressed' group by 1",
+            day,
+        )
         suppressed = found.get((section, "suppressed"), [])
         assert {r[0]: int(r[1]) for r in suppressed[1:]} == {r["reason"]: r["n"] for r in rows}
-        rows = book.query("select split_part(reason, ':', 1) as reason, count(*) as n from collections.quarantine "
-                          "where portfolio = %(p)s and feed_date = %(d)s group by 1", day)
+        rows = book.query(
+            "select split_part(reason, ':', 1) as reason, count(*) as n from collections.quarantine "
+            "where portfolio = %(p)s and feed_date = %(d)s group by 1",
+            day,
+        )
         quarantined = found.get((section, "quarantined"), [])
         assert {r[0]: int(r[1]) for r in quarantined[1:]} == {r["reason"]: r["n"] for r in rows}
         assert (p["run_id"] or "(in-process run)") in html
@@ -271,7 +312,8 @@ def test_the_account_page_shows_the_whole_customer_and_the_timeline(ui, book):
     assert [r[0] for r in timeline if r[1] == "case"] == [str(c["as_of"]) for c in cases]
     assert len([r for r in timeline if r[1] == "action"]) == len(actions) > 0
     assert [r for r in timeline if r[1] == "repayment"] == [
-        ["2026-11-27", "repayment", "p2 bank at 2026-11-27 10:00+08:00, 500.00"]]
+        ["2026-11-27", "repayment", "p2 bank at 2026-11-27 10:00+08:00, 500.00"]
+    ]
     html = ui("/collections/account", params={"id": "C1"}).text
     assert re.search(r"<td>event</td>\s*<td>e3 cease_contact at 2026-11-26 09:00\+08:00", html)
     assert "call suppressed (cease_contact)" in html
@@ -287,7 +329,7 @@ def test_page_text_is_escaped(ui, book):
 def test_server_side_lookup_reads_collections_db_from_the_metadata_database(ui, book, db, monkeypatch):
     # The API server marks itself a server context (airflow.api_fastapi.main), where
     # airflow.sdk.Connection.get searches the metadata database after the environment.
-    from airflow.models import Connection
+    from airflow.models.connection import Connection  # the ORM row: the test writes it to the metadata DB
     from airflow.utils.session import create_session
 
     from debt_collections.ui.database import collections_conninfo
@@ -296,8 +338,16 @@ def test_server_side_lookup_reads_collections_db_from_the_metadata_database(ui, 
     monkeypatch.delenv("AIRFLOW_CONN_COLLECTIONS_DB")
     monkeypatch.setenv("_AIRFLOW_PROCESS_CONTEXT", "server")
     with create_session() as session:
-        session.add(Connection(conn_id="collections_db", conn_type="postgres", host=parts.get("host"),
-                               port=int(parts.get("port", 5432)), login=parts.get("user"), schema=parts["dbname"]))
+        session.add(
+            Connection(
+                conn_id="collections_db",
+                conn_type="postgres",
+                host=parts.get("host"),
+                port=int(parts.get("port", 5432)),
+                login=parts.get("user"),
+                schema=parts["dbname"],
+            )
+        )
     try:
         assert psycopg.conninfo.conninfo_to_dict(collections_conninfo())["dbname"] == parts["dbname"]
         assert "Today: 2026-11-28" in ui("/collections/today").text
@@ -316,17 +366,25 @@ def test_trends_figures_equal_sql_counts(ui, book):
         found = tables(html)
         where = "and t.portfolio = %(p)s" if portfolio else ""
         # every evaluated day with a day before it: 11-26 .. 11-28
-        days = [r["as_of"].isoformat() for r in book.query(
-            "select distinct as_of from collections.case_day where as_of > %(first)s order by 1",
-            {"first": DAYS[0]})]
+        days = [
+            r["as_of"].isoformat()
+            for r in book.query(
+                "select distinct as_of from collections.case_day where as_of > %(first)s order by 1", {"first": DAYS[0]}
+            )
+        ]
         assert [row[0] for row in found[("chart-buckets", "trend")][1:]] == days
         buckets = found[("chart-buckets", "trend")]
         header = buckets[0]
         for row in buckets[1:]:
-            expected = {r["bucket"]: r["n"] for r in book.query(
-                "select bucket, count(*) as n from collections.case_day t where as_of = %(d)s "
-                f"and status in ('open', 'on_hold') {where} group by bucket", {"d": row[0], "p": portfolio})}
-            shown = {b: int(v) for b, v in zip(header[1:], row[1:]) if int(v)}
+            expected = {
+                r["bucket"]: r["n"]
+                for r in book.query(
+                    "select bucket, count(*) as n from collections.case_day t where as_of = %(d)s "
+                    f"and status in ('open', 'on_hold') {where} group by bucket",
+                    {"d": row[0], "p": portfolio},
+                )
+            }
+            shown = {b: int(v) for b, v in zip(header[1:], row[1:], strict=True) if int(v)}
             assert shown == expected, (row[0], portfolio)
         cure = {row[0]: row[1] for row in found[("chart-cure", "trend")][1:]}
         for day in days:
@@ -334,14 +392,21 @@ def test_trends_figures_equal_sql_counts(ui, book):
                 "select count(*) filter (where t.status = 'cured') as cured, count(*) as n "
                 "from collections.case_day t join collections.case_day p "
                 "  on p.case_id = t.case_id and p.as_of = t.as_of - 1 "
-                f"where t.as_of = %(d)s and p.status in ('open', 'on_hold') {where}", {"d": day, "p": portfolio})[0]
+                f"where t.as_of = %(d)s and p.status in ('open', 'on_hold') {where}",
+                {"d": day, "p": portfolio},
+            )[0]
             assert cure[day] == f"{r['cured']}/{r['n']}", (day, portfolio)
         actions = found[("chart-actions", "trend")]
         for row in actions[1:]:
-            expected = {r["status"]: r["n"] for r in book.query(
-                "select status, count(*) as n from collections.action_log t where as_of = %(d)s and not dry_run "
-                f"{where} group by status", {"d": row[0], "p": portfolio})}
-            assert {st: int(v) for st, v in zip(actions[0][1:], row[1:]) if int(v)} == expected
+            expected = {
+                r["status"]: r["n"]
+                for r in book.query(
+                    "select status, count(*) as n from collections.action_log t where as_of = %(d)s and not dry_run "
+                    f"{where} group by status",
+                    {"d": row[0], "p": portfolio},
+                )
+            }
+            assert {st: int(v) for st, v in zip(actions[0][1:], row[1:], strict=True) if int(v)} == expected
 
 
 # -- reruns from the view: ordinary DAG runs started through Airflow's REST API, as the user ------------
@@ -362,8 +427,9 @@ def live_api(airflow_api, airflow_home):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(airflow_api.app, host="127.0.0.1", port=port, lifespan="off",
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(airflow_api.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -379,8 +445,10 @@ def _task_instances(run_id: str) -> list[tuple]:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        return [(t.task_id, t.map_index, t.state, t.rendered_map_index)
-                for t in session.query(TaskInstance).filter_by(run_id=run_id)]
+        return [
+            (t.task_id, t.map_index, t.state, t.rendered_map_index)
+            for t in session.query(TaskInstance).filter_by(run_id=run_id)
+        ]
 
 
 def _runs(dag_id: str) -> list[dict]:
@@ -388,14 +456,22 @@ def _runs(dag_id: str) -> list[dict]:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        return [{"run_id": r.run_id, "conf": r.conf, "run_type": str(r.run_type), "note": r.note,
-                 "user": getattr(r, "triggering_user_name", None),
-                 "logical_date": r.logical_date.isoformat() if r.logical_date else None}
-                for r in session.query(DagRun).filter(DagRun.dag_id == dag_id)]
+        return [
+            {
+                "run_id": r.run_id,
+                "conf": r.conf,
+                "run_type": str(r.run_type),
+                "note": r.note,
+                "user": getattr(r, "triggering_user_name", None),
+                "logical_date": r.logical_date.isoformat() if r.logical_date else None,
+            }
+            for r in session.query(DagRun).filter(DagRun.dag_id == dag_id)
+        ]
 
 
-def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(live_api, ui, token, book, db,
-                                                                                 monkeypatch):
+def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
+    live_api, ui, token, book, db, monkeypatch
+):
     import requests
 
     from debt_collections.ui.rerun import form_token
@@ -409,8 +485,11 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     assert page.status_code == 200 and f'name="csrf" value="{form_token(token)}"' in page.text
     before = {r["run_id"] for r in _runs("collections_standard")}
 
-    answer = session.post(f"{live_api}/collections/rerun", timeout=60, data={
-        "as_of": DAYS[-1], "portfolios": ["P1", "P3"], "csrf": form_token(token)})
+    answer = session.post(
+        f"{live_api}/collections/rerun",
+        timeout=60,
+        data={"as_of": DAYS[-1], "portfolios": ["P1", "P3"], "csrf": form_token(token)},
+    )
     assert answer.status_code == 200, answer.text
     (new,) = [r for r in _runs("collections_standard") if r["run_id"] not in before]
     assert new["conf"] == {"as_of": DAYS[-1], "portfolios": ["P1", "P3"], "dry_run": False}
@@ -419,21 +498,30 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     assert new["run_id"] in answer.text and "P1, P3" in answer.text
 
     # refused: no portfolio, a portfolio without a run that day, a form from elsewhere, no login
-    for data, message in [({"as_of": DAYS[-1]}, "choose at least one portfolio"),
-                          ({"as_of": DAYS[-1], "portfolios": ["P9"]}, "portfolio P9 has no run on"),
-                          ({"as_of": DAYS[-1], "portfolios": ["P1"], "csrf": "forged"}, "did not come from this page")]:
-        answer = session.post(f"{live_api}/collections/rerun", timeout=30,
-                              data={"csrf": form_token(token), **data})
+    for data, message in [
+        ({"as_of": DAYS[-1]}, "choose at least one portfolio"),
+        ({"as_of": DAYS[-1], "portfolios": ["P9"]}, "portfolio P9 has no run on"),
+        ({"as_of": DAYS[-1], "portfolios": ["P1"], "csrf": "forged"}, "did not come from this page"),
+    ]:
+        answer = session.post(f"{live_api}/collections/rerun", timeout=30, data={"csrf": form_token(token), **data})
         assert answer.status_code == 400 and message in answer.text, answer.text
-    assert requests.post(f"{live_api}/collections/rerun", timeout=30,
-                         data={"as_of": DAYS[-1], "portfolios": ["P1"], "csrf": "x"}).status_code == 401
+    assert (
+        requests.post(
+            f"{live_api}/collections/rerun", timeout=30, data={"as_of": DAYS[-1], "portfolios": ["P1"], "csrf": "x"}
+        ).status_code
+        == 401
+    )
     assert len(_runs("collections_standard")) == len(before) + 1
 
     # a portfolio whose DAG Airflow does not know: the others still start, and the page says which did not
-    book.query("update collections.portfolio_day set dag_id = 'collections_gone' where portfolio = 'P3' "
-               "returning portfolio")
-    answer = session.post(f"{live_api}/collections/rerun", timeout=60, data={
-        "as_of": DAYS[-1], "portfolios": ["P2", "P3"], "csrf": form_token(token)})
+    book.query(
+        "update collections.portfolio_day set dag_id = 'collections_gone' where portfolio = 'P3' returning portfolio"
+    )
+    answer = session.post(
+        f"{live_api}/collections/rerun",
+        timeout=60,
+        data={"as_of": DAYS[-1], "portfolios": ["P2", "P3"], "csrf": form_token(token)},
+    )
     assert answer.status_code == 200
     assert "Not started for P3 (collections_gone): Airflow refused it (404)" in answer.text
     (started,) = [r for r in _runs("collections_standard") if r["conf"].get("portfolios") == ["P2"]]
@@ -482,26 +570,31 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     browser.save_screenshot(str(SCREENSHOTS / "airflow-home.png"))
     entry.click()
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
-    cases = wait.until(ec.presence_of_element_located(
-        (By.CSS_SELECTOR, '#portfolio-P1 td[data-figure="cases"]'))).text
+    cases = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, '#portfolio-P1 td[data-figure="cases"]'))).text
     browser.switch_to.default_content()
     browser.save_screenshot(str(SCREENSHOTS / "collections-today.png"))
-    expected = book.query("select count(*) as n from collections.case_day where portfolio = 'P1' "
-                          "and as_of = %(d)s and status in ('open', 'on_hold')", {"d": DAYS[-1]})[0]["n"]
+    expected = book.query(
+        "select count(*) as n from collections.case_day where portfolio = 'P1' "
+        "and as_of = %(d)s and status in ('open', 'on_hold')",
+        {"d": DAYS[-1]},
+    )[0]["n"]
     assert int(cases) == expected > 0
 
     # Trends and an account, by the links of the collections pages inside the Airflow UI
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
     browser.find_element(By.LINK_TEXT, "Trends").click()
-    cured = wait.until(ec.presence_of_element_located(
-        (By.CSS_SELECTOR, f'table[data-chart="cure"] td[data-day="{DAYS[-1]}"]'))).get_attribute("textContent")
+    cured = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, f'table[data-chart="cure"] td[data-day="{DAYS[-1]}"]'))
+    ).get_attribute("textContent")
     assert browser.find_elements(By.CSS_SELECTOR, "svg polyline, svg circle")
     browser.switch_to.default_content()
     browser.save_screenshot(str(SCREENSHOTS / "collections-trends.png"))
-    r = book.query("select count(*) filter (where t.status = 'cured') as cured, count(*) as n "
-                   "from collections.case_day t join collections.case_day p on p.case_id = t.case_id "
-                   "and p.as_of = t.as_of - 1 where t.as_of = %(d)s and p.status in ('open', 'on_hold')",
-                   {"d": DAYS[-1]})[0]
+    r = book.query(
+        "select count(*) filter (where t.status = 'cured') as cured, count(*) as n "
+        "from collections.case_day t join collections.case_day p on p.case_id = t.case_id "
+        "and p.as_of = t.as_of - 1 where t.as_of = %(d)s and p.status in ('open', 'on_hold')",
+        {"d": DAYS[-1]},
+    )[0]
     assert cured.strip() == f"{r['cured']}/{r['n']}"
 
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
@@ -524,21 +617,46 @@ def test_a_stage_tasks_extra_link_opens_the_view_of_its_day_portfolio_and_stage(
     # a real run of the DAG for P1 on the book's last day, in the test's metadata database
     parts = psycopg.conninfo.conninfo_to_dict(db)
     env = os.environ.copy()
-    env["AIRFLOW_CONN_COLLECTIONS_DB"] = json.dumps({
-        "conn_type": "postgres", "host": parts.get("host", "127.0.0.1"), "port": int(parts.get("port", 5432)),
-        "login": parts.get("user", "postgres"), "schema": parts["dbname"]})
+    env["AIRFLOW_CONN_COLLECTIONS_DB"] = json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": parts.get("host", "127.0.0.1"),
+            "port": int(parts.get("port", 5432)),
+            "login": parts.get("user", "postgres"),
+            "schema": parts["dbname"],
+        }
+    )
     env["AIRFLOW_CONN_COLLECTIONS_FEED"] = json.dumps({"conn_type": "fs", "extra": {"path": str(book.root)}})
     airflow = str(Path(sys.executable).with_name("airflow"))
     # (the whole book: its last drop's one bad row stays under the reject ratio only over all portfolios)
-    out = subprocess.run([airflow, "dags", "test", "collections_standard", "2026-11-29T03:00:00+00:00", "-c",
-                          json.dumps({"as_of": DAYS[-1]})], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            airflow,
+            "dags",
+            "test",
+            "collections_standard",
+            "2026-11-29T03:00:00+00:00",
+            "-c",
+            json.dumps({"as_of": DAYS[-1]}),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert dag_run_state(out) == "success", (out.stdout + out.stderr)[-4000:]
-    (run_id,) = [r["run_id"] for r in _runs("collections_standard")
-                 if r["logical_date"] and r["logical_date"].startswith("2026-11-29T03:00:00")]
+    (run_id,) = [
+        r["run_id"]
+        for r in _runs("collections_standard")
+        if r["logical_date"] and r["logical_date"].startswith("2026-11-29T03:00:00")
+    ]
 
     auth = {"Authorization": f"Bearer {token}"}
-    links = airflow_api.get(f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/call.plan/links",
-                            params={"map_index": 0}, headers=auth)
+    links = airflow_api.get(
+        f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/call.plan/links",
+        params={"map_index": 0},
+        headers=auth,
+    )
     assert links.status_code == 200, (links.text, _task_instances(run_id))
     link = links.json()["extra_links"]["Collections view"]
     assert link.startswith("/collections/task?") and "task_id=call.plan" in link and "map_index=0" in link
@@ -553,6 +671,7 @@ def test_a_stage_tasks_extra_link_opens_the_view_of_its_day_portfolio_and_stage(
     assert [s for s, c in found if c == "figures"] == [f"portfolio-{portfolio}"]  # only the task's portfolio
     assert {row[0] for row in found[(f"portfolio-{portfolio}", "stage-bucket")][1:]} <= {"call", "total"}
     # a task outside the run's stages has no link
-    prepare = airflow_api.get(f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/prepare/links",
-                              headers=auth)
+    prepare = airflow_api.get(
+        f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/prepare/links", headers=auth
+    )
     assert prepare.status_code == 200 and not prepare.json()["extra_links"].get("Collections view")

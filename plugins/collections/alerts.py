@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pendulum
+
 from debt_collections import clock
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,8 @@ def run_link(dag_id: str, run_id: str | None) -> str:
 
 def send(conn_id: str, alert: dict[str, Any]) -> bool:
     """Send one alert through connection ``conn_id``; False when it could not go out (it is logged)."""
-    from airflow.exceptions import AirflowNotFoundException
     from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     log.warning("ALERT %s", alert["text"])
     try:
@@ -87,12 +88,26 @@ def on_task_failure(conn_id: str, context: dict[str, Any]) -> None:
     run_id = getattr(dag_run, "run_id", None) or getattr(ti, "run_id", None)
     portfolio = getattr(ti, "rendered_map_index", None) or context.get("portfolio_name")
     params = context.get("params") or {}
-    text = (f"{ti.dag_id} failed in task {ti.task_id}" + (f" for portfolio {portfolio}" if portfolio else "")
-            + (f" (as_of {params.get('as_of')})" if params.get("as_of") else ""))
-    send(conn_id, {"kind": "run_failed", "key": f"{ti.dag_id}:{run_id}:{ti.task_id}:{ti.map_index}",
-                   "dag_id": ti.dag_id, "run_id": run_id, "task_id": ti.task_id, "portfolio": portfolio,
-                   "as_of": params.get("as_of"), "link": run_link(ti.dag_id, run_id), "text": text,
-                   "at": clock.now("UTC").isoformat()})
+    text = (
+        f"{ti.dag_id} failed in task {ti.task_id}"
+        + (f" for portfolio {portfolio}" if portfolio else "")
+        + (f" (as_of {params.get('as_of')})" if params.get("as_of") else "")
+    )
+    send(
+        conn_id,
+        {
+            "kind": "run_failed",
+            "key": f"{ti.dag_id}:{run_id}:{ti.task_id}:{ti.map_index}",
+            "dag_id": ti.dag_id,
+            "run_id": run_id,
+            "task_id": ti.task_id,
+            "portfolio": portfolio,
+            "as_of": params.get("as_of"),
+            "link": run_link(ti.dag_id, run_id),
+            "text": text,
+            "at": clock.now("UTC").isoformat(),
+        },
+    )
 
 
 def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[str, Any]:
@@ -107,16 +122,27 @@ def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[s
     out["past_deadline"] = True
     with connect(conninfo) as conn:
         known = [r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")]
-        reported = {r["portfolio"] for r in fetch_all(conn, "alerts/reported.sql",
-                                                       {"as_of": as_of, "dag_id": policy.dag_id})}
+        reported = {
+            r["portfolio"] for r in fetch_all(conn, "alerts/reported.sql", {"as_of": as_of, "dag_id": policy.dag_id})
+        }
     out["missing"] = sorted(p for p in known if policy.covers(p) and p not in reported)
     if not out["missing"]:
         return out
-    text = (f"{policy.dag_id}: no figures for {as_of} by {policy.deadline:%H:%M} {policy.timezone} "
-            f"for {', '.join(out['missing'])}")
-    alert = {"kind": "deadline_missed", "key": f"{policy.dag_id}:{as_of}:deadline_missed", "dag_id": policy.dag_id,
-             "as_of": as_of.isoformat(), "portfolios": out["missing"], "deadline": f"{policy.deadline:%H:%M}",
-             "link": run_link(policy.dag_id, None), "text": text, "at": now.in_timezone("UTC").isoformat()}
+    text = (
+        f"{policy.dag_id}: no figures for {as_of} by {policy.deadline:%H:%M} {policy.timezone} "
+        f"for {', '.join(out['missing'])}"
+    )
+    alert = {
+        "kind": "deadline_missed",
+        "key": f"{policy.dag_id}:{as_of}:deadline_missed",
+        "dag_id": policy.dag_id,
+        "as_of": as_of.isoformat(),
+        "portfolios": out["missing"],
+        "deadline": f"{policy.deadline:%H:%M}",
+        "link": run_link(policy.dag_id, None),
+        "text": text,
+        "at": now.in_timezone("UTC").isoformat(),
+    }
     bind = {"dag_id": policy.dag_id, "as_of": as_of, "kind": "deadline_missed", "detail": json.dumps(alert)}
     with transaction(conninfo) as conn:
         claimed = run(conn, "alerts/claim.sql", bind)

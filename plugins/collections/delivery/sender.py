@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pendulum
-
+from debt_collections.clock import now as clock_now
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
 from debt_collections.policy.templates import TemplateError, render
 from debt_collections.stages import channel_paths, registry
-from debt_collections.clock import now as clock_now
+
 
 @dataclass(frozen=True)
 class Result:
@@ -30,15 +28,26 @@ class Result:
 
 def payload(row: dict[str, Any]) -> dict[str, Any]:
     """The partner's message: the least personal data that does the job."""
-    base = {"reference": row["idempotency_key"], "as_of": str(row["as_of"]), "account_id": row["account_id"],
-            "case_id": row["case_id"],
-            "template": row["template"], "language": row["language"], "dpd": row["dpd"],
-            "overdue_amount": row["overdue_amount"], "currency": row["currency"]}
+    base = {
+        "reference": row["idempotency_key"],
+        "as_of": str(row["as_of"]),
+        "account_id": row["account_id"],
+        "case_id": row["case_id"],
+        "template": row["template"],
+        "language": row["language"],
+        "dpd": row["dpd"],
+        "overdue_amount": row["overdue_amount"],
+        "currency": row["currency"],
+    }
     if row.get("due_date") is not None:  # a pre-due reminder names the installment, not arrears
         base.update(due_date=str(row["due_date"]), amount_due=row["amount_due"])
     variables = {
-        "name": row["full_name"], "account_ref": str(row["account_id"])[-4:], "overdue_amount": row["overdue_amount"],
-        "currency": row["currency"], "dpd": row["dpd"], "as_of": str(row["as_of"]),
+        "name": row["full_name"],
+        "account_ref": str(row["account_id"])[-4:],
+        "overdue_amount": row["overdue_amount"],
+        "currency": row["currency"],
+        "dpd": row["dpd"],
+        "as_of": str(row["as_of"]),
         "due_date": str(row["due_date"]) if row.get("due_date") is not None else None,
         "amount_due": row.get("amount_due"),
     }
@@ -47,8 +56,13 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
     return {**base, **registry()[row["kind"]].payload(row)}
 
 
-def send_batch(rows: list[dict[str, Any]], client: PartnerClient, *, concurrency: int = 8,
-               clock: Callable[[], datetime] = lambda: clock_now("UTC")) -> list[Result]:
+def send_batch(
+    rows: list[dict[str, Any]],
+    client: PartnerClient,
+    *,
+    concurrency: int = 8,
+    clock: Callable[[], datetime] = lambda: clock_now("UTC"),
+) -> list[Result]:
     """Send each row once (retrying inside), ``concurrency`` at a time; one Result per row.
 
     ``clock`` stamps what was sent: the delivery's own clock, the one its contact rules use.

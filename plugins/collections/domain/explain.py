@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from debt_collections.domain.arrears import BUCKETS, bucket
 from debt_collections.domain.policy import ContactRules, Policy, Rung
@@ -47,9 +49,15 @@ def repeats_text(r: Rung) -> str:
 def ladder_table(policy: Policy) -> list[dict[str, str]]:
     """One row per reminder and rung, as people read a ladder."""
     return [
-        {"stage": r.stage, "enters when": entry_text(r), "action": f"{r.action} via {r.channel}",
-         "repeats": repeats_text(r), "sticky": "yes" if r.sticky else "", "template": r.template,
-         "assignee": r.assignee or ""}
+        {
+            "stage": r.stage,
+            "enters when": entry_text(r),
+            "action": f"{r.action} via {r.channel}",
+            "repeats": repeats_text(r),
+            "sticky": "yes" if r.sticky else "",
+            "template": r.template,
+            "assignee": r.assignee or "",
+        }
         for r in policy.steps
     ]
 
@@ -67,7 +75,9 @@ def _checks(r: Rung, f: Facts) -> list[tuple[bool, str]]:
         checks.append((ok, f"product {f.product} {'in' if ok else 'not in'} {', '.join(r.products)}"))
     if r.risk_grades:
         ok = f.risk_grade in r.risk_grades
-        checks.append((ok, f"risk grade {f.risk_grade or 'none'} {'in' if ok else 'not in'} {', '.join(r.risk_grades)}"))
+        checks.append(
+            (ok, f"risk grade {f.risk_grade or 'none'} {'in' if ok else 'not in'} {', '.join(r.risk_grades)}")
+        )
     if r.broken_promises_at_least:
         ok = f.broken_promises >= r.broken_promises_at_least
         checks.append((ok, f"broken promises {f.broken_promises} {'>=' if ok else '<'} {r.broken_promises_at_least}"))
@@ -85,7 +95,7 @@ def rungs_reached(policy: Policy, facts: Facts, previous_stage: str | None = Non
             stage = r.stage
     order = [r.stage for r in policy.ladder]
     sticky = previous_stage is not None and policy.rung(previous_stage).sticky if previous_stage in order else False
-    if sticky and (stage is None or order.index(previous_stage) > order.index(stage)):
+    if sticky and previous_stage is not None and (stage is None or order.index(previous_stage) > order.index(stage)):
         lines.append(f"stage: {previous_stage} (sticky: the case entered it before and stays until it closes)")
     else:
         lines.append(f"stage: {stage or 'none (not overdue)'} (the highest rung whose entry holds)")
@@ -94,11 +104,27 @@ def rungs_reached(policy: Policy, facts: Facts, previous_stage: str | None = Non
 
 def describe_contact(c: ContactRules) -> str:
     """The contact rules in one sentence."""
-    text = (f"window {c.window_start:%H:%M}-{c.window_end:%H:%M} customer local time; "
-            f"at most {c.max_sms_per_customer_per_day} SMS per customer per day, "
-            f"{c.max_connected_calls_per_debtor_per_day} connected calls per debtor per day, "
-            f"{c.max_dial_attempts_per_number_per_day} dial attempts per number per day, "
-            f"{c.max_call_attempts_per_account_per_7_days} call attempts per account in 7 days")
+    text = (
+        f"window {c.window_start:%H:%M}-{c.window_end:%H:%M} customer local time; "
+        f"at most {c.max_sms_per_customer_per_day} SMS per customer per day, "
+        f"{c.max_connected_calls_per_debtor_per_day} connected calls per debtor per day, "
+        f"{c.max_dial_attempts_per_number_per_day} dial attempts per number per day, "
+        f"{c.max_call_attempts_per_account_per_7_days} call attempts per account in 7 days"
+    )
     if c.no_call_days_after_conversation:
         text += f"; no call within {c.no_call_days_after_conversation} days after a conversation"
     return text
+
+
+def case_rules(case: Mapping[str, Any]) -> list[str]:
+    """The contact rules in force on a case, in words (from its explain row)."""
+    rules = []
+    if case["cease_contact"]:
+        rules.append("cease_contact: notices, calls and visits suppressed")
+    if case["suppress_reason"]:
+        rules.append(f"{case['suppress_reason']} active: calls, visits and legal suppressed")
+    if case["promise_status"]:
+        rules.append(f"latest promise to pay: {case['promise_status']}")
+    if case["plan_status"]:
+        rules.append(f"latest payment plan: {case['plan_status']}")
+    return rules

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
+from typing import Any
 
 from debt_collections.domain.arrears import BUCKETS
 
@@ -59,7 +60,9 @@ class ContactRules:
         daily cap), so that a call-queue entry every day keeps the account within
         ``max_call_attempts_per_account_per_7_days`` whatever the dialer does.
         """
-        return max(1, min(self.max_dial_attempts_per_number_per_day, self.max_call_attempts_per_account_per_7_days // 7))
+        return max(
+            1, min(self.max_dial_attempts_per_number_per_day, self.max_call_attempts_per_account_per_7_days // 7)
+        )
 
 
 @dataclass(frozen=True)
@@ -119,18 +122,19 @@ class Policy:
     def covers(self, portfolio: str) -> bool:
         """Whether the policy's portfolio names or patterns include ``portfolio`` (and do not exclude it)."""
         return any(fnmatch.fnmatchcase(portfolio, p) for p in self.portfolios) and not any(
-            fnmatch.fnmatchcase(portfolio, p) for p in self.exclude_portfolios)
+            fnmatch.fnmatchcase(portfolio, p) for p in self.exclude_portfolios
+        )
 
     def delivery_channels(self) -> list[str]:
         """The channels the ladder's actions go out on (a notice's sms_or_letter is both)."""
         channels: list[str] = []
         for r in self.steps:
-            for c in (("sms", "letter") if r.channel == "sms_or_letter" else (r.channel,)):
+            for c in ("sms", "letter") if r.channel == "sms_or_letter" else (r.channel,):
                 if c not in channels:
                     channels.append(c)
         return channels
 
-    def ladder_params(self) -> dict[str, list]:
+    def ladder_params(self) -> dict[str, list[Any]]:
         """The ladder as parallel arrays, the shape the evaluation SQL binds."""
         return {
             "rung_names": [r.stage for r in self.ladder],

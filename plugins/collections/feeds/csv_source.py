@@ -67,8 +67,7 @@ def _column_map(entity: Entity, header: list[str], path: Path) -> list[int | Non
     missing = [f for f in entity.required_fields if f not in header]
     if missing:
         raise FeedError(
-            f"{path}: header lacks required column(s) {', '.join(missing)}; "
-            f"expected {', '.join(entity.fields)}"
+            f"{path}: header lacks required column(s) {', '.join(missing)}; expected {', '.join(entity.fields)}"
         )
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
@@ -88,7 +87,7 @@ def _record(entity: Entity, columns: list[int | None], width: int, row: list[str
     if len(row) != width:
         return Record(line, blank, joined, f"row has {len(row)} fields, header has {width}")
     fields: list[str | None] = []
-    for name, index in zip(entity.fields, columns):
+    for name, index in zip(entity.fields, columns, strict=True):
         value, error = clean_field(row[index] if index is not None else None)
         if error:
             return Record(line, blank, joined, f"{name}: {error}")

@@ -20,16 +20,35 @@ class Entity:
 
 
 ENTITIES: tuple[Entity, ...] = (
-    Entity("customers", ("customer_id", "full_name", "phone", "region", "timezone", "language"),
-           frozenset({"phone"})),
-    Entity("accounts", ("account_id", "customer_id", "portfolio", "product", "vin", "currency",
-                        "principal_outstanding", "opened_on", "status", "risk_grade"),
-           frozenset({"vin", "risk_grade"})),
+    Entity("customers", ("customer_id", "full_name", "phone", "region", "timezone", "language"), frozenset({"phone"})),
+    Entity(
+        "accounts",
+        (
+            "account_id",
+            "customer_id",
+            "portfolio",
+            "product",
+            "vin",
+            "currency",
+            "principal_outstanding",
+            "opened_on",
+            "status",
+            "risk_grade",
+        ),
+        frozenset({"vin", "risk_grade"}),
+    ),
     Entity("installments", ("account_id", "seq", "due_date", "amount_due")),
-    Entity("repayments", ("payment_id", "account_id", "paid_at", "amount", "reverses", "channel"),
-           frozenset({"reverses", "channel"})),
-    Entity("events", ("event_id", "account_id", "at", "kind", "amount", "until"),
-           frozenset({"amount", "until"}), optional=True),
+    Entity(
+        "repayments",
+        ("payment_id", "account_id", "paid_at", "amount", "reverses", "channel"),
+        frozenset({"reverses", "channel"}),
+    ),
+    Entity(
+        "events",
+        ("event_id", "account_id", "at", "kind", "amount", "until"),
+        frozenset({"amount", "until"}),
+        optional=True,
+    ),
 )
 
 BY_NAME = {e.name: e for e in ENTITIES}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Iterator
+from typing import Any
 
 import pendulum
 
@@ -20,17 +21,20 @@ class HttpSource:
     def __init__(self, client: PartnerClient, feed_date: pendulum.Date, portfolios: list[str] | None = None):
         self.client = client
         self.as_of = feed_date.to_date_string()
-        self.portfolios = portfolios or [None]
+        self.portfolios: list[str | None] = list(portfolios) if portfolios else [None]
 
     def _url(self, entity: str, portfolio: str | None, cursor: str | None = None) -> str:
-        query = {"as_of": self.as_of, **({"portfolio": portfolio} if portfolio else {}),
-                 **({"cursor": cursor} if cursor else {})}
+        query = {
+            "as_of": self.as_of,
+            **({"portfolio": portfolio} if portfolio else {}),
+            **({"cursor": cursor} if cursor else {}),
+        }
         return f"/v1/{entity}?{urllib.parse.urlencode(query)}"
 
     def location(self, entity: Entity) -> str:
         return self.client.base_url.rstrip("/") + self._url(entity.name, None)
 
-    def _page(self, path: str) -> dict | None:
+    def _page(self, path: str) -> dict[str, Any] | None:
         try:
             response = self.client.request("GET", path)
         except (DeliveryRefused, PartnerUnavailable) as exc:
@@ -56,7 +60,7 @@ class HttpSource:
             raise FeedError(f"missing drop: GET {self.location(entity)} answered 404")
         return self._stream(entity, first)
 
-    def _stream(self, entity: Entity, first: dict) -> Iterator[Record]:
+    def _stream(self, entity: Entity, first: dict[str, Any]) -> Iterator[Record]:
         position = 0
         seen_customers: set[str] = set()
         for index, portfolio in enumerate(self.portfolios):

@@ -74,4 +74,6 @@ class SqlSource:
                     if error:
                         break
                     fields.append(value)
-                yield Record(position, blank, raw, f"{name}: {error}") if error else Record(position, tuple(fields), raw)
+                yield (
+                    Record(position, blank, raw, f"{name}: {error}") if error else Record(position, tuple(fields), raw)
+                )

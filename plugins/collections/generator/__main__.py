@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="folder that receives <date>/<entity>.csv")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
-    spec = BookSpec(args.accounts, pendulum.parse(args.start).date(), pendulum.parse(args.end).date(), args.seed)
+    spec = BookSpec(
+        args.accounts, pendulum.Date.fromisoformat(args.start), pendulum.Date.fromisoformat(args.end), args.seed
+    )
     if spec.end < spec.start or spec.accounts < 1:
         parser.error("need --accounts >= 1 and --end on or after --start")
     began = time.monotonic()

@@ -21,14 +21,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pendulum
 
 from debt_collections.feeds.entities import ENTITIES
 
-PORTFOLIOS = (("AUTO-EAST", "east"), ("AUTO-NORTH", "north"), ("AUTO-SOUTH", "south"), ("LEASE-WEST", "west"),
-              ("SUB-CENTRAL", "central"), ("OPL-METRO", "metro"))
+PORTFOLIOS = (
+    ("AUTO-EAST", "east"),
+    ("AUTO-NORTH", "north"),
+    ("AUTO-SOUTH", "south"),
+    ("LEASE-WEST", "west"),
+    ("SUB-CENTRAL", "central"),
+    ("OPL-METRO", "metro"),
+)
 TIMEZONES = (("Asia/Shanghai", 0.9), ("Asia/Urumqi", 0.07), ("Asia/Hong_Kong", 0.03))
 CENT = Decimal("0.01")
 
@@ -49,7 +55,7 @@ class _Drops:
 
     def __init__(self, out: Path, spec: BookSpec, stack: ExitStack):
         self.out, self.spec, self.stack = out, spec, stack
-        self.writers: dict[tuple[str, str], csv.writer] = {}
+        self.writers: dict[tuple[str, str], Any] = {}  # csv writers (the type is private to _csv)
         self.counts: dict[str, int] = {e.name: 0 for e in ENTITIES}
         day = spec.start
         while day <= spec.end:
@@ -57,7 +63,7 @@ class _Drops:
                 self._writer(day.to_date_string(), entity.name)
             day = day.add(days=1)
 
-    def _writer(self, day: str, entity: str):
+    def _writer(self, day: str, entity: str) -> Any:
         key = (day, entity)
         if key not in self.writers:
             folder = self.out / day
@@ -68,7 +74,7 @@ class _Drops:
             self.writers[key] = writer
         return self.writers[key]
 
-    def write(self, day: date, entity: str, row: tuple) -> None:
+    def write(self, day: date, entity: str, row: tuple[Any, ...]) -> None:
         """Put a row in the drop of ``day`` (rows before the first day go to the first drop)."""
         if day > self.spec.end:
             return
@@ -108,20 +114,72 @@ def _add_months(day: date, months: int) -> date:
     return date(day.year + total // 12, total % 12 + 1, day.day)
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What the repayments and events of one account need to know about it."""
+
+    index: int
+    account_id: str
+    tz: str
+    amount: Decimal
+    dues: list[date]
+    kind: str
+    stop_at: int | None
+
+
 def _account(drops: _Drops, spec: BookSpec, index: int) -> None:
+    """Write every row of account ``index``, drawing from its own random stream."""
     rng = random.Random(f"{spec.seed}:{index}")
-    portfolio, region = PORTFOLIOS[index % len(PORTFOLIOS)]
-    account_id = f"AC{index:08d}"
+    customer_id, tz = _customer(drops, spec, rng, index)
+    facts = _open(drops, spec, rng, index, customer_id, tz)
+    _repayments(drops, spec, rng, facts)
+    _events(drops, spec, rng, facts)
+
+
+def _customer(drops: _Drops, spec: BookSpec, rng: random.Random, index: int) -> tuple[str, str]:
+    """Draw the customer's time zone and write the customer row; (customer id, time zone)."""
+    region = PORTFOLIOS[index % len(PORTFOLIOS)][1]
     # about one customer in twenty has a second account (shares the customer)
     shared = index % 20 == 1
     customer_id = f"CU{index - 1 if shared else index:08d}"
     tz = rng.choices([t for t, _ in TIMEZONES], [w for _, w in TIMEZONES])[0]
-    first = spec.start
     if not shared:
         phone = f"+86139{rng.randrange(10**8):08d}" if rng.random() < 0.92 else ""
         language = "en" if rng.random() < 0.1 else "zh-CN"
-        drops.write(first, "customers", (customer_id, f"Customer {index:08d}", phone, region, tz, language))
+        drops.write(spec.start, "customers", (customer_id, f"Customer {index:08d}", phone, region, tz, language))
+    return customer_id, tz
 
+
+def _kind(profile: float) -> str:
+    """The payment behaviour for a draw in [0, 1)."""
+    # about 8% of accounts are behind on a given day
+    if profile < 0.905:
+        return "on_time"
+    if profile < 0.945:
+        return "late"
+    if profile < 0.975:
+        return "stops"
+    if profile < 0.99:
+        return "partial"
+    return "defaulted"
+
+
+def _behaviour(rng: random.Random, paid_count: int) -> tuple[str, int | None, str]:
+    """Draw how the account pays; (kind, first installment it stops paying in full, status)."""
+    kind = _kind(rng.random())
+    status = "active"
+    stop_at = rng.randint(max(1, paid_count - 4), max(1, paid_count)) if kind in ("stops", "partial") else None
+    if kind == "defaulted":
+        stop_at = max(1, paid_count - rng.randint(7, 12))
+        if rng.random() < 0.3:
+            status = "written_off"
+    return kind, stop_at, status
+
+
+def _open(drops: _Drops, spec: BookSpec, rng: random.Random, index: int, customer_id: str, tz: str) -> _Facts:
+    """Draw the loan's terms and behaviour and write the account and installment rows."""
+    portfolio = PORTFOLIOS[index % len(PORTFOLIOS)][0]
+    account_id = f"AC{index:08d}"
     months_open = rng.randint(2, spec.installments - 1)
     start = date(spec.start.year, spec.start.month, spec.start.day)
     opened = _add_months(start.replace(day=rng.randint(1, 28)), -months_open)
@@ -132,75 +190,146 @@ def _account(drops: _Drops, spec: BookSpec, index: int) -> None:
     dues = [_add_months(opened, k) for k in range(1, spec.installments + 1)]
     paid_count = sum(1 for due in dues if due <= spec.start)
     outstanding = amount * (spec.installments - paid_count)
-    status = "active"
-
-    profile = rng.random()
-    # about 8% of accounts are behind on a given day
-    if profile < 0.905:
-        kind = "on_time"
-    elif profile < 0.945:
-        kind = "late"
-    elif profile < 0.975:
-        kind = "stops"
-    elif profile < 0.99:
-        kind = "partial"
-    else:
-        kind = "defaulted"
-    stop_at = rng.randint(max(1, paid_count - 4), max(1, paid_count)) if kind in ("stops", "partial") else None
-    if kind == "defaulted":
-        stop_at = max(1, paid_count - rng.randint(7, 12))
-        if rng.random() < 0.3:
-            status = "written_off"
+    kind, stop_at, status = _behaviour(rng, paid_count)
 
     # the lender's risk grade, worse for the accounts that will fall behind
     grade = {"on_time": "AB"[index % 2], "late": "C", "stops": "D", "partial": "D", "defaulted": "E"}[kind]
-    drops.write(first, "accounts", (account_id, customer_id, portfolio, product, vin, "CNY",
-                                    _money(outstanding), opened.isoformat(), status, grade))
+    drops.write(
+        spec.start,
+        "accounts",
+        (
+            account_id,
+            customer_id,
+            portfolio,
+            product,
+            vin,
+            "CNY",
+            _money(outstanding),
+            opened.isoformat(),
+            status,
+            grade,
+        ),
+    )
     for seq, due in enumerate(dues, start=1):
-        drops.write(first, "installments", (account_id, seq, due.isoformat(), _money(amount)))
+        drops.write(spec.start, "installments", (account_id, seq, due.isoformat(), _money(amount)))
+    return _Facts(index, account_id, tz, amount, dues, kind, stop_at)
 
-    # repayments, installment by installment
-    for seq, due in enumerate(dues, start=1):
+
+def _payment(rng: random.Random, facts: _Facts, seq: int, due: date) -> tuple[date, Decimal] | None:
+    """When and what share of installment ``seq`` is paid; None when it is not paid."""
+    pay_day, part = due - timedelta(days=rng.randint(0, 2)), Decimal(1)
+    stopped = facts.stop_at is not None and seq >= facts.stop_at
+    if facts.kind == "late":
+        pay_day = due + timedelta(days=rng.randint(3, 20))
+    elif facts.kind in ("stops", "defaulted") and stopped:
+        return None
+    elif facts.kind == "partial" and stopped:
+        part = Decimal(rng.randint(40, 80)) / 100
+    return pay_day, part
+
+
+def _repayments(drops: _Drops, spec: BookSpec, rng: random.Random, facts: _Facts) -> None:
+    """Write the repayments, installment by installment."""
+    for seq, due in enumerate(facts.dues, start=1):
         if due - timedelta(days=2) > spec.end:  # paid at the earliest two days before it falls due
             break
-        pay_day, part = due - timedelta(days=rng.randint(0, 2)), Decimal(1)
-        if kind == "late":
-            pay_day = due + timedelta(days=rng.randint(3, 20))
-        elif kind in ("stops", "defaulted") and stop_at is not None and seq >= stop_at:
+        payment = _payment(rng, facts, seq, due)
+        if payment is None or payment[0] > spec.end:
             continue
-        elif kind == "partial" and stop_at is not None and seq >= stop_at:
-            part = Decimal(rng.randint(40, 80)) / 100
-        if pay_day > spec.end:
-            continue
-        payment_id = f"PY{index:08d}{seq:03d}"
-        value = (amount * part).quantize(CENT)
-        drops.write(pay_day, "repayments", (payment_id, account_id, _local(pay_day, tz, rng.randint(8, 20), rng.randint(0, 59)),
-                                            _money(value), "", rng.choice(("auto_debit", "bank_transfer", "app"))))
-        # about 1% of auto-debits bounce: reversed the next day, paid again two days later
-        if rng.random() < 0.01:
-            drops.write(pay_day + timedelta(days=1), "repayments", (f"{payment_id}R", account_id,
-                        _local(pay_day + timedelta(days=1), tz, 9), _money(-value), payment_id, "auto_debit"))
-            if rng.random() < 0.6:
-                drops.write(pay_day + timedelta(days=3), "repayments", (f"{payment_id}B", account_id,
-                            _local(pay_day + timedelta(days=3), tz, 11), _money(value), "", "bank_transfer"))
+        pay_day, part = payment
+        payment_id = f"PY{facts.index:08d}{seq:03d}"
+        value = (facts.amount * part).quantize(CENT)
+        drops.write(
+            pay_day,
+            "repayments",
+            (
+                payment_id,
+                facts.account_id,
+                _local(pay_day, facts.tz, rng.randint(8, 20), rng.randint(0, 59)),
+                _money(value),
+                "",
+                rng.choice(("auto_debit", "bank_transfer", "app")),
+            ),
+        )
+        _bounce(drops, rng, facts, payment_id, pay_day, value)
 
-    # events for accounts that are behind, inside the generated window
-    if kind in ("stops", "partial", "late", "defaulted"):
-        window = (spec.end - spec.start).days
-        at_day = start + timedelta(days=rng.randint(0, max(window, 0)))
-        roll = rng.random()
-        event_id = f"EV{index:08d}"
-        if roll < 0.12:
-            until = at_day + timedelta(days=rng.randint(3, 10))
-            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 15), "promise_to_pay", _money(amount), until.isoformat()))
-        elif roll < 0.16:
-            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 14), "dispute", "", ""))
-            if rng.random() < 0.5 and at_day + timedelta(days=5) <= spec.end:
-                drops.write(at_day + timedelta(days=5), "events", (f"{event_id}X", account_id, _local(at_day + timedelta(days=5), tz, 10), "dispute_resolved", "", ""))
-        elif roll < 0.19:
-            until = at_day + timedelta(days=180)
-            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 16), "payment_plan", _money(amount / 2), until.isoformat()))
-        elif roll < 0.205:
-            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 11), "cease_contact", "", ""))
-        elif roll < 0.21:
-            drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 12), "bankruptcy", "", ""))
+
+def _bounce(drops: _Drops, rng: random.Random, facts: _Facts, payment_id: str, pay_day: date, value: Decimal) -> None:
+    """Maybe bounce the auto-debit ``payment_id``: its reversal and, often, the payment made again."""
+    # about 1% of auto-debits bounce: reversed the next day, paid again two days later
+    if rng.random() >= 0.01:
+        return
+    drops.write(
+        pay_day + timedelta(days=1),
+        "repayments",
+        (
+            f"{payment_id}R",
+            facts.account_id,
+            _local(pay_day + timedelta(days=1), facts.tz, 9),
+            _money(-value),
+            payment_id,
+            "auto_debit",
+        ),
+    )
+    if rng.random() < 0.6:
+        drops.write(
+            pay_day + timedelta(days=3),
+            "repayments",
+            (
+                f"{payment_id}B",
+                facts.account_id,
+                _local(pay_day + timedelta(days=3), facts.tz, 11),
+                _money(value),
+                "",
+                "bank_transfer",
+            ),
+        )
+
+
+def _events(drops: _Drops, spec: BookSpec, rng: random.Random, facts: _Facts) -> None:
+    """Write the events for accounts that are behind, inside the generated window."""
+    if facts.kind not in ("stops", "partial", "late", "defaulted"):
+        return
+    window = (spec.end - spec.start).days
+    start = date(spec.start.year, spec.start.month, spec.start.day)
+    at_day = start + timedelta(days=rng.randint(0, max(window, 0)))
+    roll = rng.random()
+    event_id, account_id, tz, amount = f"EV{facts.index:08d}", facts.account_id, facts.tz, facts.amount
+    if roll < 0.12:
+        until = at_day + timedelta(days=rng.randint(3, 10))
+        drops.write(
+            at_day,
+            "events",
+            (event_id, account_id, _local(at_day, tz, 15), "promise_to_pay", _money(amount), until.isoformat()),
+        )
+    elif roll < 0.16:
+        drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 14), "dispute", "", ""))
+        _resolve(drops, spec, rng, facts, event_id, at_day)
+    elif roll < 0.19:
+        until = at_day + timedelta(days=180)
+        drops.write(
+            at_day,
+            "events",
+            (event_id, account_id, _local(at_day, tz, 16), "payment_plan", _money(amount / 2), until.isoformat()),
+        )
+    elif roll < 0.205:
+        drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 11), "cease_contact", "", ""))
+    elif roll < 0.21:
+        drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 12), "bankruptcy", "", ""))
+
+
+def _resolve(drops: _Drops, spec: BookSpec, rng: random.Random, facts: _Facts, event_id: str, at_day: date) -> None:
+    """Maybe resolve the dispute ``event_id`` five days after it was raised (if that is in the window)."""
+    if rng.random() < 0.5 and at_day + timedelta(days=5) <= spec.end:
+        drops.write(
+            at_day + timedelta(days=5),
+            "events",
+            (
+                f"{event_id}X",
+                facts.account_id,
+                _local(at_day + timedelta(days=5), facts.tz, 10),
+                "dispute_resolved",
+                "",
+                "",
+            ),
+        )

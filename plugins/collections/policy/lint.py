@@ -29,25 +29,39 @@ def lint(folder: Path) -> list[str]:
         except ConfigError as exc:
             problems.append(str(exc))
             continue
-        for other_path, other in loaded:
-            for name in _sample_portfolios(policy) | _sample_portfolios(other):
-                if policy.covers(name) and other.covers(name):
-                    problems.append(f"{path}: portfolio {name} is also covered by {other_path}: "
-                                    "each portfolio must belong to one policy (use exclude_portfolios)")
+        problems += _overlaps(path, policy, loaded)
         loaded.append((path, policy))
         if policy.dag_id in seen_ids:
             problems.append(f"{path}: dag_id {policy.dag_id} is already used by {seen_ids[policy.dag_id]}")
         seen_ids[policy.dag_id] = path
-        for rung in policy.steps:
-            channels = ("sms", "letter") if rung.channel == "sms_or_letter" else (rung.channel,)
-            for channel in channels:
-                for language in LANGUAGES:
-                    name = rung.template.replace("{channel}", channel).replace("{language}", language)
-                    try:
-                        render(name, REMINDER_SAMPLE if rung.days_before_due else SAMPLE)
-                    except ConfigError as exc:
-                        where = "reminder" if rung.days_before_due else "ladder stage"
-                        problems.append(f"{path}: {where} {rung.stage}: {exc}")
+        problems += _template_problems(path, policy)
+    return problems
+
+
+def _overlaps(path: Path, policy: Policy, loaded: list[tuple[Path, Policy]]) -> list[str]:
+    """A portfolio that ``policy`` and an earlier policy both cover."""
+    return [
+        f"{path}: portfolio {name} is also covered by {other_path}: "
+        "each portfolio must belong to one policy (use exclude_portfolios)"
+        for other_path, other in loaded
+        for name in sorted(_sample_portfolios(policy) | _sample_portfolios(other))
+        if policy.covers(name) and other.covers(name)
+    ]
+
+
+def _template_problems(path: Path, policy: Policy) -> list[str]:
+    """Each template a rung names, rendered against a sample case in every language and channel."""
+    problems = []
+    for rung in policy.steps:
+        channels = ("sms", "letter") if rung.channel == "sms_or_letter" else (rung.channel,)
+        for channel in channels:
+            for language in LANGUAGES:
+                name = rung.template.replace("{channel}", channel).replace("{language}", language)
+                try:
+                    render(name, REMINDER_SAMPLE if rung.days_before_due else SAMPLE)
+                except ConfigError as exc:
+                    where = "reminder" if rung.days_before_due else "ladder stage"
+                    problems.append(f"{path}: {where} {rung.stage}: {exc}")
     return problems
 
 

@@ -32,7 +32,7 @@ BUCKET_MIN_DPD = {b: 0 if i == 0 else 30 * (i - 1) + 1 for i, b in enumerate(BUC
 Money = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """``over`` on top of ``base``: mappings merge key by key, anything else is replaced."""
     out = dict(base)
     for key, value in over.items():
@@ -120,14 +120,24 @@ class WindowModel(_Strict):
 # Sources are in docs/CONTACT-RULES.md.
 PRESETS: dict[str, dict[str, Any]] = {
     # SPEC section 5, the product's default rules (mainland China practice)
-    "cn": {"window": {"start": "08:00", "end": "21:00"}, "max_sms_per_customer_per_day": 1,
-           "max_connected_calls_per_debtor_per_day": 3, "max_dial_attempts_per_number_per_day": 6,
-           "max_call_attempts_per_account_per_7_days": 7, "no_call_days_after_conversation": 0},
+    "cn": {
+        "window": {"start": "08:00", "end": "21:00"},
+        "max_sms_per_customer_per_day": 1,
+        "max_connected_calls_per_debtor_per_day": 3,
+        "max_dial_attempts_per_number_per_day": 6,
+        "max_call_attempts_per_account_per_7_days": 7,
+        "no_call_days_after_conversation": 0,
+    },
     # US Regulation F (12 CFR 1006.6(b)(1)(i) and 1006.14(b)(2))
     # (a conversation stops the day's calls: one connected call per debtor per day)
-    "us": {"window": {"start": "08:00", "end": "21:00"}, "max_sms_per_customer_per_day": 1,
-           "max_connected_calls_per_debtor_per_day": 1, "max_dial_attempts_per_number_per_day": 6,
-           "max_call_attempts_per_account_per_7_days": 7, "no_call_days_after_conversation": 7},
+    "us": {
+        "window": {"start": "08:00", "end": "21:00"},
+        "max_sms_per_customer_per_day": 1,
+        "max_connected_calls_per_debtor_per_day": 1,
+        "max_dial_attempts_per_number_per_day": 6,
+        "max_call_attempts_per_account_per_7_days": 7,
+        "no_call_days_after_conversation": 7,
+    },
 }
 
 
@@ -257,15 +267,18 @@ class PolicyModel(_Strict):
         stages = [r.stage for r in info.data.get("reminders") or []] + [r.stage for r in ladder]
         repeated = sorted({s for s in stages if stages.count(s) > 1})
         if repeated:
-            raise ValueError(f"ladder stages must be unique, reminders included: {', '.join(repeated)} "
-                             f"is used twice (stages: {', '.join(stages)})")
+            raise ValueError(
+                f"ladder stages must be unique, reminders included: {', '.join(repeated)} "
+                f"is used twice (stages: {', '.join(stages)})"
+            )
         for i in range(1, len(ladder)):
             low, high = ladder[i - 1], ladder[i]
             if high.enter.min_dpd < low.enter.min_dpd:
                 raise ValueError(
                     f"ladder rungs must be listed lowest first: ladder[{i}] ({high.stage}) can be entered from "
                     f"dpd {high.enter.min_dpd}, below ladder[{i - 1}] ({low.stage}) at dpd {low.enter.min_dpd} "
-                    "(from dpd_at_least or bucket_at_least)")
+                    "(from dpd_at_least or bucket_at_least)"
+                )
         return ladder
 
 
@@ -290,7 +303,7 @@ def _read(path: Path) -> str:
         raise ConfigError(f"{path}: cannot read policy file: {exc}") from exc
 
 
-def _parse_yaml(text: str, source: str) -> tuple[dict, dict[tuple, int]]:
+def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
@@ -318,9 +331,9 @@ def parse_policy(text: str, source: str, *, defaults: tuple[str, str] | None = N
     return _to_policy(model, source, text)
 
 
-def _line_index(node: yaml.Node | None, path: tuple = ()) -> dict[tuple, int]:
+def _line_index(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
     """Map each key path (('ladder', 2, 'enter')) to the 1-based line it is written on."""
-    index: dict[tuple, int] = {}
+    index: dict[tuple[Any, ...], int] = {}
     if node is None:
         return index
     index[path] = node.start_mark.line + 1
@@ -335,14 +348,14 @@ def _line_index(node: yaml.Node | None, path: tuple = ()) -> dict[tuple, int]:
     return index
 
 
-def _dotted(loc: tuple) -> str:
+def _dotted(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
 
 
-def _format_errors(exc: ValidationError, places: dict[tuple, tuple[str, int]], source: str) -> str:
+def _format_errors(exc: ValidationError, places: dict[tuple[Any, ...], tuple[str, int]], source: str) -> str:
     messages = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
@@ -353,7 +366,11 @@ def _format_errors(exc: ValidationError, places: dict[tuple, tuple[str, int]], s
         elif err["type"] == "missing":
             msg = "required key is missing"
         value = err.get("input")
-        got = f", got {value!r}" if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)) else ""
+        got = (
+            f", got {value!r}"
+            if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list))
+            else ""
+        )
         messages.append(f"{file}:{line}: {_dotted(loc)}: {msg}{got}")
     return "invalid policy:\n  " + "\n  ".join(messages)
 
@@ -363,8 +380,8 @@ def _hhmm(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
-def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
-    contact = ContactRules(
+def _contact(m: PolicyModel) -> ContactRules:
+    return ContactRules(
         window_start=_hhmm(m.contact.window.start),
         window_end=_hhmm(m.contact.window.end),
         max_sms_per_customer_per_day=m.contact.max_sms_per_customer_per_day,
@@ -374,29 +391,38 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
         no_call_days_after_conversation=m.contact.no_call_days_after_conversation,
         preset=m.contact.preset,
     )
-    ladder = tuple(
-        Rung(
-            stage=r.stage,
-            action=r.action,
-            dpd_at_least=r.enter.min_dpd,
-            overdue_amount_at_least=r.enter.overdue_amount_at_least,
-            products=tuple(r.enter.products) if r.enter.products else None,
-            bucket_at_least=r.enter.bucket_at_least,
-            risk_grades=tuple(r.enter.risk_grades) if r.enter.risk_grades else None,
-            broken_promises_at_least=r.enter.broken_promises_at_least,
-            repeat_every_days=r.repeat_every_days,
-            sticky=r.sticky,
-            channel=r.channel,
-            template=r.template,
-            assignee=r.assignee,
-        )
-        for r in m.ladder
+
+
+def _rung(r: RungModel) -> Rung:
+    return Rung(
+        stage=r.stage,
+        action=r.action,
+        dpd_at_least=r.enter.min_dpd,
+        overdue_amount_at_least=r.enter.overdue_amount_at_least,
+        products=tuple(r.enter.products) if r.enter.products else None,
+        bucket_at_least=r.enter.bucket_at_least,
+        risk_grades=tuple(r.enter.risk_grades) if r.enter.risk_grades else None,
+        broken_promises_at_least=r.enter.broken_promises_at_least,
+        repeat_every_days=r.repeat_every_days,
+        sticky=r.sticky,
+        channel=r.channel,
+        template=r.template,
+        assignee=r.assignee,
     )
-    reminders = tuple(
-        Rung(stage=r.stage, action="reminder", dpd_at_least=0, days_before_due=r.days_before_due,
-             channel=r.channel, template=r.template)
-        for r in m.reminders
+
+
+def _reminder(r: ReminderModel) -> Rung:
+    return Rung(
+        stage=r.stage,
+        action="reminder",
+        dpd_at_least=0,
+        days_before_due=r.days_before_due,
+        channel=r.channel,
+        template=r.template,
     )
+
+
+def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
     return Policy(
         dag_id=m.dag_id,
         description=m.description,
@@ -405,9 +431,9 @@ def _to_policy(m: PolicyModel, source: str, text: str) -> Policy:
         portfolios=tuple(m.portfolios),
         exclude_portfolios=tuple(m.exclude_portfolios),
         portfolio_choices=tuple(m.portfolio_choices),
-        ladder=ladder,
-        reminders=reminders,
-        contact=contact,
+        ladder=tuple(_rung(r) for r in m.ladder),
+        reminders=tuple(_reminder(r) for r in m.reminders),
+        contact=_contact(m),
         tolerance=m.tolerance,
         max_reject_ratio=m.max_reject_ratio,
         data_quality=DataQuality(**m.data_quality.model_dump()),

@@ -10,18 +10,31 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from debt_collections.errors import ConfigError
 
 LANGUAGES = ("zh-CN", "en")
 VARIABLES = ("name", "account_ref", "overdue_amount", "currency", "dpd", "as_of", "due_date", "amount_due")
 # a case's message (notice, call script, visit, referral) ...
-SAMPLE = {"name": "Wang Fang", "account_ref": "1234", "overdue_amount": "1234.50", "currency": "CNY", "dpd": 12,
-          "as_of": "2026-11-28"}
+SAMPLE = {
+    "name": "Wang Fang",
+    "account_ref": "1234",
+    "overdue_amount": "1234.50",
+    "currency": "CNY",
+    "dpd": 12,
+    "as_of": "2026-11-28",
+}
 # ... and a pre-due reminder's: no arrears yet, the installment about to fall due
-REMINDER_SAMPLE = {"name": "Wang Fang", "account_ref": "1234", "currency": "CNY", "as_of": "2026-11-28",
-                   "due_date": "2026-12-01", "amount_due": "2150.00"}
+REMINDER_SAMPLE = {
+    "name": "Wang Fang",
+    "account_ref": "1234",
+    "currency": "CNY",
+    "as_of": "2026-11-28",
+    "due_date": "2026-12-01",
+    "amount_due": "2150.00",
+}
 
 
 class TemplateError(ConfigError):
@@ -52,5 +65,4 @@ def render(name: str, variables: dict[str, Any], folder: Path | None = None) -> 
     except SecurityError as exc:
         raise TemplateError(f"{folder / file}: not allowed in a template: {exc}") from None
     except UndefinedError as exc:
-        raise TemplateError(
-            f"{folder / file}: {exc.message}; the variables are {', '.join(VARIABLES)}") from None
+        raise TemplateError(f"{folder / file}: {exc.message}; the variables are {', '.join(VARIABLES)}") from None

@@ -44,8 +44,15 @@ from typing import Any
 
 from debt_collections.feeds.entities import BY_NAME
 
-PARTNER_PATHS = ("/v1/sms", "/v1/letters", "/v1/dialer/queue", "/v1/field/visits", "/v1/legal/referrals",
-                 "/v1/repossessions", "/v1/alerts")
+PARTNER_PATHS = (
+    "/v1/sms",
+    "/v1/letters",
+    "/v1/dialer/queue",
+    "/v1/field/visits",
+    "/v1/legal/referrals",
+    "/v1/repossessions",
+    "/v1/alerts",
+)
 PAGE_SIZE = 500
 
 
@@ -90,19 +97,31 @@ class State:
         roll = random.Random(key).random()
         outcome = "promise_to_pay" if roll < self.faults.promise_rate else ("no_answer" if roll < 0.7 else "refused")
         called_on = date.fromisoformat(body["as_of"]) + timedelta(days=1)
-        event = {"event_id": f"OUT-{key}", "account_id": body.get("account_id"),
-                 "at": f"{called_on.isoformat()}T10:30:00+08:00", "kind": outcome,
-                 "amount": body.get("overdue_amount") or "", "until": (called_on + timedelta(days=7)).isoformat()}
+        event = {
+            "event_id": f"OUT-{key}",
+            "account_id": body.get("account_id"),
+            "at": f"{called_on.isoformat()}T10:30:00+08:00",
+            "kind": outcome,
+            "amount": body.get("overdue_amount") or "",
+            "until": (called_on + timedelta(days=7)).isoformat(),
+        }
         self.outcomes.setdefault(called_on.isoformat(), []).append(event)
 
     def receipt_for(self, path: str, key: str, message_id: str) -> None:
         """The partner's later word on an accepted message. Callers hold ``self.lock``."""
         failed = random.Random(f"receipt:{key}").random() < self.faults.undeliverable_rate
         reason = {"/v1/sms": "unreachable: number not in service", "/v1/letters": "returned: addressee unknown"}.get(
-            path, "rejected: no agent or firm for the region")
-        self.receipts.setdefault(path, []).append({
-            "message_id": message_id, "reference": key, "status": "failed" if failed else "delivered",
-            "reason": reason if failed else None, "at": time.time()})
+            path, "rejected: no agent or firm for the region"
+        )
+        self.receipts.setdefault(path, []).append(
+            {
+                "message_id": message_id,
+                "reference": key,
+                "status": "failed" if failed else "delivered",
+                "reason": reason if failed else None,
+                "at": time.time(),
+            }
+        )
 
     def roll(self) -> float:
         with self.lock:
@@ -110,6 +129,8 @@ class State:
 
     def portfolio_of(self, as_of: str) -> dict[str, str]:
         """account_id -> portfolio for a day's drop (for the portfolio filter)."""
+        if self.book is None:
+            return {}  # no book served: no feed, so nothing to filter
         with self.lock:
             if as_of not in self._portfolio_of:
                 mapping: dict[str, str] = {}
@@ -172,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
         cursor = int(cursor_text)
         with self.server.state.lock:
             receipts = list(self.server.state.receipts.get(path, []))
-        page = receipts[cursor:cursor + PAGE_SIZE]
+        page = receipts[cursor : cursor + PAGE_SIZE]
         self._record({"path": f"{path}/receipts", "key": None, "status": 200, "at": time.time()})
         # the cursor of the last page is kept, so that later receipts are read from there
         return self._json(200, {"items": page, "next_cursor": str(cursor + len(page))})
@@ -221,7 +242,7 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return False
 
-    def _record(self, entry: dict) -> None:
+    def _record(self, entry: dict[str, Any]) -> None:
         with self.server.state.lock:
             self.server.state.log.append(entry)
 
@@ -237,8 +258,13 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             first = state.accepted.get(key)
             if first is None:
-                first = {"key": key, "path": path, "message_id": f"M-{len(state.accepted) + 1:08d}",
-                         "body": body, "at": time.time()}
+                first = {
+                    "key": key,
+                    "path": path,
+                    "message_id": f"M-{len(state.accepted) + 1:08d}",
+                    "body": body,
+                    "at": time.time(),
+                }
                 state.accepted[key] = first
                 state.outcome_for(path, key, body)
                 state.receipt_for(path, key, first["message_id"])
@@ -257,7 +283,7 @@ class Handler(BaseHTTPRequestHandler):
     def _feed(self, entity: str, query: dict[str, list[str]]) -> None:
         state = self.server.state
         as_of = (query.get("as_of") or [""])[0]
-        portfolio = (query.get("portfolio") or [None])[0]
+        portfolio = query["portfolio"][0] if query.get("portfolio") else None
         cursor = int((query.get("cursor") or ["0"])[0] or 0)
         if self._faulty(f"/v1/{entity}", None):
             return None
@@ -265,16 +291,17 @@ class Handler(BaseHTTPRequestHandler):
         if path is None or not path.is_file():
             return self._json(404, {"error": f"no {entity} for as_of={as_of}"})
         owner = state.portfolio_of(as_of) if portfolio else {}
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
             for row in reader:
                 if portfolio:
                     if entity == "customers":
                         pass  # customers are filtered by the caller's accounts
-                    elif entity == "accounts" and row.get("portfolio") != portfolio:
-                        continue
-                    elif entity != "accounts" and owner.get(row.get("account_id", "")) != portfolio:
+                    elif entity == "accounts":
+                        if row.get("portfolio") != portfolio:
+                            continue
+                    elif owner.get(row.get("account_id", "")) != portfolio:
                         continue
                 items.append(row)
         if entity == "events":
@@ -282,7 +309,7 @@ class Handler(BaseHTTPRequestHandler):
             with state.lock:
                 made = [e for e in state.outcomes.get(as_of, []) if e["kind"] == "promise_to_pay"]
             items.extend(e for e in made if not portfolio or owner.get(e["account_id"]) == portfolio)
-        page = items[cursor:cursor + PAGE_SIZE]
+        page = items[cursor : cursor + PAGE_SIZE]
         next_cursor = str(cursor + PAGE_SIZE) if cursor + PAGE_SIZE < len(items) else None
         self._record({"path": f"/v1/{entity}", "key": None, "status": 200, "at": time.time()})
         return self._json(200, {"items": page, "next_cursor": next_cursor})

@@ -35,9 +35,14 @@ class StageKind:
 
     def plan_params(self) -> dict[str, Any]:
         """The kind's switches, bound into its planning SQL."""
-        return {"contact": self.contact, "stopped_by_cease_contact": self.stopped_by_cease_contact,
-                "stopped_by_promise": self.stopped_by_promise, "scored": self.scored, "pre_due": self.pre_due,
-                **self.extra_sql_params}
+        return {
+            "contact": self.contact,
+            "stopped_by_cease_contact": self.stopped_by_cease_contact,
+            "stopped_by_promise": self.stopped_by_promise,
+            "scored": self.scored,
+            "pre_due": self.pre_due,
+            **self.extra_sql_params,
+        }
 
 
 @functools.cache

@@ -13,8 +13,15 @@ from debt_collections.domain.params import RunParams
 from debt_collections.domain.policy import Policy
 from debt_collections.faults import crash_point
 from debt_collections.stages import registry
-from debt_collections.store.db import fetch_all, fetch_one, lock_portfolio_data, lock_portfolio_day, run, transaction
-
+from debt_collections.store.db import (
+    fetch_all,
+    fetch_one,
+    fetch_row,
+    lock_portfolio_data,
+    lock_portfolio_day,
+    run,
+    transaction,
+)
 
 # The statements of a portfolio's evaluation, in order (bench/explain.py shows their plans):
 # each step fills and analyses its work tables, then runs its one big statement.
@@ -52,7 +59,7 @@ def evaluate_portfolio(
         for name in ARREARS_WORK:
             run(conn, name, bind)
         overdue = run(conn, "arrears/compute.sql", bind)
-        how = fetch_one(conn, "arrears/how_computed.sql", bind)
+        how = fetch_row(conn, "arrears/how_computed.sql", bind)
         arrears_done = time.monotonic()
         crash_point("evaluate.arrears")  # inside the transaction: nothing of it may survive
         for name in CASES_WORK:
@@ -64,11 +71,16 @@ def evaluate_portfolio(
         run(conn, "actions/clear_unsent.sql", bind)
     crash_point("evaluate.done")
     seconds = {"arrears": round(arrears_done - began, 3), "cases": round(cases_done - arrears_done, 3)}
-    return {"overdue_accounts": overdue, "cases": cases, "accounts_computed": how["accounts_computed"],
-            "incremental": how["incremental"], "seconds": seconds}
+    return {
+        "overdue_accounts": overdue,
+        "cases": cases,
+        "accounts_computed": how["accounts_computed"],
+        "incremental": how["incremental"],
+        "seconds": seconds,
+    }
 
 
-def evaluate_params(policy: Policy, portfolio: str, params: RunParams, *, incremental: bool = True) -> dict:
+def evaluate_params(policy: Policy, portfolio: str, params: RunParams, *, incremental: bool = True) -> dict[str, Any]:
     """The values bound to the statements of ``evaluate_portfolio``."""
     return {
         "portfolio": portfolio,
@@ -80,6 +92,12 @@ def evaluate_params(policy: Policy, portfolio: str, params: RunParams, *, increm
         "incremental": incremental,
         **policy.ladder_params(),
     }
+
+
+def known_portfolios(conninfo: str) -> list[str]:
+    """Every portfolio the book holds."""
+    with transaction(conninfo) as conn:
+        return [r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")]
 
 
 def stage_work(conninfo: str, portfolios: list[str], params: RunParams) -> dict[str, int]:
@@ -117,8 +135,10 @@ def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params
         "window_end": policy.contact.window_end,
         # per customer and day: channel, limit, the rule named on what it stops
         "cap_channels": ["sms", "dialer"],
-        "cap_limits": [policy.contact.max_sms_per_customer_per_day,
-                       policy.contact.max_connected_calls_per_debtor_per_day],
+        "cap_limits": [
+            policy.contact.max_sms_per_customer_per_day,
+            policy.contact.max_connected_calls_per_debtor_per_day,
+        ],
         "cap_rules": ["max_sms_per_customer_per_day", "max_connected_calls_per_debtor_per_day"],
         "dry_run": params.dry_run,
     }

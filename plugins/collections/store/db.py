@@ -12,36 +12,47 @@ from psycopg.rows import dict_row
 
 from debt_collections.store.sql import sql
 
+Row = dict[str, Any]
+Conn = psycopg.Connection[Row]
 
-def connect(conninfo: str, *, autocommit: bool = False) -> psycopg.Connection:
+
+def connect(conninfo: str, *, autocommit: bool = False) -> Conn:
     """A new psycopg connection whose rows are dicts."""
-    return psycopg.connect(conninfo, autocommit=autocommit, row_factory=dict_row)
+    return psycopg.Connection[Row].connect(conninfo, autocommit=autocommit, row_factory=dict_row)
 
 
 @contextlib.contextmanager
-def transaction(conninfo: str) -> Iterator[psycopg.Connection]:
+def transaction(conninfo: str) -> Iterator[Conn]:
     """A connection inside one transaction: committed on success, rolled back on error."""
     with connect(conninfo) as conn, conn.transaction():
         yield conn
 
 
-def run(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> int:
+def run(conn: Conn, name: str, params: Mapping[str, Any] | None = None) -> int:
     """Execute ``include/sql/<name>`` with bound parameters; the number of rows it touched."""
     cur = conn.execute(sql(name), params or {})
     return cur.rowcount
 
 
-def fetch_all(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> list[dict]:
+def fetch_all(conn: Conn, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
     """Rows returned by ``include/sql/<name>``."""
     return conn.execute(sql(name), params or {}).fetchall()
 
 
-def fetch_one(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> dict | None:
+def fetch_one(conn: Conn, name: str, params: Mapping[str, Any] | None = None) -> Row | None:
     """The first row returned by ``include/sql/<name>``, or None."""
     return conn.execute(sql(name), params or {}).fetchone()
 
 
-def lock_portfolio_day(conn: psycopg.Connection, portfolios: list[str], as_of: pendulum.Date) -> None:
+def fetch_row(conn: Conn, name: str, params: Mapping[str, Any] | None = None) -> Row:
+    """The row that ``include/sql/<name>`` always returns (an aggregate, a ``returning``)."""
+    row = fetch_one(conn, name, params)
+    if row is None:
+        raise LookupError(f"include/sql/{name} returned no row, though it always returns one")
+    return row
+
+
+def lock_portfolio_day(conn: Conn, portfolios: list[str], as_of: pendulum.Date) -> None:
     """Hold the advisory locks of ``(portfolio, as_of)`` until the transaction ends.
 
     Locks are taken in sorted order so that two runs covering overlapping
@@ -51,7 +62,7 @@ def lock_portfolio_day(conn: psycopg.Connection, portfolios: list[str], as_of: p
         run(conn, "ops/lock_portfolio_day.sql", {"portfolio": portfolio, "as_of": as_of})
 
 
-def lock_portfolio_data(conn: psycopg.Connection, portfolios: list[str]) -> None:
+def lock_portfolio_data(conn: Conn, portfolios: list[str]) -> None:
     """Hold the data locks of ``portfolios`` (any day) until the transaction ends.
 
     A load takes them before it writes a portfolio's accounts, and an evaluation

@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import pendulum
 
@@ -16,7 +17,7 @@ from debt_collections.errors import FeedError
 from debt_collections.faults import crash_point
 from debt_collections.feeds.base import FeedSource
 from debt_collections.feeds.entities import ENTITIES
-from debt_collections.store.db import connect, fetch_all, fetch_one, lock_portfolio_data, lock_portfolio_day, run
+from debt_collections.store.db import Conn, connect, fetch_all, fetch_row, lock_portfolio_data, lock_portfolio_day, run
 from debt_collections.store.sql import sql
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class LoadResult:
         total = sum(self.rows_in.values())
         return Decimal(sum(self.quarantined.values())) / total if total else Decimal(0)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Counts only: safe for logs and XCom (no personal data)."""
         return {
             "feed_date": self.feed_date,
@@ -66,38 +67,16 @@ def load_drop(
     """
     source.check_drop()
     # each load stages its own copy of the drop: concurrent runs never share staging rows
-    params = {"feed_date": feed_date, "portfolios": portfolios, "load_id": uuid.uuid4()}
+    params: dict[str, Any] = {"feed_date": feed_date, "portfolios": portfolios, "load_id": uuid.uuid4()}
     result = LoadResult(feed_date.to_date_string())
-    fingerprint = hashlib.sha256()
     seconds: dict[str, float] = {}
-    began = time.monotonic()
     with connect(conninfo, autocommit=True) as conn:
         try:
-            with conn.transaction():
-                run(conn, "load/register_staging.sql", params)
-                for entity in ENTITIES:
-                    records = source.records(entity)
-                    if records is None:
-                        continue
-                    location = source.location(entity)
-                    fingerprint.update(entity.name.encode())
-                    with conn.cursor().copy(sql(f"load/copy_{entity.name}.sql")) as copy:
-                        for rec in records:
-                            fingerprint.update(rec.raw.encode("utf-8", "backslashreplace") + b"\n")
-                            copy.write_row((params["load_id"], feed_date, rec.position, location, rec.raw,
-                                            rec.parse_error, *rec.fields))
-                run(conn, "load/analyze_staging.sql")
+            began = time.monotonic()
+            fingerprint = _stage(conn, source, params)
             seconds["copy"] = time.monotonic() - began
             crash_point("load.staged")
-            with conn.transaction():
-                run(conn, "ops/session_for_bulk.sql")
-                for entity in ENTITIES:
-                    run(conn, f"load/validate_{entity.name}.sql", params)
-                run(conn, "load/quarantine.sql", params)
-                for row in fetch_all(conn, "load/drop_counts.sql", params):
-                    result.rows_in[row["entity"]] = row["rows_in"]
-                    result.quarantined[row["entity"]] = row["quarantined"]
-                    run(conn, "load/record_feed_load.sql", {**params, **row})
+            _validate(conn, params, result)
             seconds["validate"] = time.monotonic() - began - seconds["copy"]
             crash_point("load.validated")
             if result.reject_ratio > max_reject_ratio:
@@ -107,24 +86,12 @@ def load_drop(
                     f"max_reject_ratio {max_reject_ratio}); nothing was loaded. "
                     f"See collections.quarantine where feed_date = '{feed_date.to_date_string()}'"
                 )
-            _data_quality_gates(conn, params, fingerprint.hexdigest(), data_quality or DataQuality(),
-                                confirm_data_quality)
-            with conn.transaction():
-                run(conn, "ops/session_for_bulk.sql")
-                covered = portfolios if portfolios is not None else _portfolios_in_drop(conn, params)
-                lock_portfolio_data(conn, covered)
-                lock_portfolio_day(conn, covered, feed_date)
-                params["load_seq"] = fetch_one(conn, "load/next_load_seq.sql")["load_seq"]
-                for name in ("upsert_customers", "upsert_accounts", "upsert_installments",
-                             "insert_repayments", "insert_events"):
-                    run(conn, f"load/{name}.sql", params)
-                result.portfolios = portfolios if portfolios is not None else [
-                    r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")
-                ]
+            _data_quality_gates(conn, params, fingerprint, data_quality or DataQuality(), confirm_data_quality)
+            result.portfolios = _upsert(conn, params)
             seconds["upsert"] = time.monotonic() - began - seconds["copy"] - seconds["validate"]
             crash_point("load.upserted")
             written = sum(result.rows_in.values()) - sum(result.quarantined.values())
-            analysed = fetch_one(conn, "load/analyze_after_load.sql", {"rows_written": written})["analysed"]
+            analysed = fetch_row(conn, "load/analyze_after_load.sql", {"rows_written": written})["analysed"]
             if analysed:
                 log.info("load changed a large share of %s: statistics refreshed", ", ".join(analysed))
         finally:
@@ -133,9 +100,63 @@ def load_drop(
     return result
 
 
-def _data_quality_gates(conn, params: dict, fingerprint: str, gates: DataQuality, confirmed: bool) -> None:
+def _stage(conn: Conn, source: FeedSource, params: dict[str, Any]) -> str:
+    """COPY every entity of the drop into staging, as delivered; the drop's fingerprint."""
+    fingerprint = hashlib.sha256()
+    with conn.transaction():
+        run(conn, "load/register_staging.sql", params)
+        for entity in ENTITIES:
+            records = source.records(entity)
+            if records is None:
+                continue
+            location = source.location(entity)
+            fingerprint.update(entity.name.encode())
+            with conn.cursor().copy(sql(f"load/copy_{entity.name}.sql")) as copy:
+                for rec in records:
+                    fingerprint.update(rec.raw.encode("utf-8", "backslashreplace") + b"\n")
+                    head = (params["load_id"], params["feed_date"], rec.position, location, rec.raw, rec.parse_error)
+                    copy.write_row((*head, *rec.fields))
+        run(conn, "load/analyze_staging.sql")
+    return fingerprint.hexdigest()
+
+
+def _validate(conn: Conn, params: dict[str, Any], result: LoadResult) -> None:
+    """Validate the staged rows in SQL, quarantine the bad ones, and count both per entity."""
+    with conn.transaction():
+        run(conn, "ops/session_for_bulk.sql")
+        for entity in ENTITIES:
+            run(conn, f"load/validate_{entity.name}.sql", params)
+        run(conn, "load/quarantine.sql", params)
+        for row in fetch_all(conn, "load/drop_counts.sql", params):
+            result.rows_in[row["entity"]] = row["rows_in"]
+            result.quarantined[row["entity"]] = row["quarantined"]
+            run(conn, "load/record_feed_load.sql", {**params, **row})
+
+
+UPSERTS = ("upsert_customers", "upsert_accounts", "upsert_installments", "insert_repayments", "insert_events")
+
+
+def _upsert(conn: Conn, params: dict[str, Any]) -> list[str]:
+    """Write the valid rows under the data and day locks of the portfolios they cover; the portfolios loaded."""
+    portfolios = params["portfolios"]
+    with conn.transaction():
+        run(conn, "ops/session_for_bulk.sql")
+        covered = portfolios if portfolios is not None else _portfolios_in_drop(conn, params)
+        lock_portfolio_data(conn, covered)
+        lock_portfolio_day(conn, covered, params["feed_date"])
+        params["load_seq"] = fetch_row(conn, "load/next_load_seq.sql")["load_seq"]
+        for name in UPSERTS:
+            run(conn, f"load/{name}.sql", params)
+        if portfolios is not None:
+            return list(portfolios)
+        return [r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")]
+
+
+def _data_quality_gates(
+    conn: Conn, params: dict[str, Any], fingerprint: str, gates: DataQuality, confirmed: bool
+) -> None:
     """Stop before anything is loaded when the drop looks wrong, unless an operator confirmed it."""
-    figures = fetch_one(conn, "load/data_quality.sql", params)
+    figures = fetch_row(conn, "load/data_quality.sql", params)
     day = params["feed_date"].to_date_string()
     problems = []
     applies = figures["book_accounts"] >= gates.min_book_accounts
@@ -157,10 +178,9 @@ def _data_quality_gates(conn, params: dict, fingerprint: str, gates: DataQuality
         )
     if problems:
         log.warning("data-quality gate confirmed by the run's params: %s", "; ".join(problems))
-    run(conn, "load/record_fingerprint.sql", {**params, "fingerprint": fingerprint,
-                                               "rows_in": figures["valid_rows"]})
+    run(conn, "load/record_fingerprint.sql", {**params, "fingerprint": fingerprint, "rows_in": figures["valid_rows"]})
 
 
-def _portfolios_in_drop(conn, params) -> list[str]:
+def _portfolios_in_drop(conn: Conn, params: dict[str, Any]) -> list[str]:
     rows = fetch_all(conn, "load/portfolios_in_drop.sql", params)
     return [r["portfolio"] for r in rows]

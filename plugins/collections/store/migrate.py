@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from debt_collections.errors import MigrationError
-from debt_collections.store.db import connect, fetch_all, fetch_one, run
+from debt_collections.store.db import Conn, connect, fetch_all, fetch_row, run
 from debt_collections.store.sql import sql_root
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -60,7 +60,7 @@ def migrate(conninfo: str, folder: Path | None = None) -> list[str]:
     with connect(conninfo, autocommit=True) as conn:
         # creating the ledger needs the owner's rights; once it exists, a run as
         # the app role only reads it (and finds nothing to apply)
-        if not fetch_one(conn, "ops/ledger_exists.sql")["present"]:
+        if not fetch_row(conn, "ops/ledger_exists.sql")["present"]:
             run(conn, "ops/create_migration_table.sql")
         # One runner at a time: a second one waits, then finds nothing to do.
         run(conn, "ops/migration_lock.sql")
@@ -83,7 +83,7 @@ def migrate(conninfo: str, folder: Path | None = None) -> list[str]:
     return applied_now
 
 
-def _apply(conn: psycopg.Connection, mig: Migration) -> None:
+def _apply(conn: Conn, mig: Migration) -> None:
     try:
         with conn.transaction():
             conn.execute(mig.text)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pendulum
 
@@ -13,7 +16,7 @@ from debt_collections.delivery.sender import Result, send_batch
 from debt_collections.domain.policy import ContactRules
 from debt_collections.faults import crash_point
 from debt_collections.stages import channel_paths, registry
-from debt_collections.store.db import connect, fetch_all, fetch_one, run, transaction
+from debt_collections.store.db import Conn, connect, fetch_all, fetch_one, run, transaction
 from debt_collections.store.sql import sql
 
 BATCH = 500
@@ -37,10 +40,15 @@ def deliver(
     a channel without a partner stay planned ("waiting") for a later delivery.
     """
     caps = caps or ContactRules()
-    bind = {"portfolio": portfolio, "as_of": as_of, "kind": kind, "now": now,
-            "max_dial_attempts": caps.max_dial_attempts_per_number_per_day,
-            "max_connected_calls": caps.max_connected_calls_per_debtor_per_day,
-            "attempts_per_entry": caps.call_attempts_per_entry}
+    bind = {
+        "portfolio": portfolio,
+        "as_of": as_of,
+        "kind": kind,
+        "now": now,
+        "max_dial_attempts": caps.max_dial_attempts_per_number_per_day,
+        "max_connected_calls": caps.max_connected_calls_per_debtor_per_day,
+        "attempts_per_entry": caps.call_attempts_per_entry,
+    }
     counts = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
     # every kind that can text a customer (notices, reminders, ...) sends under one lock per
     # day, so that the one-SMS-per-customer check at send time cannot race between them
@@ -59,30 +67,37 @@ def deliver(
             with conn.transaction():
                 run(conn, "outbox/reopen_deferred.sql", bind)
                 run(conn, "outbox/apply_send_rules.sql", bind)
-            rows = fetch_all(conn, "outbox/sendable.sql", bind)
-            by_channel: dict[str, list[dict]] = {}
-            for row in rows:
+            by_channel: dict[str, list[dict[str, Any]]] = {}
+            for row in fetch_all(conn, "outbox/sendable.sql", bind):
                 by_channel.setdefault(row["channel"], []).append(row)
             for channel, channel_rows in by_channel.items():
                 client = clients.get(channel)
                 if client is None:
                     counts["waiting"] += len(channel_rows)
                     continue
-                for start in range(0, len(channel_rows), BATCH):
-                    results = send_batch(channel_rows[start:start + BATCH], client, concurrency=concurrency,
-                                         clock=clock)
-                    crash_point("deliver.sent")  # the partner has the batch; its results are not written yet
-                    _record(conn, results)
-                    crash_point("deliver.recorded")
-                    for r in results:
-                        counts[r.status] += 1
+                for status, n in _send(conn, channel_rows, client, concurrency, clock).items():
+                    counts[status] += n
         finally:
             if sms:
                 run(conn, "outbox/unlock_sms.sql", bind)
     return counts
 
 
-def _record(conn, results: list[Result]) -> None:
+def _send(
+    conn: Conn, rows: list[dict[str, Any]], client: PartnerClient, concurrency: int, clock: Callable[[], datetime]
+) -> Counter[str]:
+    """Send one channel's rows in batches, writing each batch's results back before the next; counts by outcome."""
+    counts: Counter[str] = Counter()
+    for start in range(0, len(rows), BATCH):
+        results = send_batch(rows[start : start + BATCH], client, concurrency=concurrency, clock=clock)
+        crash_point("deliver.sent")  # the partner has the batch; its results are not written yet
+        _record(conn, results)
+        crash_point("deliver.recorded")
+        counts.update(r.status for r in results)
+    return counts
+
+
+def _record(conn: Conn, results: list[Result]) -> None:
     with conn.transaction():
         run(conn, "outbox/create_results.sql")
         with conn.cursor().copy(sql("outbox/copy_results.sql")) as copy:
@@ -94,11 +109,12 @@ def _record(conn, results: list[Result]) -> None:
 def resend_failed(conninfo: str, portfolio: str, as_of: pendulum.Date, kinds: list[str]) -> int:
     """Put the day's failed actions of ``kinds`` back in the outbox; how many."""
     with transaction(conninfo) as conn:
-        return sum(run(conn, "outbox/failed_to_resend.sql", {"portfolio": portfolio, "as_of": as_of, "kind": k})
-                   for k in kinds)
+        return sum(
+            run(conn, "outbox/failed_to_resend.sql", {"portfolio": portfolio, "as_of": as_of, "kind": k}) for k in kinds
+        )
 
 
-def pending_work(conninfo: str, since: pendulum.Date) -> list[dict]:
+def pending_work(conninfo: str, since: pendulum.Date) -> list[dict[str, Any]]:
     """(portfolio, as_of, kind) with actions still waiting to go out since ``since``."""
     with connect(conninfo) as conn:
         return fetch_all(conn, "outbox/pending_work.sql", {"since": since})
@@ -153,7 +169,7 @@ def collect_receipts(conninfo: str, clients: dict[str, PartnerClient]) -> dict[s
     return out
 
 
-def _receipt(item: object) -> tuple | None:
+def _receipt(item: object) -> tuple[Any, ...] | None:
     """A receipt row for COPY, or None when the partner sent something unusable."""
     if not isinstance(item, dict) or not isinstance(item.get("reference"), str):
         return None
@@ -165,5 +181,10 @@ def _receipt(item: object) -> tuple | None:
     except (ValueError, TypeError, OverflowError):
         return None
     reason = item.get("reason")
-    return (item["reference"][:200], str(item.get("message_id") or "")[:200] or None, status,
-            str(reason)[:300] if reason is not None else None, when)
+    return (
+        item["reference"][:200],
+        str(item.get("message_id") or "")[:200] or None,
+        status,
+        str(reason)[:300] if reason is not None else None,
+        when,
+    )

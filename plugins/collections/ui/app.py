@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import urllib.parse
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import jinja2
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
@@ -33,7 +33,7 @@ _env = jinja2.Environment(
 ConninfoDep = Annotated[str, Depends(collections_conninfo)]
 
 
-def render(name: str, status_code: int = 200, **context) -> HTMLResponse:
+def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page rendered from ``ui/templates/<name>`` (autoescaped)."""
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status_code, headers=NO_STORE)
 
@@ -44,10 +44,15 @@ def _user_token(request: Request) -> str:
     return header[7:] if header.lower().startswith("bearer ") else request.cookies.get("_token", "")
 
 
-def today(request: Request, user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = None,
-          portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
-          stage: Annotated[str | None, Query(max_length=31, pattern=r"^[a-z][a-z0-9_]*$")] = None,
-          run_id: Annotated[str | None, Query(max_length=250)] = None) -> HTMLResponse:
+def today(
+    request: Request,
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    as_of: dt.date | None = None,
+    portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
+    stage: Annotated[str | None, Query(max_length=31, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+    run_id: Annotated[str | None, Query(max_length=250)] = None,
+) -> HTMLResponse:
     """The day's figures per portfolio (the latest reported day unless ``as_of`` is given).
 
     ``portfolio`` and ``stage`` narrow the page to one portfolio and one rung (a task's link).
@@ -58,17 +63,26 @@ def today(request: Request, user: GetUserDep, conninfo: ConninfoDep, as_of: dt.d
         recent = queries.recent_days(conn)
     if portfolio:
         rows = [r for r in rows if r["portfolio"] == portfolio]
-    return render("today.html", user=user.get_name(), as_of=day, recent=recent,
-                  portfolios=[pages.portfolio_view(r, stage=stage) for r in rows],
-                  rerun_token=rerun.form_token(_user_token(request)),
-                  focus={"portfolio": portfolio, "stage": stage, "run_id": run_id})
+    return render(
+        "today.html",
+        user=user.get_name(),
+        as_of=day,
+        recent=recent,
+        portfolios=[pages.portfolio_view(r, stage=stage) for r in rows],
+        rerun_token=rerun.form_token(_user_token(request)),
+        focus={"portfolio": portfolio, "stage": stage, "run_id": run_id},
+    )
 
 
-def start_rerun(request: Request, user: GetUserDep, conninfo: ConninfoDep,
-                as_of: Annotated[dt.date, Form()],
-                csrf: Annotated[str, Form(max_length=64)],
-                portfolios: Annotated[list[str] | None, Form()] = None,
-                dry_run: Annotated[bool, Form()] = False) -> HTMLResponse:
+def start_rerun(
+    request: Request,
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    as_of: Annotated[dt.date, Form()],
+    csrf: Annotated[str, Form(max_length=64)],
+    portfolios: Annotated[list[str] | None, Form()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
     """Rerun a day for the chosen portfolios: one ordinary DAG run per DAG, started as the user."""
     token = _user_token(request)
     try:
@@ -77,54 +91,93 @@ def start_rerun(request: Request, user: GetUserDep, conninfo: ConninfoDep,
             owners = {r["portfolio"]: r["dag_id"] for r in queries.portfolio_days(conn, as_of)}
         confs = rerun.plan(as_of, list(portfolios or [])[:200], owners, dry_run=dry_run)
     except rerun.RerunError as exc:
-        return render("rerun.html", status_code=400, user=user.get_name(), as_of=as_of, error=str(exc),
-                      started=[], refused=[])
+        return render(
+            "rerun.html", status_code=400, user=user.get_name(), as_of=as_of, error=str(exc), started=[], refused=[]
+        )
     started, refused = rerun.trigger(rerun.api_base(), token, confs)
-    return render("rerun.html", status_code=502 if refused and not started else 200, user=user.get_name(),
-                  as_of=as_of, error=None, started=started, refused=refused)
+    return render(
+        "rerun.html",
+        status_code=502 if refused and not started else 200,
+        user=user.get_name(),
+        as_of=as_of,
+        error=None,
+        started=started,
+        refused=refused,
+    )
 
 
-def account(user: GetUserDep, conninfo: ConninfoDep,
-            q: Annotated[str | None, Query(max_length=200)] = None,
-            id: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:  # noqa: A002
+def account(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    id: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:  # noqa: A002
     """Search accounts by account id, customer id or phone; one match (or ``id``) shows the account."""
     term = (q or "").strip()
     with queries.reading(conninfo) as conn:
         account_id = (id or "").strip()
-        matches: list[dict] = []
+        matches: list[dict[str, Any]] = []
         if not account_id and term:
             matches = queries.search_accounts(conn, term)
             if len(matches) == 1:
                 account_id = matches[0]["account_id"]
         if not account_id:
-            return render("search.html", user=user.get_name(), q=term, matches=pages.masked_matches(matches),
-                          limit=queries.SEARCH_LIMIT)
+            return render(
+                "search.html",
+                user=user.get_name(),
+                q=term,
+                matches=pages.masked_matches(matches),
+                limit=queries.SEARCH_LIMIT,
+            )
         found = queries.account(conn, account_id)
         if found is None:
-            return render("search.html", status_code=404, user=user.get_name(), q=account_id, matches=[],
-                          limit=queries.SEARCH_LIMIT)
+            return render(
+                "search.html",
+                status_code=404,
+                user=user.get_name(),
+                q=account_id,
+                matches=[],
+                limit=queries.SEARCH_LIMIT,
+            )
         history = queries.account_history(conn, account_id)
-    return render("account.html", user=user.get_name(), q=term, account=found, history=history,
-                  timeline=pages.timeline(history, found["timezone"]))
+    return render(
+        "account.html",
+        user=user.get_name(),
+        q=term,
+        account=found,
+        history=history,
+        timeline=pages.timeline(history, found["timezone"]),
+    )
 
 
-def trends(user: GetUserDep, conninfo: ConninfoDep,
-           portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
-           ) -> HTMLResponse:
+def trends(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
+) -> HTMLResponse:
     """The last 30 evaluated days as charts, for the book or one portfolio."""
     with queries.reading(conninfo) as conn:
         data = queries.trends(conn, portfolio or None)
         choices = queries.portfolios(conn)
     charts = pages.trend_charts(data["days"], data["cases"], data["actions"])
-    return render("trends.html", user=user.get_name(), portfolio=portfolio, choices=choices, days=data["days"],
-                  charts=[(c, charts_svg.line_chart(c.title, data["days"], c.series, percent=c.percent))
-                          for c in charts])
+    return render(
+        "trends.html",
+        user=user.get_name(),
+        portfolio=portfolio,
+        choices=choices,
+        days=data["days"],
+        charts=[(c, charts_svg.line_chart(c.title, data["days"], c.series, percent=c.percent)) for c in charts],
+    )
 
 
-def task(user: GetUserDep, conninfo: ConninfoDep,
-         dag_id: Annotated[str, Query(max_length=250)], run_id: Annotated[str, Query(max_length=250)],
-         task_id: Annotated[str, Query(max_length=250)], map_index: Annotated[int, Query(ge=-1)] = -1,
-         ) -> Response:
+def task(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    dag_id: Annotated[str, Query(max_length=250)],
+    run_id: Annotated[str, Query(max_length=250)],
+    task_id: Annotated[str, Query(max_length=250)],
+    map_index: Annotated[int, Query(ge=-1)] = -1,
+) -> Response:
     """Where a task's "Collections view" link lands: Today, for the run's day, portfolio and stage."""
     portfolio, as_of = queries.task_in_airflow(dag_id, run_id, task_id, map_index)
     if not as_of:
@@ -132,8 +185,9 @@ def task(user: GetUserDep, conninfo: ConninfoDep,
             day = queries.run_day(conn, dag_id, run_id)
         as_of = day.isoformat() if day else None
     if not as_of:
-        return render("error.html", status_code=404, status=404,
-                      detail=f"run {run_id} of {dag_id} has reported no day yet")
+        return render(
+            "error.html", status_code=404, status=404, detail=f"run {run_id} of {dag_id} has reported no day yet"
+        )
     query = {"as_of": as_of, "run_id": run_id}
     if portfolio and PORTFOLIO_NAME.match(portfolio):
         query["portfolio"] = portfolio
@@ -147,8 +201,10 @@ def index() -> RedirectResponse:
     return RedirectResponse("today", status_code=307)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+async def _http_error(request: Request, exc: Exception) -> HTMLResponse:
     # Browsers get a readable page; the status code stays what Airflow's security answered.
+    if not isinstance(exc, StarletteHTTPException):  # registered for HTTP errors only
+        raise exc
     page = render("error.html", status_code=exc.status_code, status=exc.status_code, detail=exc.detail)
     if exc.headers:
         page.headers.update(exc.headers)

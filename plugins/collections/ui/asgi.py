@@ -30,6 +30,6 @@ class LazyApp:
                     self._app = create_app()
         return self._app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Hand the ASGI call to the FastAPI app."""
         await self.app(scope, receive, send)

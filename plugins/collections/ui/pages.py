@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from debt_collections.ui.masking import mask_name, mask_phone
@@ -42,8 +43,13 @@ def _bucket_key(bucket: str) -> tuple[int, str]:
     return (int(digits) if digits else 999, bucket)
 
 
-def cross_table(counts: dict[str, int], *, row_order: tuple[str, ...] = (), col_is_bucket: bool = False,
-                col_order: tuple[str, ...] = ()) -> CrossTable:
+def cross_table(
+    counts: dict[str, int],
+    *,
+    row_order: tuple[str, ...] = (),
+    col_is_bucket: bool = False,
+    col_order: tuple[str, ...] = (),
+) -> CrossTable:
     """A cross table from report keys of the form ``"<row> <col>"`` (e.g. ``"notice M1"``)."""
     cells: dict[tuple[str, str], int] = {}
     for key, n in (counts or {}).items():
@@ -70,7 +76,7 @@ def _only(counts: dict[str, int], stage: str | None) -> dict[str, int]:
     return {k: v for k, v in (counts or {}).items() if stage is None or k.partition(" ")[0] == stage}
 
 
-def portfolio_view(row: dict, stage: str | None = None) -> dict:
+def portfolio_view(row: dict[str, Any], stage: str | None = None) -> dict[str, Any]:
     """One portfolio's report row shaped for the Today page (its cross tables narrowed to ``stage``)."""
     figures = row["figures"] or {}
     return {
@@ -79,16 +85,18 @@ def portfolio_view(row: dict, stage: str | None = None) -> dict:
         "run_id": row["run_id"],
         "dry_run": row["dry_run"],
         "figures": figures,
-        "stage_bucket": cross_table(_only(figures.get("cases_by_stage_bucket", {}), stage), row_order=STAGE_ORDER,
-                                    col_is_bucket=True),
-        "kind_status": cross_table(_only(figures.get("actions_by_kind_status", {}), stage), row_order=STAGE_ORDER,
-                                   col_order=STATUS_ORDER),
+        "stage_bucket": cross_table(
+            _only(figures.get("cases_by_stage_bucket", {}), stage), row_order=STAGE_ORDER, col_is_bucket=True
+        ),
+        "kind_status": cross_table(
+            _only(figures.get("actions_by_kind_status", {}), stage), row_order=STAGE_ORDER, col_order=STATUS_ORDER
+        ),
         "suppressed": by_reason(figures.get("suppressed_by_reason", {})),
         "quarantined": by_reason(figures.get("quarantined_by_reason", {})),
     }
 
 
-def masked_matches(rows: list[dict]) -> list[dict]:
+def masked_matches(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Search results with names and phone numbers masked (they are a list)."""
     return [{**r, "full_name": mask_name(r["full_name"]), "phone": mask_phone(r["phone"])} for r in rows]
 
@@ -98,12 +106,12 @@ class TimelineDay:
     """Everything that happened to an account on one day."""
 
     day: dt.date
-    cases: list[dict] = field(default_factory=list)
-    actions: list[dict] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def timeline(history: dict[str, list[dict]], timezone: str) -> list[TimelineDay]:
+def timeline(history: dict[str, list[dict[str, Any]]], timezone: str) -> list[TimelineDay]:
     """Case days, actions and events grouped by day, newest first.
 
     Events and repayments are placed on the local date of their timestamp in the
@@ -146,10 +154,12 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def trend_charts(days: list[dt.date], cases: list[dict], actions: list[dict]) -> list[Chart]:
-    """The Trends page's charts from ``queries.trends``: buckets, roll rates, cure rate, promises, actions."""
-    index = {d: i for i, d in enumerate(days)}
-    n = len(days)
+def _tally_cases(
+    index: dict[dt.date, int], cases: list[dict[str, Any]]
+) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list[int]], tuple[list[int], ...]]:
+    """Per day: open cases by bucket, yesterday's cases by bucket and those that rolled, then the open
+    cases of the day before, the cured, and the promises kept and broken."""
+    n = len(index)
     open_by = {b: [0] * n for b in BUCKETS}
     from_by = {b: [0] * n for b in BUCKETS[:-1]}
     rolled_by = {b: [0] * n for b in BUCKETS[:-1]}
@@ -165,27 +175,60 @@ def trend_charts(days: list[dt.date], cases: list[dict], actions: list[dict]) ->
         cured[i] += r["cured"]
         kept[i] += r["kept"]
         broken[i] += r["broken"]
+    return open_by, from_by, rolled_by, (open_before, cured, kept, broken)
+
+
+def trend_charts(days: list[dt.date], cases: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[Chart]:
+    """The Trends page's charts from ``queries.trends``: buckets, roll rates, cure rate, promises, actions."""
+    index = {d: i for i, d in enumerate(days)}
+    n = len(days)
+    open_by, from_by, rolled_by, (open_before, cured, kept, broken) = _tally_cases(index, cases)
     statuses = sorted({r["status"] for r in actions}, key=lambda s: (STATUS_ORDER + (s,)).index(s))
     by_status = {s: [0] * n for s in statuses}
     for r in actions:
         by_status[r["status"]][index[r["as_of"]]] += r["n"]
-    rolls = {f"{b}→{BUCKETS[k + 1]}": [_rate(rolled_by[b][i], from_by[b][i]) for i in range(n)]
-             for k, b in enumerate(BUCKETS[:-1])}
-    roll_counts = {f"{b}→{BUCKETS[k + 1]}": [f"{rolled_by[b][i]}/{from_by[b][i]}" for i in range(n)]
-                   for k, b in enumerate(BUCKETS[:-1])}
+    rolls = {
+        f"{b}→{BUCKETS[k + 1]}": [_rate(rolled_by[b][i], from_by[b][i]) for i in range(n)]
+        for k, b in enumerate(BUCKETS[:-1])
+    }
+    roll_counts = {
+        f"{b}→{BUCKETS[k + 1]}": [f"{rolled_by[b][i]}/{from_by[b][i]}" for i in range(n)]
+        for k, b in enumerate(BUCKETS[:-1])
+    }
     return [
-        Chart("buckets", "Open and on-hold cases by bucket", False,
-              {b: [float(v) for v in open_by[b]] for b in BUCKETS},
-              {b: [str(v) for v in open_by[b]] for b in BUCKETS}),
-        Chart("rolls", "Roll rate: share of yesterday's cases in a bucket that moved one bucket up today", True,
-              rolls, roll_counts),
-        Chart("cure", "Cure rate: share of yesterday's open and on-hold cases cured today", True,
-              {"cured": [_rate(cured[i], open_before[i]) for i in range(n)]},
-              {"cured": [f"{cured[i]}/{open_before[i]}" for i in range(n)]}),
-        Chart("promises", "Promise-kept rate: promises decided today that were kept", True,
-              {"kept": [_rate(kept[i], kept[i] + broken[i]) for i in range(n)]},
-              {"kept": [f"{kept[i]}/{kept[i] + broken[i]}" for i in range(n)]}),
-        Chart("actions", "Contact results: actions by status (no dry runs)", False,
-              {s: [float(v) for v in by_status[s]] for s in statuses},
-              {s: [str(v) for v in by_status[s]] for s in statuses}),
+        Chart(
+            "buckets",
+            "Open and on-hold cases by bucket",
+            False,
+            {b: [float(v) for v in open_by[b]] for b in BUCKETS},
+            {b: [str(v) for v in open_by[b]] for b in BUCKETS},
+        ),
+        Chart(
+            "rolls",
+            "Roll rate: share of yesterday's cases in a bucket that moved one bucket up today",
+            True,
+            rolls,
+            roll_counts,
+        ),
+        Chart(
+            "cure",
+            "Cure rate: share of yesterday's open and on-hold cases cured today",
+            True,
+            {"cured": [_rate(cured[i], open_before[i]) for i in range(n)]},
+            {"cured": [f"{cured[i]}/{open_before[i]}" for i in range(n)]},
+        ),
+        Chart(
+            "promises",
+            "Promise-kept rate: promises decided today that were kept",
+            True,
+            {"kept": [_rate(kept[i], kept[i] + broken[i]) for i in range(n)]},
+            {"kept": [f"{kept[i]}/{kept[i] + broken[i]}" for i in range(n)]},
+        ),
+        Chart(
+            "actions",
+            "Contact results: actions by status (no dry runs)",
+            False,
+            {s: [float(v) for v in by_status[s]] for s in statuses},
+            {s: [str(v) for v in by_status[s]] for s in statuses},
+        ),
     ]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-import psycopg
-
-from debt_collections.store.db import connect, fetch_all, fetch_one
+from debt_collections.store.db import Conn, connect, fetch_all, fetch_one
 
 SEARCH_LIMIT = 100
 RECENT_DAYS = 14
@@ -16,40 +15,40 @@ TREND_DAYS = 30
 
 
 @contextmanager
-def reading(conninfo: str) -> Iterator[psycopg.Connection]:
+def reading(conninfo: str) -> Iterator[Conn]:
     """A read-only connection for one page."""
     with connect(conninfo) as conn:
         conn.read_only = True
         yield conn
 
 
-def latest_as_of(conn: psycopg.Connection) -> dt.date | None:
+def latest_as_of(conn: Conn) -> dt.date | None:
     """The latest day that has figures, or None before the first report."""
     row = fetch_one(conn, "ui/latest_as_of.sql")
     return row["as_of"] if row else None
 
 
-def recent_days(conn: psycopg.Connection) -> list[dt.date]:
+def recent_days(conn: Conn) -> list[dt.date]:
     """The most recent days with figures, newest first."""
     return [r["as_of"] for r in fetch_all(conn, "ui/recent_days.sql", {"limit": RECENT_DAYS})]
 
 
-def portfolio_days(conn: psycopg.Connection, as_of: dt.date) -> list[dict]:
+def portfolio_days(conn: Conn, as_of: dt.date) -> list[dict[str, Any]]:
     """The day's report row of every portfolio."""
     return fetch_all(conn, "ui/portfolio_days.sql", {"as_of": as_of})
 
 
-def search_accounts(conn: psycopg.Connection, q: str) -> list[dict]:
+def search_accounts(conn: Conn, q: str) -> list[dict[str, Any]]:
     """Accounts whose account id, customer id or customer phone equals ``q``."""
     return fetch_all(conn, "ui/search_accounts.sql", {"q": q, "limit": SEARCH_LIMIT})
 
 
-def account(conn: psycopg.Connection, account_id: str) -> dict | None:
+def account(conn: Conn, account_id: str) -> dict[str, Any] | None:
     """One account with its customer, or None."""
     return fetch_one(conn, "ui/account.sql", {"account_id": account_id})
 
 
-def account_history(conn: psycopg.Connection, account_id: str) -> dict[str, list[dict]]:
+def account_history(conn: Conn, account_id: str) -> dict[str, list[dict[str, Any]]]:
     """The account's case days, actions, and events with repayments, newest first."""
     params = {"account_id": account_id}
     return {
@@ -59,16 +58,18 @@ def account_history(conn: psycopg.Connection, account_id: str) -> dict[str, list
     }
 
 
-def portfolios(conn: psycopg.Connection) -> list[str]:
+def portfolios(conn: Conn) -> list[str]:
     """Every portfolio with figures (the Trends page's filter)."""
     return [r["portfolio"] for r in fetch_all(conn, "ui/portfolios.sql")]
 
 
-def trends(conn: psycopg.Connection, portfolio: str | None, days: int = TREND_DAYS) -> dict:
+def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[str, Any]:
     """The last ``days`` evaluated days: cases by bucket and transitions from the day before, and actions."""
-    pairs = [(r["as_of"], r["prev_as_of"]) for r in
-             fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})
-             if r["prev_as_of"] is not None]
+    pairs = [
+        (r["as_of"], r["prev_as_of"])
+        for r in fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})
+        if r["prev_as_of"] is not None
+    ]
     bind = {"days": [a for a, _ in pairs], "prev_days": [p for _, p in pairs], "portfolio": portfolio}
     return {
         "days": [a for a, _ in pairs],
@@ -77,7 +78,7 @@ def trends(conn: psycopg.Connection, portfolio: str | None, days: int = TREND_DA
     }
 
 
-def run_day(conn: psycopg.Connection, dag_id: str, run_id: str) -> dt.date | None:
+def run_day(conn: Conn, dag_id: str, run_id: str) -> dt.date | None:
     """The business day a run reported, or None."""
     row = fetch_one(conn, "ui/run_day.sql", {"dag_id": dag_id, "run_id": run_id})
     return row["as_of"] if row else None
@@ -89,8 +90,11 @@ def task_in_airflow(dag_id: str, run_id: str, task_id: str, map_index: int) -> t
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        ti = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run_id, task_id=task_id,
-                                                   map_index=map_index).one_or_none()
+        ti = (
+            session.query(TaskInstance)
+            .filter_by(dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index)
+            .one_or_none()
+        )
         run = session.query(DagRun).filter_by(dag_id=dag_id, run_id=run_id).one_or_none()
         portfolio = ti.rendered_map_index if ti is not None and map_index >= 0 else None
         as_of = (run.conf or {}).get("as_of") if run is not None else None

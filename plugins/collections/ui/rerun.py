@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -43,7 +44,7 @@ def check_form_token(user_token: str, sent: str) -> None:
         raise RerunError("the form has expired or did not come from this page: open Today again")
 
 
-def plan(as_of: dt.date, chosen: list[str], owners: dict[str, str], *, dry_run: bool) -> dict[str, dict]:
+def plan(as_of: dt.date, chosen: list[str], owners: dict[str, str], *, dry_run: bool) -> dict[str, dict[str, Any]]:
     """The conf of each DAG run to trigger: chosen portfolios grouped by the DAG that owns them."""
     if not chosen:
         raise RerunError("choose at least one portfolio")
@@ -54,8 +55,10 @@ def plan(as_of: dt.date, chosen: list[str], owners: dict[str, str], *, dry_run: 
         if portfolio not in owners:
             raise RerunError(f"portfolio {portfolio} has no run on {as_of}: nothing to rerun")
         by_dag[owners[portfolio]].append(portfolio)
-    return {dag_id: {"as_of": as_of.isoformat(), "portfolios": sorted(ps), "dry_run": dry_run}
-            for dag_id, ps in sorted(by_dag.items())}
+    return {
+        dag_id: {"as_of": as_of.isoformat(), "portfolios": sorted(ps), "dry_run": dry_run}
+        for dag_id, ps in sorted(by_dag.items())
+    }
 
 
 def api_base() -> str:
@@ -72,7 +75,7 @@ class Refused:
     reason: str
 
 
-def trigger(base: str, user_token: str, confs: dict[str, dict]) -> tuple[list[Started], list[Refused]]:
+def trigger(base: str, user_token: str, confs: dict[str, dict[str, Any]]) -> tuple[list[Started], list[Refused]]:
     """Start one DAG run per DAG through Airflow's REST API, as the user; what started and what did not."""
     started, refused = [], []
     for dag_id, conf in confs.items():
@@ -80,8 +83,11 @@ def trigger(base: str, user_token: str, confs: dict[str, dict]) -> tuple[list[St
         try:
             answer = requests.post(
                 f"{base}/api/v2/dags/{dag_id}/dagRuns",
-                json={"logical_date": None, "conf": conf,
-                      "note": f"rerun of {conf['as_of']} for {', '.join(portfolios)} from the collections view"},
+                json={
+                    "logical_date": None,
+                    "conf": conf,
+                    "note": f"rerun of {conf['as_of']} for {', '.join(portfolios)} from the collections view",
+                },
                 headers={"Authorization": f"Bearer {user_token}"},
                 timeout=TIMEOUT,
             )
