@@ -333,3 +333,28 @@ def test_a_dry_run_rerun_keeps_the_real_actions_waiting_for_the_window(db, tmp_p
             c = outbox.deliver(db, portfolio, d(DAY), kind, clients(simulator), now=IN_WINDOW)
             counts[kind] = counts.get(kind, 0) + c["sent"]
     assert counts["notice"] > 0 and counts["call"] > 0  # the real notices and calls still go out
+
+
+def test_a_429_is_retried_after_the_partners_retry_after_and_the_refusal_carries_its_status(simulator):
+    from debt_collections.errors import DeliveryRefused
+
+    waited: list[float] = []
+    policy = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.5, timeout=2)
+    client = PartnerClient(simulator.url, requests.Session(), policy, rng=random.Random(1), sleep=waited.append)
+    faults(simulator, rate_429=1.0, retry_after=1)
+    with pytest.raises(DeliveryRefused) as refused:
+        client.request("POST", "/v1/sms", key="K-429", json={"text": "x"})
+    # each of the three waits is the partner's Retry-After, not the 10 ms backoff; no wait after the last try
+    assert waited == [1.0, 1.0, 1.0]
+    assert (refused.value.status, refused.value.retryable) == (429, True)
+    faults(simulator, rate_429=1.0, retry_after=30)  # honoured up to four times the longest backoff
+    waited.clear()
+    with pytest.raises(DeliveryRefused):
+        client.request("POST", "/v1/sms", key="K-429b", json={"text": "x"})
+    assert waited == [2.0, 2.0, 2.0]
+    faults(simulator, rate_429=0.0)
+    with pytest.raises(DeliveryRefused) as gone:  # a 4xx is final: no retry
+        PartnerClient(simulator.url + "/nowhere", requests.Session(), policy, sleep=waited.append).request(
+            "POST", "/v1/sms", key="K-404", json={}
+        )
+    assert (gone.value.status, gone.value.retryable) == (404, False)

@@ -1,4 +1,4 @@
-"""HTTP calls to partners that survive a bad day: retries with backoff and jitter,
+"""HTTP calls to partners that survive a bad day: retries with backoff and jitter (tenacity),
 ``Retry-After``, a rate limit and a circuit breaker. No Airflow here: the Airflow
 layer hands in a ``requests.Session`` built by the http provider's HttpHook."""
 
@@ -12,16 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type, stop_after_attempt
+
+from debt_collections.errors import DeliveryRefused, PartnerUnavailable
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
-
-class PartnerUnavailable(Exception):
-    """The circuit is open: the partner is down; try again in a later run."""
+__all__ = ["CircuitBreaker", "DeliveryRefused", "PartnerClient", "PartnerUnavailable", "RateLimiter", "RetryPolicy"]
 
 
-class DeliveryRefused(Exception):
-    """The partner refused the request for good (a 4xx other than 429), or retries ran out."""
+class _Transient(Exception):
+    """One attempt failed in a way the next may not: no answer, a 5xx, a 429."""
+
+    def __init__(self, what: str, status: int | None = None, retry_after: float | None = None):
+        super().__init__(what)
+        self.status, self.retry_after = status, retry_after
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,12 @@ class RetryPolicy:
     timeout: float = 2.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """Exponential backoff with full jitter."""
+        """Exponential backoff with full jitter (``attempt`` counts from 0)."""
         return rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+    def retry_after(self, seconds: float) -> float:
+        """How long to honour a partner's ``Retry-After``: as asked, up to four times the longest backoff."""
+        return min(seconds, self.max_delay * 4)
 
 
 @dataclass
@@ -87,35 +96,56 @@ class PartnerClient:
     sleep: Callable[[float], None] = time.sleep
 
     def request(self, method: str, path: str, *, key: str | None = None, **kwargs: Any) -> requests.Response:
-        """Send one request, retrying what can be retried; the final 2xx response."""
+        """Send one request, retrying what can be retried; the final 2xx response.
+
+        Raises PartnerUnavailable when the circuit is open, DeliveryRefused (with the
+        partner's status code) when the partner refused or the attempts ran out.
+        """
         headers = dict(kwargs.pop("headers", {}) or {})
         if key:
             headers["Idempotency-Key"] = key
-        last = "no attempt made"
-        for attempt in range(self.retry.attempts):
-            if self.breaker.open:
-                raise PartnerUnavailable(f"{self.base_url}: circuit open after repeated failures ({last})")
-            self.limiter.wait(self.sleep)
-            try:
-                response = self.session.request(
-                    method, self.base_url.rstrip("/") + path, headers=headers, timeout=self.retry.timeout, **kwargs
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = f"{type(exc).__name__}"
-                self.breaker.record(False)
-                self.sleep(self.retry.delay(attempt, self.rng))
-                continue
-            if response.status_code < 400:
-                self.breaker.record(True)
-                return response
-            last = f"HTTP {response.status_code}"
-            if response.status_code not in RETRYABLE_STATUS:
-                self.breaker.record(True)  # the partner is up; it refused this request
-                raise DeliveryRefused(f"partner answered {response.status_code}: {response.text[:200]}")
-            self.breaker.record(response.status_code == 429)  # 429 means alive but busy
-            retry_after = response.headers.get("Retry-After")
-            if response.status_code == 429 and retry_after and retry_after.isdigit():
-                self.sleep(min(float(retry_after), self.retry.max_delay * 4))
-            else:
-                self.sleep(self.retry.delay(attempt, self.rng))
-        raise DeliveryRefused(f"gave up after {self.retry.attempts} attempts ({last})")
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            sleep=self.sleep,
+        )
+        try:
+            response: requests.Response = retrying(self._once, method, path, headers, kwargs)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            status = last.status if isinstance(last, _Transient) else None
+            raise DeliveryRefused(
+                f"gave up after {self.retry.attempts} attempts ({last})", status=status, retryable=True
+            ) from None
+        return response
+
+    def _once(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]) -> requests.Response:
+        """One attempt, under the circuit breaker and the rate limit."""
+        if self.breaker.open:
+            raise PartnerUnavailable(f"{self.base_url}: circuit open after repeated failures")
+        self.limiter.wait(self.sleep)
+        url = self.base_url.rstrip("/") + path
+        try:
+            response = self.session.request(method, url, headers=headers, timeout=self.retry.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self.breaker.record(False)
+            raise _Transient(type(exc).__name__) from exc
+        status = response.status_code
+        if status < 400:
+            self.breaker.record(True)
+            return response
+        if status not in RETRYABLE_STATUS:
+            self.breaker.record(True)  # the partner is up; it refused this request
+            raise DeliveryRefused(f"partner answered {status}: {response.text[:200]}", status=status)
+        self.breaker.record(status == 429)  # 429 means alive but busy
+        after = response.headers.get("Retry-After")
+        seconds = float(after) if status == 429 and after and after.isdigit() else None
+        raise _Transient(f"HTTP {status}", status=status, retry_after=seconds)
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Seconds before the next attempt: a 429's ``Retry-After`` when it gave one, else jittered backoff."""
+        failed = state.outcome.exception() if state.outcome else None
+        if isinstance(failed, _Transient) and failed.retry_after is not None:
+            return self.retry.retry_after(failed.retry_after)
+        return self.retry.delay(state.attempt_number - 1, self.rng)
