@@ -184,7 +184,7 @@ class LiveAirflow:
                         for t in tis
                     )
                 )
-            except Exception as exc:  # noqa: BLE001 - a report must not hide the failure it reports
+            except Exception as exc:  # a report must not hide the failure it reports
                 parts.append(f"(task instances not read: {exc})")
             for log in sorted((self.logs / "tasks").glob(f"dag_id={dag_id}/run_id={run_id}/**/*.log")):
                 text = log.read_text(errors="replace")
@@ -203,7 +203,7 @@ def _wait(what: str, ready, live: LiveAirflow, timeout: float) -> None:
         try:
             if ready():
                 return
-        except Exception:  # noqa: BLE001 - not answering yet
+        except Exception:  # not answering yet
             pass
         live.check_alive()
         if time.monotonic() > deadline:

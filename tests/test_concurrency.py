@@ -30,7 +30,7 @@ def _in_threads(*calls) -> list[BaseException]:
     def wrap(fn):
         try:
             fn()
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:  # reported by the test
             errors.append(exc)
 
     threads = [threading.Thread(target=wrap, args=(c,)) for c in calls]

@@ -71,7 +71,7 @@ def test_params_defaults_and_round_trip():
     # through XCom as Airflow's serializer stores it (the DAG module allows the class)
     from airflow.sdk import serde
 
-    import debt_collections.airflow.factory  # noqa: F401
+    import debt_collections.airflow.factory  # noqa: F401  (allows the classes, as parsing the DAG does)
 
     assert serde.deserialize(json.loads(json.dumps(serde.serialize(q)))) == q
 

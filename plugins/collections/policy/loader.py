@@ -50,7 +50,7 @@ class EnterModel(_Strict):
     dpd_at_least: int | None = Field(default=None, ge=1, le=3650)
     overdue_amount_at_least: Money | None = None
     products: list[Literal["loan", "lease", "finance_lease"]] | None = Field(default=None, min_length=1)
-    bucket_at_least: Literal[BUCKETS[1:]] | None = None  # type: ignore[valid-type]  # M1 ... M7+
+    bucket_at_least: Literal[BUCKETS[1:]] | None = None  # type: ignore[valid-type]  # a Literal of the BUCKETS tuple (M1 ... M7+): mypy wants literals written out
     risk_grades: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9+-]{1,8}$")]] | None = Field(default=None, min_length=1)
     broken_promises_at_least: int | None = Field(default=None, ge=1, le=100)
 
@@ -306,7 +306,7 @@ def _read(path: Path) -> str:
 def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # SafeLoader: no Python objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source

@@ -166,7 +166,7 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         return json.loads(raw) if raw else None
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:  # http.server's naming
         state = self.server.state
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/_log":
@@ -198,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
         # the cursor of the last page is kept, so that later receipts are read from there
         return self._json(200, {"items": page, "next_cursor": str(cursor + len(page))})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         state = self.server.state
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/_faults":

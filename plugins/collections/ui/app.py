@@ -111,7 +111,7 @@ def account(
     conninfo: ConninfoDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     id: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:  # noqa: A002
+) -> HTMLResponse:
     """Search accounts by account id, customer id or phone; one match (or ``id``) shows the account."""
     term = (q or "").strip()
     with queries.reading(conninfo) as conn:
