@@ -112,7 +112,7 @@ def on_task_failure(conn_id: str, context: dict[str, Any]) -> None:
 
 def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[str, Any]:
     """Past the policy's deadline, alert once when a covered portfolio has no figures for yesterday."""
-    from debt_collections.store.db import connect, fetch_all, run, transaction
+    from debt_collections.store import alerts as alert_log
 
     local = now.in_timezone(policy.timezone)
     as_of = local.date().subtract(days=1)
@@ -120,11 +120,7 @@ def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[s
     if policy.deadline is None or local.time() < policy.deadline:
         return out
     out["past_deadline"] = True
-    with connect(conninfo) as conn:
-        known = [r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")]
-        reported = {
-            r["portfolio"] for r in fetch_all(conn, "alerts/reported.sql", {"as_of": as_of, "dag_id": policy.dag_id})
-        }
+    known, reported = alert_log.portfolios_reported(conninfo, policy.dag_id, as_of)
     out["missing"] = sorted(p for p in known if policy.covers(p) and p not in reported)
     if not out["missing"]:
         return out
@@ -144,11 +140,8 @@ def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[s
         "at": now.in_timezone("UTC").isoformat(),
     }
     bind = {"dag_id": policy.dag_id, "as_of": as_of, "kind": "deadline_missed", "detail": json.dumps(alert)}
-    with transaction(conninfo) as conn:
-        claimed = run(conn, "alerts/claim.sql", bind)
-    if claimed:
+    if alert_log.claim(conninfo, bind):
         out["alerted"] = send(policy.alert_conn_id, alert)
         if not out["alerted"]:
-            with transaction(conninfo) as conn:
-                run(conn, "alerts/release.sql", bind)
+            alert_log.release(conninfo, bind)
     return out

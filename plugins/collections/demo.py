@@ -37,9 +37,8 @@ from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.plan import run_day
 from debt_collections.policy.loader import load_policy
 from debt_collections.simulator.server import SimulatorServer
-from debt_collections.store.db import connect, fetch_all, fetch_one
+from debt_collections.store import demo as store_demo
 from debt_collections.store.migrate import migrate
-from debt_collections.store.sql import sql
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / ".demo"
@@ -93,9 +92,7 @@ def _conninfo(parts: dict[str, Any], dbname: str | None = None) -> str:
 
 
 def _ensure_database(parts: dict[str, Any], name: str) -> None:
-    with connect(_conninfo(parts, "postgres"), autocommit=True) as conn:
-        if not fetch_one(conn, "demo/database_exists.sql", {"name": name}):
-            conn.execute(psycopg.sql.SQL(sql("demo/create_database.sql")).format(name=psycopg.sql.Identifier(name)))
+    store_demo.ensure_database(_conninfo(parts, "postgres"), name)
 
 
 def _airflow_env(parts: dict[str, Any], drops: Path, partners_url: str) -> dict[str, str]:
@@ -163,8 +160,7 @@ def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
 
 def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Path) -> None:
     policies = [load_policy(p) for p in POLICY_FILES]
-    with connect(conninfo) as conn:
-        done = {r["as_of"] for r in fetch_all(conn, "demo/evaluated_days.sql")}
+    done = store_demo.evaluated_days(conninfo)
     day = start
     while day < end:
         if day not in done:
@@ -182,23 +178,15 @@ def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Pat
 
 
 def _metadata_ready(parts: dict[str, Any]) -> bool:
-    try:
-        with connect(_conninfo(parts, "airflow")) as conn:
-            row = fetch_one(conn, "demo/dags_parsed.sql", {"dag_ids": list(DAG_IDS)})
-            return bool(row and row["n"] == len(DAG_IDS))
-    except psycopg.Error:
-        return False
+    return store_demo.dags_parsed(_conninfo(parts, "airflow"), list(DAG_IDS))
 
 
 def _run_state(parts: dict[str, Any], dag_id: str, run_id: str) -> str | None:
-    with connect(_conninfo(parts, "airflow")) as conn:
-        row = fetch_one(conn, "demo/run_state.sql", {"dag_id": dag_id, "run_id": run_id})
-    return row["state"] if row else None
+    return store_demo.run_state(_conninfo(parts, "airflow"), dag_id, run_id)
 
 
 def _figures(conninfo: str, as_of: pendulum.Date) -> None:
-    with connect(conninfo) as conn:
-        rows = fetch_all(conn, "demo/day_figures.sql", {"as_of": as_of})
+    rows = store_demo.day_figures(conninfo, as_of)
     print(f"\nFigures for {as_of} (collections.portfolio_day):")
     for r in rows:
         f = r["figures"]

@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from debt_collections.domain.policy import PORTFOLIO_NAME
+from debt_collections.store import ui as queries
 from debt_collections.ui import charts as charts_svg
-from debt_collections.ui import pages, queries, rerun
+from debt_collections.ui import metadata, pages, rerun
 from debt_collections.ui.database import collections_conninfo
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -179,7 +180,7 @@ def task(
     map_index: Annotated[int, Query(ge=-1)] = -1,
 ) -> Response:
     """Where a task's "Collections view" link lands: Today, for the run's day, portfolio and stage."""
-    portfolio, as_of = queries.task_in_airflow(dag_id, run_id, task_id, map_index)
+    portfolio, as_of = metadata.task_in_airflow(dag_id, run_id, task_id, map_index)
     if not as_of:
         with queries.reading(conninfo) as conn:
             day = queries.run_day(conn, dag_id, run_id)

@@ -179,7 +179,7 @@ def _tally_cases(
 
 
 def trend_charts(days: list[dt.date], cases: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[Chart]:
-    """The Trends page's charts from ``queries.trends``: buckets, roll rates, cure rate, promises, actions."""
+    """The Trends page's charts from ``store.ui.trends``: buckets, roll rates, cure rate, promises, actions."""
     index = {d: i for i, d in enumerate(days)}
     n = len(days)
     open_by, from_by, rolled_by, (open_before, cured, kept, broken) = _tally_cases(index, cases)

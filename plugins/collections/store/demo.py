@@ -1,0 +1,47 @@
+"""The demo's reads and set-up: its databases, the days it evaluated, and Airflow's runs of it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+from psycopg import sql as pgsql
+
+from debt_collections.store.db import Row, connect, fetch_all, fetch_one
+from debt_collections.store.sql import sql
+
+
+def ensure_database(admin_conninfo: str, name: str) -> None:
+    """Create database ``name`` on the server unless it exists."""
+    with connect(admin_conninfo, autocommit=True) as conn:
+        if not fetch_one(conn, "demo/database_exists.sql", {"name": name}):
+            conn.execute(pgsql.SQL(sql("demo/create_database.sql")).format(name=pgsql.Identifier(name)))
+
+
+def evaluated_days(conninfo: str) -> set[date]:
+    """The days the book has figures for."""
+    with connect(conninfo) as conn:
+        return {r["as_of"] for r in fetch_all(conn, "demo/evaluated_days.sql")}
+
+
+def dags_parsed(airflow_conninfo: str, dag_ids: list[str]) -> bool:
+    """Whether Airflow's metadata database lists every one of ``dag_ids`` (False while it is not up)."""
+    try:
+        with connect(airflow_conninfo) as conn:
+            row = fetch_one(conn, "demo/dags_parsed.sql", {"dag_ids": dag_ids})
+            return bool(row and row["n"] == len(dag_ids))
+    except psycopg.Error:
+        return False
+
+
+def run_state(airflow_conninfo: str, dag_id: str, run_id: str) -> str | None:
+    """The state of one DAG run in Airflow's metadata database."""
+    with connect(airflow_conninfo) as conn:
+        row = fetch_one(conn, "demo/run_state.sql", {"dag_id": dag_id, "run_id": run_id})
+    return row["state"] if row else None
+
+
+def day_figures(conninfo: str, as_of: date) -> list[Row]:
+    """Each portfolio's report of ``as_of``."""
+    with connect(conninfo) as conn:
+        return fetch_all(conn, "demo/day_figures.sql", {"as_of": as_of})
