@@ -151,13 +151,22 @@ class LiveAirflow:
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> dict:
         """The run once it has finished (success or failed); fails when a component died or time ran out."""
+        import requests
+
         deadline = time.monotonic() + timeout
+        state = "not read yet"
         while True:
-            run = self.run(dag_id, run_id)
-            if run["state"] in FINISHED:
-                return run
+            try:
+                run = self.run(dag_id, run_id)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                # a busy API server may miss one poll's 30 s: the bound is the run's deadline, not one request
+                state = f"unknown (the last poll got no answer: {type(exc).__name__})"
+            else:
+                if run["state"] in FINISHED:
+                    return run
+                state = run["state"]
             self.check_alive()
-            assert time.monotonic() < deadline, f"{dag_id} {run_id} still {run['state']}\n{self.report(dag_id, run_id)}"
+            assert time.monotonic() < deadline, f"{dag_id} {run_id} still {state}\n{self.report(dag_id, run_id)}"
             time.sleep(2)
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
