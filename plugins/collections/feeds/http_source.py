@@ -38,8 +38,8 @@ class HttpSource:
         try:
             response = self.client.request("GET", path)
         except (DeliveryRefused, PartnerUnavailable) as exc:
-            if "answered 404" in str(exc):
-                return None
+            if isinstance(exc, DeliveryRefused) and exc.status == 404:
+                return None  # no such day or entity
             raise FeedError(f"feed {self.client.base_url.rstrip('/')}{path}: {exc}") from exc
         # amounts stay exact: JSON numbers are read as text, never as float
         body = json.loads(response.text, parse_float=str, parse_int=str)
