@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pendulum
 import pytest
@@ -17,7 +18,7 @@ from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.store.db import connect
 from tests.scenario import STANDARD, d, dag_run_state, task_failures
 
-COLLECTIONS = str(__import__("pathlib").Path(sys.executable).with_name("collections"))
+COLLECTIONS = str(Path(sys.executable).with_name("collections"))
 DAYS = ("2026-11-26", "2026-11-27", "2026-11-28")
 
 
