@@ -283,7 +283,7 @@ def floor(db: str, drops: Path, as_of: pendulum.Date) -> dict:
 def row_by_row(db: str, as_of: pendulum.Date, size: int) -> dict:
     """A first attempt's way: a Python loop over the policy's accounts, queries per account, on a sample."""
     policy = load_policy(REPO / "dags" / "policies" / "standard.yaml")
-    rungs = sorted(policy.steps, key=lambda r: r.dpd_at_least)
+    rungs = sorted(policy.steps, key=lambda r: r.min_dpd)
     bind = {"as_of": as_of, "tz": policy.timezone}
     began = time.monotonic()
     queries = 0
@@ -312,7 +312,7 @@ def row_by_row(db: str, as_of: pendulum.Date, size: int) -> dict:
             fetch_one(conn, "bench/rowwise_previous_case.sql", key)
             run(conn, "bench/rowwise_arrears.sql", row)
             held = any(e["kind"] in ("dispute", "bankruptcy", "deceased", "cease_contact") for e in events)
-            stage = None if held else next((r.stage for r in reversed(rungs) if dpd >= r.dpd_at_least), None)
+            stage = None if held else next((r.stage for r in reversed(rungs) if dpd >= r.min_dpd), None)
             run(conn, "bench/rowwise_case.sql", {**row, "stage": stage})
             queries += 4
             if stage:  # the contact rules: who the customer is, what they were sent this week

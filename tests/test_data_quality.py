@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from debt_collections.domain.policy import DataQuality
@@ -12,7 +10,7 @@ from tests.scenario import Scenario, d
 
 
 def gated(s: Scenario) -> Scenario:
-    s.policy = dataclasses.replace(s.policy, data_quality=DataQuality(min_book_accounts=0))
+    s.policy = s.policy.model_copy(update={"data_quality": DataQuality(min_book_accounts=0)})
     for i in range(10):
         s.account(f"A{i}", first_due="2026-11-01", months=2)
     return s

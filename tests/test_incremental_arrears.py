@@ -179,13 +179,12 @@ def test_incremental_arrears_equal_a_full_computation_every_day(db, tmp_path):
 
 
 def test_a_new_tolerance_computes_every_account_again(db, tmp_path):
-    from dataclasses import replace
 
     policy = load_policy(STANDARD)
     root = tmp_path / "drops"
     generate_book(root, BookSpec(accounts=120, start=FIRST, end=FIRST.add(days=1), seed=5))
     run_day(db, policy, CsvSource(root, FIRST), RunParams(FIRST, None, policy.stages, False))
-    stricter = replace(policy, tolerance=policy.tolerance / 2)
+    stricter = policy.model_copy(update={"tolerance": policy.tolerance / 2})
     nxt = FIRST.add(days=1)
     run_day(db, stricter, CsvSource(root, nxt), RunParams(nxt, None, policy.stages, False))
     assert _how(db, nxt) and not any(h["incremental"] for h in _how(db, nxt).values())

@@ -23,7 +23,7 @@ def test_standard_policy_is_the_spec_ladder():
     assert POLICY.dag_id == "collections_standard"
     assert POLICY.timezone == "Asia/Shanghai"
     assert [
-        (r.stage, r.dpd_at_least, r.overdue_amount_at_least, r.repeat_every_days, r.sticky) for r in POLICY.ladder
+        (r.stage, r.min_dpd, r.enter.overdue_amount_at_least, r.repeat_every_days, r.sticky) for r in POLICY.ladder
     ] == [
         ("notice", 1, None, 3, False),
         ("call", 8, None, 1, False),

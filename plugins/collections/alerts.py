@@ -19,6 +19,7 @@ from typing import Any
 import pendulum
 
 from debt_collections import clock
+from debt_collections.domain.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -110,14 +111,15 @@ def on_task_failure(conn_id: str, context: dict[str, Any]) -> None:
     )
 
 
-def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[str, Any]:
+def check_deadline(conninfo: str, policy: Policy, now: pendulum.DateTime) -> dict[str, Any]:
     """Past the policy's deadline, alert once when a covered portfolio has no figures for yesterday."""
     from debt_collections.store import alerts as alert_log
 
     local = now.in_timezone(policy.timezone)
     as_of = local.date().subtract(days=1)
     out: dict[str, Any] = {"as_of": as_of.isoformat(), "past_deadline": False, "missing": [], "alerted": False}
-    if policy.deadline is None or local.time() < policy.deadline:
+    deadline = policy.alerts.deadline_time
+    if deadline is None or local.time() < deadline:
         return out
     out["past_deadline"] = True
     known, reported = alert_log.portfolios_reported(conninfo, policy.dag_id, as_of)
@@ -125,8 +127,7 @@ def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[s
     if not out["missing"]:
         return out
     text = (
-        f"{policy.dag_id}: no figures for {as_of} by {policy.deadline:%H:%M} {policy.timezone} "
-        f"for {', '.join(out['missing'])}"
+        f"{policy.dag_id}: no figures for {as_of} by {deadline:%H:%M} {policy.timezone} for {', '.join(out['missing'])}"
     )
     alert = {
         "kind": "deadline_missed",
@@ -134,14 +135,14 @@ def check_deadline(conninfo: str, policy: Any, now: pendulum.DateTime) -> dict[s
         "dag_id": policy.dag_id,
         "as_of": as_of.isoformat(),
         "portfolios": out["missing"],
-        "deadline": f"{policy.deadline:%H:%M}",
+        "deadline": f"{deadline:%H:%M}",
         "link": run_link(policy.dag_id, None),
         "text": text,
         "at": now.in_timezone("UTC").isoformat(),
     }
     bind = {"dag_id": policy.dag_id, "as_of": as_of, "kind": "deadline_missed", "detail": json.dumps(alert)}
     if alert_log.claim(conninfo, bind):
-        out["alerted"] = send(policy.alert_conn_id, alert)
+        out["alerted"] = send(policy.alerts.connection, alert)
         if not out["alerted"]:
             alert_log.release(conninfo, bind)
     return out

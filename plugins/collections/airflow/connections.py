@@ -53,7 +53,7 @@ def partner_clients(policy: Policy) -> dict[str, PartnerClient]:
     """Channel -> partner client, for the policy's channels whose connection exists."""
     clients = {}
     for channel in policy.delivery_channels():
-        conn_id = policy.partner_conn_ids.get(channel, f"collections_{channel}")
+        conn_id = policy.connections.partners.conn_ids().get(channel, f"collections_{channel}")
         client = partner_client(conn_id)
         if client is None:
             log.warning("no connection %s: %s actions wait in the outbox", conn_id, channel)
@@ -64,25 +64,25 @@ def partner_clients(policy: Policy) -> dict[str, PartnerClient]:
 
 def feed_source(policy: Policy, feed_date: pendulum.Date, portfolios: list[str] | None = None) -> FeedSource:
     """The day's drop, read through the feed connection; its conn_type picks the source (SPEC section 2)."""
-    conn = Connection.get(policy.feed_conn_id)
-    kind = policy.feed_source if policy.feed_source != "auto" else (conn.conn_type or "").lower()
+    conn = Connection.get(policy.connections.feed)
+    kind = policy.feed.source if policy.feed.source != "auto" else (conn.conn_type or "").lower()
     if kind in ("fs", "csv"):
         root = (conn.extra_dejson or {}).get("path")
         if not root:
             raise ConfigError(
-                f'connection {policy.feed_conn_id} (conn_type fs) needs extra {{"path": "<root>"}} '
+                f'connection {policy.connections.feed} (conn_type fs) needs extra {{"path": "<root>"}} '
                 "naming the folder that holds the daily drops"
             )
         return CsvSource(root, feed_date)
     if kind in ("http", "https"):
-        client = partner_client(policy.feed_conn_id)
+        client = partner_client(policy.connections.feed)
         if client is None:
-            raise ConfigError(f"connection {policy.feed_conn_id} (conn_type http) is not defined")
+            raise ConfigError(f"connection {policy.connections.feed} (conn_type http) is not defined")
         return HttpSource(client, feed_date, portfolios)
     if kind in ("postgres", "postgresql", "sql"):
         schema = (conn.extra_dejson or {}).get("source_schema", "public")
-        return SqlSource(database_conninfo(policy.feed_conn_id), schema)
+        return SqlSource(database_conninfo(policy.connections.feed), schema)
     raise ConfigError(
-        f"connection {policy.feed_conn_id}: conn_type {conn.conn_type!r} is not a feed source "
+        f"connection {policy.connections.feed}: conn_type {conn.conn_type!r} is not a feed source "
         "(fs for csv drops, http for the servicing API, postgres for a source database)"
     )

@@ -25,7 +25,7 @@ from airflow.sdk.serde import allow_class
 from debt_collections import plan
 from debt_collections.airflow import connections
 from debt_collections.domain.params import RunParams, parse_run_params
-from debt_collections.domain.policy import PORTFOLIO_NAME, Policy, Rung
+from debt_collections.domain.policy import PORTFOLIO_NAME, Policy, Step
 from debt_collections.errors import CollectionsError
 from debt_collections.policy.loader import load_policy
 
@@ -71,14 +71,14 @@ def _default_args(policy: Policy, **extra: Any) -> dict[str, Any]:
 
 
 def _conninfo(policy: Policy) -> str:
-    return connections.database_conninfo(policy.db_conn_id)
+    return connections.database_conninfo(policy.connections.database)
 
 
 def _alert_on_failure(policy: Policy) -> Callable[..., Any]:
     """A task that fails for good alerts the team through the policy's alert connection."""
     from debt_collections.alerts import on_task_failure
 
-    return functools.partial(on_task_failure, policy.alert_conn_id)
+    return functools.partial(on_task_failure, policy.alerts.connection)
 
 
 def _name_map_index(label: str) -> None:
@@ -161,7 +161,7 @@ def _report(policy: Policy, run: Any, portfolios: Any) -> Any:
     return report.partial(run=run).expand(portfolio=portfolios)
 
 
-def _stage_group(policy: Policy, rung: Rung, run: Any, portfolios: Any, chooser: Any) -> Any:
+def _stage_group(policy: Policy, rung: Step, run: Any, portfolios: Any, chooser: Any) -> Any:
     """The task group of one rung: plan, then deliver, each mapped over the portfolios; its deliver tasks."""
     with TaskGroup(group_id=rung.stage, tooltip=f"{rung.stage}: {rung.action} via {rung.channel}"):
 

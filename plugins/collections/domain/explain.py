@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from debt_collections.domain.arrears import BUCKETS, bucket
-from debt_collections.domain.policy import ContactRules, Policy, Rung
+from debt_collections.domain.policy import ContactRules, Policy, Reminder, Rung, Step
 
 
 @dataclass(frozen=True)
@@ -22,26 +22,27 @@ class Facts:
     broken_promises: int = 0  # promises to pay of this overdue episode that ended short
 
 
-def entry_text(r: Rung) -> str:
+def entry_text(r: Step) -> str:
     """A rung's entry condition as people read it."""
-    if r.days_before_due:
+    if isinstance(r, Reminder):
         return f"{r.days_before_due} day(s) before an unpaid installment falls due (not overdue)"
-    parts = [f"dpd >= {r.dpd_at_least}"]
-    if r.overdue_amount_at_least is not None:
-        parts.append(f"overdue >= {r.overdue_amount_at_least}")
-    if r.bucket_at_least:
-        parts.append(f"bucket >= {r.bucket_at_least}")
-    if r.products:
-        parts.append(f"product in {', '.join(r.products)}")
-    if r.risk_grades:
-        parts.append(f"risk grade in {', '.join(r.risk_grades)}")
-    if r.broken_promises_at_least:
-        parts.append(f"broken promises >= {r.broken_promises_at_least}")
+    e = r.enter
+    parts = [f"dpd >= {r.min_dpd}"]
+    if e.overdue_amount_at_least is not None:
+        parts.append(f"overdue >= {e.overdue_amount_at_least}")
+    if e.bucket_at_least:
+        parts.append(f"bucket >= {e.bucket_at_least}")
+    if e.products:
+        parts.append(f"product in {', '.join(e.products)}")
+    if e.risk_grades:
+        parts.append(f"risk grade in {', '.join(e.risk_grades)}")
+    if e.broken_promises_at_least:
+        parts.append(f"broken promises >= {e.broken_promises_at_least}")
     return " and ".join(parts)
 
 
-def repeats_text(r: Rung) -> str:
-    if r.days_before_due:
+def repeats_text(r: Step) -> str:
+    if isinstance(r, Reminder):
         return "once per installment"
     return f"every {r.repeat_every_days} day(s)" if r.repeat_every_days else "once per case"
 
@@ -62,8 +63,9 @@ def ladder_table(policy: Policy) -> list[dict[str, str]]:
     ]
 
 
-def _checks(r: Rung, f: Facts) -> list[tuple[bool, str]]:
-    checks = [(f.dpd >= r.dpd_at_least, f"dpd {f.dpd} {'>=' if f.dpd >= r.dpd_at_least else '<'} {r.dpd_at_least}")]
+def _checks(rung: Rung, f: Facts) -> list[tuple[bool, str]]:
+    r, low = rung.enter, rung.min_dpd
+    checks = [(f.dpd >= low, f"dpd {f.dpd} {'>=' if f.dpd >= low else '<'} {low}")]
     if r.overdue_amount_at_least is not None:
         ok = f.overdue >= r.overdue_amount_at_least
         checks.append((ok, f"overdue {f.overdue} {'>=' if ok else '<'} {r.overdue_amount_at_least}"))

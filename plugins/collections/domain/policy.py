@@ -1,56 +1,204 @@
-"""The plain, validated form of an escalation policy: no YAML, no Airflow, no I/O."""
+"""An escalation policy: the one validated model the whole product reads (no YAML, no Airflow, no I/O).
+
+The policy file's schema, its defaults (the contact presets included) and what the rest of the code
+reads are this module's models, nothing else: ``policy/loader.py`` turns YAML into them and names the
+file and line of any error; ``dags/policies/policy.schema.json`` is generated from them
+(``collections policy schema``). A new policy key is a field here, its use, its line in
+``dags/policies/README.md`` and its test.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
+
+import pendulum
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from debt_collections.domain.arrears import BUCKETS
 
 PORTFOLIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_DAG_ID = r"^[a-z][a-z0-9_]{0,99}$"
+_HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_PORTFOLIO_PATTERN = re.compile(r"^[A-Za-z0-9_.*?-]{1,64}$")
+_STAGE = r"^[a-z][a-z0-9_]{0,30}$"
+_TEMPLATE = r"^[a-z0-9_.{}-]+$"
+_CONN_ID = r"^[a-z0-9_]+$"
+
+BUCKET_MIN_DPD = {b: 0 if i == 0 else 30 * (i - 1) + 1 for i, b in enumerate(BUCKETS)}  # M2 -> 31
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=17, decimal_places=2)]
 
 
-@dataclass(frozen=True)
-class Rung:
-    """One rung of the ladder: when a case enters it and what it does each day there.
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
-    A rung with ``days_before_due`` is a pre-due reminder instead: it acts on
-    accounts that are not overdue, ``days_before_due`` days before an unpaid
-    installment falls due, and no case ever sits on it.
-    """
 
-    stage: str
-    action: str
-    dpd_at_least: int
-    overdue_amount_at_least: Decimal | None = None
-    products: tuple[str, ...] | None = None  # None: every product
-    bucket_at_least: str | None = None
-    risk_grades: tuple[str, ...] | None = None  # None: any grade, including none
-    broken_promises_at_least: int | None = None  # broken promises to pay in this overdue episode
-    days_before_due: int | None = None
-    repeat_every_days: int | None = None  # None: once per case
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Enter(_Strict):
+    """Entry condition of a rung."""
+
+    dpd_at_least: int | None = Field(default=None, ge=1, le=3650)
+    overdue_amount_at_least: Money | None = None
+    products: list[Literal["loan", "lease", "finance_lease"]] | None = Field(default=None, min_length=1)
+    bucket_at_least: Literal[BUCKETS[1:]] | None = None  # type: ignore[valid-type]  # a Literal of the BUCKETS tuple (M1 ... M7+): mypy wants literals written out
+    risk_grades: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9+-]{1,8}$")]] | None = Field(default=None, min_length=1)
+    broken_promises_at_least: int | None = Field(default=None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _has_a_threshold(self) -> Enter:
+        if self.dpd_at_least is None and self.bucket_at_least is None:
+            raise ValueError("set dpd_at_least (an integer >= 1) or bucket_at_least (M1 ... M7+)")
+        return self
+
+    @property
+    def min_dpd(self) -> int:
+        """The lowest dpd at which the rung can be entered."""
+        from_bucket = BUCKET_MIN_DPD[self.bucket_at_least] if self.bucket_at_least else 1
+        return max(self.dpd_at_least or 1, from_bucket)
+
+
+class Rung(_Strict):
+    """One rung of the ladder: when a case enters it and what it does each day there."""
+
+    stage: str = Field(pattern=_STAGE)
+    action: str = Field(description="a stage kind: notice, call, visit, legal, or one registered by a plugin")
+    enter: Enter
+    repeat_every_days: int | None = Field(default=None, ge=1, le=365)
+    once_per_case: bool = False
     sticky: bool = False
-    channel: str = ""
-    template: str = ""
-    assignee: str = ""
+    channel: str = Field(pattern=r"^[a-z_]+$")
+    template: str = Field(min_length=1, max_length=100, pattern=_TEMPLATE)
+    assignee: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9_.:{}-]*$")
+
+    @field_validator("action")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        from debt_collections.stages import registry
+
+        kinds = {name: kind for name, kind in registry().items() if not kind.pre_due}
+        if value not in kinds:
+            raise ValueError(f"unknown stage kind {value!r}; known: {', '.join(kinds)}")
+        return value
+
+    @model_validator(mode="after")
+    def _channel_of_kind(self) -> Rung:
+        from debt_collections.stages import registry
+
+        channels = registry()[self.action].channels
+        if self.channel not in channels:
+            raise ValueError(f"channel {self.channel!r} is not one of {self.action}'s: {', '.join(channels)}")
+        return self
+
+    @model_validator(mode="after")
+    def _repeat_or_once(self) -> Rung:
+        if (self.repeat_every_days is None) == (not self.once_per_case):
+            raise ValueError("set exactly one of repeat_every_days (a number of days) or once_per_case: true")
+        return self
+
+    @property
+    def min_dpd(self) -> int:
+        return self.enter.min_dpd
+
+    @property
+    def days_before_due(self) -> None:
+        """Rungs act on overdue cases; only a ``Reminder`` acts before the due date."""
+        return None
 
 
-@dataclass(frozen=True)
-class ContactRules:
-    """Compliance limits on contacting customers (SPEC section 5)."""
+class Reminder(_Strict):
+    """A courtesy reminder before an installment falls due (accounts not overdue; no case ever sits on it)."""
 
-    window_start: time = time(8, 0)
-    window_end: time = time(21, 0)
-    max_sms_per_customer_per_day: int = 1
-    max_connected_calls_per_debtor_per_day: int = 3
-    max_dial_attempts_per_number_per_day: int = 6
-    max_call_attempts_per_account_per_7_days: int = 7
-    no_call_days_after_conversation: int = 0  # 0: no such rule
-    preset: str = "cn"
+    stage: str = Field(pattern=_STAGE)
+    days_before_due: int = Field(ge=1, le=30)
+    channel: Literal["sms_or_letter", "sms", "letter"] = "sms_or_letter"
+    template: str = Field(min_length=1, max_length=100, pattern=_TEMPLATE)
+
+    # what a run reads of every step, rung or reminder
+    @property
+    def action(self) -> str:
+        return "reminder"
+
+    @property
+    def sticky(self) -> bool:
+        return False
+
+    @property
+    def assignee(self) -> str:
+        return ""
+
+    @property
+    def repeat_every_days(self) -> None:
+        return None
+
+    @property
+    def min_dpd(self) -> int:
+        return 0
+
+
+Step = Rung | Reminder
+
+
+class Window(_Strict):
+    """The hours of the customer's local day in which contact is allowed."""
+
+    start: str = Field(default="08:00", pattern=_HHMM)
+    end: str = Field(default="21:00", pattern=_HHMM)
+
+
+# Jurisdiction presets of the contact rules: what each changes from the defaults of ``ContactRules``
+# (SPEC section 5, the product's rules: mainland China practice). A policy's own keys override its
+# preset's. Sources are in docs/CONTACT-RULES.md.
+PRESETS: dict[str, dict[str, Any]] = {
+    "cn": {},
+    # US Regulation F (12 CFR 1006.6(b)(1)(i) and 1006.14(b)(2)): a conversation stops the day's calls
+    # (one connected call per debtor per day) and the next seven days'
+    "us": {"max_connected_calls_per_debtor_per_day": 1, "no_call_days_after_conversation": 7},
+}
+
+
+class ContactRules(_Strict):
+    """Compliance limits on contacting customers (SPEC section 5); the defaults are the ``cn`` preset."""
+
+    preset: Literal["cn", "us"] = "cn"
+    window: Window = Window()
+    max_sms_per_customer_per_day: int = Field(default=1, ge=0, le=10)
+    max_connected_calls_per_debtor_per_day: int = Field(default=3, ge=0, le=10)
+    max_dial_attempts_per_number_per_day: int = Field(default=6, ge=0, le=20)
+    max_call_attempts_per_account_per_7_days: int = Field(default=7, ge=0, le=50)
+    no_call_days_after_conversation: int = Field(default=0, ge=0, le=30)  # 0: no such rule
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """The preset's numbers first, then whatever the policy sets itself."""
+        preset = data.get("preset", "cn") if isinstance(data, dict) else None
+        if isinstance(preset, str) and preset in PRESETS:
+            return merge(PRESETS[preset], data)
+        return data
+
+    @property
+    def window_start(self) -> time:
+        return _hhmm(self.window.start)
+
+    @property
+    def window_end(self) -> time:
+        return _hhmm(self.window.end)
 
     @property
     def call_attempts_per_entry(self) -> int:
@@ -65,58 +213,167 @@ class ContactRules:
         )
 
 
-@dataclass(frozen=True)
-class DataQuality:
+class Partners(BaseModel):
+    """Airflow HTTP connection of each delivery channel; a channel without one waits.
+
+    Channels of plugin stage kinds may be named too; one not named here uses
+    the connection ``collections_<channel>``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    sms: str = Field(default="collections_sms", pattern=_CONN_ID)
+    letter: str = Field(default="collections_letters", pattern=_CONN_ID)
+    dialer: str = Field(default="collections_dialer", pattern=_CONN_ID)
+    field_app: str = Field(default="collections_field", pattern=_CONN_ID)
+    legal_portal: str = Field(default="collections_legal", pattern=_CONN_ID)
+
+    @model_validator(mode="after")
+    def _plugin_channels(self) -> Partners:
+        from debt_collections.stages import channel_paths
+
+        known = channel_paths()
+        for channel, conn_id in (self.model_extra or {}).items():
+            if channel not in known:
+                raise ValueError(f"unknown channel {channel!r}; channels: {', '.join(known)}")
+            if not isinstance(conn_id, str) or not re.match(_CONN_ID, conn_id):
+                raise ValueError(f"connection id for {channel} must match {_CONN_ID}, got {conn_id!r}")
+        return self
+
+    def conn_ids(self) -> dict[str, str]:
+        """Channel -> connection id, the plugin channels included."""
+        return {k: str(v) for k, v in self.model_dump().items()}
+
+
+class DataQuality(_Strict):
     """Gates that stop a suspicious drop before anything is loaded, unless an operator confirms it.
 
     They apply to books of at least ``min_book_accounts`` accounts: on a tiny
     book an empty day, a repeated snapshot or a large relative shift is normal.
     """
 
-    min_book_accounts: int = 1000
+    min_book_accounts: int = Field(default=1000, ge=0)
     refuse_empty: bool = True
     refuse_repeated: bool = True
-    max_balance_shift: Decimal | None = Decimal("0.20")
+    max_balance_shift: Decimal | None = Field(default=Decimal("0.20"), ge=0)
 
 
-@dataclass(frozen=True)
-class Policy:
-    """A whole escalation workflow: one DAG."""
+class Connections(_Strict):
+    database: str = Field(default="collections_db", pattern=_CONN_ID)
+    feed: str = Field(default="collections_feed", pattern=_CONN_ID)
+    partners: Partners = Partners()
 
-    dag_id: str
-    description: str
-    schedule: str
-    timezone: str
-    portfolios: tuple[str, ...]
-    ladder: tuple[Rung, ...]
-    reminders: tuple[Rung, ...] = ()
-    exclude_portfolios: tuple[str, ...] = ()
-    contact: ContactRules = field(default_factory=ContactRules)
-    tolerance: Decimal = Decimal("1.00")
-    max_reject_ratio: Decimal = Decimal("0.01")
-    data_quality: DataQuality = field(default_factory=DataQuality)
-    feed_source: str = "auto"
-    db_conn_id: str = "collections_db"
-    feed_conn_id: str = "collections_feed"
-    partner_conn_ids: dict[str, str] = field(default_factory=dict)  # channel -> HTTP connection id
-    owner: str = "collections"
-    retries: int = 2
-    alert_conn_id: str = "collections_alerts"
-    deadline: time | None = time(7, 30)  # local time by which yesterday must be reported
-    portfolio_choices: tuple[str, ...] = ()
-    source_path: str = ""
-    source_text: str = ""
+
+class Alerts(_Strict):
+    """Where alerts go, and by when the day must be done."""
+
+    connection: str = Field(default="collections_alerts", pattern=_CONN_ID)
+    deadline: str | None = Field(default="07:30", pattern=_HHMM)  # policy-timezone time; None: no deadline
 
     @property
-    def steps(self) -> tuple[Rung, ...]:
+    def deadline_time(self) -> time | None:
+        return _hhmm(self.deadline) if self.deadline else None
+
+
+class Feed(_Strict):
+    # auto: the feed connection's conn_type decides (fs -> csv, http -> servicing API, postgres -> sql)
+    source: Literal["auto", "csv", "http", "sql"] = "auto"
+
+
+class Policy(_Strict):
+    """A whole escalation workflow: one DAG."""
+
+    dag_id: str = Field(pattern=_DAG_ID)
+    description: str = Field(default="", max_length=500)
+    schedule: str = Field(min_length=1, max_length=100)
+    timezone: str = "Asia/Shanghai"
+    # YAML sequences are lists (as their errors name them); the model is frozen, and nothing changes them
+    portfolios: list[str] = Field(min_length=1)
+    exclude_portfolios: list[str] = []
+    portfolio_choices: list[str] = []
+    owner: str = Field(default="collections", max_length=100)
+    retries: int = Field(default=2, ge=0, le=10)
+    connections: Connections = Connections()
+    feed: Feed = Feed()
+    tolerance: Money = Decimal("1.00")
+    max_reject_ratio: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
+    data_quality: DataQuality = DataQuality()
+    alerts: Alerts = Alerts()
+    contact: ContactRules = ContactRules()
+    reminders: list[Reminder] = []
+    ladder: list[Rung] = Field(min_length=1)
+
+    # where the policy was read from (set by the loader; not a key of the file)
+    _source: tuple[str, str] = PrivateAttr(default=("", ""))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            pendulum.timezone(value)
+        except Exception as exc:  # pendulum raises its own InvalidTimezone
+            raise ValueError(f"unknown IANA timezone {value!r} (e.g. Asia/Shanghai)") from exc
+        return value
+
+    @field_validator("portfolios", "exclude_portfolios")
+    @classmethod
+    def _portfolio_patterns(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _PORTFOLIO_PATTERN.match(item):
+                raise ValueError(f"{item!r} is not a portfolio name or pattern (letters, digits, _ . - * ?)")
+        return value
+
+    @field_validator("portfolio_choices")
+    @classmethod
+    def _portfolio_names(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not PORTFOLIO_NAME.match(item):
+                raise ValueError(f"{item!r} is not a portfolio name (letters, digits, _ . -)")
+        return value
+
+    @field_validator("ladder")
+    @classmethod
+    def _ladder_is_ordered(cls, ladder: list[Rung], info: ValidationInfo) -> list[Rung]:
+        stages = [r.stage for r in info.data.get("reminders") or ()] + [r.stage for r in ladder]
+        repeated = sorted({s for s in stages if stages.count(s) > 1})
+        if repeated:
+            raise ValueError(
+                f"ladder stages must be unique, reminders included: {', '.join(repeated)} "
+                f"is used twice (stages: {', '.join(stages)})"
+            )
+        for i in range(1, len(ladder)):
+            low, high = ladder[i - 1], ladder[i]
+            if high.min_dpd < low.min_dpd:
+                raise ValueError(
+                    f"ladder rungs must be listed lowest first: ladder[{i}] ({high.stage}) can be entered from "
+                    f"dpd {high.min_dpd}, below ladder[{i - 1}] ({low.stage}) at dpd {low.min_dpd} "
+                    "(from dpd_at_least or bucket_at_least)"
+                )
+        return ladder
+
+    def with_source(self, path: str, text: str) -> Policy:
+        """This policy, remembering the file it was read from (shown in the DAG's docs)."""
+        self._source = (path, text)
+        return self
+
+    @property
+    def source_path(self) -> str:
+        return self._source[0]
+
+    @property
+    def source_text(self) -> str:
+        return self._source[1]
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
         """Everything a run can act on: the pre-due reminders, then the ladder's rungs."""
-        return self.reminders + self.ladder
+        return (*self.reminders, *self.ladder)
 
     @property
     def stages(self) -> tuple[str, ...]:
         return tuple(r.stage for r in self.steps)
 
-    def rung(self, stage: str) -> Rung:
+    def rung(self, stage: str) -> Step:
         return next(r for r in self.steps if r.stage == stage)
 
     def covers(self, portfolio: str) -> bool:
@@ -136,15 +393,16 @@ class Policy:
 
     def ladder_params(self) -> dict[str, list[Any]]:
         """The ladder as parallel arrays, the shape the evaluation SQL binds."""
+        e = [r.enter for r in self.ladder]
         return {
             "rung_names": [r.stage for r in self.ladder],
-            "rung_min_dpd": [r.dpd_at_least for r in self.ladder],
-            "rung_min_overdue": [r.overdue_amount_at_least for r in self.ladder],
+            "rung_min_dpd": [r.min_dpd for r in self.ladder],
+            "rung_min_overdue": [x.overdue_amount_at_least for x in e],
             "rung_sticky": [r.sticky for r in self.ladder],
             "rung_every_days": [r.repeat_every_days or 0 for r in self.ladder],
             "rung_actions": [r.action for r in self.ladder],
-            "rung_products": [",".join(r.products) if r.products else None for r in self.ladder],
-            "rung_min_bucket": [BUCKETS.index(r.bucket_at_least) if r.bucket_at_least else 0 for r in self.ladder],
-            "rung_risk_grades": [",".join(r.risk_grades) if r.risk_grades else None for r in self.ladder],
-            "rung_min_broken": [r.broken_promises_at_least or 0 for r in self.ladder],
+            "rung_products": [",".join(x.products) if x.products else None for x in e],
+            "rung_min_bucket": [BUCKETS.index(x.bucket_at_least) if x.bucket_at_least else 0 for x in e],
+            "rung_risk_grades": [",".join(x.risk_grades) if x.risk_grades else None for x in e],
+            "rung_min_broken": [x.broken_promises_at_least or 0 for x in e],
         }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from debt_collections.domain.policy import Policy
 from debt_collections.errors import ConfigError
-from debt_collections.policy.loader import DEFAULTS_FILE, PolicyModel, load_policy
+from debt_collections.policy.loader import DEFAULTS_FILE, load_policy
 from debt_collections.policy.templates import LANGUAGES, REMINDER_SAMPLE, SAMPLE, render
 
 SCHEMA_FILE = "policy.schema.json"
@@ -72,4 +72,4 @@ def _sample_portfolios(policy: Policy) -> set[str]:
 
 def schema_text() -> str:
     """The JSON Schema of a policy file (committed as dags/policies/policy.schema.json for editors)."""
-    return json.dumps(PolicyModel.model_json_schema(), indent=2, sort_keys=True) + "\n"
+    return json.dumps(Policy.model_json_schema(), indent=2, sort_keys=True) + "\n"
