@@ -10,10 +10,14 @@ install: $(STAMP)
 
 # uv (from PyPI) resolves Airflow's ~180 packages in seconds; constraints.txt
 # pins the whole resolved set so every machine gets the same versions.
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+# --compile-bytecode writes each module's .pyc once, here: uv does not by default, and
+# where PYTHONDONTWRITEBYTECODE is set (it is on our CI machines) no process ever
+# writes one, so every Airflow process would compile ~2,400 modules from source
+# (`airflow version`: 3.3 s uncompiled, 1.6 s compiled, docs/RELIABILITY.md).
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q uv==0.13.8
-	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.txt -r requirements-dev.txt -c constraints.txt
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
