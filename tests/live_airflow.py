@@ -35,6 +35,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+CLOCK_SKEW_ALLOWED = 5.0  # seconds this machine's clock may run ahead of the database server's
 FINISHED = ("success", "failed")
 HOSTNAME_ENV = "LIVE_AIRFLOW_HOSTNAME"
 
@@ -88,6 +89,14 @@ def metadata_database(pg_admin: str, home: Path) -> Iterator[dict[str, str]]:
         }
     )
     with psycopg.connect(pg_admin, autocommit=True) as conn:
+        ahead = conn.execute("select extract(epoch from %s::timestamptz - now())::float", [datetime.now(UTC)])
+        skew = ahead.fetchone()[0]
+        # Airflow's scheduler starts a run once its run_after (this machine's clock) is at or before the
+        # database's now(): a clock ahead of the database's keeps every run queued until the bound
+        assert skew < CLOCK_SKEW_ALLOWED, (
+            f"this process's clock is {skew:.0f} s ahead of the database server's: the scheduler would keep "
+            "every run queued (under libfaketime, fake a time in the past: .ci/soak does)"
+        )
         conn.execute(f'create database "{name}"')
     try:
         migrated = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=600)
