@@ -105,7 +105,9 @@ class Scenario:
             if row["account_id"] == account_id:
                 row["status"] = status
 
-    def pay(self, payment_id: str, account_id: str, paid_at: str, amount: str, reverses: str = "") -> None:
+    def pay(
+        self, payment_id: str, account_id: str, paid_at: str, amount: str, reverses: str = "", channel: str = "bank"
+    ) -> None:
         self.rows["repayments"].append(
             dict(
                 payment_id=payment_id,
@@ -113,7 +115,7 @@ class Scenario:
                 paid_at=paid_at,
                 amount=amount,
                 reverses=reverses,
-                channel="bank",
+                channel=channel,
             )
         )
 

@@ -254,11 +254,15 @@ def test_the_sms_carries_the_rendered_template_in_the_customers_language(db, tmp
         "notice",
         clients(simulator),
         now=pendulum.datetime(2026, 11, 22, 9, tz="Asia/Shanghai"),
+        caps=s.policy.contact,
+        messages=s.policy.messages,
     )
     _, accepted = sim_log(simulator)
+    # the lender's signature first, the ways to pay of dags/policies/defaults.yaml, two GSM-7 segments
     assert [a["body"]["text"] for a in accepted] == [
-        "Dear Li Lei, your car finance account ending 0001 is 1 days overdue (1500.00 CNY). "
-        "Please pay as soon as you can, or call us to agree a payment plan."
+        "[Anda Auto Finance] Hello Li Lei, we have not yet received the latest payment on your car finance "
+        "account ending 0001: CNY 1,500.00 is due. Pay online: https://pay.anda.cn/r/ACC0001 "
+        "Struggling? Call 400-820-1234 to agree a plan."
     ]
     assert accepted[0]["body"]["to"] == "+8613800000001"
 

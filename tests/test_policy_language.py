@@ -119,14 +119,15 @@ def test_the_reminder_reaches_the_customer_with_its_due_date_once(db, tmp_path):
                 {"sms": client, "letter": client},
                 now=pendulum.datetime(2026, 11, 29, 9, tz="Asia/Shanghai"),
                 caps=s.policy.contact,
+                messages=s.policy.messages,
             )
         accepted = requests.get(server.url + "/_accepted", timeout=5).json()
     finally:
         server.shutdown()
         server.server_close()
     assert [a["body"]["text"] for a in accepted] == [
-        "Dear Li Lei, a friendly reminder: 2150.00 CNY on your car finance account ending 0007 falls due on "
-        "2026-12-01. If you have already paid, thank you."
+        "[Anda Auto Finance] Hello Li Lei, a friendly reminder: CNY 2,150.00 on your car finance account ending 0007 "
+        "falls due on 2026-12-01. Pay online: https://pay.anda.cn/r/ACC0007 If you have already paid, thank you."
     ]
     assert accepted[0]["body"]["due_date"] == "2026-12-01" and accepted[0]["body"]["dpd"] is None
     assert s.action("ACC0007", DAY, "reminder")["status"] == "sent"

@@ -87,11 +87,13 @@ def test_every_shipped_template_renders_in_both_languages(capsys):
     for path in sorted((REPO / "include" / "templates").glob("*.j2")):
         reminder = path.name.startswith("courtesy_")
         text = render(path.name[:-3], REMINDER_SAMPLE if reminder else SAMPLE)
-        assert ("2150.00" if reminder else "1234.50") in text, path
+        # amounts as each language reads them: 1,234.50元 in Chinese, CNY 1,234.50 in English
+        amount = "2,150.00" if reminder else "1,234.50"
+        assert (f"{amount}元" if ".zh-CN." in path.name else f"CNY {amount}") in text, path
     assert main(["preview", "notice_sms.zh-CN"]) == 0
-    assert "逾期金额1234.50 CNY" in capsys.readouterr().out
+    assert "王芳您好，您尾号1234的车贷已逾期45天，待还1,234.50元" in capsys.readouterr().out
     assert main(["preview", "courtesy_sms.en"]) == 0
-    assert "2150.00 CNY on your car finance account ending 1234 falls due on 2026-12-01" in capsys.readouterr().out
+    assert "CNY 2,150.00 on your car finance account ending 1234 falls due on 2026-12-01" in capsys.readouterr().out
 
 
 def test_a_reminder_template_cannot_print_arrears_it_does_not_have(tmp_path):

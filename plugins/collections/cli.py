@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--db", help="collections database (with --account)")
     ex.add_argument("--account")
     ex.add_argument("--as-of")
-    pv = sub.add_parser("preview", help="render a template against a sample case")
+    pv = sub.add_parser("preview", help="a template as its reader gets it, for sample cases of each dpd tier")
     pv.add_argument("template", help="e.g. notice_sms.zh-CN")
+    pv.add_argument("--policy", help="policy YAML file: its signature, ways to pay and SMS limit (default: all set)")
     return parser
 
 
@@ -87,9 +88,27 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from debt_collections.policy.templates import REMINDER_SAMPLE, SAMPLE, render
+    from debt_collections.domain.messages import segments
+    from debt_collections.policy.loader import load_policy
+    from debt_collections.policy.templates import compose, samples
 
-    print(render(args.template, {**SAMPLE, **REMINDER_SAMPLE}))
+    policy = load_policy(args.policy) if args.policy else None
+    messages = policy.messages if policy else None
+    name, _, language = args.template.rpartition(".")
+    channel = "sms" if "_sms" in name else "letter" if "_letter" in name else "other"
+    for variables in samples(language, reminder=name.startswith("courtesy"), messages=messages):
+        text = compose(
+            args.template,
+            variables,
+            channel=channel,
+            language=language,
+            messages=messages,
+            opt_out=bool(policy and policy.contact.preset == "us"),
+        )
+        case = f"due {variables['due_date']}" if "due_date" in variables else f"dpd {variables['dpd']}"
+        debit = ", auto-debit" if "next_debit_date" in variables else ""
+        length = f" · {segments(text)}" if channel == "sms" else ""
+        print(f"--- {args.template} ({case}{debit}){length}\n{text}\n")
     return 0
 
 

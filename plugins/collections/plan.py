@@ -269,6 +269,7 @@ def deliver(
         dict(partners),
         now=now or clock.now("UTC"),
         caps=day.policy.contact,
+        messages=day.policy.messages,
     )
     out = Delivered(
         stage,
@@ -375,7 +376,14 @@ def waiting(conninfo: str, policy: Policy) -> list[Waiting]:
 def send_waiting(conninfo: str, policy: Policy, item: Waiting, partners: Mapping[str, PartnerClient]) -> dict[str, int]:
     """Deliver what may go out now for one (portfolio, day, kind); counts by outcome."""
     counts = outbox.deliver(
-        conninfo, item.portfolio, item.as_of, item.kind, dict(partners), now=clock.now("UTC"), caps=policy.contact
+        conninfo,
+        item.portfolio,
+        item.as_of,
+        item.kind,
+        dict(partners),
+        now=clock.now("UTC"),
+        caps=policy.contact,
+        messages=policy.messages,
     )
     log.info(
         "outbox portfolio=%s as_of=%s kind=%s %s",

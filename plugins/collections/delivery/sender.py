@@ -10,7 +10,8 @@ from typing import Any
 
 from debt_collections.clock import now as clock_now
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
-from debt_collections.policy.templates import TemplateError, render
+from debt_collections.domain.policy import Messages
+from debt_collections.policy.templates import MessageTooLong, TemplateError, compose
 from debt_collections.stages import channel_paths, registry
 
 
@@ -26,8 +27,13 @@ class Result:
     sent_at: datetime | None
 
 
-def payload(row: dict[str, Any]) -> dict[str, Any]:
-    """The partner's message: the least personal data that does the job."""
+def payload(row: dict[str, Any], messages: Messages | None = None, *, opt_out: bool = False) -> dict[str, Any]:
+    """The partner's message: the least personal data that does the job.
+
+    ``messages`` gives the lender's signature, ways to pay and SMS length limit; ``opt_out``
+    adds the opt-out line an SMS must carry under the ``us`` preset (Regulation F).
+    """
+    messages = messages or Messages()
     base = {
         "reference": row["idempotency_key"],
         "as_of": str(row["as_of"]),
@@ -50,9 +56,18 @@ def payload(row: dict[str, Any]) -> dict[str, Any]:
         "as_of": str(row["as_of"]),
         "due_date": str(row["due_date"]) if row.get("due_date") is not None else None,
         "amount_due": row.get("amount_due"),
+        "next_debit_date": str(row["next_debit_date"]) if row.get("next_debit_date") is not None else None,
+        **messages.payment.variables(str(row["account_id"])),
     }
     # what does not apply is left undefined, so a template that uses it fails instead of printing "None"
-    base["text"] = render(row["template"], {k: v for k, v in variables.items() if v is not None})
+    base["text"] = compose(
+        row["template"],
+        {k: v for k, v in variables.items() if v is not None},
+        channel=row["channel"],
+        language=str(row["language"]),
+        messages=messages,
+        opt_out=opt_out,
+    )
     return {**base, **registry()[row["kind"]].payload(row)}
 
 
@@ -62,16 +77,21 @@ def send_batch(
     *,
     concurrency: int = 8,
     clock: Callable[[], datetime] = lambda: clock_now("UTC"),
+    messages: Messages | None = None,
+    opt_out: bool = False,
 ) -> list[Result]:
     """Send each row once (retrying inside), ``concurrency`` at a time; one Result per row.
 
     ``clock`` stamps what was sent: the delivery's own clock, the one its contact rules use.
+    ``messages`` and ``opt_out`` are what ``payload`` adds to an SMS.
     """
 
     def one(row: dict[str, Any]) -> Result:
         key = row["idempotency_key"]
         try:
-            message = payload(row)
+            message = payload(row, messages, opt_out=opt_out)
+        except MessageTooLong as exc:
+            return Result(key, "failed", str(exc)[:300], None, 0, None)
         except TemplateError as exc:
             return Result(key, "failed", f"template: {exc}"[:300], None, 0, None)
         try:

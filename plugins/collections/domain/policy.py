@@ -280,6 +280,52 @@ class Feed(_Strict):
     source: Literal["auto", "csv", "http", "sql"] = "auto"
 
 
+class Payment(_Strict):
+    """The lender's ways to pay, named in notices and reminders; each one the policy leaves out is not mentioned."""
+
+    link: str | None = Field(
+        default=None,
+        pattern=r"^https://[^\s{}]+\{account_id\}[^\s{}]*$",
+        description="online payment page; {account_id} is replaced by the account's id",
+    )
+    bank_name: str | None = Field(default=None, min_length=1, max_length=80)
+    bank_account_name: str | None = Field(default=None, min_length=1, max_length=80)
+    bank_account_no: str | None = Field(default=None, pattern=r"^[0-9][0-9 -]{4,38}[0-9]$")
+    hotline: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ()-]{2,28}$")
+    hotline_hours: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @model_validator(mode="after")
+    def _bank_details_together(self) -> Payment:
+        bank = (self.bank_name, self.bank_account_name, self.bank_account_no)
+        if any(bank) and not all(bank):
+            raise ValueError(
+                "set bank_name, bank_account_name and bank_account_no together (a transfer needs all three)"
+            )
+        return self
+
+    def variables(self, account_id: str) -> dict[str, str]:
+        """What a template may use of these, for one account."""
+        out = {k: v for k, v in self.model_dump(exclude={"link"}).items() if v is not None}
+        if self.link:
+            out["pay_link"] = self.link.replace("{account_id}", account_id)
+        return out
+
+
+class Messages(_Strict):
+    """What every message to a customer carries, and how long an SMS may be."""
+
+    # the lender's name in each language; an SMS starts with it (【...】 in Chinese, as carriers require)
+    signature: dict[
+        Annotated[str, Field(pattern=r"^(zh-CN|en)$")], Annotated[str, Field(min_length=2, max_length=20)]
+    ] = {}
+    max_sms_segments: int = Field(default=2, ge=1, le=10)
+    payment: Payment = Payment()
+
+    def signature_for(self, language: str) -> str:
+        """The lender's name an SMS in ``language`` starts with ("" when the policy sets none)."""
+        return self.signature.get(language, "")
+
+
 class Policy(_Strict):
     """A whole escalation workflow: one DAG."""
 
@@ -300,6 +346,7 @@ class Policy(_Strict):
     data_quality: DataQuality = DataQuality()
     alerts: Alerts = Alerts()
     contact: ContactRules = ContactRules()
+    messages: Messages = Messages()
     reminders: list[Reminder] = []
     ladder: list[Rung] = Field(min_length=1)
 

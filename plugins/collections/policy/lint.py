@@ -8,7 +8,7 @@ from pathlib import Path
 from debt_collections.domain.policy import Policy
 from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import DEFAULTS_FILE, load_policy
-from debt_collections.policy.templates import LANGUAGES, REMINDER_SAMPLE, SAMPLE, render
+from debt_collections.policy.templates import LANGUAGES, compose, samples
 
 SCHEMA_FILE = "policy.schema.json"
 
@@ -50,19 +50,34 @@ def _overlaps(path: Path, policy: Policy, loaded: list[tuple[Path, Policy]]) -> 
 
 
 def _template_problems(path: Path, policy: Policy) -> list[str]:
-    """Each template a rung names, rendered against a sample case in every language and channel."""
-    problems = []
+    """Each template a rung names, composed for a sample case of each dpd tier in every language and
+    channel, as its reader gets it: an SMS with the lender's signature, within ``max_sms_segments``."""
+    problems: set[str] = set()
+    opt_out = policy.contact.preset == "us"
     for rung in policy.steps:
         channels = ("sms", "letter") if rung.channel == "sms_or_letter" else (rung.channel,)
+        where = "reminder" if rung.days_before_due else "ladder stage"
         for channel in channels:
             for language in LANGUAGES:
+                if channel == "sms" and not policy.messages.signature_for(language):
+                    problems.add(
+                        f"{path}: messages.signature has no {language} name: carriers refuse an SMS "
+                        "without the lender's signature"
+                    )
                 name = rung.template.replace("{channel}", channel).replace("{language}", language)
-                try:
-                    render(name, REMINDER_SAMPLE if rung.days_before_due else SAMPLE)
-                except ConfigError as exc:
-                    where = "reminder" if rung.days_before_due else "ladder stage"
-                    problems.append(f"{path}: {where} {rung.stage}: {exc}")
-    return problems
+                for variables in samples(language, reminder=bool(rung.days_before_due), messages=policy.messages):
+                    try:
+                        compose(
+                            name,
+                            variables,
+                            channel=channel,
+                            language=language,
+                            messages=policy.messages,
+                            opt_out=opt_out,
+                        )
+                    except ConfigError as exc:
+                        problems.add(f"{path}: {where} {rung.stage}: {exc}")
+    return sorted(problems)
 
 
 def _sample_portfolios(policy: Policy) -> set[str]:

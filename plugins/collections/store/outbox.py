@@ -13,7 +13,7 @@ import pendulum
 
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
 from debt_collections.delivery.sender import Result, send_batch
-from debt_collections.domain.policy import ContactRules
+from debt_collections.domain.policy import ContactRules, Messages
 from debt_collections.faults import crash_point
 from debt_collections.stages import channel_paths, registry
 from debt_collections.store.db import Conn, connect, fetch_all, fetch_one, run, transaction
@@ -33,13 +33,17 @@ def deliver(
     now: datetime,
     concurrency: int = 8,
     caps: ContactRules | None = None,
+    messages: Messages | None = None,
 ) -> dict[str, int]:
     """Apply the send-time rules, then send what may go out now, in batches; counts by outcome.
 
     ``clients`` maps a channel (sms, letter, dialer, ...) to its partner. Actions of
     a channel without a partner stay planned ("waiting") for a later delivery.
+    ``caps`` are the contact rules (the ``us`` preset adds an SMS's opt-out line);
+    ``messages`` the policy's signature, ways to pay and SMS length limit.
     """
     caps = caps or ContactRules()
+    framing = {"messages": messages, "opt_out": caps.preset == "us"}
     bind = {
         "portfolio": portfolio,
         "as_of": as_of,
@@ -75,7 +79,7 @@ def deliver(
                 if client is None:
                     counts["waiting"] += len(channel_rows)
                     continue
-                for status, n in _send(conn, channel_rows, client, concurrency, clock).items():
+                for status, n in _send(conn, channel_rows, client, concurrency, clock, framing).items():
                     counts[status] += n
         finally:
             if sms:
@@ -84,12 +88,17 @@ def deliver(
 
 
 def _send(
-    conn: Conn, rows: list[dict[str, Any]], client: PartnerClient, concurrency: int, clock: Callable[[], datetime]
+    conn: Conn,
+    rows: list[dict[str, Any]],
+    client: PartnerClient,
+    concurrency: int,
+    clock: Callable[[], datetime],
+    framing: dict[str, Any],
 ) -> Counter[str]:
     """Send one channel's rows in batches, writing each batch's results back before the next; counts by outcome."""
     counts: Counter[str] = Counter()
     for start in range(0, len(rows), BATCH):
-        results = send_batch(rows[start : start + BATCH], client, concurrency=concurrency, clock=clock)
+        results = send_batch(rows[start : start + BATCH], client, concurrency=concurrency, clock=clock, **framing)
         crash_point("deliver.sent")  # the partner has the batch; its results are not written yet
         _record(conn, results)
         crash_point("deliver.recorded")
