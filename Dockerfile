@@ -1,6 +1,13 @@
 # Production image: Airflow 3.3.2 on Python 3.11 with the collections package.
 FROM apache/airflow:3.3.2-python3.11
 
+# A font with Chinese glyphs for the letters' PDFs (delivery/letters.py).
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
+USER airflow
+
 COPY --chown=airflow:0 requirements.txt constraints.txt pyproject.toml /opt/airflow/src/
 COPY --chown=airflow:0 plugins/ /opt/airflow/src/plugins/
 RUN pip install --no-cache-dir -r /opt/airflow/src/requirements.txt -c /opt/airflow/src/constraints.txt \

@@ -21,10 +21,13 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml M
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
+# Chromium (the browser test) and a Chinese font (letters' PDFs) come from Debian: installed when missing.
 test: $(STAMP)
+	.ci/system-packages
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 demo: $(STAMP)
+	.ci/system-packages fonts
 	$(BIN)/python -m debt_collections.demo $(if $(DEMO_ONCE),--once,)
 
 # The quality gate: ruff (lint and format, pyproject.toml) over the whole tree, mypy over the package

@@ -45,6 +45,7 @@ class Scenario:
         timezone: str = "Asia/Shanghai",
         language: str = "zh-CN",
         full_name: str = "Test Customer",
+        address: str = "",
     ) -> str:
         self.rows["customers"].append(
             dict(
@@ -54,6 +55,7 @@ class Scenario:
                 region=region,
                 timezone=timezone,
                 language=language,
+                address=address,
             )
         )
         return customer_id

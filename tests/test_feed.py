@@ -25,16 +25,17 @@ def _lenient(s: Scenario) -> Scenario:
 
 BAD_ROWS = [
     # (entity, raw csv line, expected reason prefix)
-    ("customers", "C9,,+8613800000009,east,Asia/Shanghai,zh-CN", "missing field: full_name"),
-    ("customers", "C9,Name,12345,east,Asia/Shanghai,zh-CN", "bad phone"),
-    ("customers", "C9,Name,,east,Mars/Olympus,zh-CN", "unknown timezone"),
-    ("customers", "C9,Name,,east,Asia/Shanghai,fr", "bad language"),
-    ("customers", "C9,=1+2,,east,Asia/Shanghai,en", "full_name starts with a formula character"),
-    ("customers", "C9,@SUM(A1:A9),,east,Asia/Shanghai,en", "full_name starts with a formula character"),
-    ("customers", "C9,\u00e7\u008e\u008b\u00e8\u008a\u00b3,,east,Asia/Shanghai,zh-CN", "full_name looks like mojibake"),
-    ("customers", "C9,\u00e5\u00bc\u00a0\u00e4\u00b8\u2030,,east,Asia/Shanghai,zh-CN", "full_name looks like mojibake"),
-    ("customers", "C9,Wang,Fang,,east,Asia/Shanghai,en", "row has 7 fields, header has 6"),
-    ("customers", "C9," + "x" * 5000 + ",,east,Asia/Shanghai,en", "full_name: field longer than 4096 characters"),
+    ("customers", "C9,,+8613800000009,east,Asia/Shanghai,zh-CN,", "missing field: full_name"),
+    ("customers", "C9,Name,12345,east,Asia/Shanghai,zh-CN,", "bad phone"),
+    ("customers", "C9,Name,,east,Mars/Olympus,zh-CN,", "unknown timezone"),
+    ("customers", "C9,Name,,east,Asia/Shanghai,fr,", "bad language"),
+    ("customers", "C9,=1+2,,east,Asia/Shanghai,en,", "full_name starts with a formula character"),
+    ("customers", "C9,@SUM(A1:A9),,east,Asia/Shanghai,en,", "full_name starts with a formula character"),
+    ("customers", "C9,\u00e7\u008e\u008b\u00e8\u008a\u00b3,,east,Asia/Shanghai,zh-CN,", "full_name looks like moji"),
+    ("customers", "C9,\u00e5\u00bc\u00a0\u00e4\u00b8\u2030,,east,Asia/Shanghai,zh-CN,", "full_name looks like moji"),
+    ("customers", "C9,Wang,Fang,,east,Asia/Shanghai,en,", "row has 8 fields, header has 7"),
+    ("customers", "C9," + "x" * 5000 + ",,east,Asia/Shanghai,en,", "full_name: field longer than 4096 characters"),
+    ("customers", "C9,Name,,east,Asia/Shanghai,en,=HYPERLINK(1)", "address starts with a formula character"),
     ("accounts", "A9,CU-A1,P1,loan,,CNY,abc,2026-01-15,active,", "principal_outstanding is not a finite decimal"),
     ("accounts", "A9,NOPE,P1,loan,,CNY,100.00,2026-01-15,active,", "unknown customer_id"),
     ("accounts", "A9,CU-A1,P1,boat,,CNY,100.00,2026-01-15,active,", "bad product"),
@@ -178,7 +179,8 @@ def test_csv_source_reads_quoted_fields_and_optional_columns(tmp_path):
         encoding="utf-8",
     )
     records = list(CsvSource(tmp_path, d(DAY)).records(BY_NAME["customers"]))
-    assert records[0].fields == ("C1", 'Li, "Lucky" Wei', None, "east", "Asia/Shanghai", "zh-CN")
+    # phone and address are optional columns: a file written to SPEC section 2 alone reads as before
+    assert records[0].fields == ("C1", 'Li, "Lucky" Wei', None, "east", "Asia/Shanghai", "zh-CN", None)
     assert records[0].position == 2 and records[0].parse_error is None
 
 

@@ -205,3 +205,43 @@ def test_the_shipped_policies_lint_clean_and_preview_shows_every_template(capsys
     # 12 case templates x 3 dpd tiers x with and without auto-debit, 4 reminder templates x 2
     assert out.count("--- ") == 12 * 3 * 2 + 4 * 2
     assert all(lang in out for lang in LANGUAGES)
+
+
+def test_a_letter_goes_out_as_a_pdf_with_the_address_block_and_its_text(db, tmp_path, simulator):  # noqa: F811
+    import base64
+    import io
+
+    from pypdf import PdfReader
+
+    s = Scenario(db, tmp_path)
+    s.account(
+        "ACC0001",
+        first_due="2026-11-20",
+        months=1,
+        amount="1500.00",
+        customer=s.customer("C1", phone=None, full_name="李雷", address="上海市浦东新区示例路12号\n201203"),
+    )
+    _, (text,) = _notices(s, simulator)
+    (body,) = [a["body"] for a in sim_log(simulator)[1]]
+    assert body["address"] == "上海市浦东新区示例路12号\n201203"
+    pdf = base64.b64decode(body["pdf_base64"])
+    assert pdf.startswith(b"%PDF-")
+    page = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    lines = [line.strip() for line in page.splitlines() if line.strip()]
+    # the lender, the address block, then the letter as composed
+    assert lines[:4] == ["安达汽车金融", "李雷", "上海市浦东新区示例路12号", "201203"]
+    flat = re.sub(r"\s", "", page)  # the PDF wraps lines where the page ends them
+    assert "尊敬的李雷：" in lines and "截至2026-11-21，我们尚未收到您尾号0001的车贷账户本期还款" in flat
+    assert "-银行转账：中国工商银行上海分行，户名安达汽车金融有限公司，账号6222021001008866" in flat
+    assert flat.endswith(re.sub(r"\s", "", text.splitlines()[-1]))
+    assert text.startswith("尊敬的李雷：")
+
+
+def test_without_its_font_a_letter_is_failed_with_the_fix_not_sent(db, tmp_path, simulator, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("COLLECTIONS_LETTER_FONT", str(tmp_path / "no-such-font.ttf"))
+    s = Scenario(db, tmp_path)
+    s.account("ACC0001", first_due="2026-11-20", months=1, customer=s.customer("C1", phone=None))
+    counts, sent = _notices(s, simulator)
+    action = s.action("ACC0001", NOTICE_DAY, "notice")
+    assert counts["failed"] == 1 and sent == []
+    assert action["reason"].startswith("letter: no font for letters at ") and "fonts-wqy-microhei" in action["reason"]

@@ -1,8 +1,8 @@
 -- Upsert the valid customers of the drop. In a run limited to some portfolios,
 -- only customers with an account in those portfolios are touched.
-insert into collections.customer as c (customer_id, full_name, phone, region, timezone, language, feed_date)
+insert into collections.customer as c (customer_id, full_name, phone, region, timezone, language, address, feed_date)
 select distinct on (s.customer_id)
-       s.customer_id, s.full_name, s.phone, s.region, s.timezone, s.language, s.feed_date
+       s.customer_id, s.full_name, s.phone, s.region, s.timezone, s.language, s.address, s.feed_date
 from collections.stg_customers s
 where s.load_id = %(load_id)s
   and s.reason is null
@@ -15,6 +15,7 @@ where s.load_id = %(load_id)s
 order by s.customer_id, s.position
 on conflict (customer_id) do update
 set full_name = excluded.full_name, phone = excluded.phone, region = excluded.region,
-    timezone = excluded.timezone, language = excluded.language, feed_date = excluded.feed_date
-where (c.full_name, c.phone, c.region, c.timezone, c.language)
-      is distinct from (excluded.full_name, excluded.phone, excluded.region, excluded.timezone, excluded.language);
+    timezone = excluded.timezone, language = excluded.language, address = excluded.address, feed_date = excluded.feed_date
+where (c.full_name, c.phone, c.region, c.timezone, c.language, c.address)
+      is distinct from (excluded.full_name, excluded.phone, excluded.region, excluded.timezone, excluded.language,
+                        excluded.address);

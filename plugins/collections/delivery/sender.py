@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 from debt_collections.clock import now as clock_now
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
+from debt_collections.delivery.letters import LetterError, letter_pdf
 from debt_collections.domain.policy import Messages
 from debt_collections.policy.templates import MessageTooLong, TemplateError, compose
 from debt_collections.stages import channel_paths, registry
@@ -68,6 +70,14 @@ def payload(row: dict[str, Any], messages: Messages | None = None, *, opt_out: b
         messages=messages,
         opt_out=opt_out,
     )
+    if row["channel"] == "letter":
+        pdf = letter_pdf(
+            base["text"],
+            name=str(row["full_name"]),
+            address=row.get("address"),
+            sender=messages.signature_for(str(row["language"])),
+        )
+        base["pdf_base64"] = base64.b64encode(pdf).decode("ascii")
     return {**base, **registry()[row["kind"]].payload(row)}
 
 
@@ -92,6 +102,8 @@ def send_batch(
             message = payload(row, messages, opt_out=opt_out)
         except MessageTooLong as exc:
             return Result(key, "failed", str(exc)[:300], None, 0, None)
+        except LetterError as exc:  # fixed by installing the font; then resend_failed sends it
+            return Result(key, "failed", f"letter: {exc}"[:300], None, 0, None)
         except TemplateError as exc:
             return Result(key, "failed", f"template: {exc}"[:300], None, 0, None)
         try:

@@ -20,7 +20,11 @@ class Entity:
 
 
 ENTITIES: tuple[Entity, ...] = (
-    Entity("customers", ("customer_id", "full_name", "phone", "region", "timezone", "language"), frozenset({"phone"})),
+    Entity(
+        "customers",
+        ("customer_id", "full_name", "phone", "region", "timezone", "language", "address"),
+        frozenset({"phone", "address"}),  # address: the postal address a letter goes to (beyond SPEC section 2)
+    ),
     Entity(
         "accounts",
         (

@@ -35,6 +35,14 @@ PORTFOLIOS = (
     ("SUB-CENTRAL", "central"),
     ("OPL-METRO", "metro"),
 )
+CITIES = {
+    "east": "上海市",
+    "north": "北京市",
+    "south": "广州市",
+    "west": "成都市",
+    "central": "武汉市",
+    "metro": "深圳市",
+}
 TIMEZONES = (("Asia/Shanghai", 0.9), ("Asia/Urumqi", 0.07), ("Asia/Hong_Kong", 0.03))
 CENT = Decimal("0.01")
 
@@ -146,7 +154,10 @@ def _customer(drops: _Drops, spec: BookSpec, rng: random.Random, index: int) -> 
     if not shared:
         phone = f"+86139{rng.randrange(10**8):08d}" if rng.random() < 0.92 else ""
         language = "en" if rng.random() < 0.1 else "zh-CN"
-        drops.write(spec.start, "customers", (customer_id, f"Customer {index:08d}", phone, region, tz, language))
+        address = f"{CITIES[region]}示例路{index % 800 + 1}号"  # no draw: the book stays the same for a seed
+        drops.write(
+            spec.start, "customers", (customer_id, f"Customer {index:08d}", phone, region, tz, language, address)
+        )
     return customer_id, tz
 
 

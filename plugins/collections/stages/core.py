@@ -11,7 +11,8 @@ from debt_collections.stages import StageKind
 def _notice(row: Mapping[str, Any]) -> dict[str, Any]:
     if row["channel"] == "sms":
         return {"to": row["phone"]}
-    return {"addressee": row["full_name"], "region": row["region"]}
+    # a letter also carries its printable PDF (delivery/letters.py), made where its text is composed
+    return {"addressee": row["full_name"], "address": row.get("address"), "region": row["region"]}
 
 
 def _call(row: Mapping[str, Any]) -> dict[str, Any]:
