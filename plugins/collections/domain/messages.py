@@ -11,13 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# GSM 03.38 basic character set (the 128 code points of the default alphabet)
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-# the extension table: each is an escape plus the character, two septets
-GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+import gsm0338  # type: ignore[import-untyped]  # noqa: F401  # no type hints; imported to register the "gsm03.38" codec
 
 SINGLE = {"gsm7": 160, "ucs2": 70}
 PART = {"gsm7": 153, "ucs2": 67}
@@ -38,9 +32,9 @@ class Segments:
 
 def segments(text: str) -> Segments:
     """The segments ``text`` takes as one SMS."""
-    if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text):
-        encoding, units = "gsm7", sum(2 if c in GSM7_EXTENDED else 1 for c in text)
-    else:
+    try:
+        encoding, units = "gsm7", len(text.encode("gsm03.38"))  # an extension character encodes to two septets
+    except UnicodeEncodeError:
         # UTF-16 code units: a character outside the BMP (an emoji) takes two
         encoding, units = "ucs2", len(text.encode("utf-16-le")) // 2
     if units <= SINGLE[encoding]:
