@@ -201,6 +201,25 @@ def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_h
     assert _views(db) == once
 
 
+def test_a_day_of_last_year_runs_and_a_day_before_the_policys_start_fails_naming_it(airflow_home, db, tmp_path):
+    # a lender loading last year's history: the DAG's start date is the policy's start_date (2020-01-01),
+    # so a 2025 logical date runs its tasks (before, with a fixed 2026 start, it was a silent success)
+    book = tmp_path / "book"
+    generate_book(book, BookSpec(accounts=150, start=d("2025-06-29"), end=d("2025-06-29"), seed=8))
+    env = _env(db, book)
+    out = _dags_test(env, "2025-06-30", {"as_of": "2025-06-29"})
+    assert dag_run_state(out) == "success" and not task_failures(out), out.stdout[-3000:] + out.stderr[-3000:]
+    with connect(db) as conn:
+        days = conn.execute("select as_of, count(*) as n from collections.case_day group by as_of").fetchall()
+    assert [r["as_of"].isoformat() for r in days] == ["2025-06-29"] and days[0]["n"] > 0
+    # a day before the policy's start_date fails in its first task, naming the key
+    early = _dags_test(env, "2025-06-30", {"as_of": "2019-12-31"})
+    assert dag_run_state(early) == "failed"
+    assert "param as_of 2019-12-31 is before policy collections_standard's start_date 2020-01-01" in (
+        early.stdout + early.stderr
+    )
+
+
 def test_bad_params_are_refused_before_a_run_is_created(airflow_home, db, generated_drop):
     env = _env(db, generated_drop)
     # the Param schema refuses an unknown stage before a run is created

@@ -261,3 +261,30 @@ def test_a_policy_overrides_the_shared_defaults(tmp_path):
     assert policy.contact.max_sms_per_customer_per_day == 2
     assert policy.contact.window_end.hour == 21  # the rest of contact still comes from the defaults
     assert policy.owner == "collections-ops"
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_naming_the_line(tmp_path):
+    import time
+
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(STANDARD.read_text() + "\n".join(levels) + "\n")
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=r"bomb.yaml:\d+: YAML anchors and aliases \(&name, \*name\) are not allowed"):
+        load_policy(bomb)
+    assert time.monotonic() - started < 1.0
+
+
+def test_an_oversized_policy_file_is_refused(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text(STANDARD.read_text() + "#" * (300 * 1024) + "\n")
+    with pytest.raises(ConfigError, match=r"big.yaml: policy file of \d+ bytes, over the 262144 allowed"):
+        load_policy(big)
+
+
+def test_a_day_before_the_policys_start_date_is_refused_naming_the_key():
+    assert POLICY.start_date.isoformat() == "2020-01-01"
+    with pytest.raises(ConfigError, match=r"param as_of 2019-12-31 is before policy collections_standard's start_date"):
+        parse_run_params({"as_of": "2019-12-31"}, POLICY, None)
+    assert parse_run_params({"as_of": "2020-01-01"}, POLICY, None).as_of.isoformat() == "2020-01-01"

@@ -161,8 +161,10 @@ def test_masking():
     assert mask_name("Wang Fang") == "W*** F***"
     assert mask_name("王芳") == "王***"
     assert mask_name(None) == ""
-    assert mask_phone("+8613912341234") == "+86139****1234"
+    assert mask_phone("+8613912341234") == "****1234"
+    assert mask_phone("+14155552671") == "****2671"  # at most the last 4 digits, whatever the country
     assert mask_phone("55501234") == "****1234"
+    assert mask_phone("55512") == "****"  # too short to show any
     assert mask_phone("") == ""
 
 
@@ -291,7 +293,7 @@ def test_today_before_any_run(ui):
 def test_a_list_of_matches_masks_names_and_phones(ui, book):
     html = ui("/collections/account", params={"q": "SHARED"}).text  # a customer id with two accounts
     assert "2 accounts match" in html
-    assert "W*** F***" in html and "+86139****1234" in html
+    assert "W*** F***" in html and "****1234" in html and "+86139" not in html
     assert "Wang" not in html and "13912341234" not in html
     assert 'href="account?id=B1"' in html and 'href="account?id=B2"' in html
     html = ui("/collections/account", params={"q": "+8613912341234"}).text  # the same customer by phone
@@ -299,6 +301,9 @@ def test_a_list_of_matches_masks_names_and_phones(ui, book):
     answer = ui("/collections/account", params={"q": "nobody"})
     assert answer.status_code == 200 and "No account matches" in answer.text
     assert ui("/collections/account", params={"id": "nobody"}).status_code == 404
+    for bad in ({"q": "B1\x00"}, {"id": "B\x001"}, {"q": "\x1b[31m"}):  # a 4xx naming the field, no traceback
+        answer = ui("/collections/account", params=bad)
+        assert answer.status_code == 422 and "String should match pattern" in answer.text, answer.text
 
 
 def test_the_account_page_shows_the_whole_customer_and_the_timeline(ui, book):

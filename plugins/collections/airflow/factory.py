@@ -29,8 +29,6 @@ from debt_collections.domain.policy import PORTFOLIO_NAME, Policy, Step
 from debt_collections.errors import CollectionsError
 from debt_collections.policy.loader import load_policy
 
-START_DATE = pendulum.datetime(2026, 1, 1)
-
 # the steps' results cross XCom through Airflow's serializer, as the dataclasses they are
 for _cls in (*plan.RESULT_TYPES, plan.Waiting):
     allow_class(_cls)
@@ -70,6 +68,12 @@ def _default_args(policy: Policy, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _start(policy: Policy) -> pendulum.DateTime:
+    """The DAG's start date: midnight of the policy's ``start_date`` in its timezone."""
+    day = policy.start_date
+    return pendulum.datetime(day.year, day.month, day.day, tz=policy.timezone)
+
+
 def _conninfo(policy: Policy) -> str:
     return connections.database_conninfo(policy.connections.database)
 
@@ -97,7 +101,7 @@ def build_dag(policy: Policy) -> DAG:
         dag_id=policy.dag_id,
         description=policy.description,
         schedule=CronTriggerTimetable(policy.schedule, timezone=policy.timezone),
-        start_date=START_DATE.in_timezone(policy.timezone),
+        start_date=_start(policy),
         catchup=False,
         max_active_runs=1,
         doc_md=_doc_md(policy),
@@ -271,7 +275,7 @@ def build_outbox_dag(policy: Policy) -> DAG:
         dag_id=f"{policy.dag_id}_outbox",
         description=f"Delivers the waiting actions of {policy.dag_id} inside the contact window",
         schedule=CronTriggerTimetable("5 * * * *", timezone=policy.timezone),
-        start_date=START_DATE.in_timezone(policy.timezone),
+        start_date=_start(policy),
         catchup=False,
         max_active_runs=1,
         doc_md=f"### {policy.dag_id}_outbox\n\nEvery hour, sends the actions of `{policy.dag_id}` that wait "

@@ -57,6 +57,11 @@ def _as_of(value: Any, policy: Policy, logical_date: datetime | None) -> pendulu
         raise ConfigError(wrong) from exc
     if not isinstance(parsed, pendulum.Date) or isinstance(parsed, pendulum.DateTime):
         raise ConfigError(wrong)
+    if parsed < policy.start_date:
+        raise ConfigError(
+            f"param as_of {parsed} is before policy {policy.dag_id}'s start_date {policy.start_date}: "
+            "set start_date in the policy to run earlier days"
+        )
     return parsed
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -333,6 +333,9 @@ class Policy(_Strict):
     description: str = Field(default="", max_length=500)
     schedule: str = Field(min_length=1, max_length=100)
     timezone: str = "Asia/Shanghai"
+    # the first business day the policy runs: the DAG's start date (catchup is off, so the
+    # scheduler runs no earlier day); a run for an earlier day fails, naming this key
+    start_date: date = date(2020, 1, 1)
     # YAML sequences are lists (as their errors name them); the model is frozen, and nothing changes them
     portfolios: list[str] = Field(min_length=1)
     exclude_portfolios: list[str] = []

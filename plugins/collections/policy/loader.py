@@ -17,6 +17,7 @@ from debt_collections.domain.policy import Policy, merge
 from debt_collections.errors import ConfigError
 
 DEFAULTS_FILE = "defaults.yaml"
+MAX_POLICY_BYTES = 256 * 1024  # the largest shipped policy is under 4 KB
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -35,13 +36,31 @@ def load_policy(path: str | Path) -> Policy:
 
 def _read(path: Path) -> str:
     try:
+        size = path.stat().st_size
+        if size > MAX_POLICY_BYTES:
+            raise ConfigError(f"{path}: policy file of {size} bytes, over the {MAX_POLICY_BYTES} allowed")
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read policy file: {exc}") from exc
 
 
+def _refuse_aliases(text: str, source: str) -> None:
+    """A policy file has no anchors or aliases: nine levels of nine aliases (a "billion laughs")
+    would expand to 387 million nodes in the line index and in validation. Checked on the
+    parser's events, before anything is built, so the refusal is immediate."""
+    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise ConfigError(f"{source}: policy text over the {MAX_POLICY_BYTES} bytes allowed")
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ConfigError(
+                f"{source}:{event.start_mark.line + 1}: YAML anchors and aliases (&name, *name) are not allowed "
+                "in a policy file: write the value out, or put shared keys in defaults.yaml"
+            )
+
+
 def _parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
     try:
+        _refuse_aliases(text, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)  # SafeLoader: no Python objects
     except yaml.YAMLError as exc:

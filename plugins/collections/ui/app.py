@@ -33,6 +33,9 @@ _env = jinja2.Environment(
 
 ConninfoDep = Annotated[str, Depends(collections_conninfo)]
 
+# no control characters (a NUL byte would reach PostgreSQL and fail there): a 422 naming the field
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
 
 def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page rendered from ``ui/templates/<name>`` (autoescaped)."""
@@ -110,8 +113,8 @@ def start_rerun(
 def account(
     user: GetUserDep,
     conninfo: ConninfoDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    id: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
+    id: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
 ) -> HTMLResponse:
     """Search accounts by account id, customer id or phone; one match (or ``id``) shows the account."""
     term = (q or "").strip()

@@ -11,11 +11,12 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """A phone number with its middle hidden, e.g. ``+8613912341234`` -> ``+86139****1234``."""
+    """At most the last 4 digits of a phone number, e.g. ``+8613912341234`` -> ``****1234``.
+
+    Whatever the numbering plan: a prefix shown with them would narrow a US number
+    (``+1 415 555 ....``) to a handful of people.
+    """
     if not phone:
         return ""
-    if len(phone) > 10:
-        return phone[:6] + "****" + phone[-4:]
-    if len(phone) > 4:
-        return "****" + phone[-4:]
-    return "****"
+    digits = [c for c in phone if c.isdigit()]
+    return "****" + "".join(digits[-4:]) if len(digits) > 6 else "****"
