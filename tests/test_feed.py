@@ -56,6 +56,9 @@ BAD_ROWS = [
     ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,-5.00,nosuch,", "reverses unknown payment_id"),
     ("repayments", "pay9,GHOST,2026-11-20T10:00:00+08:00,5.00,,", "unknown account_id"),
     ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,5.00,,,extra", "row has 7 fields, header has 6"),
+    # a payment from the future: paid_at after the end of the drop's day (Shanghai) plus feed.paid_at_days_ahead (1)
+    ("repayments", "pay9,A1,2099-11-20T10:00:00+08:00,999999.00,,", "paid_at 2099-11-20T10:00:00+08:00 is later than"),
+    ("repayments", "pay9,A1,2026-11-30T00:00:00+08:00,5.00,,", "paid_at 2026-11-30T00:00:00+08:00 is later than"),
     ("events", "ev9,A1,2026-11-20T10:00:00+08:00,party,,", "bad kind"),
     ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,,2026-12-01", "missing field: amount"),
     ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,100.00,", "missing field: until"),
@@ -209,3 +212,13 @@ def test_real_names_are_not_taken_for_formulas_or_mojibake(db, tmp_path):
     s.run(DAY)
     assert s.query("select count(*) as n from collections.quarantine")[0]["n"] == 0
     assert sorted(r["full_name"] for r in s.query("select full_name from collections.customer")) == sorted(names)
+
+
+def test_a_payment_late_on_the_day_after_the_drop_still_loads(db, tmp_path):
+    # the edge of feed.paid_at_days_ahead (1): the last second of the next day, Shanghai time, is plausible
+    s = _lenient(Scenario(db, tmp_path))
+    s.account(GOOD_ACCOUNT)
+    s.pay("payEdge", GOOD_ACCOUNT, "2026-11-29T23:59:59+08:00", "5.00")
+    s.run(DAY)
+    assert s.query("select count(*) as n from collections.quarantine")[0]["n"] == 0
+    assert s.query("select payment_id from collections.repayment where payment_id = 'payEdge'")

@@ -48,6 +48,8 @@ def _append(path: Path, row: list[str]) -> None:
 
 def test_incremental_arrears_equal_a_full_computation_every_day(db, tmp_path):
     policy = load_policy(STANDARD)
+    # (a) below delivers a reversal five days before its date: within a widened plausibility window
+    policy = policy.model_copy(update={"feed": policy.feed.model_copy(update={"paid_at_days_ahead": 7})})
     root = tmp_path / "drops"
     generate_book(root, BookSpec(accounts=600, start=FIRST, end=LAST, seed=3))
 

@@ -18,6 +18,9 @@ set scope = x.portfolio,
     when s.amount is null then 'missing field: amount'
     when not collections.is_timestamptz(s.paid_at) then 'bad timestamp in paid_at (ISO 8601 with a UTC offset): ' || left(s.paid_at, 40)
     when not collections.is_decimal(s.amount) then 'amount is not a finite decimal with at most 2 places: ' || left(s.amount, 32)
+    -- a payment from the future (a mistyped year): the policy's feed.paid_at_days_ahead bounds it
+    when s.paid_at::timestamptz >= %(paid_at_before)s::timestamptz
+        then 'paid_at ' || left(s.paid_at, 40) || ' is later than the drop''s day allows (feed.paid_at_days_ahead)'
     when x.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
     when s.reverses is null and s.amount::numeric <= 0 then 'amount must be positive (a reversal names the payment it reverses)'
     when s.reverses is not null and s.amount::numeric >= 0 then 'a reversal must have a negative amount'

@@ -278,6 +278,9 @@ class Alerts(_Strict):
 class Feed(_Strict):
     # auto: the feed connection's conn_type decides (fs -> csv, http -> servicing API, postgres -> sql)
     source: Literal["auto", "csv", "http", "sql"] = "auto"
+    # a repayment whose paid_at is later than the end of the drop's day plus this many days (in the
+    # policy's timezone) is not plausible: it is quarantined, not loaded (a mistyped year, a test row)
+    paid_at_days_ahead: int = Field(default=1, ge=0, le=31)
 
 
 class Payment(_Strict):

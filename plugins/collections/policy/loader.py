@@ -52,8 +52,9 @@ def _refuse_aliases(text: str, source: str) -> None:
         raise ConfigError(f"{source}: policy text over the {MAX_POLICY_BYTES} bytes allowed")
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1 if event.start_mark else 1
             raise ConfigError(
-                f"{source}:{event.start_mark.line + 1}: YAML anchors and aliases (&name, *name) are not allowed "
+                f"{source}:{line}: YAML anchors and aliases (&name, *name) are not allowed "
                 "in a policy file: write the value out, or put shared keys in defaults.yaml"
             )
 

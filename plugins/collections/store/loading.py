@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -57,6 +58,7 @@ def load_drop(
     max_reject_ratio: Decimal,
     data_quality: DataQuality | None = None,
     confirm_data_quality: bool = False,
+    paid_at_before: datetime | None = None,
 ) -> LoadResult:
     """Load the drop for ``feed_date``; rows of portfolios outside ``portfolios`` are left alone.
 
@@ -64,10 +66,18 @@ def load_drop(
     quarantining, when the share of bad rows exceeds ``max_reject_ratio``; and,
     unless ``confirm_data_quality``, when a ``data_quality`` gate trips: the drop
     is empty, repeats the previous drop, or moves the book's balance too far.
+    A repayment paid at or after ``paid_at_before`` (default: two days after the
+    drop's day, UTC) is quarantined as implausible.
     """
     source.check_drop()
     # each load stages its own copy of the drop: concurrent runs never share staging rows
-    params: dict[str, Any] = {"feed_date": feed_date, "portfolios": portfolios, "load_id": uuid.uuid4()}
+    params: dict[str, Any] = {
+        "feed_date": feed_date,
+        "portfolios": portfolios,
+        "load_id": uuid.uuid4(),
+        "paid_at_before": paid_at_before
+        or pendulum.datetime(feed_date.year, feed_date.month, feed_date.day).add(days=2),
+    }
     result = LoadResult(feed_date.to_date_string())
     seconds: dict[str, float] = {}
     with connect(conninfo, autocommit=True) as conn:
