@@ -94,8 +94,13 @@ def book(db, tmp_path) -> Scenario:
     s = _book(Scenario(db, tmp_path))
     for day in DAYS[:-1]:
         s.run(day)
-    # the last drop carries one bad installment row of P1: quarantined, under the 1% reject ratio
+    # the last drop carries one bad installment row of P1, and two rows of no portfolio (a repayment of an
+    # unknown account, a customer row that does not parse): quarantined, under the 1% reject ratio
+    s.account("F2", portfolio="P2", first_due="2026-12-01", months=120)
+    s.account("F3", portfolio="P3", first_due="2026-12-01", months=120)
     s.extra_lines["installments"] = ["A0,99,2026-13-01,100.00"]
+    s.extra_lines["repayments"] = ["pGhost,GHOST,2026-11-28T10:00:00+08:00,5.00,,"]
+    s.extra_lines["customers"] = ["CU-BAD,Name,,east,Asia/Shanghai,zh-CN,,extra"]
     s.run(DAYS[-1])
     return s
 
@@ -272,6 +277,14 @@ def test_today_figures_equal_sql_counts(ui, book):
     # the book has one of each, so the comparisons above are not between empty tables
     assert found[("portfolio-P1", "suppressed")][1:] == [["cease_contact", "1"]]
     assert len(found[("portfolio-P1", "quarantined")]) == 2
+    # every quarantined row of the day is on the page: the portfolios' and those of no portfolio
+    unscoped = {r[0]: int(r[1]) for r in found[("unscoped", "quarantined")][1:]}
+    assert unscoped == {"unknown account_id": 1, "row has 8 fields, header has 7": 1}
+    shown = sum(unscoped.values()) + sum(
+        int(r[1]) for (section, c), t in found.items() if c == "quarantined" and section != "unscoped" for r in t[1:]
+    )
+    total = book.query("select count(*) as n from collections.quarantine where feed_date = %(d)s", {"d": DAYS[-1]})
+    assert shown == total[0]["n"] == 3
 
 
 def test_today_for_an_earlier_day_and_a_day_without_figures(ui, book):

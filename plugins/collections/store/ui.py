@@ -38,6 +38,11 @@ def portfolio_days(conn: Conn, as_of: dt.date) -> list[dict[str, Any]]:
     return fetch_all(conn, "ui/portfolio_days.sql", {"as_of": as_of})
 
 
+def unscoped_quarantine(conn: Conn, as_of: dt.date) -> dict[str, int]:
+    """The day's quarantined rows that belong to no portfolio, by reason."""
+    return {r["reason"]: r["n"] for r in fetch_all(conn, "ui/unscoped_quarantine.sql", {"as_of": as_of})}
+
+
 def search_accounts(conn: Conn, q: str) -> list[dict[str, Any]]:
     """Accounts whose account id, customer id or customer phone equals ``q``."""
     return fetch_all(conn, "ui/search_accounts.sql", {"q": q, "limit": SEARCH_LIMIT})

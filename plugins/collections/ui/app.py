@@ -64,6 +64,7 @@ def today(
     with queries.reading(conninfo) as conn:
         day = as_of or queries.latest_as_of(conn)
         rows = queries.portfolio_days(conn, day) if day else []
+        unscoped = queries.unscoped_quarantine(conn, day) if day and not portfolio else {}
         recent = queries.recent_days(conn)
     if portfolio:
         rows = [r for r in rows if r["portfolio"] == portfolio]
@@ -73,6 +74,7 @@ def today(
         as_of=day,
         recent=recent,
         portfolios=[pages.portfolio_view(r, stage=stage) for r in rows],
+        unscoped=pages.by_reason(unscoped),
         rerun_token=rerun.form_token(_user_token(request)),
         focus={"portfolio": portfolio, "stage": stage, "run_id": run_id},
     )
