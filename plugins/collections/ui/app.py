@@ -115,40 +115,53 @@ def start_rerun(
 def account(
     user: GetUserDep,
     conninfo: ConninfoDep,
-    q: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
     id: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """Search accounts by account id, customer id or phone; one match (or ``id``) shows the account."""
-    term = (q or "").strip()
+    """One account by its id (the lists link here); the search is the POST of the same path."""
+    if q is not None:
+        # a phone number in a URL lands in the API server's access log: the search form posts it
+        raise StarletteHTTPException(400, "search with the form (POST /collections/account): a URL is logged")
     with queries.reading(conninfo) as conn:
-        account_id = (id or "").strip()
-        matches: list[dict[str, Any]] = []
-        if not account_id and term:
-            matches = queries.search_accounts(conn, term)
-            if len(matches) == 1:
-                account_id = matches[0]["account_id"]
-        if not account_id:
-            return render(
-                "search.html",
-                user=user.get_name(),
-                q=term,
-                matches=pages.masked_matches(matches),
-                limit=queries.SEARCH_LIMIT,
-            )
-        found = queries.account(conn, account_id)
-        if found is None:
-            return render(
-                "search.html",
-                status_code=404,
-                user=user.get_name(),
-                q=account_id,
-                matches=[],
-                limit=queries.SEARCH_LIMIT,
-            )
-        history = queries.account_history(conn, account_id)
+        return _account_page(conn, user.get_name(), (id or "").strip(), "")
+
+
+def search(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    q: Annotated[str, Form(max_length=200, pattern=PRINTABLE)] = "",
+) -> HTMLResponse:
+    """Search accounts by account id, customer id or phone, posted so that nothing personal reaches a URL;
+    one match shows the account."""
+    term = q.strip()
+    with queries.reading(conninfo) as conn:
+        matches = queries.search_accounts(conn, term) if term else []
+        if len(matches) == 1:
+            return _account_page(conn, user.get_name(), matches[0]["account_id"], term)
+        return render(
+            "search.html",
+            user=user.get_name(),
+            q=term,
+            matches=pages.masked_matches(matches),
+            limit=queries.SEARCH_LIMIT,
+        )
+
+
+def _account_page(conn: Any, user: str, account_id: str, term: str) -> HTMLResponse:
+    found = queries.account(conn, account_id) if account_id else None
+    if found is None:
+        return render(
+            "search.html",
+            status_code=404 if account_id else 200,
+            user=user,
+            q=account_id,
+            matches=[],
+            limit=queries.SEARCH_LIMIT,
+        )
+    history = queries.account_history(conn, account_id)
     return render(
         "account.html",
-        user=user.get_name(),
+        user=user,
         q=term,
         account=found,
         history=history,
@@ -231,6 +244,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
     app.add_api_route("/today", today, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/account", search, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
