@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from debt_collections.generator.book import BookSpec, generate_book
+from debt_collections.policy.loader import load_policy
 from debt_collections.store.db import connect
 from tests.scenario import d, dag_run_state, task_failures
 
@@ -50,6 +51,13 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
     }
     dag = bag.get_dag("collections_standard")
     assert dag is not None
+    # each daily DAG runs on its policy's cron in the policy's timezone; its outbox every hour at :05
+    for name in ("standard", "subprime", "lease"):
+        policy = load_policy(REPO / "dags" / "policies" / f"{name}.yaml")
+        daily, outbox = bag.get_dag(policy.dag_id), bag.get_dag(f"{policy.dag_id}_outbox")
+        assert (daily.timetable.expression, str(daily.timetable.timezone)) == (policy.schedule, policy.timezone)
+        assert (outbox.timetable.expression, str(outbox.timetable.timezone)) == ("5 * * * *", policy.timezone)
+        assert daily.start_date.in_timezone(policy.timezone).date() == policy.start_date and not daily.catchup
     assert "repossession.plan" in bag.get_dag("collections_subprime").task_ids
     assert {"courtesy.plan", "courtesy.deliver"} <= set(bag.get_dag("collections_lease").task_ids)
     assert set(dag.params.keys()) == {

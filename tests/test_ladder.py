@@ -324,3 +324,19 @@ def test_an_account_is_never_queued_more_than_7_times_in_7_days(db, tmp_path):
     ]
     assert len(days) == 20
     assert max(sum(1 for x in days if 0 <= (day - x).days < 7) for day in days) == 7
+
+
+def test_a_tighter_7_day_call_allowance_suppresses_the_entries_beyond_it(db, tmp_path):
+    # 3 dial attempts per account in any 7 days, one attempt an entry: at most 3 entries in any 7 days,
+    # the others suppressed naming the rule (with the rule disabled, all 20 days would be queued)
+    s = Scenario(db, tmp_path)
+    contact = s.policy.contact.model_copy(update={"max_call_attempts_per_account_per_7_days": 3})
+    s.policy = s.policy.model_copy(update={"contact": contact})
+    s.account("A1", first_due="2026-10-01", months=2)
+    s.run_days("2026-10-09", "2026-10-28")
+    calls = s.query("select as_of, status, reason from collections.action where kind = 'call' order by as_of")
+    planned = [r["as_of"] for r in calls if r["status"] == "planned"]
+    suppressed = {r["reason"] for r in calls if r["status"] == "suppressed"}
+    assert len(calls) == 20 and 0 < len(planned) < 20
+    assert max(sum(1 for x in planned if 0 <= (day - x).days < 7) for day in planned) == 3
+    assert suppressed == {"max_call_attempts_per_account_per_7_days"}
