@@ -86,6 +86,7 @@ def _book(s: Scenario) -> Scenario:
     s.account("C1", portfolio="P1", first_due="2026-11-10", months=3)
     s.event("e3", "C1", "2026-11-26T09:00:00+08:00", "cease_contact")
     s.account("F1", portfolio="P1", first_due="2026-12-01", months=48)  # not due yet: rows, no case
+    s.account("R1", portfolio="P2", first_due="2026-10-27", months=3)  # dpd 30 on 11-26, 31 on 11-27: M1 -> M2
     s.pay("p1", "A3", "2026-11-26T10:00:00+08:00", "2000.00")
     s.pay("p2", "A0", "2026-11-27T10:00:00+08:00", "500.00")
     return s
@@ -424,6 +425,27 @@ def test_trends_figures_equal_sql_counts(ui, book):
                 {"d": day, "p": portfolio},
             )[0]
             assert cure[day] == f"{r['cured']}/{r['n']}", (day, portfolio)
+        # the roll rate, from each bucket: yesterday's open cases there, and those one bucket up today
+        rolls = found[("chart-rolls", "trend")]
+        order = "array['M0', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7+']"
+        rolled_somewhere = 0
+        for row in rolls[1:]:
+            expected = {
+                f"{r['b']}→{r['next']}": f"{r['rolled']}/{r['n']}"
+                for r in book.query(
+                    f"select p.bucket as b, ({order})[array_position({order}, p.bucket) + 1] as next, "
+                    f"count(*) filter (where array_position({order}, t.bucket) = array_position({order}, p.bucket) + 1)"
+                    " as rolled, count(*) as n from collections.case_day t join collections.case_day p "
+                    "  on p.case_id = t.case_id and p.as_of = t.as_of - 1 "
+                    f"where t.as_of = %(d)s and p.status in ('open', 'on_hold') and p.bucket <> 'M7+' {where} "
+                    "group by 1, 2",
+                    {"d": row[0], "p": portfolio},
+                )
+            }
+            shown = {name: v for name, v in zip(rolls[0][1:], row[1:], strict=True) if v != "0/0"}
+            assert shown == expected, (row[0], portfolio)
+            rolled_somewhere += sum(int(v.split("/")[0]) for v in expected.values())
+        assert portfolio or rolled_somewhere > 0  # the book has cases that roll, so the comparison can fail
         actions = found[("chart-actions", "trend")]
         for row in actions[1:]:
             expected = {
