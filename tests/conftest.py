@@ -145,3 +145,14 @@ def source_db(pg_admin, tmp_path):
     yield dsn, root
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def simulator():
+    """The partners' simulator on a loopback port of its own."""
+    from debt_collections.simulator.server import SimulatorServer
+
+    server = SimulatorServer().start()
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -18,14 +18,6 @@ DAY = "2026-11-28"
 IN_WINDOW = pendulum.datetime(2026, 11, 29, 10, 0, tz="Asia/Shanghai")  # 10:00 the morning after
 
 
-@pytest.fixture
-def simulator():
-    server = SimulatorServer().start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def clients(sim: SimulatorServer, *, attempts: int = 8, breaker: int = 50) -> dict[str, PartnerClient]:
     def client() -> PartnerClient:
         return PartnerClient(

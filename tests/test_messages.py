@@ -16,7 +16,7 @@ from debt_collections.policy.lint import lint
 from debt_collections.policy.templates import LANGUAGES, MessageTooLong, compose, money, samples
 from debt_collections.store import outbox
 from tests.scenario import Scenario, d
-from tests.test_delivery import clients, sim_log, simulator  # noqa: F401  (the fixture)
+from tests.test_delivery import clients, sim_log
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "include" / "templates"
@@ -112,7 +112,7 @@ def test_the_notices_tone_firms_with_dpd():
     assert "final notice" in texts[2]  # dpd 80: the last word before the next stage
 
 
-def _notices(s: Scenario, simulator, *, caps=None, messages=None) -> tuple[dict[str, int], list[str]]:  # noqa: F811
+def _notices(s: Scenario, simulator, *, caps=None, messages=None) -> tuple[dict[str, int], list[str]]:
     """Run the notice day and deliver its notices the morning after: the counts, and the texts the partner got."""
     s.run(NOTICE_DAY)
     counts = outbox.deliver(
@@ -129,7 +129,7 @@ def _notices(s: Scenario, simulator, *, caps=None, messages=None) -> tuple[dict[
 
 
 @pytest.mark.parametrize("channel", ["auto_debit", "bank"])
-def test_a_notice_says_when_the_next_debit_is_tried_or_how_to_pay(db, tmp_path, simulator, channel):  # noqa: F811
+def test_a_notice_says_when_the_next_debit_is_tried_or_how_to_pay(db, tmp_path, simulator, channel):
     s = Scenario(db, tmp_path)
     s.account("ACC0001", first_due="2026-10-20", months=3, amount="1500.00")
     s.pay("P1", "ACC0001", "2026-10-20T09:00:00+08:00", "1500.00", channel=channel)
@@ -142,7 +142,7 @@ def test_a_notice_says_when_the_next_debit_is_tried_or_how_to_pay(db, tmp_path, 
         assert "在线还款 https://pay.anda.cn/r/ACC0001 " in text and "自动扣款" not in text
 
 
-def test_an_sms_under_the_us_preset_carries_the_opt_out_line(db, tmp_path, simulator):  # noqa: F811
+def test_an_sms_under_the_us_preset_carries_the_opt_out_line(db, tmp_path, simulator):
     s = Scenario(db, tmp_path)
     s.account(
         "ACC0001",
@@ -155,7 +155,7 @@ def test_an_sms_under_the_us_preset_carries_the_opt_out_line(db, tmp_path, simul
     assert text.startswith("[Anda Auto Finance] Hello Li Lei,") and text.endswith(" Reply STOP to opt out of texts.")
 
 
-def test_an_sms_over_the_segment_limit_is_failed_with_its_length_and_never_sent(db, tmp_path, simulator):  # noqa: F811
+def test_an_sms_over_the_segment_limit_is_failed_with_its_length_and_never_sent(db, tmp_path, simulator):
     s = Scenario(db, tmp_path)
     s.account("ACC0001", first_due="2026-11-20", months=1, amount="1500.00")
     counts, sent = _notices(s, simulator, messages=s.policy.messages.model_copy(update={"max_sms_segments": 1}))
@@ -207,7 +207,7 @@ def test_the_shipped_policies_lint_clean_and_preview_shows_every_template(capsys
     assert all(lang in out for lang in LANGUAGES)
 
 
-def test_a_letter_goes_out_as_a_pdf_with_the_address_block_and_its_text(db, tmp_path, simulator):  # noqa: F811
+def test_a_letter_goes_out_as_a_pdf_with_the_address_block_and_its_text(db, tmp_path, simulator):
     import base64
     import io
 
@@ -237,7 +237,7 @@ def test_a_letter_goes_out_as_a_pdf_with_the_address_block_and_its_text(db, tmp_
     assert text.startswith("尊敬的李雷：")
 
 
-def test_without_its_font_a_letter_is_failed_with_the_fix_not_sent(db, tmp_path, simulator, monkeypatch):  # noqa: F811
+def test_without_its_font_a_letter_is_failed_with_the_fix_not_sent(db, tmp_path, simulator, monkeypatch):
     monkeypatch.setenv("COLLECTIONS_LETTER_FONT", str(tmp_path / "no-such-font.ttf"))
     s = Scenario(db, tmp_path)
     s.account("ACC0001", first_due="2026-11-20", months=1, customer=s.customer("C1", phone=None))
