@@ -67,3 +67,13 @@ def test_domain_does_no_io(path):
         m for m in _imports(_tree(path)) if m.startswith(("debt_collections.store", "debt_collections.feeds"))
     )
     assert not found and not layers, f"{_rel(path)} imports {found + layers}: domain/ is pure"
+
+
+def test_no_function_of_the_package_is_60_lines_or_longer():
+    long = sorted(
+        (n.end_lineno - n.lineno + 1, f"{_rel(path)}:{n.lineno} {n.name}")
+        for path in MODULES
+        for n in ast.walk(_tree(path))
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 >= 60
+    )
+    assert not long, f"functions of 60 lines or more (split them): {long}"

@@ -44,15 +44,7 @@ def deliver(
     """
     caps = caps or ContactRules()
     framing = {"messages": messages, "opt_out": caps.preset == "us"}
-    bind = {
-        "portfolio": portfolio,
-        "as_of": as_of,
-        "kind": kind,
-        "now": now,
-        "max_dial_attempts": caps.max_dial_attempts_per_number_per_day,
-        "max_connected_calls": caps.max_connected_calls_per_debtor_per_day,
-        "attempts_per_entry": caps.call_attempts_per_entry,
-    }
+    bind = _bind(portfolio, as_of, kind, now, caps)
     counts = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
     # every kind that can text a customer (notices, reminders, ...) sends under one lock per
     # day, so that the one-SMS-per-customer check at send time cannot race between them
@@ -85,6 +77,19 @@ def deliver(
             if sms:
                 run(conn, "outbox/unlock_sms.sql", bind)
     return counts
+
+
+def _bind(portfolio: str, as_of: pendulum.Date, kind: str, now: datetime, caps: ContactRules) -> dict[str, Any]:
+    """The parameters of the outbox statements for one (portfolio, day, kind) at ``now``."""
+    return {
+        "portfolio": portfolio,
+        "as_of": as_of,
+        "kind": kind,
+        "now": now,
+        "max_dial_attempts": caps.max_dial_attempts_per_number_per_day,
+        "max_connected_calls": caps.max_connected_calls_per_debtor_per_day,
+        "attempts_per_entry": caps.call_attempts_per_entry,
+    }
 
 
 def _send(
