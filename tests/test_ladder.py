@@ -185,6 +185,45 @@ def test_dispute_resolved_lifts_the_hold(db, tmp_path):
     assert [a["kind"] for a in s.actions("A1", DAY)] == ["call"]
 
 
+def test_bankruptcy_dismissed_lifts_the_bankruptcy_hold_from_its_day_on(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 10)
+    s.event("e1", "A1", "2026-11-20T10:00:00+08:00", "bankruptcy")
+    s.event("e2", "A1", "2026-11-28T09:00:00+08:00", "bankruptcy_dismissed")
+    s.run("2026-11-27")  # the dismissal is dated the next day: the hold stands
+    assert (s.case("A1", "2026-11-27")["status"], s.case("A1", "2026-11-27")["hold_reason"]) == (
+        "on_hold",
+        "bankruptcy",
+    )
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert (case["status"], case["hold_reason"]) == ("open", None)
+    assert [a["kind"] for a in s.actions("A1", DAY)] == ["call"]
+
+
+def test_a_bankruptcy_filed_again_after_a_dismissal_holds_again(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 10)
+    s.event("e1", "A1", "2026-11-10T10:00:00+08:00", "bankruptcy")
+    s.event("e2", "A1", "2026-11-15T10:00:00+08:00", "bankruptcy_dismissed")
+    s.event("e3", "A1", "2026-11-25T10:00:00+08:00", "bankruptcy")
+    s.run(DAY)
+    assert s.case("A1", DAY)["hold_reason"] == "bankruptcy" and s.actions("A1", DAY) == []
+
+
+def test_contact_allowed_lifts_cease_contact_from_its_day_on(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "C", 9)  # in the call stage (daily) on both days
+    s.event("e1", "C", "2026-11-01T10:00:00+08:00", "cease_contact")
+    s.event("e2", "C", "2026-11-28T08:00:00+08:00", "contact_allowed")
+    s.run("2026-11-27")  # the lift is dated the next day: still ceased
+    before = s.action("C", "2026-11-27", "call")
+    assert (before["status"], before["reason"]) == ("suppressed", "cease_contact")
+    s.run(DAY)
+    call = s.action("C", DAY, "call")
+    assert (call["status"], call["reason"]) == ("planned", None)
+
+
 def test_event_after_as_of_in_policy_timezone_is_not_applied(db, tmp_path):
     s = Scenario(db, tmp_path)
     overdue_by(s, "A1", 10)

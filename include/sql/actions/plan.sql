@@ -37,11 +37,13 @@ pre_due as (
         t.amount_due - least(t.amount_due, greatest(t.paid_total - t.due_before, 0)) as unpaid,
         case
             when bool_or(e.kind = 'deceased') then 'deceased'
-            when bool_or(e.kind = 'bankruptcy') then 'bankruptcy'
+            when max(e.at) filter (where e.kind = 'bankruptcy')
+               > coalesce(max(e.at) filter (where e.kind = 'bankruptcy_dismissed'), '-infinity') then 'bankruptcy'
             when max(e.at) filter (where e.kind = 'dispute')
                > coalesce(max(e.at) filter (where e.kind = 'dispute_resolved'), '-infinity') then 'dispute'
         end as hold_reason,
-        coalesce(bool_or(e.kind = 'cease_contact'), false) as cease_contact
+        coalesce(max(e.at) filter (where e.kind = 'cease_contact')
+                 > coalesce(max(e.at) filter (where e.kind = 'contact_allowed'), '-infinity'), false) as cease_contact
     from targets t
     left join collections.event e
         on e.account_id = t.account_id and (e.at at time zone %(tz)s)::date <= %(as_of)s

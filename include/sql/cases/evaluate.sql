@@ -50,8 +50,11 @@ flags as (
     select
         account_id,
         bool_or(kind = 'deceased') as deceased,
-        bool_or(kind = 'bankruptcy') as bankrupt,
-        bool_or(kind = 'cease_contact') as cease_contact,
+        -- bankruptcy_dismissed lifts a bankruptcy, contact_allowed a cease_contact, each from its at on
+        coalesce(max(at) filter (where kind = 'bankruptcy')
+                 > coalesce(max(at) filter (where kind = 'bankruptcy_dismissed'), '-infinity'), false) as bankrupt,
+        coalesce(max(at) filter (where kind = 'cease_contact')
+                 > coalesce(max(at) filter (where kind = 'contact_allowed'), '-infinity'), false) as cease_contact,
         max(at) filter (where kind = 'dispute') as last_dispute,
         max(at) filter (where kind = 'dispute_resolved') as last_resolved
     from events

@@ -15,8 +15,10 @@ set scope = x.portfolio,
     when s.account_id is null then 'missing field: account_id'
     when s.at is null then 'missing field: at'
     when s.kind is null then 'missing field: kind'
-    when s.kind not in ('dispute', 'dispute_resolved', 'bankruptcy', 'deceased', 'cease_contact', 'promise_to_pay', 'payment_plan', 'conversation')
-        then 'bad kind: ' || left(s.kind, 32) || ' (allowed: dispute, dispute_resolved, bankruptcy, deceased, cease_contact, promise_to_pay, payment_plan, conversation)'
+    when s.kind not in ('dispute', 'dispute_resolved', 'bankruptcy', 'bankruptcy_dismissed', 'deceased', 'cease_contact',
+                        'contact_allowed', 'promise_to_pay', 'payment_plan', 'conversation')
+        then 'bad kind: ' || left(s.kind, 32) || ' (allowed: dispute, dispute_resolved, bankruptcy, bankruptcy_dismissed, '
+             || 'deceased, cease_contact, contact_allowed, promise_to_pay, payment_plan, conversation)'
     when not collections.is_timestamptz(s.at) then 'bad timestamp in at (ISO 8601 with a UTC offset): ' || left(s.at, 40)
     when s.amount is not null and not collections.is_decimal(s.amount) then 'amount is not a finite decimal with at most 2 places: ' || left(s.amount, 32)
     when s.until is not null and not collections.is_date(s.until) then 'bad date in until: ' || left(s.until, 32)
