@@ -128,6 +128,12 @@ def _notices(s: Scenario, simulator, *, caps=None, messages=None) -> tuple[dict[
     return counts, [a["body"]["text"] for a in sim_log(simulator)[1]]
 
 
+def _one_day_overdue(s: Scenario, **customer) -> Scenario:
+    """ACC0001 of customer C1 (``customer``: its fields), 1,500.00 due 2026-11-20: one day overdue on NOTICE_DAY."""
+    s.account("ACC0001", first_due="2026-11-20", months=1, amount="1500.00", customer=s.customer("C1", **customer))
+    return s
+
+
 @pytest.mark.parametrize("channel", ["auto_debit", "bank"])
 def test_a_notice_says_when_the_next_debit_is_tried_or_how_to_pay(db, tmp_path, simulator, channel):
     s = Scenario(db, tmp_path)
@@ -143,21 +149,13 @@ def test_a_notice_says_when_the_next_debit_is_tried_or_how_to_pay(db, tmp_path, 
 
 
 def test_an_sms_under_the_us_preset_carries_the_opt_out_line(db, tmp_path, simulator):
-    s = Scenario(db, tmp_path)
-    s.account(
-        "ACC0001",
-        first_due="2026-11-20",
-        months=1,
-        amount="1500.00",
-        customer=s.customer("C1", language="en", full_name="Li Lei"),
-    )
+    s = _one_day_overdue(Scenario(db, tmp_path), language="en", full_name="Li Lei")
     _, (text,) = _notices(s, simulator, caps=s.policy.contact.model_copy(update={"preset": "us"}))
     assert text.startswith("[Anda Auto Finance] Hello Li Lei,") and text.endswith(" Reply STOP to opt out of texts.")
 
 
 def test_an_sms_over_the_segment_limit_is_failed_with_its_length_and_never_sent(db, tmp_path, simulator):
-    s = Scenario(db, tmp_path)
-    s.account("ACC0001", first_due="2026-11-20", months=1, amount="1500.00")
+    s = _one_day_overdue(Scenario(db, tmp_path))
     counts, sent = _notices(s, simulator, messages=s.policy.messages.model_copy(update={"max_sms_segments": 1}))
     action = s.action("ACC0001", NOTICE_DAY, "notice")
     assert counts["failed"] == 1 and sent == [] and action["status"] == "failed"
@@ -213,13 +211,8 @@ def test_a_letter_goes_out_as_a_pdf_with_the_address_block_and_its_text(db, tmp_
 
     from pypdf import PdfReader
 
-    s = Scenario(db, tmp_path)
-    s.account(
-        "ACC0001",
-        first_due="2026-11-20",
-        months=1,
-        amount="1500.00",
-        customer=s.customer("C1", phone=None, full_name="李雷", address="上海市浦东新区示例路12号\n201203"),
+    s = _one_day_overdue(
+        Scenario(db, tmp_path), phone=None, full_name="李雷", address="上海市浦东新区示例路12号\n201203"
     )
     _, (text,) = _notices(s, simulator)
     (body,) = [a["body"] for a in sim_log(simulator)[1]]
@@ -239,8 +232,7 @@ def test_a_letter_goes_out_as_a_pdf_with_the_address_block_and_its_text(db, tmp_
 
 def test_without_its_font_a_letter_is_failed_with_the_fix_not_sent(db, tmp_path, simulator, monkeypatch):
     monkeypatch.setenv("COLLECTIONS_LETTER_FONT", str(tmp_path / "no-such-font.ttf"))
-    s = Scenario(db, tmp_path)
-    s.account("ACC0001", first_due="2026-11-20", months=1, customer=s.customer("C1", phone=None))
+    s = _one_day_overdue(Scenario(db, tmp_path), phone=None)
     counts, sent = _notices(s, simulator)
     action = s.action("ACC0001", NOTICE_DAY, "notice")
     assert counts["failed"] == 1 and sent == []

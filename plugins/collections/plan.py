@@ -183,9 +183,7 @@ def load_feed(day: Day, source: FeedSource | None) -> Loaded:
             max_reject_ratio=policy.max_reject_ratio,
             data_quality=policy.data_quality,
             confirm_data_quality=params.confirm_data_quality,
-            paid_at_before=pendulum.datetime(
-                params.as_of.year, params.as_of.month, params.as_of.day, tz=policy.timezone
-            ).add(days=1 + policy.feed.paid_at_days_ahead),
+            paid_at_before=policy.feed.paid_at_before(params.as_of, policy.timezone),
         )
         summary = result.summary()
         loaded = Loaded(

@@ -282,6 +282,11 @@ class Feed(_Strict):
     # policy's timezone) is not plausible: it is quarantined, not loaded (a mistyped year, a test row)
     paid_at_days_ahead: int = Field(default=1, ge=0, le=31)
 
+    def paid_at_before(self, day: date, timezone: str) -> pendulum.DateTime:
+        """The first instant a repayment in the drop of ``day`` cannot plausibly have been paid at: the
+        end of ``day`` plus ``paid_at_days_ahead`` days, in ``timezone``."""
+        return pendulum.datetime(day.year, day.month, day.day, tz=timezone).add(days=1 + self.paid_at_days_ahead)
+
 
 class Payment(_Strict):
     """The lender's ways to pay, named in notices and reminders; each one the policy leaves out is not mentioned."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pendulum
 
-from debt_collections.domain.policy import DataQuality
+from debt_collections.domain.policy import DataQuality, Feed
 from debt_collections.errors import FeedError
 from debt_collections.faults import crash_point
 from debt_collections.feeds.base import FeedSource
@@ -66,8 +66,8 @@ def load_drop(
     quarantining, when the share of bad rows exceeds ``max_reject_ratio``; and,
     unless ``confirm_data_quality``, when a ``data_quality`` gate trips: the drop
     is empty, repeats the previous drop, or moves the book's balance too far.
-    A repayment paid at or after ``paid_at_before`` (default: two days after the
-    drop's day, UTC) is quarantined as implausible.
+    A repayment paid at or after ``paid_at_before`` (default: the policy default's
+    window, ``Feed.paid_at_before``, in UTC) is quarantined as implausible.
     """
     source.check_drop()
     # each load stages its own copy of the drop: concurrent runs never share staging rows
@@ -75,8 +75,7 @@ def load_drop(
         "feed_date": feed_date,
         "portfolios": portfolios,
         "load_id": uuid.uuid4(),
-        "paid_at_before": paid_at_before
-        or pendulum.datetime(feed_date.year, feed_date.month, feed_date.day).add(days=2),
+        "paid_at_before": paid_at_before or Feed().paid_at_before(feed_date, "UTC"),
     }
     result = LoadResult(feed_date.to_date_string())
     seconds: dict[str, float] = {}
