@@ -106,3 +106,39 @@ def test_a_rerun_keeps_an_action_already_handed_to_a_partner(db, tmp_path):
     assert s.case("A0", DAYS[0]) is None
     assert s.actions("A0", DAYS[0]) == [s.action("A0", DAYS[0], "legal")]
     assert s.action("A0", DAYS[0], "legal")["status"] == "sent"  # a fact: never replaced, never resent
+
+
+def test_a_rerun_keeps_the_superseded_evaluation_readable_with_the_run_that_wrote_it(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    s.run(DAYS[0])
+    first = s.query(
+        "select status, stage, dpd, run_id from collections.case_state where account_id = 'A0' and as_of = %(d)s",
+        {"d": DAYS[0]},
+    )[0]
+    legal = s.query("select idempotency_key, status from collections.action_log where account_id = 'A0'")
+    assert first["status"] == "open" and first["run_id"].startswith("run_day__") and legal
+    s.pay("late", "A0", "2026-11-24T10:00:00+08:00", "12000.00")  # the data fix
+    s.run(DAYS[0])
+    rerun = s.query("select distinct run_id from collections.case_state where as_of = %(d)s", {"d": DAYS[0]})
+    assert len(rerun) == 1 and rerun[0]["run_id"] != first["run_id"]
+    # the view shows the fixed day; the history keeps what the first run decided, and who replaced it
+    assert s.case("A0", DAYS[0]) is None
+    history = s.query(
+        "select status, stage, dpd, run_id, superseded_by from collections.case_day_history "
+        "where account_id = 'A0' and as_of = %(d)s",
+        {"d": DAYS[0]},
+    )
+    assert history == [{**first, "superseded_by": rerun[0]["run_id"]}]
+    kept = s.query(
+        "select row_data ->> 'idempotency_key' as idempotency_key, row_data ->> 'status' as status "
+        "from collections.superseded where entity = 'action_log' and account_id = 'A0'"
+    )
+    assert sorted(kept, key=str) == sorted(legal, key=str)
+    # every other case of the day was superseded once, by the rerun, and its current row is the rerun's
+    counts = s.query(
+        "select count(*) filter (where superseded_at is null) as current, "
+        "count(*) filter (where superseded_by = %(r)s) as replaced from collections.case_day_history "
+        "where as_of = %(d)s",
+        {"d": DAYS[0], "r": rerun[0]["run_id"]},
+    )[0]
+    assert counts == {"current": 6, "replaced": 7}

@@ -348,6 +348,27 @@ def test_the_account_page_shows_the_whole_customer_and_the_timeline(ui, book):
     assert "call suppressed (cease_contact)" in html
 
 
+def test_the_account_page_shows_what_a_rerun_superseded_and_which_runs(ui, book):
+    assert "None: every day shown above was evaluated once." in ui("/collections/account", params={"id": "A0"}).text
+    before = book.query(
+        "select case_id, status, stage, dpd, run_id from collections.case_state "
+        "where account_id = 'A0' and as_of = %(d)s",
+        {"d": DAYS[-1]},
+    )[0]
+    book.extra_lines.clear()  # the last drop's bad rows
+    book.run(DAYS[-1], portfolios=["P1"])  # the last day again, without its bad rows
+    after = book.query(
+        "select run_id from collections.case_state where account_id = 'A0' and as_of = %(d)s", {"d": DAYS[-1]}
+    )[0]["run_id"]
+    rows = tables(ui("/collections/account", params={"id": "A0"}).text)[("", "superseded")]
+    cases = [r for r in rows[1:] if r[1] == "case"]
+    assert len(cases) == 1 and after != before["run_id"]
+    day, _, said, written_by, at, by = cases[0]
+    assert (day, written_by, by) == (DAYS[-1], before["run_id"], after)
+    assert said == f"{before['case_id']}: {before['status']}, stage {before['stage']}, dpd {before['dpd']}"
+    assert at.endswith("+08:00")  # in the customer's timezone
+
+
 def test_page_text_is_escaped(ui, book):
     html = ui("/collections/account", params={"id": "X1"}).text
     assert "&lt;b&gt;Li&lt;/b&gt; Lei" in html and "<b>Li</b>" not in html

@@ -206,7 +206,7 @@ def load_feed(day: Day, source: FeedSource | None) -> Loaded:
 
 def evaluate(day: Day, portfolio: str) -> Evaluated:
     """Arrears and cases of one portfolio."""
-    counts = daily.evaluate_portfolio(day.conninfo, day.policy, portfolio, day.params)
+    counts = daily.evaluate_portfolio(day.conninfo, day.policy, portfolio, day.params, run_id=day.run_id)
     out = Evaluated(
         portfolio,
         counts["overdue_accounts"],
@@ -242,7 +242,7 @@ def choose_stages(day: Day, portfolios: Sequence[str]) -> Chosen:
 
 def plan_stage(day: Day, stage: str, portfolio: str) -> Planned:
     """Write the day's actions of one rung for one portfolio."""
-    written = daily.plan_stage(day.conninfo, day.policy, stage, portfolio, day.params)
+    written = daily.plan_stage(day.conninfo, day.policy, stage, portfolio, day.params, run_id=day.run_id)
     log.info("plan stage=%s portfolio=%s actions=%d", stage, portfolio, written)
     crash_point(f"step:{stage}.plan")
     return Planned(stage, portfolio, written)
@@ -330,8 +330,10 @@ def run_day(
     partner clients; a channel without one leaves its actions waiting in the outbox.
     ``now`` is the send time the contact rules are checked against (default: the
     clock). ``source`` None evaluates what is stored (another policy's run of the
-    same day loaded the drop).
+    same day loaded the drop). ``run_id`` names the walk on the rows it writes
+    (default: ``run_day__`` and the clock's time).
     """
+    run_id = run_id or f"run_day__{clock.now('UTC').isoformat()}"
     day = Day(conninfo, policy, prepare(conninfo, policy, params), run_id)
     loaded = load_feed(day, source)
     evaluated = tuple(evaluate(day, p) for p in loaded.portfolios)

@@ -140,7 +140,7 @@ ranked as (
 
 insert into collections.action_log (
     idempotency_key, portfolio, as_of, account_id, customer_id, case_id, kind, stage, status, reason,
-    channel, assignee, template, priority, window_opens_at, window_closes_at, dry_run, due_date, amount_due
+    channel, assignee, template, priority, window_opens_at, window_closes_at, dry_run, due_date, amount_due, run_id
 )
 select
     r.idempotency_key,
@@ -169,6 +169,7 @@ select
     end,
     %(dry_run)s,
     r.due_date,
-    r.amount_due
+    r.amount_due,
+    %(run_id)s
 from ranked r
 on conflict do nothing;

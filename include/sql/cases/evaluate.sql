@@ -212,7 +212,7 @@ staged as (
 insert into collections.case_state (
     portfolio, as_of, case_id, account_id, customer_id, opened_on, dpd, bucket, overdue_amount,
     stage, stage_since, status, hold_reason, action_due, suppress_reason, cease_contact,
-    promise_status, plan_status
+    promise_status, plan_status, run_id
 )
 select
     %(portfolio)s,
@@ -241,5 +241,6 @@ select
     s.suppress_reason,
     s.cease_contact,
     s.promise_status,
-    s.plan_status
+    s.plan_status,
+    %(run_id)s
 from staged s;

@@ -42,15 +42,22 @@ EVALUATE_STATEMENTS = (*ARREARS_WORK, "arrears/compute.sql", *CASES_WORK, "cases
 
 
 def evaluate_portfolio(
-    conninfo: str, policy: Policy, portfolio: str, params: RunParams, *, incremental: bool = True
+    conninfo: str,
+    policy: Policy,
+    portfolio: str,
+    params: RunParams,
+    *,
+    incremental: bool = True,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
     """Arrears, then cases, for one portfolio on ``params.as_of``; counts of what was written, and seconds.
 
     With ``incremental`` (the default) the arrears start from the day before when it
     was evaluated, and only the accounts that may have changed are computed; the
-    figures are the same as computing every account (``incremental=False``).
+    figures are the same as computing every account (``incremental=False``). The rows
+    carry ``run_id``; the day's earlier rows are superseded, and kept, under it.
     """
-    bind = evaluate_params(policy, portfolio, params, incremental=incremental)
+    bind = evaluate_params(policy, portfolio, params, incremental=incremental, run_id=run_id)
     with transaction(conninfo) as conn:
         lock_portfolio_data(conn, [portfolio])
         lock_portfolio_day(conn, [portfolio], params.as_of)
@@ -80,9 +87,12 @@ def evaluate_portfolio(
     }
 
 
-def evaluate_params(policy: Policy, portfolio: str, params: RunParams, *, incremental: bool = True) -> dict[str, Any]:
+def evaluate_params(
+    policy: Policy, portfolio: str, params: RunParams, *, incremental: bool = True, run_id: str | None = None
+) -> dict[str, Any]:
     """The values bound to the statements of ``evaluate_portfolio``."""
     return {
+        "run_id": run_id,
         "portfolio": portfolio,
         "as_of": params.as_of,
         "tz": policy.timezone,
@@ -112,7 +122,9 @@ def stages_to_follow(policy: Policy, params: RunParams, work: dict[str, int]) ->
     return [s for s in params.stages if work.get(s) or policy.rung(s).days_before_due]
 
 
-def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params: RunParams) -> int:
+def plan_stage(
+    conninfo: str, policy: Policy, stage: str, portfolio: str, params: RunParams, *, run_id: str | None = None
+) -> int:
     """Write the day's actions of one rung for one portfolio; how many were written."""
     rung = policy.rung(stage)
     kind = registry()[rung.action]
@@ -141,6 +153,7 @@ def plan_stage(conninfo: str, policy: Policy, stage: str, portfolio: str, params
         ],
         "cap_rules": ["max_sms_per_customer_per_day", "max_connected_calls_per_debtor_per_day"],
         "dry_run": params.dry_run,
+        "run_id": run_id,
     }
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)

@@ -54,9 +54,10 @@ def account(conn: Conn, account_id: str) -> dict[str, Any] | None:
 
 
 def account_history(conn: Conn, account_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The account's case days, actions, and events with repayments, newest first."""
+    """The account's case days, actions, events with repayments, and superseded evaluations, newest first."""
     params = {"account_id": account_id}
     return {
+        "superseded": fetch_all(conn, "ui/account_superseded.sql", params),
         "cases": fetch_all(conn, "ui/account_cases.sql", params),
         "actions": fetch_all(conn, "ui/account_actions.sql", params),
         "events": fetch_all(conn, "ui/account_events.sql", params),

@@ -166,6 +166,7 @@ def _account_page(conn: Any, user: str, account_id: str, term: str) -> HTMLRespo
         account=found,
         history=history,
         timeline=pages.timeline(history, found["timezone"]),
+        superseded=pages.superseded(history, found["timezone"]),
     )
 
 

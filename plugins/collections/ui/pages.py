@@ -117,10 +117,7 @@ def timeline(history: dict[str, list[dict[str, Any]]], timezone: str) -> list[Ti
     Events and repayments are placed on the local date of their timestamp in the
     customer's timezone, and carry that local time as ``at_local``.
     """
-    try:
-        zone = ZoneInfo(timezone)
-    except (ValueError, KeyError):
-        zone = ZoneInfo("UTC")
+    zone = _zone(timezone)
     days: dict[dt.date, TimelineDay] = defaultdict(lambda: TimelineDay(day=dt.date.min))
     for key in ("cases", "actions"):
         for row in history[key]:
@@ -134,6 +131,22 @@ def timeline(history: dict[str, list[dict[str, Any]]], timezone: str) -> list[Ti
         entry.day = day
         result.append(entry)
     return result
+
+
+def _zone(timezone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone)
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+def superseded(history: dict[str, list[dict[str, Any]]], timezone: str) -> list[dict[str, Any]]:
+    """The superseded evaluations and actions, with the time each was replaced in ``timezone``."""
+    zone = _zone(timezone)
+    return [
+        {**row, "at_local": row["superseded_at"].astimezone(zone).isoformat(sep=" ", timespec="seconds")}
+        for row in history["superseded"]
+    ]
 
 
 BUCKETS = ("M1", "M2", "M3", "M4", "M5", "M6", "M7+")
