@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from debt_collections.store.migrate import migrate
+from tests.pg import drop_database
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_TAG = uuid.uuid4().hex[:8]
@@ -80,8 +81,7 @@ def template_db(pg_admin: str) -> Iterator[str]:
         conn.execute(f'create database "{name}"')
     migrate(_dsn_for(pg_admin, name))
     yield name
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(pg_admin, name)
 
 
 @pytest.fixture
@@ -91,8 +91,7 @@ def fresh_db(pg_admin: str) -> Iterator[str]:
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     yield _dsn_for(pg_admin, name)
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(pg_admin, name)
 
 
 @pytest.fixture
@@ -102,8 +101,7 @@ def db(pg_admin: str, template_db: str) -> Iterator[str]:
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'create database "{name}" template "{template_db}"')
     yield _dsn_for(pg_admin, name)
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(pg_admin, name)
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +114,8 @@ def airflow_home(pg_admin: str) -> Iterator[Path]:
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'create database "{AIRFLOW_META_DB}"')
     airflow = Path(sys.executable).with_name("airflow")
-    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    done = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ.copy())
+    assert done.returncode == 0, f"airflow db migrate failed:\n{done.stderr[-600:]}"
     yield AIRFLOW_HOME
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{AIRFLOW_META_DB}" with (force)')
@@ -143,8 +142,7 @@ def source_db(pg_admin, tmp_path):
             with conn.cursor().copy(f"copy {entity.name} from stdin (format csv, header true)") as copy:
                 copy.write((root / day / f"{entity.name}.csv").read_bytes())
     yield dsn, root
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_database(pg_admin, name)
 
 
 @pytest.fixture

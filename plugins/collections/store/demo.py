@@ -18,6 +18,20 @@ def ensure_database(admin_conninfo: str, name: str) -> None:
             conn.execute(pgsql.SQL(sql("demo/create_database.sql")).format(name=pgsql.Identifier(name)))
 
 
+def ensure_login_role(owner_conninfo: str, name: str, password: str) -> None:
+    """A login role ``name`` in the database's app role, with ``password`` (created, or its password set)."""
+    with connect(owner_conninfo, autocommit=True) as conn:
+        app = fetch_one(conn, "demo/app_role.sql")
+        if app is None:
+            raise RuntimeError("the collections database is not migrated: collections.app_role() is missing")
+        found = fetch_one(conn, "demo/role_exists.sql", {"name": name})
+        ident = {"role": pgsql.Identifier(name), "password": pgsql.Literal(password)}
+        statement = "demo/set_login_password.sql" if found else "demo/create_login_role.sql"
+        conn.execute(pgsql.SQL(sql(statement)).format(**ident))
+        grant = pgsql.SQL(sql("demo/grant_app_role.sql"))
+        conn.execute(grant.format(app=pgsql.Identifier(app["name"]), role=pgsql.Identifier(name)))
+
+
 def evaluated_days(conninfo: str) -> set[date]:
     """The days the book has figures for."""
     with connect(conninfo) as conn:
