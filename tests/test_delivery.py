@@ -354,3 +354,118 @@ def test_a_429_is_retried_after_the_partners_retry_after_and_the_refusal_carries
             "POST", "/v1/sms", key="K-404", json={}
         )
     assert (gone.value.status, gone.value.retryable) == (404, False)
+
+
+# -- the dialer's caps (SPEC section 5), from what its receipts say ---------------------------------
+SHARED_NUMBER = "+8613811112222"
+CALL_DUE = "2026-11-10"  # dpd 18 on DAY: the call rung
+
+
+def _calls(s: Scenario, who: list[tuple[str, str, str]], *, per_7_days: int = 7, connected_cap: int = 3) -> Scenario:
+    """Accounts on the call rung: (account, customer, portfolio), every customer on ``SHARED_NUMBER``."""
+    contact = s.policy.contact.model_copy(
+        update={
+            "max_call_attempts_per_account_per_7_days": per_7_days,
+            "max_connected_calls_per_debtor_per_day": connected_cap,
+        }
+    )
+    s.policy = s.policy.model_copy(update={"contact": contact})
+    customers = {c for _, c, _ in who}
+    for c in sorted(customers):
+        s.customer(c, phone=SHARED_NUMBER)
+    for account, customer, portfolio in who:
+        s.account(account, customer=customer, portfolio=portfolio, first_due=CALL_DUE, months=1)
+    s.run(DAY)
+    return s
+
+
+def _deliver_calls(s: Scenario, db: str, portfolio: str, partners: dict, minutes: int = 0) -> None:
+    now = IN_WINDOW.add(minutes=minutes)
+    outbox.deliver(db, portfolio, d(DAY), "call", partners, now=now, caps=s.policy.contact)
+
+
+def test_dial_attempts_on_a_number_are_summed_over_every_customer_sharing_it(db, tmp_path, simulator):
+    # 21 attempts in 7 days: 3 per daily entry; three customers share one number, 6 dials a day on it
+    s = _calls(Scenario(db, tmp_path), [("A1", "C1", "P1"), ("A2", "C2", "P1"), ("A3", "C3", "P2")], per_7_days=21)
+    partners = clients(simulator)
+    _deliver_calls(s, db, "P1", partners)
+    _, accepted = sim_log(simulator)
+    assert sorted(a["body"]["max_attempts"] for a in accepted) == [3, 3]  # 6 of the number's 6
+    _deliver_calls(s, db, "P2", partners, minutes=30)  # another portfolio, no receipt yet: counted in full
+    assert len(sim_log(simulator)[1]) == 2
+    third = s.action("A3", DAY, "call")
+    assert (third["status"], third["reason"]) == ("suppressed", "max_dial_attempts_per_number_per_day")
+
+
+def test_the_dialers_receipts_are_read_back_and_what_is_left_on_the_number_is_what_the_next_call_gets(
+    db, tmp_path, simulator
+):
+    s = _calls(Scenario(db, tmp_path), [("A1", "C1", "P1"), ("A2", "C2", "P1"), ("A3", "C3", "P2")], per_7_days=21)
+    faults(simulator, promise_rate=0.0, no_answer_rate=0.0)  # every call answered (refused), after 1-3 dials
+    partners = clients(simulator)
+    _deliver_calls(s, db, "P1", partners)
+    outbox.collect_receipts(db, partners)
+    receipts = requests.get(simulator.url + "/v1/dialer/queue/receipts", timeout=5).json()["items"]
+    stored = s.query(
+        "select idempotency_key as reference, dial_attempts as attempts, connected from collections.action_log "
+        "where channel = 'dialer' and status = 'delivered' order by 1"
+    )
+    assert stored == sorted(({k: r[k] for k in ("reference", "attempts", "connected")} for r in receipts), key=str)
+    used = sum(r["attempts"] for r in receipts)
+    assert 2 <= used < 6
+    _deliver_calls(s, db, "P2", partners, minutes=30)
+    third = [a for a in sim_log(simulator)[1] if a["body"]["account_id"] == "A3"]
+    assert [a["body"]["max_attempts"] for a in third] == [min(3, 6 - used)]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "read_receipts", "second_call"),
+    [
+        ({"promise_rate": 1.0}, True, ("suppressed", "max_connected_calls_per_debtor_per_day")),
+        ({"promise_rate": 0.0, "no_answer_rate": 1.0}, True, ("sent", None)),  # not answered: not connected
+        ({"promise_rate": 0.0, "no_answer_rate": 1.0}, False, ("suppressed", "max_connected_calls_per_debtor_per_day")),
+    ],
+    ids=["connected", "not-answered", "no-receipt-yet-counts-as-connected"],
+)
+def test_connected_calls_per_debtor_are_counted_from_the_receipts_across_portfolios(
+    db, tmp_path, simulator, outcome, read_receipts, second_call
+):
+    s = _calls(Scenario(db, tmp_path), [("A1", "D", "P1"), ("A2", "D", "P2")], connected_cap=1)
+    faults(simulator, **outcome)
+    partners = clients(simulator)
+    _deliver_calls(s, db, "P1", partners)
+    assert s.action("A1", DAY, "call")["status"] == "sent"
+    if read_receipts:
+        outbox.collect_receipts(db, partners)
+    _deliver_calls(s, db, "P2", partners, minutes=30)
+    second = s.action("A2", DAY, "call")
+    assert (second["status"], second["reason"]) == second_call
+
+
+def test_nobody_but_the_customer_is_contacted(db, tmp_path, simulator):
+    """SPEC 5: every message, call, visit and referral names and reaches the account's own customer only."""
+    s = book(Scenario(db, tmp_path), n=40)
+    s.customer("SH1", phone=SHARED_NUMBER, full_name="Zhang Wei", address="1 Road, Shanghai")
+    s.customer("SH2", phone=SHARED_NUMBER, full_name="Zhang Min", address="1 Road, Shanghai")
+    s.account("S1", customer="SH1", first_due=CALL_DUE, months=1)
+    s.account("S2", customer="SH2", first_due="2026-08-10", months=4)
+    s.run(DAY)
+    partners = clients(simulator)
+    for kind in ("notice", "call", "visit", "legal"):
+        for portfolio in ("P1", "P2"):
+            outbox.deliver(db, portfolio, d(DAY), kind, partners, now=IN_WINDOW, caps=s.policy.contact)
+    _, accepted = sim_log(simulator)
+    customers = {
+        r["account_id"]: r
+        for r in s.query(
+            "select a.account_id, c.full_name, c.phone from collections.account a join collections.customer c "
+            "using (customer_id)"
+        )
+    }
+    assert {a["path"] for a in accepted} >= {"/v1/sms", "/v1/dialer/queue", "/v1/field/visits", "/v1/legal/referrals"}
+    for a in accepted:
+        body, own = a["body"], customers[a["body"]["account_id"]]
+        assert body.get("to", own["phone"]) == own["phone"] and body.get("number", own["phone"]) == own["phone"]
+        assert body.get("name", own["full_name"]) == own["full_name"]
+        others = {c["full_name"] for c in customers.values()} - {own["full_name"]}
+        assert not [n for n in others if n in str(body)], a["path"]

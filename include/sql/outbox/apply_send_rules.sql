@@ -1,24 +1,31 @@
 -- Send-time contact rules (SPEC section 5) for one portfolio, day and kind, as one statement:
 -- outside the customer's window a notice or call waits (deferred, moved to the next
 -- opening when today's has passed); an SMS to a customer who already had one today
--- (any account, any portfolio, in the customer's timezone) is suppressed.
+-- (any account, any portfolio, in the customer's timezone) is suppressed; a call is
+-- suppressed when its debtor already had max_connected_calls connected calls today, or
+-- when its number has no dial attempt left of max_dial_attempts today. Numbers shared
+-- between customers are added up; a call the dialer took counts what its receipt says
+-- (dial_attempts, connected) or, until the receipt comes, all the attempts it was
+-- allowed and connected. A call that may go gets its dial_budget: the attempts the
+-- dialer may make on it (at most attempts_per_entry).
 with outbox as (
-    select al.idempotency_key, al.customer_id, al.channel, al.window_opens_at, al.window_closes_at, cu.timezone
+    select al.idempotency_key, al.customer_id, al.channel, al.priority, al.window_opens_at, al.window_closes_at,
+           cu.timezone, cu.phone, (%(now)s::timestamptz at time zone cu.timezone)::date as today
     from collections.action_log al
     join collections.customer cu using (customer_id)
     where al.portfolio = %(portfolio)s and al.as_of = %(as_of)s and al.kind = %(kind)s
       and al.status in ('planned', 'deferred') and not al.dry_run
 ),
 
-ruled as (
+windowed as (
     select
-        o.idempotency_key,
+        o.*,
         case
             when o.channel = 'sms' and exists (
                 select 1 from collections.action_log s
                 where s.customer_id = o.customer_id and s.channel = 'sms' and s.status in ('sent', 'delivered')
                   and s.idempotency_key <> o.idempotency_key
-                  and (s.sent_at at time zone o.timezone)::date = (%(now)s::timestamptz at time zone o.timezone)::date
+                  and (s.sent_at at time zone o.timezone)::date = o.today
             ) then 'max_sms_per_customer_per_day'
             when o.window_opens_at is not null and %(now)s::timestamptz < o.window_opens_at then 'contact_window'
             when o.window_closes_at is not null and %(now)s::timestamptz >= o.window_closes_at then 'contact_window'
@@ -29,12 +36,59 @@ ruled as (
             else 0
         end as days_late
     from outbox o
+),
+
+-- the calls already with the dialer (of any portfolio and day), sent in the last two days
+dialled as (
+    select cu.phone, al.customer_id, al.sent_at,
+           coalesce(al.dial_attempts, al.dial_budget, %(attempts_per_entry)s) as dials,
+           coalesce(al.connected, al.receipt_at is null) as connected
+    from collections.action_log al
+    join collections.customer cu using (customer_id)
+    where al.channel = 'dialer' and not al.dry_run and al.sent_at is not null
+      and al.status in ('sent', 'delivered', 'failed')
+      and al.sent_at > %(now)s::timestamptz - interval '2 days'
+),
+
+calls as (
+    select
+        w.idempotency_key,
+        w.phone,
+        (select count(*) from dialled x
+         where x.customer_id = w.customer_id and x.connected
+           and (x.sent_at at time zone w.timezone)::date = w.today) as debtor_connected,
+        %(max_dial_attempts)s
+            - (select coalesce(sum(x.dials), 0) from dialled x
+               where x.phone = w.phone and (x.sent_at at time zone w.timezone)::date = w.today)
+            - (row_number() over (partition by coalesce(w.phone, w.idempotency_key)
+                                  order by w.priority desc nulls last, w.idempotency_key) - 1)
+              * %(attempts_per_entry)s as left_on_number
+    from windowed w
+    where w.channel = 'dialer' and w.rule is null
+),
+
+ruled as (
+    select
+        w.idempotency_key,
+        w.days_late,
+        coalesce(w.rule, case
+            when c.debtor_connected >= %(max_connected_calls)s then 'max_connected_calls_per_debtor_per_day'
+            when c.left_on_number < 1 then 'max_dial_attempts_per_number_per_day'
+        end) as rule,
+        least(%(attempts_per_entry)s, c.left_on_number) as budget
+    from windowed w
+    left join calls c using (idempotency_key)
 )
 
 update collections.action_log al
-set status = case when r.rule = 'max_sms_per_customer_per_day' then 'suppressed' else 'deferred' end,
-    reason = r.rule,
+set status = case
+        when r.rule is null then al.status
+        when r.rule = 'contact_window' then 'deferred'
+        else 'suppressed'
+    end,
+    reason = coalesce(r.rule, al.reason),
+    dial_budget = case when r.rule is null then r.budget else al.dial_budget end,
     window_opens_at = al.window_opens_at + make_interval(days => r.days_late),
     window_closes_at = al.window_closes_at + make_interval(days => r.days_late)
 from ruled r
-where al.idempotency_key = r.idempotency_key and r.rule is not null;
+where al.idempotency_key = r.idempotency_key and (r.rule is not null or r.budget is not null);

@@ -8,7 +8,7 @@ select
     al.account_id, al.case_id, al.due_date, al.amount_due::text as amount_due, cs.dpd, cs.overdue_amount::text as overdue_amount,
     cu.phone, cu.full_name, cu.address, cu.region, cu.language, acc.vin, acc.currency,
     %(max_dial_attempts)s::int as max_dial_attempts, %(max_connected_calls)s::int as max_connected_calls,
-    %(attempts_per_entry)s::int as attempts_per_entry,
+    coalesce(al.dial_budget, %(attempts_per_entry)s)::int as attempts_per_entry,
     case when last_paid.channel = 'auto_debit' then next_due.due_date end as next_debit_date
 from collections.action_log al
 join collections.customer cu using (customer_id)

@@ -1,1 +1,1 @@
-copy receipt (reference, message_id, status, reason, at) from stdin
+copy receipt (reference, message_id, status, reason, at, attempts, connected) from stdin

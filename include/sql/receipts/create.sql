@@ -3,5 +3,7 @@ create temporary table receipt (
     message_id text,
     status     text not null,
     reason     text,
-    at         timestamptz not null
+    at         timestamptz not null,
+    attempts   smallint,  -- the dialer's: dials made on the entry
+    connected  boolean    -- the dialer's: whether a call connected
 ) on commit drop;

@@ -19,7 +19,9 @@ Every accepted message later gets a delivery receipt, readable by the product at
 ``GET <partner path>/receipts?cursor=C`` (e.g. ``/v1/sms/receipts``), paged like
 the servicing API: ``{"items": [{"message_id", "reference", "status", "reason",
 "at"}], "next_cursor"}``. A receipt is ``delivered``, or ``failed`` with the
-partner's reason for a share ``undeliverable_rate`` (deterministic per key).
+partner's reason for a share ``undeliverable_rate`` (deterministic per key). The
+dialer's receipts add ``attempts`` (dials made on the entry: all it was allowed when
+nobody answered) and ``connected``; ``no_answer_rate`` sets how many go unanswered.
 
 Switches (``POST /_faults`` with JSON): ``latency_ms``, ``error_rate`` (answers 503),
 ``rate_429`` (answers 429 with ``Retry-After: retry_after``), ``timeout_rate`` (sleeps
@@ -68,6 +70,7 @@ class Faults:
     timeout_s: float = 3.0
     drop_rate: float = 0.0
     promise_rate: float = 0.2
+    no_answer_rate: float = 0.7  # a call that is no promise is unanswered below this roll, else refused
     undeliverable_rate: float = 0.0
     seed: int = 1
 
@@ -94,8 +97,7 @@ class State:
         """
         if path != "/v1/dialer/queue" or not isinstance(body, dict) or not body.get("as_of"):
             return
-        roll = random.Random(key).random()
-        outcome = "promise_to_pay" if roll < self.faults.promise_rate else ("no_answer" if roll < 0.7 else "refused")
+        outcome = self.call_outcome(key)
         called_on = date.fromisoformat(body["as_of"]) + timedelta(days=1)
         event = {
             "event_id": f"OUT-{key}",
@@ -107,21 +109,36 @@ class State:
         }
         self.outcomes.setdefault(called_on.isoformat(), []).append(event)
 
-    def receipt_for(self, path: str, key: str, message_id: str) -> None:
-        """The partner's later word on an accepted message. Callers hold ``self.lock``."""
+    def call_outcome(self, key: str) -> str:
+        """A call's outcome, deterministic per idempotency key."""
+        roll = random.Random(key).random()
+        if roll < self.faults.promise_rate:
+            return "promise_to_pay"
+        return "no_answer" if roll < self.faults.no_answer_rate else "refused"
+
+    def receipt_for(self, path: str, key: str, message_id: str, body: Any = None) -> None:
+        """The partner's later word on an accepted message. Callers hold ``self.lock``.
+
+        The dialer's receipt also says how many times it dialled the entry (all of its
+        ``max_attempts`` when nobody answered) and whether a call connected.
+        """
         failed = random.Random(f"receipt:{key}").random() < self.faults.undeliverable_rate
         reason = {"/v1/sms": "unreachable: number not in service", "/v1/letters": "returned: addressee unknown"}.get(
             path, "rejected: no agent or firm for the region"
         )
-        self.receipts.setdefault(path, []).append(
-            {
-                "message_id": message_id,
-                "reference": key,
-                "status": "failed" if failed else "delivered",
-                "reason": reason if failed else None,
-                "at": time.time(),
-            }
-        )
+        receipt = {
+            "message_id": message_id,
+            "reference": key,
+            "status": "failed" if failed else "delivered",
+            "reason": reason if failed else None,
+            "at": time.time(),
+        }
+        if path == "/v1/dialer/queue" and isinstance(body, dict):
+            allowed = max(1, int(body.get("max_attempts") or 1))
+            connected = self.call_outcome(key) != "no_answer"
+            tries = 1 + int(random.Random(f"attempts:{key}").random() * allowed) if connected else allowed
+            receipt.update(attempts=tries, connected=connected)
+        self.receipts.setdefault(path, []).append(receipt)
 
     def roll(self) -> float:
         with self.lock:
@@ -267,7 +284,7 @@ class Handler(BaseHTTPRequestHandler):
                 }
                 state.accepted[key] = first
                 state.outcome_for(path, key, body)
-                state.receipt_for(path, key, first["message_id"])
+                state.receipt_for(path, key, first["message_id"], body)
                 duplicate = False
             else:
                 duplicate = True

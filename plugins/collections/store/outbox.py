@@ -195,10 +195,14 @@ def _receipt(item: object) -> tuple[Any, ...] | None:
     except (ValueError, TypeError, OverflowError):
         return None
     reason = item.get("reason")
+    attempts, connected = item.get("attempts"), item.get("connected")
     return (
         item["reference"][:200],
         str(item.get("message_id") or "")[:200] or None,
         status,
         str(reason)[:300] if reason is not None else None,
         when,
+        # the dialer's count of its dials and whether one connected; anything else is left unknown
+        attempts if isinstance(attempts, int) and not isinstance(attempts, bool) and 0 <= attempts <= 100 else None,
+        connected if isinstance(connected, bool) else None,
     )
