@@ -12,7 +12,7 @@ the scheduler signs task tokens with and the API server checks
 (``[api_auth] jwt_secret``), the Execution API address the task runners call
 (``[core] execution_api_server_url``), and the simple auth manager's users and their
 passwords file. The scheduler creates no scheduled runs (``[scheduler]
-use_job_schedule = False``): a test starts the runs it means.
+use_job_schedule = False``) unless a test asks for them: a test starts the runs it means.
 """
 
 from __future__ import annotations
@@ -260,13 +260,15 @@ def live_airflow(
     broker_url: str | None = None,
     dags: Sequence[str] = ("collections_standard",),
     timeout: float = 240,
+    scheduled_runs: bool = False,
 ) -> Iterator[LiveAirflow]:
     """Run Airflow's components with ``env`` (from ``metadata_database`` plus the test's connections).
 
     ``workers`` names the Celery workers to start (CeleryExecutor only; each gets
     concurrency 1, so that mapped tasks spread over them); ``broker_url`` is their
     Redis. Yields once the API server answers, the scheduler and the DAG processor
-    report healthy, ``dags`` are parsed and every worker answers a ping.
+    report healthy, ``dags`` are parsed and every worker answers a ping. With
+    ``scheduled_runs`` the scheduler also creates the runs of each unpaused DAG's schedule.
     """
     logs.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -288,7 +290,7 @@ def live_airflow(
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(scheduled_runs),
         # write the DAG as parsed now, even when another process (a `dags test` of the same metadata
         # database) wrote it less than 30 s ago: else runs carry that version's settings, e.g. its queue
         "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
