@@ -132,6 +132,9 @@ def _airflow_env(parts: dict[str, Any], app: dict[str, Any], drops: Path, partne
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            # LocalExecutor starts `parallelism` worker processes (~200 MB each) at once: Airflow's
+            # default of 32 took about 6.4 GB on a 2-core machine; two tasks a core is what it can run
+            "AIRFLOW__CORE__PARALLELISM": str(max(2, 2 * (os.cpu_count() or 1))),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta,
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
