@@ -23,7 +23,7 @@ def test_from_empty_then_again_is_a_no_op(fresh_db):
         ).fetchall()
     assert [r["version"] for r in rows] == [m.version for m in discover()]
     assert all(len(r["checksum"]) == 64 for r in rows)
-    assert [v["table_name"] for v in views] == ["action", "case_day", "case_day_history"]
+    assert [v["table_name"] for v in views] == ["action", "case_day", "case_day_history", "recovery"]
 
 
 def test_a_changed_migration_is_refused(fresh_db, tmp_path):

@@ -298,7 +298,7 @@ def deliver(
 
 def report(day: Day, portfolio: str) -> Reported:
     """Write the day's figures of one portfolio (counts only)."""
-    figures = daily.report_portfolio(day.conninfo, portfolio, day.params, dag_id=day.policy.dag_id, run_id=day.run_id)
+    figures = daily.report_portfolio(day.conninfo, day.policy, portfolio, day.params, run_id=day.run_id)
     log.info(
         "report portfolio=%s cases=%s opened=%s cured=%s actions=%s",
         portfolio,

@@ -9,6 +9,14 @@ actions as (
 
 quarantined as (
     select * from collections.quarantine where feed_date = %(as_of)s and portfolio = %(portfolio)s
+),
+
+-- the repayments of the day credited to the ladder (SPEC 8), read by the index on paid_at
+recovered as (
+    select * from collections.recoveries(
+        %(as_of)s::date::timestamp at time zone %(tz)s, (%(as_of)s::date + 1)::timestamp at time zone %(tz)s
+    )
+    where portfolio = %(portfolio)s
 )
 
 insert into collections.portfolio_day as p (portfolio, as_of, dag_id, run_id, dry_run, figures)
@@ -37,6 +45,25 @@ select
         'suppressed_by_reason', coalesce((
             select jsonb_object_agg(reason, n) from (
                 select reason, count(*) as n from actions where status = 'suppressed' group by 1
+            ) x), '{}'::jsonb),
+        'recovered', (select coalesce(sum(amount), 0)::text from recovered),
+        'recovered_unattributed', (select coalesce(sum(amount), 0)::text from recovered where action_kind is null),
+        'recovered_by_stage', coalesce((
+            select jsonb_object_agg(k, total::text) from (
+                select coalesce(stage, '-') as k, sum(amount) as total from recovered group by 1
+            ) x), '{}'::jsonb),
+        'recovered_by_action', coalesce((
+            select jsonb_object_agg(k, total::text) from (
+                select coalesce(action_kind || ' ' || action_channel, 'unattributed') as k, sum(amount) as total
+                from recovered group by 1
+            ) x), '{}'::jsonb),
+        'recovered_by_bucket', coalesce((
+            select jsonb_object_agg(bucket, total::text) from (
+                select bucket, sum(amount) as total from recovered group by 1
+            ) x), '{}'::jsonb),
+        'recovered_by_variant', coalesce((
+            select jsonb_object_agg(variant, total::text) from (
+                select variant, sum(amount) as total from recovered group by 1
             ) x), '{}'::jsonb),
         'quarantined_by_reason', coalesce((
             select jsonb_object_agg(reason, n) from (

@@ -354,6 +354,8 @@ class Policy(_Strict):
     feed: Feed = Feed()
     tolerance: Money = Decimal("1.00")
     max_reject_ratio: Decimal = Field(default=Decimal("0.01"), ge=0, le=1)
+    # a repayment is credited to the latest contact sent at most this many days before it (SPEC 8)
+    attribution_days: int = Field(default=7, ge=1, le=90)
     data_quality: DataQuality = DataQuality()
     alerts: Alerts = Alerts()
     contact: ContactRules = ContactRules()

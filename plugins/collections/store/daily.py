@@ -163,18 +163,21 @@ def plan_stage(
 
 
 def report_portfolio(
-    conninfo: str, portfolio: str, params: RunParams, *, dag_id: str, run_id: str | None
+    conninfo: str, policy: Policy, portfolio: str, params: RunParams, *, run_id: str | None
 ) -> dict[str, Any]:
-    """Write and return the day's figures for one portfolio (counts only, no personal data)."""
+    """Write and return the day's figures for one portfolio (counts and sums only, no personal data)."""
     bind = {
         "portfolio": portfolio,
         "as_of": params.as_of,
-        "dag_id": dag_id,
+        "dag_id": policy.dag_id,
         "run_id": run_id,
         "dry_run": params.dry_run,
+        "tz": policy.timezone,
+        "attribution_days": policy.attribution_days,
     }
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)
+        run(conn, "report/portfolio_policy.sql", bind)
         row = fetch_one(conn, "report/portfolio_day.sql", bind)
     crash_point("report.done")
     return row["figures"] if row else {}
