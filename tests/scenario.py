@@ -121,9 +121,29 @@ class Scenario:
             )
         )
 
-    def event(self, event_id: str, account_id: str, at: str, kind: str, amount: str = "", until: str = "") -> None:
+    def event(
+        self,
+        event_id: str,
+        account_id: str,
+        at: str,
+        kind: str,
+        amount: str = "",
+        until: str = "",
+        *,
+        reason: str = "",
+        source: str = "",
+    ) -> None:
         self.rows["events"].append(
-            dict(event_id=event_id, account_id=account_id, at=at, kind=kind, amount=amount, until=until)
+            dict(
+                event_id=event_id,
+                account_id=account_id,
+                at=at,
+                kind=kind,
+                amount=amount,
+                until=until,
+                reason=reason,
+                source=source,
+            )
         )
 
     def write_drop(self, as_of: pendulum.Date) -> Path:

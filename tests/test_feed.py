@@ -59,10 +59,17 @@ BAD_ROWS = [
     # a payment from the future: paid_at after the end of the drop's day (Shanghai) plus feed.paid_at_days_ahead (1)
     ("repayments", "pay9,A1,2099-11-20T10:00:00+08:00,999999.00,,", "paid_at 2099-11-20T10:00:00+08:00 is later than"),
     ("repayments", "pay9,A1,2026-11-30T00:00:00+08:00,5.00,,", "paid_at 2026-11-30T00:00:00+08:00 is later than"),
-    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,party,,", "bad kind"),
-    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,,2026-12-01", "missing field: amount"),
-    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,100.00,", "missing field: until"),
-    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,payment_plan,100.00,2026-02-29", "bad date in until"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,party,,,,", "bad kind"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,,2026-12-01,,", "missing field: amount"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,100.00,,,", "missing field: until"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,payment_plan,100.00,2026-02-29,,", "bad date in until"),
+    # delinquency reasons and contact outcomes (SPEC 2): a reason code from their lists, a known source
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,delinquency_reason,,,,", "missing field: reason (required for"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,delinquency_reason,,,lazy,", "bad reason for delinquency_reason"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,contact_outcome,,,,dialer", "missing field: reason (required for"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,contact_outcome,,,busy,dialer", "bad reason for contact_outcome"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,dispute,,,illness,", "reason is only for delinquency_reason"),
+    ("events", "ev9,A1,2026-11-20T10:00:00+08:00,contact_outcome,,,no_answer,robot", "bad source"),
 ]
 
 
@@ -108,7 +115,7 @@ def test_redelivered_rows_are_no_ops_and_conflicts_are_quarantined(db, tmp_path)
     s.run("2026-11-27")
     # the next drop re-delivers pay1 and ev1 unchanged (a full snapshot) plus conflicting copies
     s.extra_lines["repayments"] = ["pay1,A1,2026-11-01T10:00:00+08:00,999.00,,bank"]
-    s.extra_lines["events"] = ["ev1,A1,2026-11-02T10:00:00+08:00,dispute,,"]
+    s.extra_lines["events"] = ["ev1,A1,2026-11-02T10:00:00+08:00,dispute,,,,"]
     s.run(DAY)
     reasons = sorted(r["reason"] for r in s.query("select reason from collections.quarantine"))
     assert reasons == [

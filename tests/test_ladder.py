@@ -365,3 +365,44 @@ def test_a_tighter_7_day_call_allowance_suppresses_the_entries_beyond_it(db, tmp
     assert len(calls) == 20 and 0 < len(planned) < 20
     assert max(sum(1 for x in planned if 0 <= (day - x).days < 7) for day in planned) == 3
     assert suppressed == {"max_call_attempts_per_account_per_7_days"}
+
+
+def test_delinquency_reasons_and_contact_outcomes_are_kept_on_the_case_and_counted(db, tmp_path):
+    """SPEC 2 and 8: why a customer is late, and how the last contact went, from the events of any source."""
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-10", months=2)
+    s.account("A2", first_due="2026-11-10", months=2)
+    s.event("r1", "A1", "2026-11-20T10:00:00+08:00", "delinquency_reason", reason="illness")
+    s.event("r2", "A1", "2026-11-26T10:00:00+08:00", "delinquency_reason", reason="income_drop", source="field_app")
+    s.event("o1", "A1", "2026-11-27T10:00:00+08:00", "contact_outcome", reason="right_party", source="dialer")
+    s.event("r3", "A2", "2026-11-29T10:00:00+08:00", "delinquency_reason", reason="forgot")  # after the day
+    s.run(DAY)
+    a1, a2 = s.query(
+        "select account_id, delinquency_reason, contact_outcome from collections.case_state order by account_id"
+    )
+    assert (a1["delinquency_reason"], a1["contact_outcome"]) == ("income_drop", "right_party")  # the latest
+    assert (a2["delinquency_reason"], a2["contact_outcome"]) == (None, None)
+    assert s.query("select source from collections.event where event_id = 'r2'") == [{"source": "field_app"}]
+    assert s.query("select source from collections.event where event_id = 'r1'") == [{"source": "feed"}]
+    figures = s.query("select figures from collections.portfolio_day")[0]["figures"]
+    assert (figures["delinquency_reasons"], figures["contact_outcomes"]) == ({"income_drop": 1}, {"right_party": 1})
+
+
+@pytest.mark.parametrize("outcome", ["wrong_number", "third_party"])
+def test_a_number_that_reached_someone_else_is_not_called_and_a_notice_goes_by_letter(db, tmp_path, outcome):
+    """SPEC 5, nobody but the customer: an outcome on any of the customer's accounts stops calls and SMS to the
+    number, until a later right_party outcome says it is the customer's again."""
+    s = Scenario(db, tmp_path)
+    who = s.customer("CU-1", phone="+8613800000042", address="1 Road, Shanghai")
+    s.account("CALL", customer=who, first_due="2026-11-10", months=2)  # dpd 18: a call a day
+    s.account("NOTE", customer=who, first_due="2026-11-27", months=2)  # dpd 1: the first notice
+    s.event("o1", "CALL", "2026-11-27T10:00:00+08:00", "contact_outcome", reason=outcome, source="dialer")
+    s.run(DAY)
+    call, notice = s.action("CALL", DAY, "call"), s.action("NOTE", DAY, "notice")
+    assert (call["status"], call["reason"]) == ("suppressed", "not_the_customers_number")
+    assert (notice["status"], notice["channel"]) == ("planned", "letter")
+    s.event("o2", "NOTE", "2026-11-28T18:00:00+08:00", "contact_outcome", reason="right_party", source="ui")
+    s.run(DAY)  # the same day again, with the agent's word that the number is the customer's
+    call, notice = s.action("CALL", DAY, "call"), s.action("NOTE", DAY, "notice")
+    assert (call["status"], call["reason"]) == ("planned", None)
+    assert notice["channel"] == "sms"

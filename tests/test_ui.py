@@ -83,6 +83,7 @@ def _book(s: Scenario) -> Scenario:
     s.account("X1", portfolio="P3", customer=odd, first_due="2026-09-01", months=6)
     s.event("e1", "A2", "2026-11-26T10:00:00+08:00", "promise_to_pay", "100.00", "2026-12-10")
     s.event("e2", "A4", "2026-11-27T09:00:00+08:00", "cease_contact")
+    s.event("e4", "A0", "2026-11-26T11:00:00+08:00", "delinquency_reason", reason="illness", source="dialer")
     s.account("C1", portfolio="P1", first_due="2026-11-10", months=3)
     s.event("e3", "C1", "2026-11-26T09:00:00+08:00", "cease_contact")
     s.account("F1", portfolio="P1", first_due="2026-12-01", months=48)  # not due yet: rows, no case
@@ -343,6 +344,10 @@ def test_the_account_page_shows_the_whole_customer_and_the_timeline(ui, book):
     assert [r for r in timeline if r[1] == "repayment"] == [
         ["2026-11-27", "repayment", "p2 bank at 2026-11-27 10:00+08:00, 500.00"]
     ]
+    # what the customer told the dialer, on the event and on every later case day
+    assert re.search(r"<td>event</td>\s*<td>e4 delinquency_reason illness \(from dialer\) at 2026-11-26 11:00", html)
+    late = [r[0] for r in timeline if r[1] == "case" and "late because: illness" in r[2]]
+    assert late == [str(c["as_of"]) for c in cases if str(c["as_of"]) >= "2026-11-26"]
     html = ui("/collections/account", params={"id": "C1"}).text
     assert re.search(r"<td>event</td>\s*<td>e3 cease_contact at 2026-11-26 09:00\+08:00", html)
     assert "call suppressed (cease_contact)" in html

@@ -50,6 +50,21 @@ pre_due as (
     group by t.account_id, t.customer_id, t.due_date, t.amount_due, t.paid_total, t.due_before
 ),
 
+-- customers whose number, by the latest contact outcome on any of their accounts,
+-- reached someone else (SPEC 5: nobody but the customer is contacted): no call and no
+-- SMS goes to it (a notice goes by letter) until a later outcome says right_party
+wrong_numbers as (
+    select customer_id
+    from (
+        select distinct on (a.customer_id) a.customer_id, e.reason
+        from collections.event e
+        join collections.account a using (account_id)
+        where e.kind = 'contact_outcome' and (e.at at time zone %(tz)s)::date <= %(as_of)s
+        order by a.customer_id, e.at desc, e.event_id desc
+    ) latest
+    where reason in ('wrong_number', 'third_party')
+),
+
 subjects as (
     select
         cs.account_id, cs.case_id, cs.customer_id, cs.dpd, cs.overdue_amount, cs.cease_contact,
@@ -77,13 +92,15 @@ due as (
         cu.region,
         cu.language,
         cu.timezone,
+        w.customer_id is not null as wrong_number,
         case
             when %(channel)s <> 'sms_or_letter' then %(channel)s
-            when cu.phone is not null then 'sms'
+            when cu.phone is not null and w.customer_id is null then 'sms'
             else 'letter'
         end as channel
     from subjects s
     join collections.customer cu using (customer_id)
+    left join wrong_numbers w using (customer_id)
 ),
 
 ruled as (
@@ -92,6 +109,7 @@ ruled as (
         case
             when d.hold_reason is not null then d.hold_reason
             when d.cease_contact and %(stopped_by_cease_contact)s then 'cease_contact'
+            when d.wrong_number and d.channel in ('sms', 'dialer') then 'not_the_customers_number'
             when d.suppress_reason is not null and %(stopped_by_promise)s then d.suppress_reason
             -- a rolling 7-day cap on an account's call attempts: each call-queue entry
             -- allows the dialer attempts_per_entry attempts

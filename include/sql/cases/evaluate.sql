@@ -40,7 +40,7 @@ cases as (
 ),
 
 events as (
-    select e.account_id, e.kind, e.at, e.amount, e.until, (e.at at time zone %(tz)s)::date as on_date
+    select e.account_id, e.kind, e.at, e.amount, e.until, e.reason, (e.at at time zone %(tz)s)::date as on_date
     from collections.event e
     join cases c using (account_id)
     where (e.at at time zone %(tz)s)::date <= %(as_of)s
@@ -56,7 +56,10 @@ flags as (
         coalesce(max(at) filter (where kind = 'cease_contact')
                  > coalesce(max(at) filter (where kind = 'contact_allowed'), '-infinity'), false) as cease_contact,
         max(at) filter (where kind = 'dispute') as last_dispute,
-        max(at) filter (where kind = 'dispute_resolved') as last_resolved
+        max(at) filter (where kind = 'dispute_resolved') as last_resolved,
+        -- what the customer told us last: why they are late, and how the last contact went (SPEC 2)
+        (array_agg(reason order by at desc) filter (where kind = 'delinquency_reason'))[1] as delinquency_reason,
+        (array_agg(reason order by at desc) filter (where kind = 'contact_outcome'))[1] as contact_outcome
     from events
     group by account_id
 ),
@@ -177,6 +180,8 @@ evaluated as (
         end as suppress_reason,
         ps.status as promise_status,
         pls.status as plan_status,
+        f.delinquency_reason,
+        f.contact_outcome,
         -- the highest rung whose entry condition holds ...
         (select max(r.ord) from rungs r
          where coalesce(a.dpd, 0) >= r.min_dpd and coalesce(a.overdue_amount, 0) >= coalesce(r.min_overdue, 0)
@@ -212,7 +217,7 @@ staged as (
 insert into collections.case_state (
     portfolio, as_of, case_id, account_id, customer_id, opened_on, dpd, bucket, overdue_amount,
     stage, stage_since, status, hold_reason, action_due, suppress_reason, cease_contact,
-    promise_status, plan_status, run_id
+    promise_status, plan_status, run_id, delinquency_reason, contact_outcome
 )
 select
     %(portfolio)s,
@@ -242,5 +247,7 @@ select
     s.cease_contact,
     s.promise_status,
     s.plan_status,
-    %(run_id)s
+    %(run_id)s,
+    s.delinquency_reason,
+    s.contact_outcome
 from staged s;

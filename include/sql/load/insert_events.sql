@@ -1,8 +1,9 @@
 -- Append the valid events of the drop that belong to the run's portfolios;
 -- an event_id already stored (with the same content: validation checked) is a no-op.
-insert into collections.event (event_id, account_id, at, kind, amount, until, feed_date)
+insert into collections.event (event_id, account_id, at, kind, amount, until, reason, source, feed_date)
 select distinct on (s.event_id)
-       s.event_id, s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date, s.feed_date
+       s.event_id, s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date, s.reason_code,
+       coalesce(s.event_source, 'feed'), s.feed_date
 from collections.stg_events s
 where s.load_id = %(load_id)s
   and s.reason is null

@@ -16,9 +16,25 @@ set scope = x.portfolio,
     when s.at is null then 'missing field: at'
     when s.kind is null then 'missing field: kind'
     when s.kind not in ('dispute', 'dispute_resolved', 'bankruptcy', 'bankruptcy_dismissed', 'deceased', 'cease_contact',
-                        'contact_allowed', 'promise_to_pay', 'payment_plan', 'conversation')
+                        'contact_allowed', 'promise_to_pay', 'payment_plan', 'conversation', 'delinquency_reason',
+                        'contact_outcome')
         then 'bad kind: ' || left(s.kind, 32) || ' (allowed: dispute, dispute_resolved, bankruptcy, bankruptcy_dismissed, '
-             || 'deceased, cease_contact, contact_allowed, promise_to_pay, payment_plan, conversation)'
+             || 'deceased, cease_contact, contact_allowed, promise_to_pay, payment_plan, conversation, '
+             || 'delinquency_reason, contact_outcome)'
+    when s.kind = 'delinquency_reason' and s.reason_code is null then 'missing field: reason (required for delinquency_reason)'
+    when s.kind = 'delinquency_reason'
+         and s.reason_code not in ('illness', 'unemployment', 'income_drop', 'dispute', 'forgot', 'fraud', 'other')
+        then 'bad reason for delinquency_reason: ' || left(s.reason_code, 32)
+             || ' (allowed: illness, unemployment, income_drop, dispute, forgot, fraud, other)'
+    when s.kind = 'contact_outcome' and s.reason_code is null then 'missing field: reason (required for contact_outcome)'
+    when s.kind = 'contact_outcome'
+         and s.reason_code not in ('right_party', 'no_answer', 'wrong_number', 'refused', 'third_party')
+        then 'bad reason for contact_outcome: ' || left(s.reason_code, 32)
+             || ' (allowed: right_party, no_answer, wrong_number, refused, third_party)'
+    when s.kind not in ('delinquency_reason', 'contact_outcome') and s.reason_code is not null
+        then 'reason is only for delinquency_reason and contact_outcome, not ' || s.kind
+    when s.event_source is not null and s.event_source not in ('feed', 'dialer', 'field_app', 'ui')
+        then 'bad source: ' || left(s.event_source, 32) || ' (allowed: feed, dialer, field_app, ui)'
     when not collections.is_timestamptz(s.at) then 'bad timestamp in at (ISO 8601 with a UTC offset): ' || left(s.at, 40)
     when s.amount is not null and not collections.is_decimal(s.amount) then 'amount is not a finite decimal with at most 2 places: ' || left(s.amount, 32)
     when s.until is not null and not collections.is_date(s.until) then 'bad date in until: ' || left(s.until, 32)
@@ -29,8 +45,9 @@ set scope = x.portfolio,
     when exists (
         select 1 from collections.event e
         where e.event_id = s.event_id
-          and (e.account_id, e.at, e.kind, e.amount, e.until)
-              is distinct from (s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date)
+          and (e.account_id, e.at, e.kind, e.amount, e.until, e.reason, e.source)
+              is distinct from (s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date,
+                                s.reason_code, coalesce(s.event_source, 'feed'))
     ) then 'conflicting re-delivery: event_id ' || left(s.event_id, 64) || ' was loaded before with other content'
     when x.conflicts then 'conflicting re-delivery: event_id ' || left(s.event_id, 64) || ' repeated in this drop with other content'
 end
@@ -39,10 +56,11 @@ from (
         st.position,
         coalesce(sa.portfolio, a.portfolio) as portfolio,
         -- a later row of the same id whose content differs from the first one
-        (st.account_id, st.at, st.kind, st.amount, st.until) is distinct from (
+        (st.account_id, st.at, st.kind, st.amount, st.until, st.reason_code, st.event_source) is distinct from (
             first_value(st.account_id) over same_key, first_value(st.at) over same_key,
             first_value(st.kind) over same_key, first_value(st.amount) over same_key,
-            first_value(st.until) over same_key) as conflicts
+            first_value(st.until) over same_key, first_value(st.reason_code) over same_key,
+            first_value(st.event_source) over same_key) as conflicts
     from collections.stg_events st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id

@@ -65,6 +65,16 @@ select
             select jsonb_object_agg(variant, total::text) from (
                 select variant, sum(amount) as total from recovered group by 1
             ) x), '{}'::jsonb),
+        'delinquency_reasons', coalesce((
+            select jsonb_object_agg(delinquency_reason, n) from (
+                select delinquency_reason, count(*) as n from cases
+                where status in ('open', 'on_hold') and delinquency_reason is not null group by 1
+            ) x), '{}'::jsonb),
+        'contact_outcomes', coalesce((
+            select jsonb_object_agg(contact_outcome, n) from (
+                select contact_outcome, count(*) as n from cases
+                where status in ('open', 'on_hold') and contact_outcome is not null group by 1
+            ) x), '{}'::jsonb),
         'quarantined_by_reason', coalesce((
             select jsonb_object_agg(reason, n) from (
                 select split_part(reason, ':', 1) as reason, count(*) as n from quarantined group by 1

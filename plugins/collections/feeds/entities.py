@@ -49,8 +49,8 @@ ENTITIES: tuple[Entity, ...] = (
     ),
     Entity(
         "events",
-        ("event_id", "account_id", "at", "kind", "amount", "until"),
-        frozenset({"amount", "until"}),
+        ("event_id", "account_id", "at", "kind", "amount", "until", "reason", "source"),
+        frozenset({"amount", "until", "reason", "source"}),
         optional=True,
     ),
 )

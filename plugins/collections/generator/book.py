@@ -308,33 +308,38 @@ def _events(drops: _Drops, spec: BookSpec, rng: random.Random, facts: _Facts) ->
     event_id, account_id, tz, amount = f"EV{facts.index:08d}", facts.account_id, facts.tz, facts.amount
     if roll < 0.12:
         until = at_day + timedelta(days=rng.randint(3, 10))
-        drops.write(
+        _event(
+            drops,
             at_day,
-            "events",
             (event_id, account_id, _local(at_day, tz, 15), "promise_to_pay", _money(amount), until.isoformat()),
         )
     elif roll < 0.16:
-        drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 14), "dispute", "", ""))
+        _event(drops, at_day, (event_id, account_id, _local(at_day, tz, 14), "dispute", "", ""))
         _resolve(drops, spec, rng, facts, event_id, at_day)
     elif roll < 0.19:
         until = at_day + timedelta(days=180)
-        drops.write(
+        _event(
+            drops,
             at_day,
-            "events",
             (event_id, account_id, _local(at_day, tz, 16), "payment_plan", _money(amount / 2), until.isoformat()),
         )
     elif roll < 0.205:
-        drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 11), "cease_contact", "", ""))
+        _event(drops, at_day, (event_id, account_id, _local(at_day, tz, 11), "cease_contact", "", ""))
     elif roll < 0.21:
-        drops.write(at_day, "events", (event_id, account_id, _local(at_day, tz, 12), "bankruptcy", "", ""))
+        _event(drops, at_day, (event_id, account_id, _local(at_day, tz, 12), "bankruptcy", "", ""))
+
+
+def _event(drops: _Drops, day: date, row: tuple[str, ...]) -> None:
+    """One events row; the generator sends no delinquency reason or contact outcome, and every event is the feed's."""
+    drops.write(day, "events", (*row, "", ""))
 
 
 def _resolve(drops: _Drops, spec: BookSpec, rng: random.Random, facts: _Facts, event_id: str, at_day: date) -> None:
     """Maybe resolve the dispute ``event_id`` five days after it was raised (if that is in the window)."""
     if rng.random() < 0.5 and at_day + timedelta(days=5) <= spec.end:
-        drops.write(
+        _event(
+            drops,
             at_day + timedelta(days=5),
-            "events",
             (
                 f"{event_id}X",
                 facts.account_id,
