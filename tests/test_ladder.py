@@ -406,3 +406,30 @@ def test_a_number_that_reached_someone_else_is_not_called_and_a_notice_goes_by_l
     call, notice = s.action("CALL", DAY, "call"), s.action("NOTE", DAY, "notice")
     assert (call["status"], call["reason"]) == ("planned", None)
     assert notice["channel"] == "sms"
+
+
+def test_the_output_views_carry_the_variant_after_the_columns_of_spec_6(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-10", months=2)
+    s.run(DAY)
+    columns = {
+        view: [
+            r["column_name"]
+            for r in s.query(
+                "select column_name from information_schema.columns where table_schema = 'collections' "
+                "and table_name = %(v)s order by ordinal_position",
+                {"v": view},
+            )
+        ]
+        for view in ("case_day", "action")
+    }
+    assert columns["case_day"] == [
+        *("as_of", "account_id", "portfolio", "case_id", "dpd", "bucket", "overdue_amount", "stage", "status"),
+        *("hold_reason", "variant"),
+    ]
+    assert columns["action"] == [
+        *("as_of", "account_id", "case_id", "kind", "status", "reason", "channel", "assignee", "template", "variant"),
+    ]
+    # without variants in the policy there is one, named champion (SPEC 9)
+    assert {r["variant"] for r in s.query("select variant from collections.case_day")} == {"champion"}
+    assert {r["variant"] for r in s.query("select variant from collections.action")} == {"champion"}

@@ -36,7 +36,7 @@ language sql stable set search_path = pg_catalog, collections as $$
     )
     select
         p.paid_on, p.payment_id, p.account_id, p.portfolio, cs.case_id, p.amount, cs.bucket, cs.stage,
-        'champion'::text,
+        cs.variant,
         t.kind, t.channel, t.as_of,
         (coalesce(o.paid_at, p.paid_at) at time zone p.tz)::date - (t.sent_at at time zone p.tz)::date
     from paid p
