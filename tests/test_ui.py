@@ -416,8 +416,8 @@ def test_trends_figures_equal_sql_counts(ui, book):
         answer = ui("/collections/trends" + (f"?portfolio={portfolio}" if portfolio else ""))
         assert answer.status_code == 200
         html = answer.text
-        # five charts drawn on the server: no script, nothing fetched from elsewhere
-        assert html.count("<svg") == 5 and "<script" not in html and "src=" not in html
+        # six charts drawn on the server: no script, nothing fetched from elsewhere
+        assert html.count("<svg") == 6 and "<script" not in html and "src=" not in html
         found = tables(html)
         where = "and t.portfolio = %(p)s" if portfolio else ""
         # every evaluated day with a day before it: 11-26 .. 11-28
@@ -486,6 +486,29 @@ def test_trends_figures_equal_sql_counts(ui, book):
 
 
 # -- reruns from the view: ordinary DAG runs started through Airflow's REST API, as the user ------------
+def test_trends_show_the_money_recovered_each_day_as_sql_gives_it(ui, book):
+    # a contact handed to a partner the day before a payment: that payment is credited to it
+    sent = book.query(
+        "update collections.action_log set status = 'sent', sent_at = '2026-11-26T12:00:00+08:00' "
+        "where account_id = 'A0' and kind = 'legal' returning 1"
+    )
+    assert sent
+    for portfolio in (None, "P1", "P3"):
+        html = ui("/collections/trends" + (f"?portfolio={portfolio}" if portfolio else "")).text
+        rows = tables(html)[("chart-recovered", "trend")]
+        assert rows[0] == ["day", "after a contact", "self-cure"]
+        for day, after, alone in rows[1:]:
+            sums = book.query(
+                "select coalesce(sum(amount) filter (where action_kind is not null), 0) as after, "
+                "coalesce(sum(amount) filter (where action_kind is null), 0) as alone from collections.recovery "
+                "where paid_on = %(d)s and (%(p)s::text is null or portfolio = %(p)s)",
+                {"d": day, "p": portfolio},
+            )[0]
+            assert (after, alone) == (f"{sums['after']:,.2f}", f"{sums['alone']:,.2f}"), (day, portfolio)
+        if portfolio != "P3":
+            assert ["2026-11-27", "500.00", "0.00"] in rows  # A0's payment, after the legal referral
+
+
 @pytest.fixture(scope="module")
 def live_api(airflow_api, airflow_home):
     """The same Airflow API app served on a loopback port: the view calls Airflow's REST API over HTTP."""

@@ -70,7 +70,7 @@ def portfolios(conn: Conn) -> list[str]:
 
 
 def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[str, Any]:
-    """The last ``days`` evaluated days: cases by bucket and transitions from the day before, and actions."""
+    """The last ``days`` evaluated days: cases by bucket and transitions from the day before, actions, recoveries."""
     pairs = [
         (r["as_of"], r["prev_as_of"])
         for r in fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})
@@ -81,6 +81,7 @@ def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[st
         "days": [a for a, _ in pairs],
         "cases": fetch_all(conn, "ui/trend_cases.sql", bind) if pairs else [],
         "actions": fetch_all(conn, "ui/trend_actions.sql", bind) if pairs else [],
+        "recovered": fetch_all(conn, "ui/trend_recovered.sql", bind) if pairs else [],
     }
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -191,8 +192,29 @@ def _tally_cases(
     return open_by, from_by, rolled_by, (open_before, cured, kept, broken)
 
 
-def trend_charts(days: list[dt.date], cases: list[dict[str, Any]], actions: list[dict[str, Any]]) -> list[Chart]:
-    """The Trends page's charts from ``store.ui.trends``: buckets, roll rates, cure rate, promises, actions."""
+def _recovered_chart(index: dict[dt.date, int], recovered: list[dict[str, Any]]) -> Chart:
+    """The money recovered per day, after a contact or by itself (the table shows it exact, to the cent)."""
+    names = {True: "after a contact", False: "self-cure"}
+    sums = {name: [Decimal("0.00")] * len(index) for name in names.values()}
+    for r in recovered:
+        sums[names[r["after_contact"]]][index[r["as_of"]]] += r["amount"]
+    return Chart(
+        "recovered",
+        "Recovered: repayments of cases open the day before, credited to the last contact within the window",
+        False,
+        {name: [float(v) for v in values] for name, values in sums.items()},  # the drawing only
+        {name: [f"{v:,.2f}" for v in values] for name, values in sums.items()},
+    )
+
+
+def trend_charts(
+    days: list[dt.date],
+    cases: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    recovered: list[dict[str, Any]] | None = None,
+) -> list[Chart]:
+    """The Trends page's charts from ``store.ui.trends``: buckets, roll rates, cure rate, promises, actions,
+    and the money recovered."""
     index = {d: i for i, d in enumerate(days)}
     n = len(days)
     open_by, from_by, rolled_by, (open_before, cured, kept, broken) = _tally_cases(index, cases)
@@ -244,4 +266,5 @@ def trend_charts(days: list[dt.date], cases: list[dict[str, Any]], actions: list
             {s: [float(v) for v in by_status[s]] for s in statuses},
             {s: [str(v) for v in by_status[s]] for s in statuses},
         ),
+        _recovered_chart(index, recovered or []),
     ]
