@@ -416,8 +416,8 @@ def test_trends_figures_equal_sql_counts(ui, book):
         answer = ui("/collections/trends" + (f"?portfolio={portfolio}" if portfolio else ""))
         assert answer.status_code == 200
         html = answer.text
-        # six charts drawn on the server: no script, nothing fetched from elsewhere
-        assert html.count("<svg") == 6 and "<script" not in html and "src=" not in html
+        # seven charts drawn on the server: no script, nothing fetched from elsewhere
+        assert html.count("<svg") == 7 and "<script" not in html and "src=" not in html
         found = tables(html)
         where = "and t.portfolio = %(p)s" if portfolio else ""
         # every evaluated day with a day before it: 11-26 .. 11-28
@@ -507,6 +507,21 @@ def test_trends_show_the_money_recovered_each_day_as_sql_gives_it(ui, book):
             assert (after, alone) == (f"{sums['after']:,.2f}", f"{sums['alone']:,.2f}"), (day, portfolio)
         if portfolio != "P3":
             assert ["2026-11-27", "500.00", "0.00"] in rows  # A0's payment, after the legal referral
+
+
+def test_trends_show_the_monthly_roll_rate_next_to_the_daily_one(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("R1", first_due="2026-10-20", months=3)  # M1 on 10-27, M2 on 11-27: rolled
+    s.account("R2", first_due="2026-10-01", months=3)  # M1 on 10-27 (dpd 26), M2 on 11-27 (dpd 57): rolled
+    s.account("C3", first_due="2026-10-20", months=3)  # M1 on 10-27, paid up by 11-27: cured, not rolled
+    for day in ("2026-10-27", "2026-11-26"):
+        s.run(day)
+    s.pay("p1", "C3", "2026-11-27T10:00:00+08:00", "3000.00")
+    s.run("2026-11-27")
+    rows = tables(ui("/collections/trends").text)[("chart-monthly-rolls", "trend")]
+    by_day = {r[0]: dict(zip(rows[0][1:], r[1:], strict=True)) for r in rows[1:]}
+    assert by_day["2026-11-27"]["M1→M2"] == "2/3"  # a month before: three in M1; today two in M2
+    assert by_day["2026-11-26"]["M1→M2"] == "0/0"  # 10-26 was not evaluated: no month-before to roll from
 
 
 @pytest.fixture(scope="module")

@@ -179,7 +179,7 @@ def trends(
     with queries.reading(conninfo) as conn:
         data = queries.trends(conn, portfolio or None)
         choices = queries.portfolios(conn)
-    charts = pages.trend_charts(data["days"], data["cases"], data["actions"], data["recovered"])
+    charts = pages.trend_charts(data["days"], data["cases"], data["actions"], data["recovered"], data["monthly_rolls"])
     return render(
         "trends.html",
         user=user.get_name(),

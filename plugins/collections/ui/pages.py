@@ -207,14 +207,34 @@ def _recovered_chart(index: dict[dt.date, int], recovered: list[dict[str, Any]])
     )
 
 
+def _monthly_rolls_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Chart:
+    """Month-over-month roll rates: of the cases in a bucket a month before each day, those one bucket up."""
+    n = len(index)
+    from_by = {b: [0] * n for b in BUCKETS[:-1]}
+    rolled_by = {b: [0] * n for b in BUCKETS[:-1]}
+    for r in rows:
+        if r["from_bucket"] in from_by:
+            from_by[r["from_bucket"]][index[r["as_of"]]] += r["from_cases"]
+            rolled_by[r["from_bucket"]][index[r["as_of"]]] += r["rolled"]
+    names = {b: f"{b}→{BUCKETS[k + 1]}" for k, b in enumerate(BUCKETS[:-1])}
+    return Chart(
+        "monthly-rolls",
+        "Monthly roll rate: share of the cases in a bucket a month before that are one bucket up on the day",
+        True,
+        {names[b]: [_rate(rolled_by[b][i], from_by[b][i]) for i in range(n)] for b in names},
+        {names[b]: [f"{rolled_by[b][i]}/{from_by[b][i]}" for i in range(n)] for b in names},
+    )
+
+
 def trend_charts(
     days: list[dt.date],
     cases: list[dict[str, Any]],
     actions: list[dict[str, Any]],
     recovered: list[dict[str, Any]] | None = None,
+    monthly_rolls: list[dict[str, Any]] | None = None,
 ) -> list[Chart]:
-    """The Trends page's charts from ``store.ui.trends``: buckets, roll rates, cure rate, promises, actions,
-    and the money recovered."""
+    """The Trends page's charts from ``store.ui.trends``: buckets, daily and monthly roll rates, cure rate,
+    promises, actions, and the money recovered."""
     index = {d: i for i, d in enumerate(days)}
     n = len(days)
     open_by, from_by, rolled_by, (open_before, cured, kept, broken) = _tally_cases(index, cases)
@@ -245,6 +265,7 @@ def trend_charts(
             rolls,
             roll_counts,
         ),
+        _monthly_rolls_chart(index, monthly_rolls or []),
         Chart(
             "cure",
             "Cure rate: share of yesterday's open and on-hold cases cured today",
