@@ -36,13 +36,14 @@ PORTFOLIOS = {"AUTO-EAST", "AUTO-NORTH", "AUTO-SOUTH", "LEASE-WEST"}
 #   ids of a run (case_id is derived from the account and the day it opened): whole rows;
 # - collections.action_log whole, except the window a deferred notice or call waits
 #   for, which delivery moves to the next opening after its own clock (days apart
-#   for two runs on either side of midnight);
+#   for two runs on either side of midnight), and the audit columns of which run
+#   planned the action and when (run_id, planned_at);
 # - collections.portfolio_day whole, except run_id (each run has its own).
 OUTPUTS = {
     "case_day": "select t::text as row from collections.case_day t order by 1",
     "action": "select t::text as row from collections.action t order by 1",
-    "action_log": "select (to_jsonb(t) - 'window_opens_at' - 'window_closes_at')::text as row "
-    "from collections.action_log t order by 1",
+    "action_log": "select (to_jsonb(t) - 'window_opens_at' - 'window_closes_at' - 'run_id' - 'planned_at')::text "
+    "as row from collections.action_log t order by 1",
     "portfolio_day": "select (to_jsonb(t) - 'run_id')::text as row from collections.portfolio_day t order by 1",
 }
 
