@@ -210,6 +210,21 @@ def test_contact_allowed_lifts_cease_contact_from_its_day_on(db, tmp_path):
     assert (call["status"], call["reason"]) == ("planned", None)
 
 
+@pytest.mark.parametrize(
+    ("hold", "lift"),
+    [("dispute", "dispute_resolved"), ("bankruptcy", "bankruptcy_dismissed"), ("cease_contact", "contact_allowed")],
+)
+def test_a_lift_at_the_same_instant_as_its_hold_lifts_it(db, tmp_path, hold, lift):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 10)
+    s.event("e1", "A1", "2026-11-20T10:00:00+08:00", hold)
+    s.event("e2", "A1", "2026-11-20T10:00:00+08:00", lift)  # "from its at on": the same instant included
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert (case["status"], case["hold_reason"]) == ("open", None)
+    assert [(a["kind"], a["status"]) for a in s.actions("A1", DAY)] == [("call", "planned")]  # not ceased either
+
+
 def test_event_after_as_of_in_policy_timezone_is_not_applied(db, tmp_path):
     s = Scenario(db, tmp_path)
     overdue_by(s, "A1", 10)

@@ -133,6 +133,49 @@ def test_the_reminder_reaches_the_customer_with_its_due_date_once(db, tmp_path):
     assert s.action("ACC0007", DAY, "reminder")["status"] == "sent"
 
 
+def test_a_reminder_stops_for_a_hold_and_goes_once_the_hold_is_lifted(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    events = {
+        "BANKRUPT": [("bankruptcy", "2026-11-20T09:00:00+08:00")],
+        "DISMISSED": [
+            ("bankruptcy", "2026-11-10T09:00:00+08:00"),
+            ("bankruptcy_dismissed", "2026-11-20T09:00:00+08:00"),
+        ],
+        "DISPUTED": [("dispute", "2026-11-20T09:00:00+08:00")],
+        "RESOLVED": [("dispute", "2026-11-10T09:00:00+08:00"), ("dispute_resolved", "2026-11-20T09:00:00+08:00")],
+        "ALLOWED": [("cease_contact", "2026-11-10T09:00:00+08:00"), ("contact_allowed", "2026-11-20T09:00:00+08:00")],
+        # a lift at the very instant of its hold lifts it ("from its at on")
+        "SAME_BANKRUPTCY": [
+            ("bankruptcy", "2026-11-20T09:00:00+08:00"),
+            ("bankruptcy_dismissed", "2026-11-20T09:00:00+08:00"),
+        ],
+        "SAME_DISPUTE": [("dispute", "2026-11-20T09:00:00+08:00"), ("dispute_resolved", "2026-11-20T09:00:00+08:00")],
+        "SAME_CEASE": [
+            ("cease_contact", "2026-11-20T09:00:00+08:00"),
+            ("contact_allowed", "2026-11-20T09:00:00+08:00"),
+        ],
+        # an event dated after as_of (in the policy's timezone) is not applied yet
+        "LATER_HOLD": [("bankruptcy", "2026-11-28T16:30:00Z")],
+    }
+    for account, happened in events.items():
+        lease(s, account, first_due="2026-12-01")
+        for n, (kind, at) in enumerate(happened):
+            s.event(f"{account}-{n}", account, at, kind)
+    s.run(DAY)
+    got = {a: (s.action(a, DAY, "reminder")["status"], s.action(a, DAY, "reminder")["reason"]) for a in events}
+    assert got == {
+        "BANKRUPT": ("suppressed", "bankruptcy"),
+        "DISMISSED": ("planned", None),
+        "DISPUTED": ("suppressed", "dispute"),
+        "RESOLVED": ("planned", None),
+        "ALLOWED": ("planned", None),
+        "SAME_BANKRUPTCY": ("planned", None),
+        "SAME_DISPUTE": ("planned", None),
+        "SAME_CEASE": ("planned", None),
+        "LATER_HOLD": ("planned", None),
+    }
+
+
 def test_reminders_can_be_left_out_of_a_run_by_its_stages_param(db, tmp_path):
     s = Scenario(db, tmp_path, policy=load_policy(LEASE))
     lease(s, "DUE", first_due="2026-12-01")
