@@ -5,6 +5,7 @@ Each runs a small book through the real SQL on the real database."""
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import pendulum
@@ -197,6 +198,23 @@ def overdue(s: Scenario, account_id: str, dpd: int, **kw) -> str:
         first_due=d(DAY).subtract(days=dpd).to_date_string(),
         **kw,
     )
+
+
+def test_the_call_priority_caps_dpd_at_90_and_the_amount_at_20000(db, tmp_path):
+    # the lease ladder keeps an account on the call rung past 90 dpd (no broken promise, no risk grade)
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    for account, dpd, amount in (("A95", 95, "25000.00"), ("A17", 17, "25000.00"), ("A10", 10, "25000.00")):
+        overdue(s, account, dpd, amount=amount)
+    overdue(s, "SMALL", 10, amount="3.64")
+    s.run(DAY)
+    rows = s.query("select account_id, priority from collections.action_log where kind = 'call'")
+    # round(least(dpd, 90) * 50 / 90 + least(overdue, 20000) * 50 / 20000, 2)
+    assert {r["account_id"]: r["priority"] for r in rows} == {
+        "A95": Decimal("100.00"),
+        "A17": Decimal("59.44"),  # 9.4444 + 50
+        "A10": Decimal("55.56"),  # 5.5556 + 50
+        "SMALL": Decimal("5.56"),  # 5.5556 + 0.0091: rounded once, to 2 places
+    }
 
 
 def test_risk_grade_decides_the_legal_rung(db, tmp_path):
