@@ -288,3 +288,21 @@ def test_a_day_before_the_policys_start_date_is_refused_naming_the_key():
     with pytest.raises(ConfigError, match=r"param as_of 2019-12-31 is before policy collections_standard's start_date"):
         parse_run_params({"as_of": "2019-12-31"}, POLICY, None)
     assert parse_run_params({"as_of": "2020-01-01"}, POLICY, None).as_of.isoformat() == "2020-01-01"
+
+
+def test_delivery_channels_and_their_connection_ids():
+    from debt_collections.domain.policy import Partners
+
+    # each channel once, in ladder order; a notice's sms_or_letter is both
+    assert POLICY.delivery_channels() == ["sms", "letter", "dialer", "field_app", "legal_portal"]
+    subprime = load_policy(STANDARD.with_name("subprime.yaml"))
+    assert subprime.delivery_channels() == ["sms", "letter", "dialer", "field_app", "recovery_agency", "legal_portal"]
+    partners = Partners(sms="sms_partner", recovery_agency="collections_recovery")
+    assert partners.conn_ids() == {
+        "sms": "sms_partner",
+        "letter": "collections_letters",
+        "dialer": "collections_dialer",
+        "field_app": "collections_field",
+        "legal_portal": "collections_legal",
+        "recovery_agency": "collections_recovery",
+    }
