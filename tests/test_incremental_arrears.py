@@ -201,7 +201,10 @@ def test_money_dated_from_the_first_instant_of_the_day_is_computed_that_day(db, 
     s.account("A1", first_due="2026-11-01", months=3)
     s.pay("P1", "A1", "2026-11-01T09:00:00+08:00", "1000.00")
     s.pay("P1R", "A1", "2026-11-05T00:00:00+08:00", "-1000.00", reverses="P1")
+    s.account("B1", first_due="2026-12-01", months=3)
+    s.pay("P2", "B1", "2026-11-06T00:00:00+08:00", "100.00")  # dated the next day, from its first instant
     s.run_days("2026-11-03", "2026-11-05")
     assert "A1" not in _overdue(db, d("2026-11-04"))
-    assert _how(db, d("2026-11-05"))["P1"]["incremental"]
     assert "A1" in _overdue(db, d("2026-11-05"))
+    # only A1 may have changed on 2026-11-05: B1's money is dated the day after
+    assert _how(db, d("2026-11-05"))["P1"] == {"portfolio": "P1", "incremental": True, "accounts_computed": 1}
