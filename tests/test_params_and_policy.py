@@ -306,3 +306,68 @@ def test_delivery_channels_and_their_connection_ids():
         "legal_portal": "collections_legal",
         "recovery_agency": "collections_recovery",
     }
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({}, "param as_of is required when the run has no logical date"),
+        ({"as_of": "2026-11-28-" + "9" * 40}, f"param as_of must be a date YYYY-MM-DD, got '2026-11-28-{'9' * 29}'"),
+        (
+            {"as_of": "2019-12-31"},
+            "param as_of 2019-12-31 is before policy collections_standard's start_date 2020-01-01: "
+            "set start_date in the policy to run earlier days",
+        ),
+        ({"as_of": "2026-11-28", "portfolios": 5}, "param portfolios must be a list of portfolio names (empty = all)"),
+        (
+            {"as_of": "2026-11-28", "portfolios": ["P" * 70]},
+            f"param portfolios: '{'P' * 40}' is not a portfolio name "
+            "(letters, digits, '_', '.', '-'; at most 64 characters)",
+        ),
+        ({"as_of": "2026-11-28", "stages": 5}, "param stages must be a list of stage names (empty = all)"),
+        (
+            {"as_of": "2026-11-28", "stages": ["repossess", "sue"]},
+            "param stages: unknown stage(s) repossess, sue; policy collections_standard has notice, call, visit, legal",
+        ),
+        (
+            {"as_of": "2026-11-28", "resend_failed": "y" * 30},
+            f"param resend_failed must be true or false, got '{'y' * 20}'",
+        ),
+    ],
+    ids=[
+        "no-day",
+        "not-a-date",
+        "before-start",
+        "portfolios-not-a-list",
+        "bad-name",
+        "stages-not-a-list",
+        "unknown",
+        "flag",
+    ],
+)
+def test_a_refused_param_is_named_with_the_fix_in_a_whole_sentence(raw, message):
+    with pytest.raises(ConfigError) as err:
+        parse_run_params(raw, POLICY, None)
+    assert str(err.value) == message
+
+
+def test_a_portfolio_outside_the_policy_names_the_policys_portfolios():
+    two = STANDARD.read_text().replace('portfolios: ["*"]', 'portfolios: ["AUTO-*", "FLEET-*"]')
+    with pytest.raises(ConfigError) as err:
+        parse_run_params({"as_of": "2026-11-28", "portfolios": ["LEASE-WEST"]}, parse_policy(two, "two.yaml"), None)
+    assert str(err.value) == (
+        "param portfolios: 'LEASE-WEST' is not covered by policy collections_standard (portfolios: AUTO-*, FLEET-*)"
+    )
+
+
+def test_flags_and_the_default_day_in_the_policys_timezone():
+    # 17:00 UTC on 2026-11-28 is 01:00 on 2026-11-29 in Shanghai: the run evaluates 2026-11-28
+    late = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
+    p = parse_run_params({"as_of": "", "resend_failed": True, "confirm_data_quality": True}, POLICY, late)
+    assert (p.as_of, p.resend_failed, p.confirm_data_quality, p.dry_run) == (
+        pendulum.date(2026, 11, 28),
+        True,
+        True,
+        False,
+    )
+    assert parse_run_params({"as_of": "2026-11-28"}, POLICY, None).confirm_data_quality is False
