@@ -3,7 +3,8 @@
 Each mutant is one small change to one file under include/sql/{arrears,cases,actions}/:
 a comparison operator swapped (``<``/``<=``, ``>``/``>=``, ``=``/``<>``), an integer
 constant shifted by one, or one ``and``/``or`` line of a where clause dropped. For each,
-the tests that load that file (traced once by the sqltrace plugin) run against a copy of
+the tests written for that file (OWN; with --all-tests, every test that loads it, traced by the
+sqltrace plugin) run against a copy of
 include/sql holding the mutant (``COLLECTIONS_SQL_DIR``), as a fresh pytest process with
 ``-x``: a failing test kills the mutant. The work tree's SQL is never written to.
 
@@ -43,15 +44,19 @@ POOL = (
     "tests/test_stages.py",
     "tests/test_reruns.py",
     "tests/test_plan.py",
+    "tests/test_policy_language.py",
+    "tests/test_policy_tools.py",
     "tests/test_fuzz.py",
 )
-# The tests written for a file run first (the others that load it follow): most mutants die there.
-FIRST = {
+# The tests written for each file (or area): by default a mutant runs against these (--all-tests: against
+# every test of POOL that loads the file, traced), those that killed most of the file's mutants so far first.
+OWN = {
+    "arrears": ("tests/test_arrears.py", "tests/test_incremental_arrears.py"),
     "arrears/choose_work.sql": ("tests/test_incremental_arrears.py", "tests/test_arrears.py"),
-    "arrears/compute.sql": ("tests/test_arrears.py",),
-    "actions/plan.sql": ("tests/test_messages.py", "tests/test_stages.py", "tests/test_ladder.py"),
-    "actions/clear_unsent.sql": ("tests/test_reruns.py",),
     "cases": ("tests/test_ladder.py",),
+    "actions": ("tests/test_ladder.py",),
+    "actions/plan.sql": ("tests/test_policy_language.py", "tests/test_ladder.py"),
+    "actions/clear_unsent.sql": ("tests/test_reruns.py", "tests/test_ladder.py"),
 }
 PYTEST = ("-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not airflow")
 
@@ -154,6 +159,18 @@ def trace(force: bool) -> dict:
     return json.loads(path.read_text())
 
 
+def own_tests(names: list[str]) -> dict:
+    """The tests of OWN for each file, as pytest collects them; their seconds from the trace, when there is one."""
+    own = {n: OWN.get(n) or OWN[n.split("/")[0]] for n in names}
+    files = sorted({f for fs in own.values() for f in fs})
+    cmd = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", "not airflow"]
+    done = subprocess.run([*cmd, *files], cwd=REPO, capture_output=True, text=True, check=True)
+    ids = [line for line in done.stdout.splitlines() if "::" in line]
+    traced = OUT / "sql-trace.json"
+    seconds = json.loads(traced.read_text())["seconds"] if traced.exists() else {}
+    return {"loads": {n: [t for t in ids if t.split("::")[0] in fs] for n, fs in own.items()}, "seconds": seconds}
+
+
 class Runner:
     """Runs one mutant at a time per worker, each worker on a copy of include/sql of its own."""
 
@@ -168,18 +185,16 @@ class Runner:
             self.copies.put(self.scratch / str(n))
 
     def tests_for(self, name: str) -> list[str]:
-        """The tests loading ``name``: those that killed most of its mutants so far, those written
-        for it (FIRST), then the quickest."""
-        first = FIRST.get(name) or FIRST.get(name.split("/")[0], ())
+        """The tests of ``name``, those that killed most of its mutants so far first, then the quickest."""
 
-        def rank(test: str) -> tuple[int, int, float]:
-            return (-self.kills[name, test], test.split("::")[0] not in first, self.seconds.get(test, 0.0))
+        def rank(test: str) -> tuple[int, float]:
+            return (-self.kills[name, test], self.seconds.get(test, 0.0))
 
         return sorted(self.loads.get(name, []), key=rank)
 
     def run(self, mutant: Mutant) -> Mutant:
         tests = self.tests_for(mutant.file)
-        timeout = 60 + 3 * sum(self.seconds.get(t, 0.0) for t in tests)
+        timeout = 900 + 3 * sum(self.seconds.get(t, 0.0) for t in tests)  # generous: a timeout counts as a kill
         root = self.copies.get()
         target = root / mutant.file
         original = target.read_text(encoding="utf-8")
@@ -241,10 +256,11 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--areas", default=",".join(AREAS), help="comma-separated: arrears, cases, actions")
     parser.add_argument("--sample", type=int, default=0, help="run only N mutants drawn at random (0: all)")
-    parser.add_argument("--resume", action="store_true", help="keep the results of the last run, run the others")
+    parser.add_argument("--resume", action="store_true", help="keep the kills of the last runs, run the others")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once")
-    parser.add_argument("--retrace", action="store_true", help="trace the tests' SQL files again")
+    parser.add_argument("--all-tests", action="store_true", help="every test that loads the file, not only its own")
+    parser.add_argument("--retrace", action="store_true", help="with --all-tests: trace the tests' SQL files again")
     parser.add_argument("--list", action="store_true", help="only list the mutants")
     return parser.parse_args()
 
@@ -268,7 +284,8 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     done = _done_before(mutants) if args.resume else {}
     todo = [m for m in mutants if m.key not in done]
-    runner = Runner(trace(args.retrace), args.jobs)
+    names = sorted({m.file for m in mutants})
+    runner = Runner(trace(args.retrace) if args.all_tests else own_tests(names), args.jobs)
     signal.signal(signal.SIGTERM, _interrupt)  # a kill, like Ctrl-C, still ends the tests and removes the copies
     began = time.monotonic()
     print(f"{len(mutants)} SQL mutants ({len(mutants) - len(todo)} done before), {args.jobs} at a time", flush=True)
@@ -292,12 +309,13 @@ def main() -> int:
 
 
 def _done_before(mutants: list[Mutant]) -> dict[str, Mutant]:
-    """The mutants of an earlier run (build/mutate/sql-mutants.jsonl) still in the files as they are."""
+    """The mutants an earlier run killed (build/mutate/sql-mutants.jsonl) still in the files as they are:
+    the survivors run again, since tests may have been added for them."""
     path, wanted = OUT / "sql-mutants.jsonl", {m.key for m in mutants}
     if not path.exists():
         return {}
     rows = [Mutant(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return {m.key: m for m in rows if m.key in wanted}
+    return {m.key: m for m in rows if m.key in wanted and m.outcome == "killed"}
 
 
 def _interrupt(signum: int, frame: object) -> None:
