@@ -6,7 +6,7 @@ the tests that call a function once per mutant of it. This script runs it over t
 areas and prints the score per area: killed, survived, equivalent (EQUIVALENT below, each
 with the reason), and the score of the non-equivalent ones; build/mutate/py.json keeps it.
 
-    .venv/bin/python .ci/mutate_py.py [--areas domain,policy,plan] [--max-children 2] [--report-only]
+    .venv/bin/python .ci/mutate_py.py [--areas domain,policy,plan] [--max-children 2] [--recheck] [--report-only]
 """
 
 from __future__ import annotations
@@ -32,6 +32,22 @@ EQUIVALENT: dict[str, str] = {
         "dpd <= 0 -> dpd < 0: bucket(0) is M{(0 - 1) // 30 + 1} = M0 either way"
     ),
 }
+
+
+def forget_survivors(areas: list[str]) -> int:
+    """Clear mutmut's verdict on the survivors of the areas, so that they run again (against tests added
+    since: mutmut reruns a mutant only when its function changes); how many."""
+    count = 0
+    for meta in (REPO / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        verdicts = data["exit_code_by_key"]
+        again = [k for k, code in verdicts.items() if code in (0, 5, 33) and any(k.startswith(AREAS[a]) for a in areas)]
+        for key in again:
+            verdicts[key] = None
+        if again:
+            meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
+            count += len(again)
+    return count
 
 
 def run_mutmut(areas: list[str], children: int) -> None:
@@ -76,10 +92,13 @@ def main() -> int:
     parser.add_argument("--areas", default=",".join(AREAS), help="comma-separated: domain, policy, plan")
     parser.add_argument("--max-children", type=int, default=2, help="mutants mutmut runs at once")
     parser.add_argument("--report-only", action="store_true", help="report mutmut's last results, run nothing")
+    parser.add_argument("--recheck", action="store_true", help="run the survivors of the last run again")
     args = parser.parse_args()
     areas = [a for a in args.areas.split(",") if a in AREAS]
     if not areas:
         return 0
+    if args.recheck:
+        print(f"{forget_survivors(areas)} survivors to run again")
     if not args.report_only:
         run_mutmut(areas, args.max_children)
     verdicts = results(areas)
