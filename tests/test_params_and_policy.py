@@ -371,3 +371,16 @@ def test_flags_and_the_default_day_in_the_policys_timezone():
         False,
     )
     assert parse_run_params({"as_of": "2026-11-28"}, POLICY, None).confirm_data_quality is False
+
+
+def test_what_a_message_may_use_of_the_payment_details_and_the_signature():
+    messages = POLICY.messages
+    assert messages.payment.variables("ACC1") == {
+        "bank_name": "中国工商银行上海分行",
+        "bank_account_name": "安达汽车金融有限公司",
+        "bank_account_no": "6222 0210 0100 8866",
+        "hotline": "400-820-1234",
+        "hotline_hours": "08:00-21:00",
+        "pay_link": "https://pay.anda.cn/r/ACC1",  # the page of the account, not the pattern
+    }
+    assert (messages.signature_for("en"), messages.signature_for("fr")) == ("Anda Auto Finance", "")
