@@ -306,6 +306,15 @@ def test_payment_plan_suppresses_while_each_period_is_paid(db, tmp_path):
     assert s.action("A1", "2026-11-30", "call")["status"] == "planned"
 
 
+def test_a_payment_on_the_first_day_of_a_period_does_not_make_up_the_one_before(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-10-01", months=3, amount="1000.00")
+    s.event("e1", "A1", "2026-10-01T10:00:00+08:00", "payment_plan", "300.00", "2027-03-01")
+    s.pay("p1", "A1", "2026-10-31T10:00:00+08:00", "300.00")  # the first day of the second period
+    s.run("2026-10-31")  # the first period, 10-01..10-30, ended with nothing paid in it
+    assert s.query("select plan_status from collections.case_state")[0]["plan_status"] == "broken"
+
+
 def test_one_sms_per_customer_per_day_across_accounts(db, tmp_path):
     s = Scenario(db, tmp_path)
     cu = s.customer("CU1")

@@ -252,6 +252,14 @@ def test_a_promise_broken_before_this_overdue_episode_does_not_count(db, tmp_pat
     assert s.case("OLD", DAY)["stage"] == "call"  # the account fell behind (2026-10-19) after that promise
 
 
+def test_a_promise_made_the_day_the_account_fell_behind_counts(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    overdue(s, "SAME_DAY", 40, amount="3000.00")  # fell due 2026-10-19
+    s.event("p1", "SAME_DAY", "2026-10-19T10:00:00+08:00", "promise_to_pay", "3000.00", "2026-10-25")
+    s.run(DAY)
+    assert s.case("SAME_DAY", DAY)["stage"] == "visit"
+
+
 def test_bucket_threshold_is_the_bucket_of_spec_section_3(db, tmp_path):
     text = policy_text(STANDARD, "enter: {dpd_at_least: 31}", "enter: {bucket_at_least: M2}")
     s = Scenario(db, tmp_path, policy=policy(text, "standard.yaml"))
