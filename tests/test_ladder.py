@@ -288,6 +288,20 @@ def test_kept_promise_is_recorded_as_kept(db, tmp_path):
     assert s.action("A1", DAY, "call")["reason"] == "promise_to_pay"  # active until 11-30
 
 
+def test_money_paid_at_the_instant_of_the_promise_or_on_its_last_day_keeps_it(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for account, paid_at in (("AT_ONCE", "2026-11-27T10:00:00+08:00"), ("LAST_DAY", "2026-11-28T20:00:00+08:00")):
+        s.account(account, first_due="2026-11-10", months=2, amount="1000.00")
+        s.event(f"e-{account}", account, "2026-11-27T10:00:00+08:00", "promise_to_pay", "400.00", DAY)
+        s.pay(f"p-{account}", account, paid_at, "400.00")
+    s.run(DAY)
+    rows = s.query("select account_id, promise_status from collections.case_state order by account_id")
+    assert rows == [
+        {"account_id": "AT_ONCE", "promise_status": "kept"},
+        {"account_id": "LAST_DAY", "promise_status": "kept"},
+    ]
+
+
 def test_payment_plan_suppresses_while_each_period_is_paid(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-10-01", months=3, amount="300.00")

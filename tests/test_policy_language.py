@@ -244,6 +244,16 @@ def test_a_broken_promise_opens_the_visit_rung(db, tmp_path):
     assert s.case("PENDING", DAY)["stage"] == "call"  # not broken until its until has passed
 
 
+def test_a_promise_paid_at_its_instant_or_on_its_last_day_is_not_broken(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    for account, paid_at in (("AT_ONCE", "2026-11-20T10:00:00+08:00"), ("LAST_DAY", "2026-11-25T20:00:00+08:00")):
+        overdue(s, account, 40, amount="6000.00")  # half of it still overdue once the promise is kept
+        s.event(f"p-{account}", account, "2026-11-20T10:00:00+08:00", "promise_to_pay", "3000.00", "2026-11-25")
+        s.pay(f"r-{account}", account, paid_at, "3000.00")
+    s.run(DAY)
+    assert (s.case("AT_ONCE", DAY)["stage"], s.case("LAST_DAY", DAY)["stage"]) == ("call", "call")
+
+
 def test_a_promise_broken_before_this_overdue_episode_does_not_count(db, tmp_path):
     s = Scenario(db, tmp_path, policy=load_policy(LEASE))
     overdue(s, "OLD", 40, amount="3000.00")
