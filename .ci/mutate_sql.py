@@ -53,7 +53,7 @@ POOL = (
 OWN = {
     "arrears": ("tests/test_arrears.py", "tests/test_incremental_arrears.py"),
     "arrears/choose_work.sql": ("tests/test_incremental_arrears.py", "tests/test_arrears.py"),
-    "cases": ("tests/test_ladder.py", "tests/test_policy_language.py"),
+    "cases": ("tests/test_ladder.py", "tests/test_policy_language.py", "tests/test_stages.py"),
     "actions": ("tests/test_ladder.py",),
     "actions/plan.sql": ("tests/test_policy_language.py", "tests/test_ladder.py"),
     "actions/clear_unsent.sql": ("tests/test_reruns.py", "tests/test_ladder.py"),

@@ -79,6 +79,16 @@ def test_payment_counts_by_its_date_in_the_policy_timezone(db, tmp_path):
     assert s.case("A2", "2026-09-04")["status"] == "cured"
 
 
+def test_a_payment_at_midnight_counts_for_the_day_it_starts(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-09-01", months=1)
+    s.pay("p1", "A1", "2026-09-04T00:00:00+08:00", "1000.00")  # the first instant of 09-04 in Shanghai
+    s.run("2026-09-03")
+    assert s.case("A1", "2026-09-03")["dpd"] == 2
+    s.run("2026-09-04")
+    assert s.case("A1", "2026-09-04")["status"] == "cured"
+
+
 def test_reversal_subtracts(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-09-01", months=1)
