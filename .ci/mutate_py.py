@@ -41,7 +41,9 @@ def forget_survivors(areas: list[str]) -> int:
     for meta in (REPO / "mutants").rglob("*.py.meta"):
         data = json.loads(meta.read_text(encoding="utf-8"))
         verdicts = data["exit_code_by_key"]
-        again = [k for k, code in verdicts.items() if code in (0, 5, 33) and any(k.startswith(AREAS[a]) for a in areas)]
+        mine = {k: code for k, code in verdicts.items() if any(k.startswith(AREAS[a]) for a in areas)}
+        # survived (0), no tests (5, 33), or ended by a signal (suspicious)
+        again = [k for k, code in mine.items() if code in (0, 5, 33) or (code is not None and code < 0)]
         for key in again:
             verdicts[key] = None
         if again:
