@@ -26,6 +26,14 @@ def test_waterfall_pays_oldest_installment_first(db, tmp_path):
     assert case["bucket"] == "M2"
 
 
+def test_an_account_that_never_paid_owes_every_installment_due(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1")  # 1000.00 a month from 2026-08-01, no payment at all
+    s.run("2026-10-10")
+    case = s.case("A1", "2026-10-10")
+    assert (case["dpd"], case["overdue_amount"]) == (70, Decimal("3000.00"))
+
+
 def test_overpayment_carries_to_later_installments(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1")
