@@ -39,6 +39,15 @@ def test_stage_is_the_highest_rung_whose_entry_holds(db, tmp_path, dpd, amount, 
     assert case["case_id"] == "C-A1-20261128"
 
 
+def test_a_rung_with_no_amount_threshold_takes_any_amount_past_the_tolerance(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.policy = s.policy.model_copy(update={"tolerance": Decimal("0.10")})
+    overdue_by(s, "A1", 1, amount="0.50")
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert (case["overdue_amount"], case["stage"]) == (Decimal("0.50"), "notice")
+
+
 def test_not_overdue_or_inactive_accounts_open_no_case(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("PAID", first_due="2026-11-01", months=1)
