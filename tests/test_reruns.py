@@ -106,3 +106,13 @@ def test_a_rerun_keeps_an_action_already_handed_to_a_partner(db, tmp_path):
     assert s.case("A0", DAYS[0]) is None
     assert s.actions("A0", DAYS[0]) == [s.action("A0", DAYS[0], "legal")]
     assert s.action("A0", DAYS[0], "legal")["status"] == "sent"  # a fact: never replaced, never resent
+
+
+def test_a_dry_run_of_a_day_keeps_the_real_actions_still_waiting_to_go_out(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    s.run(DAYS[0])
+    waiting = "select idempotency_key, kind, status from collections.action_log where not dry_run order by 1"
+    real = s.query(waiting)
+    assert real and {r["status"] for r in real} & {"planned", "deferred"}  # the outbox still holds some
+    s.run(DAYS[0], dry_run=True)
+    assert s.query(waiting) == real
