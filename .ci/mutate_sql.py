@@ -246,14 +246,14 @@ class Runner:
 
 
 def summary(mutants: list[Mutant]) -> dict[str, dict[str, int | float]]:
-    """Per area: mutants, killed, survived, equivalent, and the score of the non-equivalent ones."""
+    """Per area: mutants, killed, survived, equivalent, not run, and the score of the non-equivalent ones run."""
     table: dict[str, dict[str, int | float]] = defaultdict(lambda: Counter())  # type: ignore[arg-type]  # a Counter per area
     for m in mutants:
         row = table[m.area]
         row["mutants"] += 1
-        row["equivalent" if m.outcome == "survived" and m.equivalent else m.outcome] += 1
+        row["equivalent" if m.outcome == "survived" and m.equivalent else m.outcome or "not run"] += 1
     for row in table.values():
-        judged = row["mutants"] - row["equivalent"]
+        judged = row["killed"] + row["survived"]
         row["score"] = round(100.0 * row["killed"] / judged, 1) if judged else 100.0
     return {area: dict(table[area]) for area in AREAS if area in table}
 
@@ -263,11 +263,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--areas", default=",".join(AREAS), help="comma-separated: arrears, cases, actions")
     parser.add_argument("--sample", type=int, default=0, help="run only N mutants drawn at random (0: all)")
     parser.add_argument("--resume", action="store_true", help="keep the kills of the last runs, run the others")
+    parser.add_argument("--survivors", action="store_true", help="keep the kills of the last runs, run their survivors")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once")
     parser.add_argument("--all-tests", action="store_true", help="every test that loads the file, not only its own")
     parser.add_argument("--retrace", action="store_true", help="with --all-tests: trace the tests' SQL files again")
     parser.add_argument("--list", action="store_true", help="only list the mutants")
+    parser.add_argument("--report-only", action="store_true", help="only report what the runs so far found")
     return parser.parse_args()
 
 
@@ -288,8 +290,15 @@ def main() -> int:
     random.Random(args.seed).shuffle(mutants)
     mutants = mutants[: args.sample or None]
     OUT.mkdir(parents=True, exist_ok=True)
-    done = _done_before(mutants) if args.resume else {}
+    if args.report_only:  # what the runs so far found, the mutants none reached counted as not run
+        done = _done_before(mutants, outcomes=("killed", "survived"))
+        return report([done.get(m.key, m) for m in mutants], 0, args)
+    done = _done_before(mutants) if args.resume or args.survivors else {}
     todo = [m for m in mutants if m.key not in done]
+    if args.survivors:  # only the survivors of the runs before, not the mutants no run reached
+        tried = _done_before(mutants, outcomes=("survived",))
+        todo = [m for m in todo if m.key in tried]
+        mutants = [m for m in mutants if m.key in done or m.key in tried]
     names = sorted({m.file for m in mutants})
     runner = Runner(trace(args.retrace) if args.all_tests else own_tests(names), args.jobs)
     signal.signal(signal.SIGTERM, _interrupt)  # a kill, like Ctrl-C, still ends the tests and removes the copies
@@ -297,7 +306,7 @@ def main() -> int:
     print(f"{len(mutants)} SQL mutants ({len(mutants) - len(todo)} done before), {args.jobs} at a time", flush=True)
     pool = ThreadPoolExecutor(args.jobs)
     try:
-        with (OUT / "sql-mutants.jsonl").open("a" if args.resume else "w", encoding="utf-8") as log:
+        with (OUT / "sql-mutants.jsonl").open("a" if args.resume or args.survivors else "w", encoding="utf-8") as log:
             for m in pool.map(runner.run, todo):
                 note = f"  (equivalent: {m.equivalent})" if m.outcome == "survived" and m.equivalent else ""
                 print(f"{m.file}:{m.line}  {m.operator:16}  {m.outcome:8}  {m.seconds:6.1f} s{note}", flush=True)
@@ -308,20 +317,17 @@ def main() -> int:
         runner.stop()
         pool.shutdown(cancel_futures=True)
         runner.close()
-    finished = [done[m.key] for m in mutants]
-    for m in finished:  # judged anew: EQUIVALENT may have grown since
-        m.equivalent = _equivalent(m)
-    return report(finished, round(time.monotonic() - began), args)
+    return report([done.get(m.key, m) for m in mutants], round(time.monotonic() - began), args)
 
 
-def _done_before(mutants: list[Mutant]) -> dict[str, Mutant]:
+def _done_before(mutants: list[Mutant], outcomes: tuple[str, ...] = ("killed",)) -> dict[str, Mutant]:
     """The mutants an earlier run killed (build/mutate/sql-mutants.jsonl) still in the files as they are:
     the survivors run again, since tests may have been added for them."""
     path, wanted = OUT / "sql-mutants.jsonl", {m.key for m in mutants}
     if not path.exists():
         return {}
     rows = [Mutant(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return {m.key: m for m in rows if m.key in wanted and m.outcome == "killed"}
+    return {m.key: m for m in rows if m.key in wanted and m.outcome in outcomes}
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -330,13 +336,15 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def report(mutants: list[Mutant], seconds: int, args: argparse.Namespace) -> int:
     """Print the score per area and write build/mutate/sql.json."""
+    for m in mutants:  # judged anew: EQUIVALENT may have grown since the mutant ran
+        m.equivalent = _equivalent(m)
     table = summary(mutants)
     print(f"\nSQL mutation score ({seconds} s):")
-    print(f"{'area':10} {'mutants':>8} {'killed':>7} {'survived':>9} {'equivalent':>11} {'score':>7}")
+    print(f"{'area':10} {'mutants':>8} {'killed':>7} {'survived':>9} {'equivalent':>11} {'not run':>8} {'score':>7}")
     for area, row in table.items():
         print(
             f"{area:10} {row['mutants']:8} {row.get('killed', 0):7} {row.get('survived', 0):9}"
-            f" {row.get('equivalent', 0):11} {row['score']:6}%"
+            f" {row.get('equivalent', 0):11} {row.get('not run', 0):8} {row['score']:6}%"
         )
     for m in sorted(mutants, key=lambda m: (m.file, m.line)):
         if m.outcome == "survived" and not m.equivalent:
