@@ -311,6 +311,17 @@ def test_money_paid_at_the_instant_of_the_promise_or_on_its_last_day_keeps_it(db
     ]
 
 
+def test_a_promise_short_on_its_last_day_is_pending_and_broken_the_day_after(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-10", months=2, amount="1000.00")
+    s.event("e1", "A1", "2026-11-25T10:00:00+08:00", "promise_to_pay", "400.00", DAY)
+    s.pay("p1", "A1", "2026-11-26T10:00:00+08:00", "100.00")
+    s.run(DAY)
+    s.run("2026-11-29")
+    rows = s.query("select as_of, promise_status from collections.case_state order by as_of")
+    assert [r["promise_status"] for r in rows] == ["pending", "broken"]
+
+
 def test_payment_plan_suppresses_while_each_period_is_paid(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-10-01", months=3, amount="300.00")
