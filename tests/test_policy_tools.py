@@ -237,6 +237,11 @@ def test_explain_shows_a_product_outside_the_rung_and_the_contact_rules_in_words
         in lines
     )
     assert lines[-1] == "stage: visit (the highest rung whose entry holds)"
+    loan = rungs_reached(subprime, Facts(70, Decimal("5000.00"), "loan"))
+    assert (
+        "repossession enters  (dpd 70 >= 61, overdue 5000.00 >= 3000.00, product loan in loan, finance_lease)" in loan
+    )
+    assert loan[-1] == "stage: repossession (the highest rung whose entry holds)"
     contact = subprime.contact
     words = (
         "window 08:00-21:00 customer local time; at most 1 SMS per customer per day, 3 connected calls per debtor "
