@@ -384,3 +384,12 @@ def test_what_a_message_may_use_of_the_payment_details_and_the_signature():
         "pay_link": "https://pay.anda.cn/r/ACC1",  # the page of the account, not the pattern
     }
     assert (messages.signature_for("en"), messages.signature_for("fr")) == ("Anda Auto Finance", "")
+
+
+def test_times_of_day_keep_their_minutes():
+    from datetime import time
+
+    text = STANDARD.read_text() + 'contact:\n  window: {start: "08:30", end: "20:45"}\n'
+    contact = parse_policy(text, "minutes.yaml").contact
+    assert (contact.window_start, contact.window_end) == (time(8, 30), time(20, 45))
+    assert POLICY.alerts.deadline_time == time(7, 30)
