@@ -393,3 +393,9 @@ def test_times_of_day_keep_their_minutes():
     contact = parse_policy(text, "minutes.yaml").contact
     assert (contact.window_start, contact.window_end) == (time(8, 30), time(20, 45))
     assert POLICY.alerts.deadline_time == time(7, 30)
+
+
+def test_a_repayment_is_implausible_from_the_end_of_the_days_ahead_in_the_policys_timezone():
+    # the drop of 2026-11-28, one day ahead allowed: from 2026-11-30 00:00 in Shanghai (16:00 UTC the day before)
+    edge = POLICY.feed.paid_at_before(pendulum.date(2026, 11, 28), POLICY.timezone)
+    assert edge == pendulum.datetime(2026, 11, 29, 16, 0, tz="UTC")
