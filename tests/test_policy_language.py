@@ -254,6 +254,14 @@ def test_a_promise_paid_at_its_instant_or_on_its_last_day_is_not_broken(db, tmp_
     assert (s.case("AT_ONCE", DAY)["stage"], s.case("LAST_DAY", DAY)["stage"]) == ("call", "call")
 
 
+def test_a_promise_of_one_yuan_with_nothing_paid_is_broken(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    overdue(s, "SMALL", 40, amount="3000.00")
+    s.event("p1", "SMALL", "2026-11-20T10:00:00+08:00", "promise_to_pay", "1.00", "2026-11-25")
+    s.run(DAY)
+    assert s.case("SMALL", DAY)["stage"] == "visit"
+
+
 def test_a_promise_broken_before_this_overdue_episode_does_not_count(db, tmp_path):
     s = Scenario(db, tmp_path, policy=load_policy(LEASE))
     overdue(s, "OLD", 40, amount="3000.00")
