@@ -321,13 +321,14 @@ def main() -> int:
 
 
 def _done_before(mutants: list[Mutant], outcomes: tuple[str, ...] = ("killed",)) -> dict[str, Mutant]:
-    """The mutants an earlier run killed (build/mutate/sql-mutants.jsonl) still in the files as they are:
-    the survivors run again, since tests may have been added for them."""
+    """The mutants an earlier run killed (build/mutate/sql-mutants.jsonl) still in the files as they are,
+    and the equivalent ones: the other survivors run again, since tests may have been added for them."""
     path, wanted = OUT / "sql-mutants.jsonl", {m.key for m in mutants}
     if not path.exists():
         return {}
     rows = [Mutant(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return {m.key: m for m in rows if m.key in wanted and m.outcome in outcomes}
+    # a survivor judged equivalent is kept too: no test can kill it
+    return {m.key: m for m in rows if m.key in wanted and (m.outcome in outcomes or _equivalent(m))}
 
 
 def _interrupt(signum: int, frame: object) -> None:
