@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test demo lint lint-types fix clean
+.PHONY: install test demo lint lint-types fix clean mutate
 
 install: $(STAMP)
 
@@ -46,5 +46,17 @@ fix: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Mutation testing (docs/RELIABILITY.md, "Mutation testing"; not part of `make test`): the evaluation's SQL
+# mutated by .ci/mutate_sql.py, the Python core by mutmut. A full run takes long: MUTATE_AREAS picks areas
+# (arrears,cases,actions SQL; domain,policy,plan Python), MUTATE_SAMPLE=N runs N SQL mutants drawn at random,
+# MUTATE_RESUME=1 keeps the kills of the last run and runs its survivors again (tests may have been added);
+# mutmut keeps its verdicts in mutants/ (rm -rf mutants for a fresh run).
+MUTATE_AREAS ?= arrears,cases,actions,domain,policy,plan
+MUTATE_JOBS  ?= 2
+mutate: $(STAMP)
+	$(BIN)/python .ci/mutate_sql.py --areas $(MUTATE_AREAS) --jobs $(MUTATE_JOBS) \
+		$(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE),) $(if $(MUTATE_RESUME),--resume,)
+	$(BIN)/python .ci/mutate_py.py --areas $(MUTATE_AREAS) --max-children $(MUTATE_JOBS) $(if $(MUTATE_RESUME),--recheck,)
+
 clean:
-	rm -rf $(VENV) .demo build
+	rm -rf $(VENV) .demo build mutants debt_collections

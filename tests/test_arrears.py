@@ -26,6 +26,14 @@ def test_waterfall_pays_oldest_installment_first(db, tmp_path):
     assert case["bucket"] == "M2"
 
 
+def test_an_account_that_never_paid_owes_every_installment_due(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1")  # 1000.00 a month from 2026-08-01, no payment at all
+    s.run("2026-10-10")
+    case = s.case("A1", "2026-10-10")
+    assert (case["dpd"], case["overdue_amount"]) == (70, Decimal("3000.00"))
+
+
 def test_overpayment_carries_to_later_installments(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1")
@@ -77,6 +85,21 @@ def test_payment_counts_by_its_date_in_the_policy_timezone(db, tmp_path):
     assert s.case("A2", "2026-09-03")["dpd"] == 2
     s.run("2026-09-04")
     assert s.case("A2", "2026-09-04")["status"] == "cured"
+
+
+def test_a_payment_at_midnight_counts_for_the_day_it_starts(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-09-01", months=1)
+    s.pay("p1", "A1", "2026-09-04T00:00:00+08:00", "1000.00")  # the first instant of 09-04 in Shanghai
+    s.run("2026-09-03")
+    assert s.case("A1", "2026-09-03")["dpd"] == 2
+    s.run("2026-09-04")
+    case = s.case("A1", "2026-09-04")
+    assert (case["status"], case["dpd"], case["overdue_amount"]) == (
+        "cured",
+        0,
+        Decimal("0"),
+    )  # a cured case owes nothing
 
 
 def test_reversal_subtracts(db, tmp_path):

@@ -12,7 +12,7 @@ from debt_collections.plan import run_day
 from debt_collections.policy.loader import load_policy
 from debt_collections.store import daily
 from debt_collections.store.db import connect
-from tests.scenario import STANDARD, d
+from tests.scenario import STANDARD, Scenario, d
 
 FIRST, LAST = d("2026-11-03"), d("2026-11-14")
 SKIPPED = d("2026-11-08")  # no run that day: the next day has no day before to start from
@@ -190,3 +190,21 @@ def test_a_new_tolerance_computes_every_account_again(db, tmp_path):
     nxt = FIRST.add(days=1)
     run_day(db, stricter, CsvSource(root, nxt), RunParams(nxt, None, policy.stages, False))
     assert _how(db, nxt) and not any(h["incremental"] for h in _how(db, nxt).values())
+
+
+def test_money_dated_from_the_first_instant_of_the_day_is_computed_that_day(db, tmp_path):
+    """A reversal loaded days before its date, at 00:00 of that date in the policy's timezone: on that
+    day nothing is loaded for the account and it was not overdue the day before, yet its arrears move."""
+    policy = load_policy(STANDARD)
+    policy = policy.model_copy(update={"feed": policy.feed.model_copy(update={"paid_at_days_ahead": 7})})
+    s = Scenario(db, tmp_path, policy=policy)
+    s.account("A1", first_due="2026-11-01", months=3)
+    s.pay("P1", "A1", "2026-11-01T09:00:00+08:00", "1000.00")
+    s.pay("P1R", "A1", "2026-11-05T00:00:00+08:00", "-1000.00", reverses="P1")
+    s.account("B1", first_due="2026-12-01", months=3)
+    s.pay("P2", "B1", "2026-11-06T00:00:00+08:00", "100.00")  # dated the next day, from its first instant
+    s.run_days("2026-11-03", "2026-11-05")
+    assert "A1" not in _overdue(db, d("2026-11-04"))
+    assert "A1" in _overdue(db, d("2026-11-05"))
+    # only A1 may have changed on 2026-11-05: B1's money is dated the day after
+    assert _how(db, d("2026-11-05"))["P1"] == {"portfolio": "P1", "incremental": True, "accounts_computed": 1}

@@ -39,6 +39,15 @@ def test_stage_is_the_highest_rung_whose_entry_holds(db, tmp_path, dpd, amount, 
     assert case["case_id"] == "C-A1-20261128"
 
 
+def test_a_rung_with_no_amount_threshold_takes_any_amount_past_the_tolerance(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.policy = s.policy.model_copy(update={"tolerance": Decimal("0.10")})
+    overdue_by(s, "A1", 1, amount="0.50")
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert (case["overdue_amount"], case["stage"]) == (Decimal("0.50"), "notice")
+
+
 def test_not_overdue_or_inactive_accounts_open_no_case(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("PAID", first_due="2026-11-01", months=1)
@@ -210,6 +219,21 @@ def test_contact_allowed_lifts_cease_contact_from_its_day_on(db, tmp_path):
     assert (call["status"], call["reason"]) == ("planned", None)
 
 
+@pytest.mark.parametrize(
+    ("hold", "lift"),
+    [("dispute", "dispute_resolved"), ("bankruptcy", "bankruptcy_dismissed"), ("cease_contact", "contact_allowed")],
+)
+def test_a_lift_at_the_same_instant_as_its_hold_lifts_it(db, tmp_path, hold, lift):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 10)
+    s.event("e1", "A1", "2026-11-20T10:00:00+08:00", hold)
+    s.event("e2", "A1", "2026-11-20T10:00:00+08:00", lift)  # "from its at on": the same instant included
+    s.run(DAY)
+    case = s.case("A1", DAY)
+    assert (case["status"], case["hold_reason"]) == ("open", None)
+    assert [(a["kind"], a["status"]) for a in s.actions("A1", DAY)] == [("call", "planned")]  # not ceased either
+
+
 def test_event_after_as_of_in_policy_timezone_is_not_applied(db, tmp_path):
     s = Scenario(db, tmp_path)
     overdue_by(s, "A1", 10)
@@ -273,6 +297,31 @@ def test_kept_promise_is_recorded_as_kept(db, tmp_path):
     assert s.action("A1", DAY, "call")["reason"] == "promise_to_pay"  # active until 11-30
 
 
+def test_money_paid_at_the_instant_of_the_promise_or_on_its_last_day_keeps_it(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for account, paid_at in (("AT_ONCE", "2026-11-27T10:00:00+08:00"), ("LAST_DAY", "2026-11-28T20:00:00+08:00")):
+        s.account(account, first_due="2026-11-10", months=2, amount="1000.00")
+        s.event(f"e-{account}", account, "2026-11-27T10:00:00+08:00", "promise_to_pay", "400.00", DAY)
+        s.pay(f"p-{account}", account, paid_at, "400.00")
+    s.run(DAY)
+    rows = s.query("select account_id, promise_status from collections.case_state order by account_id")
+    assert rows == [
+        {"account_id": "AT_ONCE", "promise_status": "kept"},
+        {"account_id": "LAST_DAY", "promise_status": "kept"},
+    ]
+
+
+def test_a_promise_short_on_its_last_day_is_pending_and_broken_the_day_after(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-10", months=2, amount="1000.00")
+    s.event("e1", "A1", "2026-11-25T10:00:00+08:00", "promise_to_pay", "400.00", DAY)
+    s.pay("p1", "A1", "2026-11-26T10:00:00+08:00", "100.00")
+    s.run(DAY)
+    s.run("2026-11-29")
+    rows = s.query("select as_of, promise_status from collections.case_state order by as_of")
+    assert [r["promise_status"] for r in rows] == ["pending", "broken"]
+
+
 def test_payment_plan_suppresses_while_each_period_is_paid(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-10-01", months=3, amount="300.00")
@@ -289,6 +338,15 @@ def test_payment_plan_suppresses_while_each_period_is_paid(db, tmp_path):
     row = s.query("select plan_status from collections.case_state where as_of = '2026-11-30'")[0]
     assert row["plan_status"] == "broken"
     assert s.action("A1", "2026-11-30", "call")["status"] == "planned"
+
+
+def test_a_payment_on_the_first_day_of_a_period_does_not_make_up_the_one_before(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-10-01", months=3, amount="1000.00")
+    s.event("e1", "A1", "2026-10-01T10:00:00+08:00", "payment_plan", "300.00", "2027-03-01")
+    s.pay("p1", "A1", "2026-10-31T10:00:00+08:00", "300.00")  # the first day of the second period
+    s.run("2026-10-31")  # the first period, 10-01..10-30, ended with nothing paid in it
+    assert s.query("select plan_status from collections.case_state")[0]["plan_status"] == "broken"
 
 
 def test_one_sms_per_customer_per_day_across_accounts(db, tmp_path):

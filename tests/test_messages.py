@@ -55,6 +55,15 @@ def test_an_sms_starts_with_the_lenders_signature_and_ends_with_the_opt_out_unde
         "[Anda] Hello. Reply STOP to opt out of texts."
     )
     assert sms_text("您好。", language="zh-CN", signature="安达", opt_out=True).endswith("回复TD退订短信。")
+    # Chinese text runs on with no space before the opt-out line
+    assert sms_text("您好。", language="zh-CN", signature="安达", opt_out=True) == "【安达】您好。回复TD退订短信。"
+    # a language with no opt-out line of its own gets the English one
+    assert sms_text("Bonjour.", language="fr", signature="", opt_out=True) == "Bonjour. Reply STOP to opt out of texts."
+
+
+def test_segments_read_in_the_units_of_their_encoding():
+    assert str(segments("Hello")) == "5 septets, 1 segment(s) (GSM7)"
+    assert str(segments("您好")) == "2 UCS-2 characters, 1 segment(s) (UCS2)"
 
 
 def test_amounts_read_as_each_language_writes_them():

@@ -288,3 +288,114 @@ def test_a_day_before_the_policys_start_date_is_refused_naming_the_key():
     with pytest.raises(ConfigError, match=r"param as_of 2019-12-31 is before policy collections_standard's start_date"):
         parse_run_params({"as_of": "2019-12-31"}, POLICY, None)
     assert parse_run_params({"as_of": "2020-01-01"}, POLICY, None).as_of.isoformat() == "2020-01-01"
+
+
+def test_delivery_channels_and_their_connection_ids():
+    from debt_collections.domain.policy import Partners
+
+    # each channel once, in ladder order; a notice's sms_or_letter is both
+    assert POLICY.delivery_channels() == ["sms", "letter", "dialer", "field_app", "legal_portal"]
+    subprime = load_policy(STANDARD.with_name("subprime.yaml"))
+    assert subprime.delivery_channels() == ["sms", "letter", "dialer", "field_app", "recovery_agency", "legal_portal"]
+    partners = Partners(sms="sms_partner", recovery_agency="collections_recovery")
+    assert partners.conn_ids() == {
+        "sms": "sms_partner",
+        "letter": "collections_letters",
+        "dialer": "collections_dialer",
+        "field_app": "collections_field",
+        "legal_portal": "collections_legal",
+        "recovery_agency": "collections_recovery",
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({}, "param as_of is required when the run has no logical date"),
+        ({"as_of": "2026-11-28-" + "9" * 40}, f"param as_of must be a date YYYY-MM-DD, got '2026-11-28-{'9' * 29}'"),
+        (
+            {"as_of": "2019-12-31"},
+            "param as_of 2019-12-31 is before policy collections_standard's start_date 2020-01-01: "
+            "set start_date in the policy to run earlier days",
+        ),
+        ({"as_of": "2026-11-28", "portfolios": 5}, "param portfolios must be a list of portfolio names (empty = all)"),
+        (
+            {"as_of": "2026-11-28", "portfolios": ["P" * 70]},
+            f"param portfolios: '{'P' * 40}' is not a portfolio name "
+            "(letters, digits, '_', '.', '-'; at most 64 characters)",
+        ),
+        ({"as_of": "2026-11-28", "stages": 5}, "param stages must be a list of stage names (empty = all)"),
+        (
+            {"as_of": "2026-11-28", "stages": ["repossess", "sue"]},
+            "param stages: unknown stage(s) repossess, sue; policy collections_standard has notice, call, visit, legal",
+        ),
+        (
+            {"as_of": "2026-11-28", "resend_failed": "y" * 30},
+            f"param resend_failed must be true or false, got '{'y' * 20}'",
+        ),
+    ],
+    ids=[
+        "no-day",
+        "not-a-date",
+        "before-start",
+        "portfolios-not-a-list",
+        "bad-name",
+        "stages-not-a-list",
+        "unknown",
+        "flag",
+    ],
+)
+def test_a_refused_param_is_named_with_the_fix_in_a_whole_sentence(raw, message):
+    with pytest.raises(ConfigError) as err:
+        parse_run_params(raw, POLICY, None)
+    assert str(err.value) == message
+
+
+def test_a_portfolio_outside_the_policy_names_the_policys_portfolios():
+    two = STANDARD.read_text().replace('portfolios: ["*"]', 'portfolios: ["AUTO-*", "FLEET-*"]')
+    with pytest.raises(ConfigError) as err:
+        parse_run_params({"as_of": "2026-11-28", "portfolios": ["LEASE-WEST"]}, parse_policy(two, "two.yaml"), None)
+    assert str(err.value) == (
+        "param portfolios: 'LEASE-WEST' is not covered by policy collections_standard (portfolios: AUTO-*, FLEET-*)"
+    )
+
+
+def test_flags_and_the_default_day_in_the_policys_timezone():
+    # 17:00 UTC on 2026-11-28 is 01:00 on 2026-11-29 in Shanghai: the run evaluates 2026-11-28
+    late = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
+    p = parse_run_params({"as_of": "", "resend_failed": True, "confirm_data_quality": True}, POLICY, late)
+    assert (p.as_of, p.resend_failed, p.confirm_data_quality, p.dry_run) == (
+        pendulum.date(2026, 11, 28),
+        True,
+        True,
+        False,
+    )
+    assert parse_run_params({"as_of": "2026-11-28"}, POLICY, None).confirm_data_quality is False
+
+
+def test_what_a_message_may_use_of_the_payment_details_and_the_signature():
+    messages = POLICY.messages
+    assert messages.payment.variables("ACC1") == {
+        "bank_name": "中国工商银行上海分行",
+        "bank_account_name": "安达汽车金融有限公司",
+        "bank_account_no": "6222 0210 0100 8866",
+        "hotline": "400-820-1234",
+        "hotline_hours": "08:00-21:00",
+        "pay_link": "https://pay.anda.cn/r/ACC1",  # the page of the account, not the pattern
+    }
+    assert (messages.signature_for("en"), messages.signature_for("fr")) == ("Anda Auto Finance", "")
+
+
+def test_times_of_day_keep_their_minutes():
+    from datetime import time
+
+    text = STANDARD.read_text() + 'contact:\n  window: {start: "08:30", end: "20:45"}\n'
+    contact = parse_policy(text, "minutes.yaml").contact
+    assert (contact.window_start, contact.window_end) == (time(8, 30), time(20, 45))
+    assert POLICY.alerts.deadline_time == time(7, 30)
+
+
+def test_a_repayment_is_implausible_from_the_end_of_the_days_ahead_in_the_policys_timezone():
+    # the drop of 2026-11-28, one day ahead allowed: from 2026-11-30 00:00 in Shanghai (16:00 UTC the day before)
+    edge = POLICY.feed.paid_at_before(pendulum.date(2026, 11, 28), POLICY.timezone)
+    assert edge == pendulum.datetime(2026, 11, 29, 16, 0, tz="UTC")

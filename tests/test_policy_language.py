@@ -5,6 +5,7 @@ Each runs a small book through the real SQL on the real database."""
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import pendulum
@@ -133,6 +134,49 @@ def test_the_reminder_reaches_the_customer_with_its_due_date_once(db, tmp_path):
     assert s.action("ACC0007", DAY, "reminder")["status"] == "sent"
 
 
+def test_a_reminder_stops_for_a_hold_and_goes_once_the_hold_is_lifted(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    events = {
+        "BANKRUPT": [("bankruptcy", "2026-11-20T09:00:00+08:00")],
+        "DISMISSED": [
+            ("bankruptcy", "2026-11-10T09:00:00+08:00"),
+            ("bankruptcy_dismissed", "2026-11-20T09:00:00+08:00"),
+        ],
+        "DISPUTED": [("dispute", "2026-11-20T09:00:00+08:00")],
+        "RESOLVED": [("dispute", "2026-11-10T09:00:00+08:00"), ("dispute_resolved", "2026-11-20T09:00:00+08:00")],
+        "ALLOWED": [("cease_contact", "2026-11-10T09:00:00+08:00"), ("contact_allowed", "2026-11-20T09:00:00+08:00")],
+        # a lift at the very instant of its hold lifts it ("from its at on")
+        "SAME_BANKRUPTCY": [
+            ("bankruptcy", "2026-11-20T09:00:00+08:00"),
+            ("bankruptcy_dismissed", "2026-11-20T09:00:00+08:00"),
+        ],
+        "SAME_DISPUTE": [("dispute", "2026-11-20T09:00:00+08:00"), ("dispute_resolved", "2026-11-20T09:00:00+08:00")],
+        "SAME_CEASE": [
+            ("cease_contact", "2026-11-20T09:00:00+08:00"),
+            ("contact_allowed", "2026-11-20T09:00:00+08:00"),
+        ],
+        # an event dated after as_of (in the policy's timezone) is not applied yet
+        "LATER_HOLD": [("bankruptcy", "2026-11-28T16:30:00Z")],
+    }
+    for account, happened in events.items():
+        lease(s, account, first_due="2026-12-01")
+        for n, (kind, at) in enumerate(happened):
+            s.event(f"{account}-{n}", account, at, kind)
+    s.run(DAY)
+    got = {a: (s.action(a, DAY, "reminder")["status"], s.action(a, DAY, "reminder")["reason"]) for a in events}
+    assert got == {
+        "BANKRUPT": ("suppressed", "bankruptcy"),
+        "DISMISSED": ("planned", None),
+        "DISPUTED": ("suppressed", "dispute"),
+        "RESOLVED": ("planned", None),
+        "ALLOWED": ("planned", None),
+        "SAME_BANKRUPTCY": ("planned", None),
+        "SAME_DISPUTE": ("planned", None),
+        "SAME_CEASE": ("planned", None),
+        "LATER_HOLD": ("planned", None),
+    }
+
+
 def test_reminders_can_be_left_out_of_a_run_by_its_stages_param(db, tmp_path):
     s = Scenario(db, tmp_path, policy=load_policy(LEASE))
     lease(s, "DUE", first_due="2026-12-01")
@@ -154,6 +198,23 @@ def overdue(s: Scenario, account_id: str, dpd: int, **kw) -> str:
         first_due=d(DAY).subtract(days=dpd).to_date_string(),
         **kw,
     )
+
+
+def test_the_call_priority_caps_dpd_at_90_and_the_amount_at_20000(db, tmp_path):
+    # the lease ladder keeps an account on the call rung past 90 dpd (no broken promise, no risk grade)
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    for account, dpd, amount in (("A95", 95, "25000.00"), ("A17", 17, "25000.00"), ("A10", 10, "25000.00")):
+        overdue(s, account, dpd, amount=amount)
+    overdue(s, "SMALL", 10, amount="3.64")
+    s.run(DAY)
+    rows = s.query("select account_id, priority from collections.action_log where kind = 'call'")
+    # round(least(dpd, 90) * 50 / 90 + least(overdue, 20000) * 50 / 20000, 2)
+    assert {r["account_id"]: r["priority"] for r in rows} == {
+        "A95": Decimal("100.00"),
+        "A17": Decimal("59.44"),  # 9.4444 + 50
+        "A10": Decimal("55.56"),  # 5.5556 + 50
+        "SMALL": Decimal("5.56"),  # 5.5556 + 0.0091: rounded once, to 2 places
+    }
 
 
 def test_risk_grade_decides_the_legal_rung(db, tmp_path):
@@ -183,12 +244,38 @@ def test_a_broken_promise_opens_the_visit_rung(db, tmp_path):
     assert s.case("PENDING", DAY)["stage"] == "call"  # not broken until its until has passed
 
 
+def test_a_promise_paid_at_its_instant_or_on_its_last_day_is_not_broken(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    for account, paid_at in (("AT_ONCE", "2026-11-20T10:00:00+08:00"), ("LAST_DAY", "2026-11-25T20:00:00+08:00")):
+        overdue(s, account, 40, amount="6000.00")  # half of it still overdue once the promise is kept
+        s.event(f"p-{account}", account, "2026-11-20T10:00:00+08:00", "promise_to_pay", "3000.00", "2026-11-25")
+        s.pay(f"r-{account}", account, paid_at, "3000.00")
+    s.run(DAY)
+    assert (s.case("AT_ONCE", DAY)["stage"], s.case("LAST_DAY", DAY)["stage"]) == ("call", "call")
+
+
+def test_a_promise_of_one_yuan_with_nothing_paid_is_broken(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    overdue(s, "SMALL", 40, amount="3000.00")
+    s.event("p1", "SMALL", "2026-11-20T10:00:00+08:00", "promise_to_pay", "1.00", "2026-11-25")
+    s.run(DAY)
+    assert s.case("SMALL", DAY)["stage"] == "visit"
+
+
 def test_a_promise_broken_before_this_overdue_episode_does_not_count(db, tmp_path):
     s = Scenario(db, tmp_path, policy=load_policy(LEASE))
     overdue(s, "OLD", 40, amount="3000.00")
     s.event("p1", "OLD", "2026-09-01T10:00:00+08:00", "promise_to_pay", "3000.00", "2026-09-05")
     s.run(DAY)
     assert s.case("OLD", DAY)["stage"] == "call"  # the account fell behind (2026-10-19) after that promise
+
+
+def test_a_promise_made_the_day_the_account_fell_behind_counts(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    overdue(s, "SAME_DAY", 40, amount="3000.00")  # fell due 2026-10-19
+    s.event("p1", "SAME_DAY", "2026-10-19T10:00:00+08:00", "promise_to_pay", "3000.00", "2026-10-25")
+    s.run(DAY)
+    assert s.case("SAME_DAY", DAY)["stage"] == "visit"
 
 
 def test_bucket_threshold_is_the_bucket_of_spec_section_3(db, tmp_path):

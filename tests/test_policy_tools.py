@@ -133,3 +133,133 @@ def test_explain_names_a_sticky_stage():
     )
     assert lines[-1] == "stage: legal (sticky: the case entered it before and stays until it closes)"
     assert "visit        enters  (dpd 32 >= 31)" in lines
+
+
+def test_the_ladder_table_reads_every_entry_condition_and_repeat():
+    from debt_collections.domain.explain import ladder_table
+    from debt_collections.policy.loader import load_policy
+
+    rows = ladder_table(load_policy(POLICIES / "lease.yaml"))
+    assert rows[0] == {
+        "stage": "courtesy",
+        "enters when": "3 day(s) before an unpaid installment falls due (not overdue)",
+        "action": "reminder via sms_or_letter",
+        "repeats": "once per installment",
+        "sticky": "",
+        "template": "courtesy_{channel}.{language}",
+        "assignee": "",
+    }
+    assert rows[2]["repeats"] == "every 1 day(s)"
+    assert rows[3] == {
+        "stage": "visit",
+        "enters when": "dpd >= 31 and bucket >= M2 and broken promises >= 1",
+        "action": "visit via field_app",
+        "repeats": "every 14 day(s)",
+        "sticky": "",
+        "template": "visit_order.{language}",
+        "assignee": "field-agent:{region}",
+    }
+    assert rows[4]["enters when"] == "dpd >= 121 and overdue >= 8000.00 and risk grade in C, D, E"
+    assert (rows[4]["repeats"], rows[4]["sticky"]) == ("once per case", "yes")
+    repossession = ladder_table(load_policy(POLICIES / "subprime.yaml"))[3]
+    assert repossession["enters when"] == "dpd >= 61 and overdue >= 3000.00 and product in loan, finance_lease"
+
+
+@pytest.mark.parametrize(
+    ("facts", "lines"),
+    [
+        (
+            (45, "9000.00", "finance_lease", "B", 1),
+            [
+                "notice       enters  (dpd 45 >= 1)",
+                "call         enters  (dpd 45 >= 10)",
+                "visit        enters  (dpd 45 >= 31, bucket M2 >= M2, broken promises 1 >= 1)",
+                "legal        no      (dpd 45 < 121, overdue 9000.00 >= 8000.00, risk grade B not in C, D, E)",
+                "stage: visit (the highest rung whose entry holds)",
+            ],
+        ),
+        (
+            (130, "7999.99", "finance_lease", None, 0),
+            [
+                "notice       enters  (dpd 130 >= 1)",
+                "call         enters  (dpd 130 >= 10)",
+                "visit        no      (dpd 130 >= 31, bucket M5 >= M2, broken promises 0 < 1)",
+                "legal        no      (dpd 130 >= 121, overdue 7999.99 < 8000.00, risk grade none not in C, D, E)",
+                "stage: call (the highest rung whose entry holds)",
+            ],
+        ),
+        (
+            (121, "8000.00", "finance_lease", "C", 2),
+            [
+                "notice       enters  (dpd 121 >= 1)",
+                "call         enters  (dpd 121 >= 10)",
+                "visit        enters  (dpd 121 >= 31, bucket M5 >= M2, broken promises 2 >= 1)",
+                "legal        enters  (dpd 121 >= 121, overdue 8000.00 >= 8000.00, risk grade C in C, D, E)",
+                "stage: legal (the highest rung whose entry holds)",
+            ],
+        ),
+        (
+            (0, "0", "loan", None, 0),
+            [
+                "notice       no      (dpd 0 < 1)",
+                "call         no      (dpd 0 < 10)",
+                "visit        no      (dpd 0 < 31, bucket M0 < M2, broken promises 0 < 1)",
+                "legal        no      (dpd 0 < 121, overdue 0 < 8000.00, risk grade none not in C, D, E)",
+                "stage: none (not overdue) (the highest rung whose entry holds)",
+            ],
+        ),
+    ],
+    ids=["visit-after-a-broken-promise", "short-of-every-condition", "at-every-boundary", "not-overdue"],
+)
+def test_explain_shows_each_entry_condition_held_or_not(facts, lines):
+    from decimal import Decimal
+
+    from debt_collections.domain.explain import Facts, rungs_reached
+    from debt_collections.policy.loader import load_policy
+
+    dpd, overdue, product, grade, broken = facts
+    policy = load_policy(POLICIES / "lease.yaml")
+    assert rungs_reached(policy, Facts(dpd, Decimal(overdue), product, grade, broken)) == lines
+    # a case on a lower rung before is not held there: only a sticky rung above the reached one holds it
+    assert rungs_reached(policy, Facts(dpd, Decimal(overdue), product, grade, broken), previous_stage="notice") == lines
+
+
+def test_explain_shows_a_product_outside_the_rung_and_the_contact_rules_in_words():
+    from decimal import Decimal
+
+    from debt_collections.domain.explain import Facts, case_rules, describe_contact, rungs_reached
+    from debt_collections.policy.loader import load_policy
+
+    subprime = load_policy(POLICIES / "subprime.yaml")
+    lines = rungs_reached(subprime, Facts(70, Decimal("5000.00"), "lease"))
+    assert (
+        "repossession no      (dpd 70 >= 61, overdue 5000.00 >= 3000.00, product lease not in loan, finance_lease)"
+        in lines
+    )
+    assert lines[-1] == "stage: visit (the highest rung whose entry holds)"
+    loan = rungs_reached(subprime, Facts(70, Decimal("5000.00"), "loan"))
+    assert (
+        "repossession enters  (dpd 70 >= 61, overdue 5000.00 >= 3000.00, product loan in loan, finance_lease)" in loan
+    )
+    assert loan[-1] == "stage: repossession (the highest rung whose entry holds)"
+    contact = subprime.contact
+    words = (
+        "window 08:00-21:00 customer local time; at most 1 SMS per customer per day, 3 connected calls per debtor "
+        "per day, 6 dial attempts per number per day, 7 call attempts per account in 7 days"
+    )
+    assert describe_contact(contact) == words
+    quiet = contact.model_copy(update={"no_call_days_after_conversation": 3})
+    assert describe_contact(quiet) == words + "; no call within 3 days after a conversation"
+    case = {
+        "cease_contact": True,
+        "suppress_reason": "payment_plan",
+        "promise_status": "broken",
+        "plan_status": "active",
+    }
+    assert case_rules(case) == [
+        "cease_contact: notices, calls and visits suppressed",
+        "payment_plan active: calls, visits and legal suppressed",
+        "latest promise to pay: broken",
+        "latest payment plan: active",
+    ]
+    assert case_rules(dict.fromkeys(case)) == []

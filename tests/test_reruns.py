@@ -142,3 +142,13 @@ def test_a_rerun_keeps_the_superseded_evaluation_readable_with_the_run_that_wrot
         {"d": DAYS[0], "r": rerun[0]["run_id"]},
     )[0]
     assert counts == {"current": 6, "replaced": 7}
+
+
+def test_a_dry_run_of_a_day_keeps_the_real_actions_still_waiting_to_go_out(db, tmp_path):
+    s = _book(Scenario(db, tmp_path))
+    s.run(DAYS[0])
+    waiting = "select idempotency_key, kind, status from collections.action_log where not dry_run order by 1"
+    real = s.query(waiting)
+    assert real and {r["status"] for r in real} & {"planned", "deferred"}  # the outbox still holds some
+    s.run(DAYS[0], dry_run=True)
+    assert s.query(waiting) == real

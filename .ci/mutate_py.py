@@ -1,0 +1,124 @@
+"""Mutation testing of the Python core with mutmut (``make mutate``; docs/RELIABILITY.md, "Mutation testing").
+
+mutmut (configured in pyproject.toml, [tool.mutmut]) copies the package to mutants/, where
+every function of domain/, policy/ and plan.py carries its mutants behind a switch, and runs
+the tests that call a function once per mutant of it. This script runs it over the chosen
+areas and prints the score per area: killed, survived, equivalent (EQUIVALENT below, each
+with the reason), and the score of the non-equivalent ones; build/mutate/py.json keeps it.
+
+    .venv/bin/python .ci/mutate_py.py [--areas domain,policy,plan] [--max-children 2] [--recheck] [--report-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+OUT = REPO / "build" / "mutate"
+AREAS = {"domain": "debt_collections.domain.", "policy": "debt_collections.policy.", "plan": "debt_collections.plan."}
+# mutmut's verdicts that count as a kill; "survived" and "no tests" count against the score
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+
+# Mutants judged equivalent: mutmut's name -> why no test can tell it from the original.
+EQUIVALENT: dict[str, str] = {
+    "debt_collections.domain.arrears.x_bucket__mutmut_1": (
+        "dpd <= 0 -> dpd < 0: bucket(0) is M{(0 - 1) // 30 + 1} = M0 either way"
+    ),
+}
+
+
+def forget_survivors(areas: list[str]) -> int:
+    """Clear mutmut's verdict on the survivors of the areas, so that they run again (against tests added
+    since: mutmut reruns a mutant only when its function changes); how many."""
+    count = 0
+    for meta in (REPO / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        verdicts = data["exit_code_by_key"]
+        mine = {k: code for k, code in verdicts.items() if any(k.startswith(AREAS[a]) for a in areas)}
+        # survived (0), no tests (5, 33), or ended by a signal (suspicious)
+        again = [k for k, code in mine.items() if code in (0, 5, 33) or (code is not None and code < 0)]
+        for key in again:
+            verdicts[key] = None
+        if again:
+            meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
+            count += len(again)
+    return count
+
+
+def run_mutmut(areas: list[str], children: int) -> None:
+    link = REPO / "debt_collections"  # mutmut names mutants by path: the package as it is imported
+    if not link.is_symlink():
+        link.symlink_to("plugins/collections")
+    names = [f"{AREAS[a]}*" for a in areas]
+    subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(children), *names], cwd=REPO, check=False)
+
+
+def results(areas: list[str]) -> dict[str, str]:
+    """mutmut's verdict on each mutant of the areas."""
+    done = subprocess.run(
+        [str(BIN / "mutmut"), "results", "--all", "true"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    verdicts = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+)$", done.stdout, re.MULTILINE))
+    return {k: v.strip() for k, v in verdicts.items() if any(k.startswith(AREAS[a]) for a in areas)}
+
+
+def summary(verdicts: dict[str, str], areas: list[str]) -> dict[str, dict[str, int | float]]:
+    table: dict[str, dict[str, int | float]] = {}
+    for area in areas:
+        mine = {k: v for k, v in verdicts.items() if k.startswith(AREAS[area])}
+        row: Counter[str] = Counter()
+        for name, verdict in mine.items():
+            row["mutants"] += 1
+            if verdict in KILLED:
+                row["killed"] += 1
+            elif verdict == "not checked":
+                row["not checked"] += 1
+            elif name in EQUIVALENT:
+                row["equivalent"] += 1
+            else:
+                row["survived"] += 1
+        judged = row["killed"] + row["survived"]
+        table[area] = {**row, "score": round(100.0 * row["killed"] / judged, 1) if judged else 100.0}
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--areas", default=",".join(AREAS), help="comma-separated: domain, policy, plan")
+    parser.add_argument("--max-children", type=int, default=2, help="mutants mutmut runs at once")
+    parser.add_argument("--report-only", action="store_true", help="report mutmut's last results, run nothing")
+    parser.add_argument("--recheck", action="store_true", help="run the survivors of the last run again")
+    args = parser.parse_args()
+    areas = [a for a in args.areas.split(",") if a in AREAS]
+    if not areas:
+        return 0
+    if args.recheck:
+        print(f"{forget_survivors(areas)} survivors to run again")
+    if not args.report_only:
+        run_mutmut(areas, args.max_children)
+    verdicts = results(areas)
+    table = summary(verdicts, areas)
+    print("\nPython mutation score (mutmut):")
+    print(f"{'area':10} {'mutants':>8} {'killed':>7} {'survived':>9} {'equivalent':>11} {'unchecked':>10} {'score':>7}")
+    for area, row in table.items():
+        print(
+            f"{area:10} {row['mutants']:8} {row.get('killed', 0):7} {row.get('survived', 0):9}"
+            f" {row.get('equivalent', 0):11} {row.get('not checked', 0):10} {row['score']:6}%"
+        )
+    for name, verdict in sorted(verdicts.items()):
+        if verdict not in KILLED and verdict != "not checked" and name not in EQUIVALENT:
+            print(f"  {verdict}: {name}  (mutmut show {name})")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "py.json").write_text(json.dumps({"areas": table, "mutants": verdicts}, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
