@@ -491,3 +491,15 @@ def test_the_output_views_carry_the_variant_after_the_columns_of_spec_6(db, tmp_
     # without variants in the policy there is one, named champion (SPEC 9)
     assert {r["variant"] for r in s.query("select variant from collections.case_day")} == {"champion"}
     assert {r["variant"] for r in s.query("select variant from collections.action")} == {"champion"}
+
+
+def test_a_plan_paid_early_in_each_30_day_period_stays_kept_in_its_fourth_period(db, tmp_path):
+    """Periods are 30 days from the plan's day (07-01, 07-31, 08-30, 09-29, ...), not months or 31 days."""
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-06-01", months=12, amount="1000.00")
+    s.event("e1", "A1", "2026-07-01T10:00:00+08:00", "payment_plan", "300.00", "2027-06-01")
+    for i, day in enumerate(("2026-07-02", "2026-08-01", "2026-08-31", "2026-09-29")):  # one in each period
+        s.pay(f"p{i}", "A1", f"{day}T10:00:00+08:00", "300.00")
+    s.run("2026-10-30")  # four periods have ended (the last on 10-28), each paid
+    row = s.query("select plan_status, suppress_reason from collections.case_state")[0]
+    assert (row["plan_status"], row["suppress_reason"]) == ("active", "payment_plan")

@@ -359,3 +359,13 @@ def test_call_attempts_per_account_in_any_seven_days(db, tmp_path):
         (26, "planned"),
     ]
     assert {c["reason"] for c in calls if c["status"] == "suppressed"} == {"max_call_attempts_per_account_per_7_days"}
+
+
+def test_another_accounts_money_does_not_keep_a_promise(db, tmp_path):
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    overdue(s, "BROKE", 40, amount="3000.00")
+    s.event("p1", "BROKE", "2026-11-20T10:00:00+08:00", "promise_to_pay", "3000.00", "2026-11-25")
+    overdue(s, "OTHER", 40, amount="3000.00")
+    s.pay("r1", "OTHER", "2026-11-22T10:00:00+08:00", "5000.00")  # in the promise's window, on another account
+    s.run(DAY)
+    assert s.case("BROKE", DAY)["stage"] == "visit"  # its own promise is broken all the same
