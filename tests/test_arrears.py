@@ -159,4 +159,5 @@ def test_money_is_numeric_in_the_views(db):
         "stage",
         "status",
         "hold_reason",
+        "variant",  # SPEC 6: added later, after the others
     ]

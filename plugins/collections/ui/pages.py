@@ -207,23 +207,29 @@ def _recovered_chart(index: dict[dt.date, int], recovered: list[dict[str, Any]])
     )
 
 
-def _monthly_rolls_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Chart:
-    """Month-over-month roll rates: of the cases in a bucket a month before each day, those one bucket up."""
-    n = len(index)
-    from_by = {b: [0] * n for b in BUCKETS[:-1]}
-    rolled_by = {b: [0] * n for b in BUCKETS[:-1]}
-    for r in rows:
-        if r["from_bucket"] in from_by:
-            from_by[r["from_bucket"]][index[r["as_of"]]] += r["from_cases"]
-            rolled_by[r["from_bucket"]][index[r["as_of"]]] += r["rolled"]
+def _rolls_chart(key: str, title: str, from_by: dict[str, list[int]], rolled_by: dict[str, list[int]]) -> Chart:
+    """Roll rates from each bucket but the last: the cases there, and those of them one bucket up."""
     names = {b: f"{b}→{BUCKETS[k + 1]}" for k, b in enumerate(BUCKETS[:-1])}
+    n = len(next(iter(from_by.values())))
     return Chart(
-        "monthly-rolls",
-        "Monthly roll rate: share of the cases in a bucket a month before that are one bucket up on the day",
+        key,
+        title,
         True,
         {names[b]: [_rate(rolled_by[b][i], from_by[b][i]) for i in range(n)] for b in names},
         {names[b]: [f"{rolled_by[b][i]}/{from_by[b][i]}" for i in range(n)] for b in names},
     )
+
+
+def _monthly_rolls_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Chart:
+    """Month-over-month roll rates: of the cases in a bucket a month before each day, those one bucket up."""
+    from_by = {b: [0] * len(index) for b in BUCKETS[:-1]}
+    rolled_by = {b: [0] * len(index) for b in BUCKETS[:-1]}
+    for r in rows:
+        if r["from_bucket"] in from_by:
+            from_by[r["from_bucket"]][index[r["as_of"]]] += r["from_cases"]
+            rolled_by[r["from_bucket"]][index[r["as_of"]]] += r["rolled"]
+    title = "Monthly roll rate: share of the cases in a bucket a month before that are one bucket up on the day"
+    return _rolls_chart("monthly-rolls", title, from_by, rolled_by)
 
 
 def trend_charts(
@@ -242,14 +248,6 @@ def trend_charts(
     by_status = {s: [0] * n for s in statuses}
     for r in actions:
         by_status[r["status"]][index[r["as_of"]]] += r["n"]
-    rolls = {
-        f"{b}→{BUCKETS[k + 1]}": [_rate(rolled_by[b][i], from_by[b][i]) for i in range(n)]
-        for k, b in enumerate(BUCKETS[:-1])
-    }
-    roll_counts = {
-        f"{b}→{BUCKETS[k + 1]}": [f"{rolled_by[b][i]}/{from_by[b][i]}" for i in range(n)]
-        for k, b in enumerate(BUCKETS[:-1])
-    }
     return [
         Chart(
             "buckets",
@@ -258,12 +256,11 @@ def trend_charts(
             {b: [float(v) for v in open_by[b]] for b in BUCKETS},
             {b: [str(v) for v in open_by[b]] for b in BUCKETS},
         ),
-        Chart(
+        _rolls_chart(
             "rolls",
             "Roll rate: share of yesterday's cases in a bucket that moved one bucket up today",
-            True,
-            rolls,
-            roll_counts,
+            from_by,
+            rolled_by,
         ),
         _monthly_rolls_chart(index, monthly_rolls or []),
         Chart(
