@@ -158,13 +158,17 @@ def _explain(args: argparse.Namespace) -> int:
     from debt_collections.policy.loader import load_policy
 
     policy = load_policy(args.policy)
-    rows = ladder_table(policy)
-    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
-    print("  ".join(k.ljust(w) for k, w in widths.items()))
-    for r in rows:
-        print("  ".join(r[k].ljust(w) for k, w in widths.items()))
-    c = policy.contact
-    print(f"contact rules (preset {c.preset}): {describe_contact(c)}; tolerance {policy.tolerance}")
+    sides = policy.variant_policies()
+    for name, share, side in sides:
+        if len(sides) > 1:  # champion and challengers (SPEC 9): each variant's own ladder and rules
+            print(f"\nvariant {name}: share {share} of new cases")
+        rows = ladder_table(side)
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
+        print("  ".join(k.ljust(w) for k, w in widths.items()))
+        for r in rows:
+            print("  ".join(r[k].ljust(w) for k, w in widths.items()))
+        c = side.contact
+        print(f"contact rules (preset {c.preset}): {describe_contact(c)}; tolerance {side.tolerance}")
     if not args.account:
         return 0
     if not (args.db and args.as_of):
@@ -176,7 +180,8 @@ def _explain(args: argparse.Namespace) -> int:
     if case is None:
         print(f"\naccount {args.account} has no case on {args.as_of} (not overdue, or not evaluated)")
         return 0
-    _explain_case(policy, args, case)
+    by_name = {name: side for name, _, side in sides}
+    _explain_case(by_name.get(case["variant"], sides[0][2]), args, case)
     return 0
 
 
@@ -186,7 +191,8 @@ def _explain_case(policy: Any, args: argparse.Namespace, case: dict[str, Any]) -
     hold = f" ({case['hold_reason']}: no action is taken)" if case["hold_reason"] else ""
     print(
         f"\naccount {args.account} on {args.as_of}: case {case['case_id']} ({case['portfolio']}), "
-        f"dpd {case['dpd']}, bucket {case['bucket']}, overdue {case['overdue_amount']}, status {case['status']}{hold}"
+        f"dpd {case['dpd']}, bucket {case['bucket']}, overdue {case['overdue_amount']}, status {case['status']}{hold}, "
+        f"variant {case['variant']}"
     )
     facts = Facts(
         dpd=case["dpd"],

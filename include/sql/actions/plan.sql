@@ -7,7 +7,19 @@
 -- days after as_of; it has no case and is keyed by (account, rung, due date).
 -- What the rules do depends on the stage kind's switches (debt_collections.stages):
 -- contact, stopped_by_cease_contact, stopped_by_promise, scored, pre_due.
-with targets as (
+-- The rung's channel, template and assignee and the contact rules come per variant
+-- (SPEC 9), one element of each array a variant; a case is planned by its own.
+with variants as (
+    select *
+    from unnest(
+        %(v_names)s::text[], %(v_channel)s::text[], %(v_template)s::text[], %(v_assignee)s::text[],
+        %(v_max_calls_7_days)s::int[], %(v_attempts_per_entry)s::int[], %(v_no_call_days)s::int[],
+        %(v_window_start)s::time[], %(v_window_end)s::time[]
+    ) as v(variant, rung_channel, template, assignee, max_calls_7_days, attempts_per_entry, no_call_days,
+           window_start, window_end)
+),
+
+targets as (
     select
         i.account_id,
         acc.customer_id,
@@ -69,7 +81,8 @@ subjects as (
     select
         cs.account_id, cs.case_id, cs.customer_id, cs.dpd, cs.overdue_amount, cs.cease_contact,
         cs.suppress_reason, null::text as hold_reason, null::date as due_date, null::numeric as amount_due,
-        cs.case_id || ':' || %(kind)s || ':' || to_char(%(as_of)s::date, 'YYYY-MM-DD') as idempotency_key
+        cs.case_id || ':' || %(kind)s || ':' || to_char(%(as_of)s::date, 'YYYY-MM-DD') as idempotency_key,
+        cs.variant
     from collections.case_state cs
     where not %(pre_due)s
       and cs.portfolio = %(portfolio)s
@@ -80,7 +93,9 @@ subjects as (
     union all
     select
         p.account_id, null, p.customer_id, 0, 0, p.cease_contact, null, p.hold_reason, p.due_date, p.unpaid,
-        p.account_id || ':' || %(stage)s || ':' || to_char(p.due_date, 'YYYY-MM-DD')
+        p.account_id || ':' || %(stage)s || ':' || to_char(p.due_date, 'YYYY-MM-DD'),
+        -- a reminder is the same in every variant; the account's variant is recorded on it
+        collections.variant_of(%(dag_id)s, p.account_id, %(v_names)s::text[], %(variant_upto)s::int[])
     from pre_due p
     where p.unpaid > %(tolerance)s
 ),
@@ -94,11 +109,19 @@ due as (
         cu.timezone,
         w.customer_id is not null as wrong_number,
         case
-            when %(channel)s <> 'sms_or_letter' then %(channel)s
+            when v.rung_channel <> 'sms_or_letter' then v.rung_channel
             when cu.phone is not null and w.customer_id is null then 'sms'
             else 'letter'
-        end as channel
+        end as channel,
+        v.template,
+        v.assignee,
+        v.max_calls_7_days,
+        v.attempts_per_entry,
+        v.no_call_days,
+        v.window_start,
+        v.window_end
     from subjects s
+    join variants v using (variant)
     join collections.customer cu using (customer_id)
     left join wrong_numbers w using (customer_id)
 ),
@@ -118,13 +141,13 @@ ruled as (
                 where c.account_id = d.account_id and c.channel = 'dialer' and not c.dry_run
                   and c.status in ('planned', 'sent', 'delivered')
                   and c.as_of between %(as_of)s::date - 6 and %(as_of)s::date - 1
-            ) * %(attempts_per_entry)s > %(max_calls_7_days)s then 'max_call_attempts_per_account_per_7_days'
+            ) * d.attempts_per_entry > d.max_calls_7_days then 'max_call_attempts_per_account_per_7_days'
             -- no call within no_call_days days after a conversation (the day of the
             -- conversation is the first; the call goes out the day after as_of)
-            when d.channel = 'dialer' and %(no_call_days)s > 0 and exists (
+            when d.channel = 'dialer' and d.no_call_days > 0 and exists (
                 select 1 from collections.event e
                 where e.account_id = d.account_id and e.kind = 'conversation'
-                  and (e.at at time zone d.timezone)::date between %(as_of)s::date + 2 - %(no_call_days)s
+                  and (e.at at time zone d.timezone)::date between %(as_of)s::date + 2 - d.no_call_days
                                                                 and %(as_of)s::date
             ) then 'no_call_days_after_conversation'
         end as rule
@@ -135,9 +158,9 @@ ruled as (
 -- day, three connected calls per debtor per day): among a customer's accounts,
 -- the ones with the most overdue money get the day's contacts.
 caps as (
-    select channel, daily_limit, rule_name
-    from unnest(%(cap_channels)s::text[], %(cap_limits)s::int[], %(cap_rules)s::text[])
-        as c(channel, daily_limit, rule_name)
+    select variant, channel, daily_limit, rule_name
+    from unnest(%(cap_variants)s::text[], %(cap_channels)s::text[], %(cap_limits)s::int[], %(cap_rules)s::text[])
+        as c(variant, channel, daily_limit, rule_name)
 ),
 
 ranked as (
@@ -153,12 +176,13 @@ ranked as (
                 )
         end as cap_rank
     from ruled r
-    left join caps c on c.channel = r.channel
+    left join caps c on c.variant = r.variant and c.channel = r.channel
 )
 
 insert into collections.action_log (
     idempotency_key, portfolio, as_of, account_id, customer_id, case_id, kind, stage, status, reason,
-    channel, assignee, template, priority, window_opens_at, window_closes_at, dry_run, due_date, amount_due, run_id
+    channel, assignee, template, priority, window_opens_at, window_closes_at, dry_run, due_date, amount_due, run_id,
+    variant
 )
 select
     r.idempotency_key,
@@ -172,22 +196,23 @@ select
     case when r.rule is not null or r.cap_rank > r.daily_limit then 'suppressed' else 'planned' end,
     coalesce(r.rule, case when r.cap_rank > r.daily_limit then r.cap_rule end),
     r.channel,
-    nullif(replace(replace(%(assignee)s, '{region}', r.region), '{portfolio}', %(portfolio)s), ''),
-    replace(replace(%(template)s, '{channel}', r.channel), '{language}', r.language),
+    nullif(replace(replace(r.assignee, '{region}', r.region), '{portfolio}', %(portfolio)s), ''),
+    replace(replace(r.template, '{channel}', r.channel), '{language}', r.language),
     case when %(scored)s
         then round(least(r.dpd, 90) * 50.0 / 90 + least(r.overdue_amount, 20000) * 50.0 / 20000, 2)
     end,
     -- customer contact waits for the window in the customer's own timezone,
     -- on the day after as_of (the run happens overnight)
     case when %(contact)s
-        then ((%(as_of)s::date + 1) + %(window_start)s::time) at time zone r.timezone
+        then ((%(as_of)s::date + 1) + r.window_start) at time zone r.timezone
     end,
     case when %(contact)s
-        then ((%(as_of)s::date + 1) + %(window_end)s::time) at time zone r.timezone
+        then ((%(as_of)s::date + 1) + r.window_end) at time zone r.timezone
     end,
     %(dry_run)s,
     r.due_date,
     r.amount_due,
-    %(run_id)s
+    %(run_id)s,
+    r.variant
 from ranked r
 on conflict do nothing;

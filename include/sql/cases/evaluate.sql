@@ -3,14 +3,18 @@
 -- an active account that is overdue with no open case opens one, identified by
 -- (account, opened_on). Everything else on the row is derived from that day's
 -- arrears and the events and repayments known by then, so a rerun is exact.
--- The ladder arrives as parallel arrays, one element per rung, lowest rung first.
+-- The ladder arrives as parallel arrays, one element per rung of each variant (SPEC 9),
+-- lowest rung first within a variant; rung_ord is a rung's place in its variant's ladder.
+-- A case keeps the variant it opened under; a new case takes the variant whose range
+-- holds its account's hash (collections.variant_of); a case whose variant the policy no
+-- longer lists goes on under the first listed one.
 -- The open cases of the previous evaluated day and the day's arrears come from
 -- temporary tables filled and analysed just before (cases/fill_work.sql), so the
 -- plan fits their size: from the tables themselves, whose statistics rarely know
 -- today's rows, the planner took them for a row or two and joined tens of thousands
 -- of cases with nested loops (22 s a portfolio at 1,000,000 accounts, bench/explain.py).
 with prev as (
-    select case_id, account_id, customer_id, opened_on, stage, stage_since from case_prev
+    select case_id, account_id, customer_id, opened_on, stage, stage_since, variant from case_prev
 ),
 
 arrears as (
@@ -34,7 +38,12 @@ cases as (
         coalesce(p.account_id, o.account_id) as account_id,
         coalesce(p.opened_on, %(as_of)s::date) as opened_on,
         p.stage as prev_stage,
-        p.stage_since as prev_since
+        p.stage_since as prev_since,
+        case
+            when p.variant = any(%(variant_names)s::text[]) then p.variant
+            when p.case_id is not null then (%(variant_names)s::text[])[1]
+            else collections.variant_of(%(dag_id)s, o.account_id, %(variant_names)s::text[], %(variant_upto)s::int[])
+        end as variant
     from prev p
     full join opening o on o.account_id = p.account_id
 ),
@@ -140,14 +149,16 @@ broken_promises as (
 ),
 
 rungs as (
-    select name, min_dpd, min_overdue, sticky, every_days, action_kind, string_to_array(products, ',') as products,
-           min_bucket, string_to_array(risk_grades, ',') as risk_grades, min_broken, ord::int as ord
+    select variant, name, min_dpd, min_overdue, sticky, every_days, action_kind,
+           string_to_array(products, ',') as products, min_bucket, string_to_array(risk_grades, ',') as risk_grades,
+           min_broken, ord
     from unnest(
+        %(rung_variant)s::text[], %(rung_ord)s::int[],
         %(rung_names)s::text[], %(rung_min_dpd)s::int[], %(rung_min_overdue)s::numeric[],
         %(rung_sticky)s::boolean[], %(rung_every_days)s::int[], %(rung_actions)s::text[], %(rung_products)s::text[],
         %(rung_min_bucket)s::int[], %(rung_risk_grades)s::text[], %(rung_min_broken)s::int[]
-    ) with ordinality as r(name, min_dpd, min_overdue, sticky, every_days, action_kind, products,
-                           min_bucket, risk_grades, min_broken, ord)
+    ) as r(variant, ord, name, min_dpd, min_overdue, sticky, every_days, action_kind, products,
+           min_bucket, risk_grades, min_broken)
 ),
 
 evaluated as (
@@ -158,6 +169,7 @@ evaluated as (
         c.opened_on,
         c.prev_stage,
         c.prev_since,
+        c.variant,
         coalesce(a.dpd, 0) as dpd,
         coalesce(a.overdue_amount, 0) as overdue_amount,
         case
@@ -184,14 +196,14 @@ evaluated as (
         f.contact_outcome,
         -- the highest rung whose entry condition holds ...
         (select max(r.ord) from rungs r
-         where coalesce(a.dpd, 0) >= r.min_dpd and coalesce(a.overdue_amount, 0) >= coalesce(r.min_overdue, 0)
+         where r.variant = c.variant and coalesce(a.dpd, 0) >= r.min_dpd and coalesce(a.overdue_amount, 0) >= coalesce(r.min_overdue, 0)
            and (r.products is null or acc.product = any(r.products))
            -- bucket as its index in M0, M1, ..., M7+ (SPEC section 3)
            and least((coalesce(a.dpd, 0) + 29) / 30, 7) >= r.min_bucket
            and (r.risk_grades is null or acc.risk_grade = any(r.risk_grades))
            and coalesce(bp.n, 0) >= r.min_broken) as reached,
         -- ... unless the case already sits on a sticky rung above it
-        (select r.ord from rungs r where r.name = c.prev_stage and r.sticky) as sticky_ord
+        (select r.ord from rungs r where r.variant = c.variant and r.name = c.prev_stage and r.sticky) as sticky_ord
     from cases c
     join collections.account acc using (account_id)
     left join arrears a using (account_id)
@@ -211,13 +223,14 @@ staged as (
     from evaluated e
     left join rungs r
         on e.status not in ('cured', 'closed')
+       and r.variant = e.variant
        and r.ord = greatest(e.reached, e.sticky_ord)
 )
 
 insert into collections.case_state (
     portfolio, as_of, case_id, account_id, customer_id, opened_on, dpd, bucket, overdue_amount,
     stage, stage_since, status, hold_reason, action_due, suppress_reason, cease_contact,
-    promise_status, plan_status, run_id, delinquency_reason, contact_outcome
+    promise_status, plan_status, run_id, delinquency_reason, contact_outcome, variant
 )
 select
     %(portfolio)s,
@@ -249,5 +262,6 @@ select
     s.plan_status,
     %(run_id)s,
     s.delinquency_reason,
-    s.contact_outcome
+    s.contact_outcome,
+    s.variant
 from staged s;

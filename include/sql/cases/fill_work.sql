@@ -7,8 +7,8 @@ with prev_day as (
 ),
 
 prev as (
-    insert into case_prev (case_id, account_id, customer_id, opened_on, stage, stage_since)
-    select cs.case_id, cs.account_id, cs.customer_id, cs.opened_on, cs.stage, cs.stage_since
+    insert into case_prev (case_id, account_id, customer_id, opened_on, stage, stage_since, variant)
+    select cs.case_id, cs.account_id, cs.customer_id, cs.opened_on, cs.stage, cs.stage_since, cs.variant
     from collections.case_state cs
     join prev_day on cs.as_of = prev_day.as_of
     where cs.portfolio = %(portfolio)s and cs.status in ('open', 'on_hold')

@@ -2,7 +2,7 @@
 select
     cs.as_of, cs.portfolio, cs.case_id, cs.dpd, cs.bucket, cs.overdue_amount, cs.stage, cs.stage_since,
     cs.status, cs.hold_reason, cs.action_due, cs.cease_contact, cs.suppress_reason, cs.promise_status,
-    cs.plan_status, acc.product, acc.risk_grade,
+    cs.plan_status, cs.variant, acc.product, acc.risk_grade,
     -- promises to pay made during the overdue episode that ended short (as in cases/evaluate.sql)
     (select count(*)::int from collections.event e
      where e.account_id = cs.account_id and e.kind = 'promise_to_pay'

@@ -10,6 +10,7 @@ file and line of any error; ``dags/policies/policy.schema.json`` is generated fr
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from datetime import date, time
 from decimal import Decimal
@@ -334,6 +335,41 @@ class Messages(_Strict):
         return self.signature.get(language, "")
 
 
+VARIANT_BUCKETS = 10000  # an account's variant hash falls in 0 .. 9999 (SPEC 9)
+
+# Contact rules a challenger may only make stricter (SPEC 5 is compliance, not strategy): the caps may
+# go down, the days without calls after a conversation up; the window may only narrow.
+_AT_MOST = (
+    "max_sms_per_customer_per_day",
+    "max_connected_calls_per_debtor_per_day",
+    "max_dial_attempts_per_number_per_day",
+    "max_call_attempts_per_account_per_7_days",
+)
+_AT_LEAST = ("no_call_days_after_conversation",)
+_RUNG_FIXED = ("stage", "action")  # a rung's task group and stage kind are the DAG's, the same in every variant
+
+
+def variant_hash(dag_id: str, account_id: str) -> int:
+    """SPEC 9: ``int(sha256((dag_id + ":" + account_id).encode("utf-8")).hexdigest()[:8], 16) % 10000``."""
+    digest = hashlib.sha256(f"{dag_id}:{account_id}".encode()).hexdigest()
+    return int(digest[:8], 16) % VARIANT_BUCKETS
+
+
+class Variant(_Strict):
+    """A strategy the policy runs on a share of its new cases (SPEC 9): overrides of the ladder and contact rules.
+
+    ``ladder`` maps a rung's stage to the fields it changes (``enter``, ``repeat_every_days``,
+    ``once_per_case``, ``sticky``, ``channel``, ``template``, ``assignee``); ``contact`` the
+    contact rules, which a variant may only make stricter.
+    """
+
+    name: str = Field(pattern=_STAGE)
+    share: Decimal = Field(gt=0, le=1, decimal_places=4)
+    ladder: dict[str, dict[str, Any]] = {}
+    contact: dict[str, Any] = {}
+    description: str = Field(default="", max_length=200)
+
+
 class Policy(_Strict):
     """A whole escalation workflow: one DAG."""
 
@@ -362,6 +398,10 @@ class Policy(_Strict):
     messages: Messages = Messages()
     reminders: list[Reminder] = []
     ladder: list[Rung] = Field(min_length=1)
+    # champion and challengers (SPEC 9): none listed is one variant, champion, with the whole book
+    variants: list[Variant] = []
+    # what one action of each kind costs (money, the policy's currency), for cost per unit recovered
+    cost: dict[Annotated[str, Field(pattern=_STAGE)], Money] = {}
 
     # where the policy was read from (set by the loader; not a key of the file)
     _source: tuple[str, str] = PrivateAttr(default=("", ""))
@@ -411,6 +451,74 @@ class Policy(_Strict):
                 )
         return ladder
 
+    @model_validator(mode="after")
+    def _variants_hold(self) -> Policy:
+        if not self.variants:
+            return self
+        names = [v.name for v in self.variants]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"variant names must be unique: {', '.join(repeated)} is used twice")
+        total = sum((v.share for v in self.variants), Decimal(0))
+        if total != 1:
+            raise ValueError(f"variant shares must sum to 1, they sum to {total} ({', '.join(names)})")
+        for i, v in enumerate(self.variants):
+            try:
+                self._check_variant(v)
+            except ValueError as exc:
+                raise ValueError(f"variants[{i}] ({v.name}): {exc}") from None
+        return self
+
+    def _check_variant(self, v: Variant) -> None:
+        stages = [r.stage for r in self.ladder]
+        for stage, fields in v.ladder.items():
+            if stage not in stages:
+                raise ValueError(f"ladder.{stage}: no such rung (rungs: {', '.join(stages)})")
+            fixed = [k for k in _RUNG_FIXED if k in fields]
+            if fixed:
+                raise ValueError(f"ladder.{stage}.{fixed[0]} cannot change in a variant (it is the DAG's)")
+        if "preset" in v.contact:
+            raise ValueError("contact.preset cannot change in a variant (the jurisdiction is the policy's)")
+        built = self._variant_policy(v)  # every rung and rule valid, the ladder still in order
+        base, mine = self.contact, built.contact
+        for key in _AT_MOST:
+            if getattr(mine, key) > getattr(base, key):
+                raise ValueError(f"contact.{key} {getattr(mine, key)} is looser than the policy's {getattr(base, key)}")
+        for key in _AT_LEAST:
+            if getattr(mine, key) < getattr(base, key):
+                raise ValueError(f"contact.{key} {getattr(mine, key)} is looser than the policy's {getattr(base, key)}")
+        if mine.window_start < base.window_start or mine.window_end > base.window_end:
+            raise ValueError(
+                f"contact.window {mine.window.start}-{mine.window.end} is wider than the policy's "
+                f"{base.window.start}-{base.window.end}"
+            )
+
+    def _variant_policy(self, v: Variant) -> Policy:
+        data = self.model_dump(exclude={"variants"})
+        data["ladder"] = [merge(rung, v.ladder.get(rung["stage"], {})) for rung in data["ladder"]]
+        data["contact"] = merge(data["contact"], v.contact)
+        return Policy.model_validate(data)
+
+    def variant_policies(self) -> list[tuple[str, Decimal, Policy]]:
+        """Each variant's name, share and whole policy (its overrides applied); ``champion`` when none is listed."""
+        if not self.variants:
+            return [("champion", Decimal(1), self)]
+        return [(v.name, v.share, self._variant_policy(v).with_source(*self._source)) for v in self.variants]
+
+    def variant_upto(self) -> list[int]:
+        """Where each variant's range of the hash ends (exclusive): the listed order, ``share * 10000`` values each."""
+        ends, total = [], Decimal(0)
+        for _, share, _ in self.variant_policies():
+            total += share
+            ends.append(int(total * VARIANT_BUCKETS))
+        return ends
+
+    def variant_of(self, account_id: str) -> str:
+        """The variant a new case of ``account_id`` opens under (SPEC 9): the first range that holds its hash."""
+        h = variant_hash(self.dag_id, account_id)
+        names = [name for name, _, _ in self.variant_policies()]
+        return next(name for name, end in zip(names, self.variant_upto(), strict=True) if h < end)
+
     def with_source(self, path: str, text: str) -> Policy:
         """This policy, remembering the file it was read from (shown in the DAG's docs)."""
         self._source = (path, text)
@@ -451,8 +559,22 @@ class Policy(_Strict):
                     channels.append(c)
         return channels
 
-    def ladder_params(self) -> dict[str, list[Any]]:
-        """The ladder as parallel arrays, the shape the evaluation SQL binds."""
+    def ladder_params(self) -> dict[str, Any]:
+        """Every variant's ladder as parallel arrays, the shape the evaluation SQL binds, and the variants' ranges."""
+        sides = self.variant_policies()
+        params: dict[str, Any] = {
+            "dag_id": self.dag_id,
+            "variant_names": [n for n, _, _ in sides],
+            "variant_upto": self.variant_upto(),
+        }
+        for name, _, side in sides:
+            for key, values in side._own_ladder_params().items():
+                params.setdefault(key, []).extend(values)
+            params.setdefault("rung_variant", []).extend([name] * len(side.ladder))
+            params.setdefault("rung_ord", []).extend(range(1, len(side.ladder) + 1))
+        return params
+
+    def _own_ladder_params(self) -> dict[str, list[Any]]:
         e = [r.enter for r in self.ladder]
         return {
             "rung_names": [r.stage for r in self.ladder],

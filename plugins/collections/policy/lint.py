@@ -54,9 +54,12 @@ def _template_problems(path: Path, policy: Policy) -> list[str]:
     channel, as its reader gets it: an SMS with the lender's signature, within ``max_sms_segments``."""
     problems: set[str] = set()
     opt_out = policy.contact.preset == "us"
-    for rung in policy.steps:
+    sides = policy.variant_policies()
+    # every variant's rungs: a challenger may name other templates (SPEC 9)
+    steps = [(rung, f"variant {name}: " if len(sides) > 1 else "") for name, _, side in sides for rung in side.steps]
+    for rung, variant in steps:
         channels = ("sms", "letter") if rung.channel == "sms_or_letter" else (rung.channel,)
-        where = "reminder" if rung.days_before_due else "ladder stage"
+        where = variant + ("reminder" if rung.days_before_due else "ladder stage")
         for channel in channels:
             for language in LANGUAGES:
                 if channel == "sms" and not policy.messages.signature_for(language):

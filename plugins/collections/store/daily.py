@@ -130,28 +130,14 @@ def plan_stage(
     kind = registry()[rung.action]
     bind = {
         **kind.plan_params(),
+        **variant_plan_params(policy, stage),
         "portfolio": portfolio,
         "as_of": params.as_of,
         "stage": stage,
         "kind": rung.action,
-        "channel": rung.channel,
-        "template": rung.template,
-        "assignee": rung.assignee,
         "tz": policy.timezone,
         "tolerance": policy.tolerance,
         "days_before_due": rung.days_before_due or 0,
-        "max_calls_7_days": policy.contact.max_call_attempts_per_account_per_7_days,
-        "attempts_per_entry": policy.contact.call_attempts_per_entry,
-        "no_call_days": policy.contact.no_call_days_after_conversation,
-        "window_start": policy.contact.window_start,
-        "window_end": policy.contact.window_end,
-        # per customer and day: channel, limit, the rule named on what it stops
-        "cap_channels": ["sms", "dialer"],
-        "cap_limits": [
-            policy.contact.max_sms_per_customer_per_day,
-            policy.contact.max_connected_calls_per_debtor_per_day,
-        ],
-        "cap_rules": ["max_sms_per_customer_per_day", "max_connected_calls_per_debtor_per_day"],
         "dry_run": params.dry_run,
         "run_id": run_id,
     }
@@ -160,6 +146,38 @@ def plan_stage(
         written = run(conn, kind.plan_sql, bind)
     crash_point("plan.done")
     return written
+
+
+# the per-customer daily caps of a plan: channel and the rule named on what it stops
+_CAPS = (("sms", "max_sms_per_customer_per_day"), ("dialer", "max_connected_calls_per_debtor_per_day"))
+
+
+def variant_plan_params(policy: Policy, stage: str) -> dict[str, Any]:
+    """What ``actions/plan.sql`` binds per variant (SPEC 9): the rung's channel, template and assignee and the
+    contact rules each variant gives, as parallel arrays, and the daily caps per variant and channel."""
+    sides = policy.variant_policies()
+    out: dict[str, Any] = {"dag_id": policy.dag_id, "variant_upto": policy.variant_upto()}
+    columns: dict[str, list[Any]] = {k: [] for k in ("v_names", "v_channel", "v_template", "v_assignee")}
+    caps: dict[str, list[Any]] = {"cap_variants": [], "cap_channels": [], "cap_limits": [], "cap_rules": []}
+    for name, _, side in sides:
+        rung, contact = side.rung(stage), side.contact
+        row = {
+            "v_names": name,
+            "v_channel": rung.channel,
+            "v_template": rung.template,
+            "v_assignee": rung.assignee,
+            "v_max_calls_7_days": contact.max_call_attempts_per_account_per_7_days,
+            "v_attempts_per_entry": contact.call_attempts_per_entry,
+            "v_no_call_days": contact.no_call_days_after_conversation,
+            "v_window_start": contact.window_start,
+            "v_window_end": contact.window_end,
+        }
+        for key, value in row.items():
+            columns.setdefault(key, []).append(value)
+        for channel, rule in _CAPS:
+            for key, value in zip(caps, (name, channel, getattr(contact, rule), rule), strict=True):
+                caps[key].append(value)
+    return {**out, **columns, **caps}
 
 
 def report_portfolio(
