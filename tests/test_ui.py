@@ -20,6 +20,7 @@ PAGES = (
     "/collections/account?id=A0",
     "/collections/trends",
     "/collections/trends?portfolio=P1",
+    "/collections/variants",
     "/collections/",
 )
 
@@ -524,6 +525,66 @@ def test_trends_show_the_monthly_roll_rate_next_to_the_daily_one(ui, db, tmp_pat
     assert by_day["2026-11-26"]["M1→M2"] == "0/0"  # 10-26 was not evaluated: no month-before to roll from
 
 
+def test_variants_side_by_side_equal_sql_over_the_views(ui, db, tmp_path):
+    from decimal import Decimal
+
+    from debt_collections.policy.loader import load_policy
+    from tests.test_variants import spec_variant, with_variants
+
+    halves = 'variants:\n  - {name: champion, share: "0.5"}\n  - name: gentle\n    share: "0.5"\n' + (
+        "    ladder: {call: {enter: {dpd_at_least: 15}}}\n"
+    )
+    policy = load_policy(with_variants(tmp_path, halves))
+    s = Scenario(db, tmp_path, policy=policy)
+    accounts = [s.account(f"V{i:02d}", first_due="2026-11-14", months=3) for i in range(24)]
+    variant = {a: spec_variant("collections_standard", a, [("champion", "0.5"), ("gentle", "0.5")]) for a in accounts}
+    assert set(variant.values()) == {"champion", "gentle"}
+    s.run("2026-11-25")  # dpd 11: the champion calls, the gentle sends notices
+    sent = s.query(
+        "update collections.action_log set status = 'sent', sent_at = '2026-11-26T10:00:00+08:00' "
+        "where as_of = '2026-11-25' and status = 'planned' and account_id = any(%(a)s) returning account_id",
+        {"a": accounts[:12]},
+    )
+    assert sent
+    for i, a in enumerate(accounts[:16]):  # some pay in full (cured), after a contact or not
+        s.pay(f"p{i}", a, "2026-11-26T15:00:00+08:00", "1000.00" if i % 2 else "400.00")
+    s.run("2026-11-26")
+    s.run("2026-11-27")
+
+    rows = tables(ui("/collections/variants").text)[("", "")]
+    header, body = rows[0], {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert header[:2] == ["variant", "cases"] and set(body) == {"champion", "gentle"}
+    cost = {k: v for k, v in policy.cost.items()}
+    for name, shown in body.items():
+        want = s.query(
+            "select count(distinct case_id) as cases, "
+            "count(distinct case_id) filter (where status = 'cured') as cured "
+            "from collections.case_day where variant = %(v)s",
+            {"v": name},
+        )[0]
+        contacts = s.query(
+            "select count(*) as n from collections.action where variant = %(v)s and status in ('sent', 'delivered')",
+            {"v": name},
+        )[0]["n"]
+        recovered = s.query(
+            "select coalesce(sum(amount), 0) as m from collections.recovery where variant = %(v)s", {"v": name}
+        )[0]["m"]
+        kinds = s.query(
+            "select kind, count(*) as n from collections.action where variant = %(v)s "
+            "and status in ('planned', 'sent', 'delivered', 'deferred') group by kind",
+            {"v": name},
+        )
+        priced = sum((cost[k["kind"]] * k["n"] for k in kinds), Decimal("0"))
+        assert shown["cases"] == str(want["cases"]) and shown["cured"] == str(want["cured"]), name
+        assert shown["contacts"] == str(contacts), name
+        assert shown["recovered"] == f"{recovered:,}", name
+        assert Decimal(shown["cost"].replace(",", "")) == priced, name
+        assert shown["recovered per case"] == f"{(recovered / want['cases']).quantize(Decimal('0.01')):,}", name
+        if recovered:
+            assert Decimal(shown["cost per 1.00 recovered"]) == (priced / recovered).quantize(Decimal("0.0001"))
+    assert all(int(body[v]["contacts"]) > 0 for v in body)
+
+
 @pytest.fixture(scope="module")
 def live_api(airflow_api, airflow_home):
     """The same Airflow API app served on a loopback port: the view calls Airflow's REST API over HTTP."""
@@ -710,6 +771,16 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
         {"d": DAYS[-1]},
     )[0]
     assert cured.strip() == f"{r['cured']}/{r['n']}"
+
+    # the variants side by side: the book runs one, the champion, on every case of the last days
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    browser.find_element(By.LINK_TEXT, "Variants").click()
+    shown = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-variant="champion"] td[data-col="cases"]'))
+    ).text
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-variants.png"))
+    assert int(shown) == book.query("select count(distinct case_id) as n from collections.case_day")[0]["n"] > 0
 
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
     search = browser.find_element(By.NAME, "q")

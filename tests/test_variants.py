@@ -134,7 +134,9 @@ def test_a_case_keeps_its_variant_when_the_shares_change(db, tmp_path):
     movers, i = [], 0
     while len(movers) < 20:
         account = f"M{i:04d}"
-        if spec_variant("collections_standard", account, before) != spec_variant("collections_standard", account, after):
+        if spec_variant("collections_standard", account, before) != spec_variant(
+            "collections_standard", account, after
+        ):
             movers.append(account)
         i += 1
     for account in movers:
@@ -159,7 +161,9 @@ def test_a_case_on_a_variant_the_policy_no_longer_lists_goes_on_under_the_first(
     two = 'variants:\n  - {name: champion, share: "0.5"}\n  - {name: gentle, share: "0.5"}\n'
     s = Scenario(db, tmp_path, policy=load_policy(with_variants(tmp_path, two)))
     halves = [("champion", "0.5"), ("gentle", "0.5")]
-    gentle = next(a for a in (f"G{i:03d}" for i in range(100)) if spec_variant("collections_standard", a, halves) == "gentle")
+    gentle = next(
+        a for a in (f"G{i:03d}" for i in range(100)) if spec_variant("collections_standard", a, halves) == "gentle"
+    )
     s.account(gentle, first_due="2026-11-10", months=3)
     s.run("2026-11-21")
     assert s.case(gentle, "2026-11-21")["variant"] == "gentle"

@@ -17,6 +17,27 @@ recovered as (
         %(as_of)s::date::timestamp at time zone %(tz)s, (%(as_of)s::date + 1)::timestamp at time zone %(tz)s
     )
     where portfolio = %(portfolio)s
+),
+
+-- what one action of each kind costs (the policy's cost key; a kind without one costs nothing)
+costs as (
+    select kind, cost from unnest(%(cost_kinds)s::text[], %(cost_amounts)s::numeric[]) as k(kind, cost)
+),
+
+-- champion and challengers side by side (SPEC 9): the actions that go out (or went out), their
+-- cost, the cases, those opened and cured, and what was recovered, per variant
+variant_figures as (
+    select v.variant, jsonb_build_object(
+        'cases', (select count(*) from cases c where c.variant = v.variant),
+        'opened', (select count(*) from cases c where c.variant = v.variant and c.opened_on = %(as_of)s),
+        'cured', (select count(*) from cases c where c.variant = v.variant and c.status = 'cured'),
+        'actions', (select count(*) from actions a
+                    where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')),
+        'cost', (select coalesce(sum(k.cost), 0)::text from actions a join costs k using (kind)
+                 where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')),
+        'recovered', (select coalesce(sum(r.amount), 0)::text from recovered r where r.variant = v.variant)
+    ) as figures
+    from (select variant from cases union select variant from actions union select variant from recovered) v
 )
 
 insert into collections.portfolio_day as p (portfolio, as_of, dag_id, run_id, dry_run, figures)
@@ -65,6 +86,7 @@ select
             select jsonb_object_agg(variant, total::text) from (
                 select variant, sum(amount) as total from recovered group by 1
             ) x), '{}'::jsonb),
+        'by_variant', coalesce((select jsonb_object_agg(variant, figures) from variant_figures), '{}'::jsonb),
         'delinquency_reasons', coalesce((
             select jsonb_object_agg(delinquency_reason, n) from (
                 select delinquency_reason, count(*) as n from cases

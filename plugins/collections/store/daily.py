@@ -192,6 +192,8 @@ def report_portfolio(
         "dry_run": params.dry_run,
         "tz": policy.timezone,
         "attribution_days": policy.attribution_days,
+        "cost_kinds": list(policy.cost),
+        "cost_amounts": list(policy.cost.values()),
     }
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)

@@ -86,6 +86,15 @@ def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[st
     }
 
 
+def variants(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[str, Any]:
+    """Each variant's cases, cures, contacts, recoveries and cost over the last ``days`` evaluated days."""
+    evaluated = [r["as_of"] for r in fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})]
+    if not evaluated:
+        return {"from_day": None, "to_day": None, "rows": []}
+    bind = {"from_day": min(evaluated), "to_day": max(evaluated), "portfolio": portfolio}
+    return {**bind, "rows": fetch_all(conn, "ui/variants.sql", bind)}
+
+
 def run_day(conn: Conn, dag_id: str, run_id: str) -> dt.date | None:
     """The business day a run reported, or None."""
     row = fetch_one(conn, "ui/run_day.sql", {"dag_id": dag_id, "run_id": run_id})

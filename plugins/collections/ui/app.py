@@ -190,6 +190,26 @@ def trends(
     )
 
 
+def variants(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
+) -> HTMLResponse:
+    """Champion and challengers side by side over the last 30 evaluated days (SPEC 9)."""
+    with queries.reading(conninfo) as conn:
+        data = queries.variants(conn, portfolio or None)
+        choices = queries.portfolios(conn)
+    return render(
+        "variants.html",
+        user=user.get_name(),
+        portfolio=portfolio,
+        choices=choices,
+        from_day=data["from_day"],
+        to_day=data["to_day"],
+        rows=pages.variant_rows(data["rows"]),
+    )
+
+
 def task(
     user: GetUserDep,
     conninfo: ConninfoDep,
@@ -247,6 +267,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", search, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/variants", variants, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)

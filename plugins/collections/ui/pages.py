@@ -286,3 +286,30 @@ def trend_charts(
         ),
         _recovered_chart(index, recovered or []),
     ]
+
+
+CENT = Decimal("0.01")
+
+
+def _per(part: Decimal, whole: int | Decimal) -> Decimal | None:
+    return (Decimal(part) / Decimal(whole)).quantize(CENT) if whole else None
+
+
+def variant_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Champion and challengers side by side (SPEC 9): each variant's totals and what they come to per case,
+    the cure rate, and the cost of a unit recovered (none where the policy prices no action or nothing came in)."""
+    out = []
+    for r in rows:
+        cost = r["cost"]
+        out.append(
+            {
+                **r,
+                "cure_rate": _per(Decimal(100 * r["cured"]), r["cases"]),
+                "contacts_per_case": _per(Decimal(r["contacts"]), r["cases"]),
+                "recovered_per_case": _per(r["recovered"], r["cases"]),
+                "cost_per_recovered": (
+                    (cost / r["recovered"]).quantize(Decimal("0.0001")) if cost and r["recovered"] > 0 else None
+                ),
+            }
+        )
+    return out
