@@ -11,6 +11,16 @@ It plays every partner the product talks to:
   deduplicates on the ``Idempotency-Key`` header: the same key again returns the
   first answer with ``"duplicate": true``.
 
+The SMS gateway, the letter house and the dialer also take a list per request, as
+real gateways do: ``POST <partner path>/batch`` (e.g. ``/v1/sms/batch``) with a JSON
+list of ``{"idempotency_key": K, "message": {...}}``, at most ``MAX_BATCH`` items,
+answers ``{"results": [...]}``, one per item in the order sent: ``{"idempotency_key",
+"status": "accepted", "message_id"}``, ``"duplicate"`` with the first message id, or
+``"rejected"`` with a ``reason``. Each item is deduplicated on its own key exactly as
+the single endpoint does; faults, latency and a lost answer apply to the request as a
+whole. ``reject_rate`` rejects a share of keys (deterministic per key) on both
+endpoints: the single one answers 422 with the reason.
+
 Each dialer call gets an outcome (promise to pay with ``promise_rate``, else no answer
 or refused); promises come back as ``events`` of the next business date on the
 servicing API, so the next run applies them. ``GET /_outcomes`` lists them.
@@ -26,7 +36,7 @@ nobody answered) and ``connected``; ``no_answer_rate`` sets how many go unanswer
 Switches (``POST /_faults`` with JSON): ``latency_ms``, ``error_rate`` (answers 503),
 ``rate_429`` (answers 429 with ``Retry-After: retry_after``), ``timeout_rate`` (sleeps
 ``timeout_s`` before answering), ``drop_rate`` (accepts, then closes the connection
-without an answer), ``seed``. ``GET /_log`` lists every request received; ``GET
+without an answer), ``reject_rate``, ``seed``. ``GET /_log`` lists every request received; ``GET
 /_accepted`` lists accepted deliveries (one per key); ``POST /_reset`` clears both.
 """
 
@@ -55,7 +65,10 @@ PARTNER_PATHS = (
     "/v1/repossessions",
     "/v1/alerts",
 )
+BATCH_PATHS = ("/v1/sms", "/v1/letters", "/v1/dialer/queue")  # partners that take a list per request
+MAX_BATCH = 1000
 PAGE_SIZE = 500
+REJECTED = "rejected: invalid destination (simulated)"
 
 
 @dataclass
@@ -72,6 +85,7 @@ class Faults:
     promise_rate: float = 0.2
     no_answer_rate: float = 0.7  # a call that is no promise is unanswered below this roll, else refused
     undeliverable_rate: float = 0.0
+    reject_rate: float = 0.0  # refused on arrival (422, or "rejected" in a batch), deterministic per key
     seed: int = 1
 
 
@@ -139,6 +153,41 @@ class State:
             tries = 1 + int(random.Random(f"attempts:{key}").random() * allowed) if connected else allowed
             receipt.update(attempts=tries, connected=connected)
         self.receipts.setdefault(path, []).append(receipt)
+
+    def accept(self, path: str, key: str, body: Any) -> tuple[dict[str, Any] | None, bool]:
+        """Take one message: (its first acceptance, whether this one is a duplicate); (None, False) when
+        it is rejected. Callers hold ``self.lock``."""
+        first = self.accepted.get(key)
+        if first is not None:
+            return first, True
+        if random.Random(f"reject:{key}").random() < self.faults.reject_rate:
+            return None, False
+        first = {
+            "key": key,
+            "path": path,
+            "message_id": f"M-{len(self.accepted) + 1:08d}",
+            "body": body,
+            "at": time.time(),
+        }
+        self.accepted[key] = first
+        self.outcome_for(path, key, body)
+        self.receipt_for(path, key, first["message_id"], body)
+        return first, False
+
+    def take_item(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
+        """One item of a batch: accepted, duplicate (with the first message id) or rejected (with the reason).
+        Logged like a single request. Callers hold ``self.lock``."""
+        key = item.get("idempotency_key")
+        first, duplicate = (
+            self.accept(path, key, item.get("message")) if isinstance(key, str) and key else (None, False)
+        )
+        entry = {"path": f"{path}/batch", "key": key, "status": 200 if first else 422, "duplicate": duplicate}
+        self.log.append({**entry, "at": time.time()})
+        if first is None:
+            reason = REJECTED if isinstance(key, str) and key else "rejected: idempotency_key is required"
+            return {"idempotency_key": key, "status": "rejected", "reason": reason}
+        status = "duplicate" if duplicate else "accepted"
+        return {"idempotency_key": key, "status": status, "message_id": first["message_id"]}
 
     def roll(self) -> float:
         with self.lock:
@@ -233,15 +282,17 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {"reset": True})
         if url.path in PARTNER_PATHS:
             return self._partner(url.path)
+        if url.path.endswith("/batch") and url.path[: -len("/batch")] in BATCH_PATHS:
+            return self._batch(url.path[: -len("/batch")])
         return self._json(404, {"error": f"no such path {url.path}"})
 
-    def _faulty(self, path: str, key: str | None) -> bool:
+    def _faulty(self, path: str, key: str | None, **more: Any) -> bool:
         """Apply latency and faults; True when the request was answered (or dropped) by a fault."""
         state, faults = self.server.state, self.server.state.faults
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
         roll = state.roll()
-        entry = {"path": path, "key": key, "at": time.time()}
+        entry = {"path": path, "key": key, "at": time.time(), **more}
         if roll < faults.error_rate:
             self._record({**entry, "status": 503})
             self._json(503, {"error": "service unavailable (simulated)"})
@@ -273,29 +324,37 @@ class Handler(BaseHTTPRequestHandler):
         if self._faulty(path, key):
             return None
         with state.lock:
-            first = state.accepted.get(key)
-            if first is None:
-                first = {
-                    "key": key,
-                    "path": path,
-                    "message_id": f"M-{len(state.accepted) + 1:08d}",
-                    "body": body,
-                    "at": time.time(),
-                }
-                state.accepted[key] = first
-                state.outcome_for(path, key, body)
-                state.receipt_for(path, key, first["message_id"], body)
-                duplicate = False
-            else:
-                duplicate = True
-            state.log.append({"path": path, "key": key, "status": 200, "duplicate": duplicate, "at": time.time()})
-            drop = state.rng.random() < state.faults.drop_rate
+            first, duplicate = state.accept(path, key, body)
+            status = 200 if first else 422
+            state.log.append({"path": path, "key": key, "status": status, "duplicate": duplicate, "at": time.time()})
+            drop = first is not None and state.rng.random() < state.faults.drop_rate
+        if first is None:
+            return self._json(422, {"error": REJECTED})
         if drop:
             # accepted, but the answer is lost: the client must retry with the same key
             self.close_connection = True
             self.connection.shutdown(2)
             return None
         return self._json(200, {"message_id": first["message_id"], "status": "accepted", "duplicate": duplicate})
+
+    def _batch(self, path: str) -> None:
+        """A list of messages in one request: a result per item, each deduplicated on its own key."""
+        state = self.server.state
+        items = self._body()
+        problem = _batch_problem(items)
+        if problem:
+            self._record({"path": f"{path}/batch", "key": None, "status": 400, "at": time.time()})
+            return self._json(400 if "at most" not in problem else 413, {"error": problem})
+        if self._faulty(f"{path}/batch", None, items=len(items)):
+            return None
+        with state.lock:
+            results = [state.take_item(path, item) for item in items]
+            drop = state.rng.random() < state.faults.drop_rate
+        if drop:  # every item taken, the answer lost: the client retries the batch with the same keys
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return None
+        return self._json(200, {"results": results})
 
     def _feed(self, entity: str, query: dict[str, list[str]]) -> None:
         state = self.server.state
@@ -330,6 +389,15 @@ class Handler(BaseHTTPRequestHandler):
         next_cursor = str(cursor + PAGE_SIZE) if cursor + PAGE_SIZE < len(items) else None
         self._record({"path": f"/v1/{entity}", "key": None, "status": 200, "at": time.time()})
         return self._json(200, {"items": page, "next_cursor": next_cursor})
+
+
+def _batch_problem(items: Any) -> str | None:
+    """Why a batch request's body is not a batch, or None."""
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return "the body must be a JSON list of {idempotency_key, message}"
+    if len(items) > MAX_BATCH:
+        return f"at most {MAX_BATCH} items per request, got {len(items)}"
+    return None
 
 
 class SimulatorServer(ThreadingHTTPServer):
