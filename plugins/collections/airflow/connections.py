@@ -37,8 +37,16 @@ def database_conninfo(conn_id: str) -> str:
     )
 
 
+PARTNER_EXTRAS = ("batch_size", "concurrency")  # the connection's extra keys the product reads itself
+
+
 def partner_client(conn_id: str) -> PartnerClient | None:
-    """A client for the partner behind HTTP connection ``conn_id``; None when it is not configured."""
+    """A client for the partner behind HTTP connection ``conn_id``; None when it is not configured.
+
+    The connection's extra may say ``batch_size`` (above 1: the partner takes that many
+    messages per request on its batch endpoint) and ``concurrency`` (requests in flight
+    at once); the http provider would send any other extra key as a header.
+    """
     from airflow.providers.http.hooks.http import HttpHook
 
     hook = HttpHook(method="POST", http_conn_id=conn_id)
@@ -46,7 +54,27 @@ def partner_client(conn_id: str) -> PartnerClient | None:
         session = hook.get_conn()
     except AirflowNotFoundException:
         return None
-    return PartnerClient(hook.base_url, session)
+    limits = {k: session.headers.pop(k) for k in PARTNER_EXTRAS if k in session.headers}
+    return PartnerClient(hook.base_url, session, **_limits(conn_id, limits))
+
+
+def _limits(conn_id: str, extra: dict[str, object]) -> dict[str, int]:
+    """``batch_size`` and ``concurrency`` from a connection's extra, checked."""
+    out = {}
+    for key, low, high in (("batch_size", 0, 1000), ("concurrency", 1, 64)):
+        if key not in extra:
+            continue
+        value = extra[key]
+        try:
+            number = int(str(value))
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise ConfigError(
+                f"connection {conn_id}: extra {key} must be a whole number from {low} to {high}, got {value!r}"
+            )
+        out[key] = number
+    return out
 
 
 def partner_clients(policy: Policy) -> dict[str, PartnerClient]:

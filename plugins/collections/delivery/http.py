@@ -85,7 +85,13 @@ class RateLimiter:
 
 @dataclass
 class PartnerClient:
-    """One partner: a base URL, a session (credentials from its Airflow connection) and its limits."""
+    """One partner: a base URL, a session (credentials from its Airflow connection) and its limits.
+
+    ``batch_size`` above 1 says the partner takes a list per request (``POST <path>/batch``,
+    a result per item), that many items a request; 0 or 1: one message per request.
+    ``concurrency`` bounds the requests in flight to this partner from one delivery
+    (None: the delivery's default). Both come from the connection's extra.
+    """
 
     base_url: str
     session: requests.Session
@@ -94,6 +100,13 @@ class PartnerClient:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     rng: random.Random = field(default_factory=random.Random)
     sleep: Callable[[float], None] = time.sleep
+    batch_size: int = 0
+    concurrency: int | None = None
+
+    @property
+    def batches(self) -> bool:
+        """Whether this partner is sent lists (its batch endpoint) rather than one message a request."""
+        return self.batch_size > 1
 
     def request(self, method: str, path: str, *, key: str | None = None, **kwargs: Any) -> requests.Response:
         """Send one request, retrying what can be retried; the final 2xx response.

@@ -1,10 +1,11 @@
-"""Sending a batch of actions to their partner, with bounded concurrency."""
+"""Sending actions to their partner, with bounded concurrency: one message per request, or in lists
+to a partner that takes them (its batch endpoint, a result per item)."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,8 @@ from debt_collections.delivery.letters import LetterError, letter_pdf
 from debt_collections.domain.policy import Messages
 from debt_collections.policy.templates import MessageTooLong, TemplateError, compose
 from debt_collections.stages import channel_paths, registry
+
+BATCH_PATH = "/batch"  # after a channel's path: the partner's endpoint that takes a list
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,20 @@ def payload(row: dict[str, Any], messages: Messages | None = None, *, opt_out: b
     return {**base, **registry()[row["kind"]].payload(row)}
 
 
-def send_batch(
+def message_or_failure(row: dict[str, Any], messages: Messages | None, opt_out: bool) -> dict[str, Any] | Result:
+    """The row's message, or its failed Result when the message cannot be made (nothing is sent then)."""
+    key = row["idempotency_key"]
+    try:
+        return payload(row, messages, opt_out=opt_out)
+    except MessageTooLong as exc:
+        return Result(key, "failed", str(exc)[:300], None, 0, None)
+    except LetterError as exc:  # fixed by installing the font; then resend_failed sends it
+        return Result(key, "failed", f"letter: {exc}"[:300], None, 0, None)
+    except TemplateError as exc:
+        return Result(key, "failed", f"template: {exc}"[:300], None, 0, None)
+
+
+def send_one_by_one(
     rows: list[dict[str, Any]],
     client: PartnerClient,
     *,
@@ -98,14 +114,9 @@ def send_batch(
 
     def one(row: dict[str, Any]) -> Result:
         key = row["idempotency_key"]
-        try:
-            message = payload(row, messages, opt_out=opt_out)
-        except MessageTooLong as exc:
-            return Result(key, "failed", str(exc)[:300], None, 0, None)
-        except LetterError as exc:  # fixed by installing the font; then resend_failed sends it
-            return Result(key, "failed", f"letter: {exc}"[:300], None, 0, None)
-        except TemplateError as exc:
-            return Result(key, "failed", f"template: {exc}"[:300], None, 0, None)
+        message = message_or_failure(row, messages, opt_out)
+        if isinstance(message, Result):
+            return message
         try:
             response = client.request("POST", channel_paths()[row["channel"]], key=key, json=message)
         except PartnerUnavailable as exc:
@@ -117,3 +128,78 @@ def send_batch(
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="deliver") as pool:
         return list(pool.map(one, rows))
+
+
+def send_in_batches(
+    rows: list[dict[str, Any]],
+    client: PartnerClient,
+    *,
+    concurrency: int = 8,
+    clock: Callable[[], datetime] = lambda: clock_now("UTC"),
+    messages: Messages | None = None,
+    opt_out: bool = False,
+) -> Iterator[list[Result]]:
+    """Send the rows (of one channel) in lists of ``client.batch_size``, ``concurrency`` requests in
+    flight; yield each list's Results as its answer comes, so that they are written back in sets.
+
+    A list is one request, retried as a whole with the same items and keys (the partner answers
+    an item it already took as a duplicate, with its first message id).
+    """
+    size = max(1, client.batch_size)
+    chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="deliver") as pool:
+        futures = [pool.submit(_send_list, chunk, client, clock, messages, opt_out) for chunk in chunks]
+        for done in as_completed(futures):
+            yield done.result()
+
+
+def _send_list(
+    rows: list[dict[str, Any]],
+    client: PartnerClient,
+    clock: Callable[[], datetime],
+    messages: Messages | None,
+    opt_out: bool,
+) -> list[Result]:
+    """One request with a list of messages: a Result per row."""
+    results: list[Result] = []
+    items: list[dict[str, Any]] = []
+    for row in rows:
+        message = message_or_failure(row, messages, opt_out)
+        if isinstance(message, Result):
+            results.append(message)
+        else:
+            items.append({"idempotency_key": row["idempotency_key"], "message": message})
+    if not items:
+        return results
+    keys = [item["idempotency_key"] for item in items]
+    try:
+        response = client.request("POST", channel_paths()[rows[0]["channel"]] + BATCH_PATH, json=items)
+    except PartnerUnavailable as exc:
+        return results + [Result(k, "deferred", f"partner_unavailable: {exc}"[:300], None, 1, None) for k in keys]
+    except DeliveryRefused as exc:
+        return results + [Result(k, "failed", str(exc)[:300], None, 1, None) for k in keys]
+    return results + item_results(keys, response, clock())
+
+
+def item_results(keys: list[str], response: Any, at: datetime) -> list[Result]:
+    """The partner's result for each key of a list: accepted or a duplicate is sent (with the first
+    message id), rejected is failed with the partner's reason. An item the answer does not name is
+    deferred: the next delivery sends it again with its key."""
+    try:
+        answered = response.json().get("results")
+    except (ValueError, AttributeError):
+        answered = None
+    by_key = (
+        {r.get("idempotency_key"): r for r in answered if isinstance(r, dict)} if isinstance(answered, list) else {}
+    )
+    out = []
+    for key in keys:
+        item = by_key.get(key) or {}
+        status, message_id = item.get("status"), item.get("message_id")
+        if status in ("accepted", "duplicate") and message_id:
+            out.append(Result(key, "sent", None, str(message_id), 1, at))
+        elif status == "rejected":
+            out.append(Result(key, "failed", f"partner rejected: {item.get('reason')}"[:300], None, 1, None))
+        else:
+            out.append(Result(key, "deferred", "partner_no_result: the batch answer had none for it", None, 1, None))
+    return out

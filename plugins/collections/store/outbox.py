@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 import pendulum
 
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
-from debt_collections.delivery.sender import Result, send_batch
+from debt_collections.delivery.sender import Result, send_in_batches, send_one_by_one
 from debt_collections.domain.policy import ContactRules, Messages
 from debt_collections.faults import crash_point
 from debt_collections.stages import channel_paths, registry
@@ -100,11 +100,25 @@ def _send(
     clock: Callable[[], datetime],
     framing: dict[str, Any],
 ) -> Counter[str]:
-    """Send one channel's rows in batches, writing each batch's results back before the next; counts by outcome."""
+    """Send one channel's rows, writing each set of results back as it comes; counts by outcome.
+
+    A partner that takes lists gets ``batch_size`` actions a request, each list's results
+    written back when its answer comes; another gets one action a request, written back
+    ``BATCH`` at a time. Either way ``client.concurrency`` (else ``concurrency``) requests
+    are in flight at once.
+    """
     counts: Counter[str] = Counter()
-    for start in range(0, len(rows), BATCH):
-        results = send_batch(rows[start : start + BATCH], client, concurrency=concurrency, clock=clock, **framing)
-        crash_point("deliver.sent")  # the partner has the batch; its results are not written yet
+    workers = client.concurrency or concurrency
+    sets: Iterable[list[Result]] = (
+        send_in_batches(rows, client, concurrency=workers, clock=clock, **framing)
+        if client.batches
+        else (
+            send_one_by_one(rows[start : start + BATCH], client, concurrency=workers, clock=clock, **framing)
+            for start in range(0, len(rows), BATCH)
+        )
+    )
+    for results in sets:
+        crash_point("deliver.sent")  # the partner has the set; its results are not written yet
         _record(conn, results)
         crash_point("deliver.recorded")
         counts.update(r.status for r in results)
@@ -112,12 +126,19 @@ def _send(
 
 
 def _record(conn: Conn, results: list[Result]) -> None:
-    with conn.transaction():
-        run(conn, "outbox/create_results.sql")
-        with conn.cursor().copy(sql("outbox/copy_results.sql")) as copy:
-            for r in results:
-                copy.write_row((r.idempotency_key, r.status, r.reason, r.partner_message_id, r.attempts, r.sent_at))
-        run(conn, "outbox/record_results.sql")
+    """Write a set of results back in one statement (arrays bound as parameters, unnested in SQL)."""
+    run(
+        conn,
+        "outbox/record_results.sql",
+        {
+            "keys": [r.idempotency_key for r in results],
+            "statuses": [r.status for r in results],
+            "reasons": [r.reason for r in results],
+            "message_ids": [r.partner_message_id for r in results],
+            "attempts": [r.attempts for r in results],
+            "sent_at": [r.sent_at for r in results],
+        },
+    )
 
 
 def resend_failed(conninfo: str, portfolio: str, as_of: pendulum.Date, kinds: list[str]) -> int:
