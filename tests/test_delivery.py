@@ -469,3 +469,145 @@ def test_nobody_but_the_customer_is_contacted(db, tmp_path, simulator):
         assert body.get("name", own["full_name"]) == own["full_name"]
         others = {c["full_name"] for c in customers.values()} - {own["full_name"]}
         assert not [n for n in others if n in str(body)], a["path"]
+
+
+# -- partners that take a list per request (issue #17, item 3) ----------------------------------------
+BATCH_CHANNELS = ("sms", "letter", "dialer")  # the simulator's gateways with a batch endpoint
+
+
+def batch_clients(sim: SimulatorServer, *, size: int = 7, concurrency: int = 3, attempts: int = 8) -> dict:
+    """The SMS gateway, letter house and dialer in lists of ``size``; the field app and law firm one by one."""
+    partners = clients(sim, attempts=attempts)
+    for channel in BATCH_CHANNELS:
+        partners[channel].batch_size, partners[channel].concurrency = size, concurrency
+    return partners
+
+
+def deliver_day(db: str, partners: dict, portfolios=("P1", "P2")) -> collections.Counter:
+    counts: collections.Counter = collections.Counter()
+    for portfolio in portfolios:
+        for kind in ("notice", "call", "visit", "legal"):
+            counts.update(outbox.deliver(db, portfolio, d(DAY), kind, partners, now=IN_WINDOW))
+    return counts
+
+
+def assert_exactly_once(s: Scenario, sim: SimulatorServer) -> tuple[list[dict], list[dict], list[dict]]:
+    """Each key accepted once; the sent actions are exactly the accepted keys, each with its first message id."""
+    log, accepted = sim_log(sim)
+    keys = [a["key"] for a in accepted]
+    assert len(keys) == len(set(keys)), "a key was accepted twice"
+    actions = s.query("select idempotency_key, channel, status, reason, partner_message_id from collections.action_log")
+    sent = {a["idempotency_key"]: a["partner_message_id"] for a in actions if a["status"] == "sent"}
+    assert sent == {a["key"]: a["message_id"] for a in accepted}
+    return log, accepted, actions
+
+
+def test_a_batch_partner_delivers_the_days_actions_each_key_accepted_once(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path), n=60)
+    s.run(DAY)
+    counts = deliver_day(db, batch_clients(simulator))
+    log, accepted, actions = assert_exactly_once(s, simulator)
+    assert {a["status"] for a in actions} <= {"sent", "suppressed"} and counts["sent"] == len(accepted) > 0
+    batched = [a for a in actions if a["channel"] in ("sms", "dialer") and a["status"] == "sent"]
+    assert len(batched) > 2 * 7  # several lists per channel
+    # the gateways got lists (each item logged with the batch path), the others one message a request
+    paths = {e["path"] for e in log}
+    assert {"/v1/sms/batch", "/v1/dialer/queue/batch"} <= paths and not paths & {"/v1/sms", "/v1/dialer/queue"}
+    assert {"/v1/field/visits", "/v1/legal/referrals"} <= paths
+    assert not any(e.get("duplicate") for e in log)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"error_rate": 0.5},
+        {"timeout_rate": 0.4, "timeout_s": 0.8},
+        {"rate_429": 0.5, "retry_after": 0},
+        {"drop_rate": 0.4},
+    ],
+    ids=["503", "timeout", "429", "answer-lost"],
+)
+def test_a_batch_answered_503_timeout_or_429_is_retried_whole_and_ends_exactly_once(db, tmp_path, simulator, fault):
+    s = book(Scenario(db, tmp_path), n=60)
+    s.run(DAY)
+    faults(simulator, seed=7, **fault)
+    deliver_day(db, batch_clients(simulator, size=5, attempts=14))
+    log, accepted, actions = assert_exactly_once(s, simulator)
+    assert {a["status"] for a in actions} <= {"sent", "suppressed"}
+    failed = [e for e in log if e["path"].endswith("/batch") and e["status"] in (503, 504, 429, "timeout")]
+    assert failed or fault.get("drop_rate"), "no batch request met the fault"
+    if fault.get("drop_rate"):
+        # a list taken whose answer was lost is sent again whole: the partner answers its items as duplicates
+        assert any(e.get("duplicate") for e in log if e["path"].endswith("/batch"))
+
+
+KILLED_BATCH_DELIVERY = """
+import sys, pendulum, requests
+from debt_collections.delivery.http import PartnerClient
+from debt_collections.store import outbox
+url, db = sys.argv[1], sys.argv[2]
+clients = {c: PartnerClient(url, requests.Session()) for c in ('sms', 'letter', 'dialer', 'field_app', 'legal_portal')}
+for c in ('sms', 'letter', 'dialer'):
+    clients[c].batch_size, clients[c].concurrency = 4, 2
+now = pendulum.datetime(2026, 11, 29, 10, tz='Asia/Shanghai')
+for p in ('P1', 'P2'):
+    for k in ('notice', 'call', 'visit', 'legal'):
+        outbox.deliver(db, p, pendulum.date(2026, 11, 28), k, clients, now=now)
+"""
+
+
+@pytest.mark.parametrize("how", ["sigkill-from-outside", "crash-point-deliver.sent#3"])
+def test_killed_in_the_middle_of_batch_delivery_then_rerun_accepts_no_key_twice(db, tmp_path, simulator, how):
+    """SIGKILL of the delivering process: from outside once 20 actions are accepted, or at the named
+    crash point, when a list's answer is in and its results are not written back yet."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    s = book(Scenario(db, tmp_path), n=160)
+    s.run(DAY)
+    faults(simulator, latency_ms=25)
+    env = {k: v for k, v in os.environ.items() if k != "COLLECTIONS_CRASH_AT"}
+    if how.startswith("crash-point"):
+        env["COLLECTIONS_CRASH_AT"] = how.removeprefix("crash-point-")
+    cmd = [sys.executable, "-c", KILLED_BATCH_DELIVERY, simulator.url, db]
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    if how == "sigkill-from-outside":
+        deadline = time.monotonic() + 30
+        while len(sim_log(simulator)[1]) < 20 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)  # no chance to write back what it sent
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    log_before, before = sim_log(simulator)
+    planned = s.query("select count(*) as n from collections.action_log where status = 'planned'")[0]["n"]
+    assert len(before) > 0 and planned > 0
+    assert any(e["path"].endswith("/batch") for e in log_before)
+    faults(simulator, latency_ms=0)
+    deliver_day(db, batch_clients(simulator))
+    log, accepted, actions = assert_exactly_once(s, simulator)
+    assert {a["status"] for a in actions} <= {"sent", "suppressed"}
+    if how.startswith("crash-point"):  # the list it never wrote back went again, answered as duplicates
+        assert any(e.get("duplicate") for e in log)
+    print(f"\nFIGURES batch-kill {how}: accepted_before_kill={len(before)} accepted={len(accepted)} twice=0")
+
+
+def test_a_rejected_item_fails_only_that_action_with_the_partners_reason(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path), n=60)
+    s.run(DAY)
+    faults(simulator, reject_rate=0.2)
+    deliver_day(db, batch_clients(simulator))
+    log, accepted, actions = assert_exactly_once(s, simulator)
+    rejected = {e["key"] for e in log if e["path"].endswith("/batch") and e["status"] == 422}
+    assert rejected, "the simulator rejected no item"
+    failed = [a for a in actions if a["status"] == "failed"]
+    in_lists = {a["idempotency_key"]: a["reason"] for a in failed if a["channel"] in BATCH_CHANNELS}
+    assert set(in_lists) == rejected
+    assert set(in_lists.values()) == {"partner rejected: rejected: invalid destination (simulated)"}
+    # the field app and the law firm, one by one, refuse with a 422 that carries the same reason
+    singles = [a["reason"] for a in failed if a["channel"] not in BATCH_CHANNELS]
+    assert all(r.startswith("partner answered 422") and "invalid destination" in r for r in singles)
+    # the rest of each list that held a rejected item went through
+    by_status = collections.Counter(a["status"] for a in actions if a["channel"] in BATCH_CHANNELS)
+    assert by_status["sent"] > len(rejected)
