@@ -50,7 +50,9 @@ dialled as (
       and al.sent_at > %(now)s::timestamptz - interval '2 days'
 ),
 
-calls as (
+-- materialized: computed once, whatever the planner guesses of the outbox's size (a fresh day's
+-- actions have no statistics yet, and a guess of one row re-ran this for every call of the day)
+calls as materialized (
     select
         w.idempotency_key,
         w.phone,
