@@ -611,3 +611,17 @@ def test_a_rejected_item_fails_only_that_action_with_the_partners_reason(db, tmp
     # the rest of each list that held a rejected item went through
     by_status = collections.Counter(a["status"] for a in actions if a["channel"] in BATCH_CHANNELS)
     assert by_status["sent"] > len(rejected)
+
+
+def test_a_partner_connections_extra_says_its_batch_size_and_concurrency():
+    from debt_collections.delivery.http import partner_limits
+    from debt_collections.errors import ConfigError
+
+    assert partner_limits("collections_sms", {"batch_size": 200, "concurrency": "4", "Accept": "x"}) == {
+        "batch_size": 200,
+        "concurrency": 4,
+    }
+    assert partner_limits("collections_field", {}) == {}  # one by one, the delivery's concurrency
+    for bad in ({"concurrency": 0}, {"batch_size": 5000}, {"batch_size": "lots"}, {"concurrency": True}):
+        with pytest.raises(ConfigError, match="collections_sms: extra"):
+            partner_limits("collections_sms", bad)

@@ -9,7 +9,7 @@ import psycopg
 from airflow.sdk import Connection
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from debt_collections.delivery.http import PartnerClient
+from debt_collections.delivery.http import PARTNER_EXTRAS, PartnerClient, partner_limits
 from debt_collections.domain.policy import Policy
 from debt_collections.errors import ConfigError
 from debt_collections.feeds.base import FeedSource
@@ -37,9 +37,6 @@ def database_conninfo(conn_id: str) -> str:
     )
 
 
-PARTNER_EXTRAS = ("batch_size", "concurrency")  # the connection's extra keys the product reads itself
-
-
 def partner_client(conn_id: str) -> PartnerClient | None:
     """A client for the partner behind HTTP connection ``conn_id``; None when it is not configured.
 
@@ -54,27 +51,11 @@ def partner_client(conn_id: str) -> PartnerClient | None:
         session = hook.get_conn()
     except AirflowNotFoundException:
         return None
-    limits = {k: session.headers.pop(k) for k in PARTNER_EXTRAS if k in session.headers}
-    return PartnerClient(hook.base_url, session, **_limits(conn_id, limits))
-
-
-def _limits(conn_id: str, extra: dict[str, object]) -> dict[str, int]:
-    """``batch_size`` and ``concurrency`` from a connection's extra, checked."""
-    out = {}
-    for key, low, high in (("batch_size", 0, 1000), ("concurrency", 1, 64)):
-        if key not in extra:
-            continue
-        value = extra[key]
-        try:
-            number = int(str(value))
-        except ValueError:
-            number = low - 1
-        if not low <= number <= high:
-            raise ConfigError(
-                f"connection {conn_id}: extra {key} must be a whole number from {low} to {high}, got {value!r}"
-            )
-        out[key] = number
-    return out
+    # the provider turned every extra key it does not know into a header: these are the product's
+    limits = partner_limits(conn_id, {k: session.headers.pop(k) for k in PARTNER_EXTRAS if k in session.headers})
+    return PartnerClient(
+        hook.base_url, session, batch_size=limits.get("batch_size", 0), concurrency=limits.get("concurrency")
+    )
 
 
 def partner_clients(policy: Policy) -> dict[str, PartnerClient]:

@@ -14,11 +14,38 @@ from typing import Any
 import requests
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception_type, stop_after_attempt
 
-from debt_collections.errors import DeliveryRefused, PartnerUnavailable
+from debt_collections.errors import ConfigError, DeliveryRefused, PartnerUnavailable
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# a partner connection's extra keys the product reads itself, with their bounds
+PARTNER_EXTRAS = {"batch_size": (0, 1000), "concurrency": (1, 64)}
 
-__all__ = ["CircuitBreaker", "DeliveryRefused", "PartnerClient", "PartnerUnavailable", "RateLimiter", "RetryPolicy"]
+__all__ = [
+    "PARTNER_EXTRAS",
+    "CircuitBreaker",
+    "DeliveryRefused",
+    "PartnerClient",
+    "PartnerUnavailable",
+    "RateLimiter",
+    "RetryPolicy",
+    "partner_limits",
+]
+
+
+def partner_limits(conn_id: str, extra: dict[str, Any]) -> dict[str, int]:
+    """``batch_size`` and ``concurrency`` from a partner connection's extra, checked (ConfigError)."""
+    out = {}
+    for key, (low, high) in PARTNER_EXTRAS.items():
+        if key not in extra:
+            continue
+        value = extra[key]
+        number = int(value) if str(value).strip().isdigit() else low - 1
+        if not low <= number <= high:
+            raise ConfigError(
+                f"connection {conn_id}: extra {key} must be a whole number from {low} to {high}, got {value!r}"
+            )
+        out[key] = number
+    return out
 
 
 class _Transient(Exception):
