@@ -50,23 +50,44 @@ dialled as (
       and al.sent_at > %(now)s::timestamptz - interval '2 days'
 ),
 
--- materialized: computed once, whatever the planner guesses of the outbox's size (a fresh day's
--- actions have no statistics yet, and a guess of one row re-ran this for every call of the day)
-calls as materialized (
-    select
-        w.idempotency_key,
-        w.phone,
-        (select count(*) from dialled x
-         where x.customer_id = w.customer_id and x.connected
-           and (x.sent_at at time zone w.timezone)::date = w.today) as debtor_connected,
-        %(max_dial_attempts)s
-            - (select coalesce(sum(x.dials), 0) from dialled x
-               where x.phone = w.phone and (x.sent_at at time zone w.timezone)::date = w.today)
-            - (row_number() over (partition by coalesce(w.phone, w.idempotency_key)
-                                  order by w.priority desc nulls last, w.idempotency_key) - 1)
-              * %(attempts_per_entry)s as left_on_number
+-- the calls that may go, and what their debtor and number already used today (in the
+-- customer's timezone): hash joins on the debtor and on the number, then one count per call,
+-- rather than a scan of every dialled call for each call
+to_call as materialized (
+    select w.idempotency_key, w.customer_id, w.phone, w.timezone, w.today, w.priority
     from windowed w
     where w.channel = 'dialer' and w.rule is null
+),
+
+debtor_used as (
+    select t.idempotency_key, count(*) as connected
+    from to_call t
+    join dialled x on x.customer_id = t.customer_id
+    where x.connected and (x.sent_at at time zone t.timezone)::date = t.today
+    group by t.idempotency_key
+),
+
+number_used as (
+    select t.idempotency_key, sum(x.dials) as dials
+    from to_call t
+    join dialled x on x.phone = t.phone
+    where (x.sent_at at time zone t.timezone)::date = t.today
+    group by t.idempotency_key
+),
+
+calls as materialized (
+    select
+        t.idempotency_key,
+        t.phone,
+        coalesce(d.connected, 0) as debtor_connected,
+        %(max_dial_attempts)s
+            - coalesce(n.dials, 0)
+            - (row_number() over (partition by coalesce(t.phone, t.idempotency_key)
+                                  order by t.priority desc nulls last, t.idempotency_key) - 1)
+              * %(attempts_per_entry)s as left_on_number
+    from to_call t
+    left join debtor_used d using (idempotency_key)
+    left join number_used n using (idempotency_key)
 ),
 
 ruled as (
