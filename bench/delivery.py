@@ -1,13 +1,26 @@
-"""Delivery throughput through the partner simulator, with and without faults.
+"""Delivery throughput through the partner simulator: one by one and in lists, with and without faults.
 
-    .venv/bin/python bench/delivery.py [--accounts 20000] [--db 'host=127.0.0.1 user=postgres dbname=postgres']
+    .venv/bin/python bench/delivery.py [--accounts 60000] [--batch-size 200] [--batch-concurrency 4]
+        [--concurrency 8] [--simulator-process] [--db 'host=127.0.0.1 user=postgres dbname=postgres']
 
-Generates a book, evaluates one day, then delivers every planned action of the
-day inside the contact window, three times: against a healthy simulator; against
-one answering 20% 5xx, 5% timeouts and 10% 429s; and against the faulty one with
-the delivering process killed (SIGKILL) after ``--kill-after`` seconds, then
-delivered again to the end. Prints actions per second and checks that no
-idempotency key was accepted twice. A script, not a test.
+Generates a book, evaluates one day (the clock pinned to the morning after, so that the
+day's notices and calls go out in the contact window), then delivers every planned action
+of the day, round after round, each against a fresh simulator with the day's deliveries
+put back in the outbox:
+
+- ``one_by_one``: every partner one message a request (``--concurrency`` in flight);
+- ``batches``: the SMS gateway, letter house and dialer in lists of ``--batch-size``
+  (``--batch-concurrency`` requests in flight per partner); the field app and the law
+  firm, which have no batch API, one by one as before;
+
+each healthy, then answering 20% 5xx, 5% timeouts and 10% 429s; and in lists under those
+faults with the delivering process killed (SIGKILL, ``debt_collections.faults``) at crash
+point ``--kill-at`` (default: when the third list's answer is in and not yet written back,
+with other lists in flight), then delivered again to the end. Prints actions per second,
+overall and per channel (a channel at a time: the SMS gateway, letter house and dialer are
+the batch partners), and checks that no idempotency key was accepted twice. ``--simulator-process`` runs the
+simulator in a process of its own (a partner is another machine) instead of a thread of
+the benchmark. A script, not a test.
 """
 
 from __future__ import annotations
@@ -18,10 +31,15 @@ import multiprocessing
 import os
 import random
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import psycopg
@@ -39,16 +57,34 @@ from debt_collections.store.db import connect, fetch_all, fetch_one, run
 from debt_collections.store.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[1]
-KINDS = ("notice", "call", "visit", "legal")
+# each kind's channels in turn: (kind, channel)
+STEPS = (("call", "dialer"), ("notice", "sms"), ("notice", "letter"), ("visit", "field_app"), ("legal", "legal_portal"))
+CHANNELS = tuple(channel for _, channel in STEPS)
+BATCH_CHANNELS = ("sms", "letter", "dialer")  # the simulator's partners with a batch endpoint
+DAY = pendulum.date(2026, 11, 28)
+NOW = pendulum.datetime(2026, 11, 29, 12, tz="Asia/Shanghai")  # the morning after, inside the window
+FAULTY = {"error_rate": 0.2, "timeout_rate": 0.05, "timeout_s": 0.6, "rate_429": 0.1, "retry_after": 0, "seed": 5}
+ROUNDS = (
+    ("one_by_one", "healthy", {}, False),
+    ("one_by_one", "faulty", FAULTY, False),
+    ("batches", "healthy", {}, False),
+    ("batches", "faulty", FAULTY, False),
+    ("batches", "faulty_killed_then_rerun", FAULTY, True),
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--accounts", type=int, default=20000)
+    parser.add_argument("--accounts", type=int, default=60000)
     parser.add_argument("--db", default="host=127.0.0.1 user=postgres dbname=postgres", help="maintenance conninfo")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--kill-after", type=float, default=8.0, help="seconds into the killed delivery")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight, one by one")
+    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--batch-concurrency", type=int, default=4, help="lists in flight per batch partner")
+    parser.add_argument("--kill-at", default="deliver.sent#3", help="crash point the killed delivery dies at")
+    parser.add_argument("--simulator-process", action="store_true", help="the simulator in a process of its own")
+    parser.add_argument("--rounds", default=",".join(f"{m}/{f}" for m, f, _, _ in ROUNDS), help="which rounds")
     args = parser.parse_args()
+    os.environ["COLLECTIONS_NOW"] = NOW.isoformat()  # the day is evaluated the morning after, as the DAG would
     name = f"bench_delivery_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(args.db, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
@@ -56,100 +92,139 @@ def main() -> None:
     try:
         migrate(db)
         policy = load_policy(REPO / "dags" / "policies" / "standard.yaml")
-        day = pendulum.date(2026, 11, 28)
         with tempfile.TemporaryDirectory() as tmp:
-            generate_book(tmp, BookSpec(args.accounts, day, day, seed=1))
-            run_day(db, policy, CsvSource(tmp, day), RunParams(day, None, policy.stages, False))
+            generate_book(tmp, BookSpec(args.accounts, DAY, DAY, seed=1))
+            run_day(db, policy, CsvSource(tmp, DAY), RunParams(DAY, None, policy.stages, False))
         with connect(db) as conn:
             portfolios = [r["portfolio"] for r in fetch_all(conn, "bench/action_portfolios.sql")]
-        results = {}
-        faulty = {
-            "error_rate": 0.2,
-            "timeout_rate": 0.05,
-            "timeout_s": 0.6,
-            "rate_429": 0.1,
-            "retry_after": 0,
-            "seed": 5,
+        wanted = args.rounds.split(",")
+        results = {
+            f"{mode}/{label}": _round(db, portfolios, args, mode, faults, kill)
+            for mode, label, faults, kill in ROUNDS
+            if f"{mode}/{label}" in wanted
         }
-        for label, faults in (("healthy", {}), ("faulty", faulty), ("faulty_killed_then_rerun", faulty)):
-            server = SimulatorServer().start()
-            requests.post(server.url + "/_faults", json=faults, timeout=5)
-            with connect(db) as conn:
-                run(conn, "bench/reset_deliveries.sql")
-            partners = {
-                c: PartnerClient(
-                    server.url,
-                    requests.Session(),
-                    RetryPolicy(attempts=8, base_delay=0.02, max_delay=0.5, timeout=0.5),
-                    rng=random.Random(1),
-                )
-                for c in ("sms", "letter", "dialer", "field_app", "legal_portal")
-            }
-            began = time.monotonic()
-            kills = 0
-            if label.endswith("killed_then_rerun"):
-                # a delivering process dies in the middle (SIGKILL: no clean-up at all) ...
-                child = multiprocessing.get_context("fork").Process(
-                    target=_deliver_all, args=(db, portfolios, day, partners, args.concurrency)
-                )
-                child.start()
-                child.join(args.kill_after)
-                if child.is_alive():
-                    os.kill(child.pid, signal.SIGKILL)
-                    kills = 1
-                child.join()
-            # ... and the next delivery sends what is left
-            totals = _deliver_all(db, portfolios, day, partners, args.concurrency)
-            seconds = time.monotonic() - began
-            # the partners' receipts settle what they accepted (also an answer lost to the kill)
-            outbox.collect_receipts(db, partners)
-            with connect(db) as conn:
-                settled = {r["status"]: r["n"] for r in fetch_all(conn, "bench/status_counts.sql")}
-            accepted = requests.get(server.url + "/_accepted", timeout=10).json()
-            requests_made = len(requests.get(server.url + "/_log", timeout=10).json())
-            server.shutdown()
-            server.server_close()
-            keys = [a["key"] for a in accepted]
-            with connect(db) as conn:
-                sent_in_table = fetch_one(conn, "bench/sent_actions.sql")["n"]
-            with connect(db) as conn:
-                left = fetch_one(conn, "bench/unsent_actions.sql")["n"]
-            results[label] = {
-                "actions": sum(totals.values()),
-                **totals,
-                "seconds": round(seconds, 2),
-                "kills": kills,
-                "left_planned": left,
-                "after_receipts": settled,
-                "actions_per_second": round(sent_in_table / seconds, 1),
-                "requests": requests_made,
-                "accepted_by_partners": len(accepted),
-                "sent_in_collections_action": sent_in_table,
-                "keys_accepted_twice": len(keys) - len(set(keys)),
-            }
-        print(json.dumps({"accounts": args.accounts, "concurrency": args.concurrency, **results}, indent=2))
+        load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+        settings = {k: getattr(args, k) for k in ("accounts", "concurrency", "batch_size", "batch_concurrency")}
+        print(
+            json.dumps({**settings, "simulator_process": args.simulator_process, **results, "loadavg": load}, indent=2)
+        )
     finally:
         with psycopg.connect(args.db, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
 
 
-def _deliver_all(db: str, portfolios: list[str], day, partners: dict, concurrency: int) -> dict[str, int]:
-    """Deliver every kind of every portfolio of the day, inside the contact window; counts by outcome."""
-    totals = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
-    for portfolio in portfolios:
-        for kind in KINDS:
-            counts = outbox.deliver(
-                db,
-                portfolio,
-                day,
-                kind,
-                partners,
-                concurrency=concurrency,
-                now=pendulum.datetime(2026, 11, 29, 12, tz="Asia/Shanghai"),
+def _round(db: str, portfolios: list[str], args: argparse.Namespace, mode: str, faults: dict, kill: bool) -> dict:
+    """One round against a fresh simulator: the day's deliveries put back, delivered again; its figures."""
+    with _simulator(args.simulator_process) as url:
+        requests.post(url + "/_faults", json=faults, timeout=5)
+        with connect(db) as conn:
+            run(conn, "bench/reset_deliveries.sql")
+        partners = _partners(url, mode, args)
+        began = time.monotonic()
+        kills = 0
+        if kill:
+            # a delivering process dies in the middle (SIGKILL: no clean-up at all) ...
+            child = multiprocessing.get_context("fork").Process(
+                target=_killed_delivery, args=(db, portfolios, partners, args.concurrency, args.kill_at)
             )
-            for k, v in counts.items():
-                totals[k] += v
-    return totals
+            child.start()
+            child.join()
+            kills = int(child.exitcode == -signal.SIGKILL)
+        # ... and the next delivery sends what is left
+        totals, by_channel = _deliver_all(db, portfolios, partners, args.concurrency)
+        seconds = time.monotonic() - began
+        # the partners' receipts settle what they accepted (also an answer lost to the kill)
+        outbox.collect_receipts(db, partners)
+        accepted = requests.get(url + "/_accepted", timeout=30).json()
+        log = requests.get(url + "/_log", timeout=30).json()
+    keys = [a["key"] for a in accepted]
+    with connect(db) as conn:
+        settled = {r["status"]: r["n"] for r in fetch_all(conn, "bench/status_counts.sql")}
+        sent_in_table = fetch_one(conn, "bench/sent_actions.sql")["n"]
+        left = fetch_one(conn, "bench/unsent_actions.sql")["n"]
+    return {
+        "actions": sum(totals.values()),
+        **totals,
+        "seconds": round(seconds, 2),
+        "actions_per_second": round(sent_in_table / seconds, 1),
+        "per_channel": by_channel if not kill else "(not split: the killed process's share is not counted)",
+        "kills": kills,
+        "left_planned": left,
+        "after_receipts": settled,
+        "log_entries": len(log),  # a request one by one, an item of a list, a request a fault answered
+        "fault_answers": sum(1 for e in log if e["status"] in (503, 429, "timeout")),
+        "duplicate_answers": sum(1 for e in log if e.get("duplicate")),  # sent again, answered with the first id
+        "accepted_by_partners": len(accepted),
+        "sent_in_collections_action": sent_in_table,
+        "keys_accepted_twice": len(keys) - len(set(keys)),
+    }
+
+
+def _partners(url: str, mode: str, args: argparse.Namespace) -> dict[str, PartnerClient]:
+    """A client per channel; in ``batches`` mode the SMS gateway, letter house and dialer take lists."""
+    partners = {
+        c: PartnerClient(
+            url,
+            requests.Session(),
+            RetryPolicy(attempts=8, base_delay=0.02, max_delay=0.5, timeout=0.5),
+            rng=random.Random(1),
+        )
+        for c in CHANNELS
+    }
+    if mode == "batches":
+        for c in BATCH_CHANNELS:
+            partners[c].batch_size, partners[c].concurrency = args.batch_size, args.batch_concurrency
+    return partners
+
+
+@contextmanager
+def _simulator(own_process: bool) -> Iterator[str]:
+    """A fresh simulator's URL: a thread of this process, or a process of its own."""
+    if not own_process:
+        server = SimulatorServer().start()
+        try:
+            yield server.url
+        finally:
+            server.shutdown()
+            server.server_close()
+        return
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "debt_collections.simulator"], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        yield line.strip().rsplit(" ", 1)[-1]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _killed_delivery(db: str, portfolios: list[str], partners: dict, concurrency: int, point: str) -> None:
+    """Deliver in a process group of its own that SIGKILLs itself at crash point ``point``
+    (``deliver.sent#3``: the third set of results is in, not written back; others are in flight)."""
+    os.setsid()
+    os.environ["COLLECTIONS_CRASH_AT"] = point
+    _deliver_all(db, portfolios, partners, concurrency)
+
+
+def _deliver_all(db: str, portfolios: list[str], partners: dict, concurrency: int) -> tuple[dict, dict]:
+    """Deliver every kind of every portfolio of the day, inside the contact window, a channel at a
+    time (the others of its kind wait, as without a partner); counts by outcome, and per channel the
+    actions sent, the seconds spent and the rate."""
+    totals = {"sent": 0, "failed": 0, "deferred": 0}
+    by_channel: dict[str, Any] = {}
+    for kind, channel in STEPS:
+        began, sent = time.monotonic(), 0
+        for portfolio in portfolios:
+            counts = outbox.deliver(
+                db, portfolio, DAY, kind, {channel: partners[channel]}, concurrency=concurrency, now=NOW
+            )
+            for k in totals:
+                totals[k] += counts[k]
+            sent += counts["sent"]
+        seconds = time.monotonic() - began
+        by_channel[channel] = {"sent": sent, "seconds": round(seconds, 2), "per_second": round(sent / seconds, 1)}
+    return totals, by_channel
 
 
 if __name__ == "__main__":
