@@ -1,7 +1,8 @@
 """Delivery throughput through the partner simulator: one by one and in lists, with and without faults.
 
     .venv/bin/python bench/delivery.py [--accounts 60000] [--batch-size 200] [--batch-concurrency 4]
-        [--concurrency 8] [--simulator-process] [--db 'host=127.0.0.1 user=postgres dbname=postgres']
+        [--concurrency 8] [--simulator-process] [--rounds batches/healthy,...] [--channels sms,dialer,...]
+        [--db 'host=127.0.0.1 user=postgres dbname=postgres']
 
 Generates a book, evaluates one day (the clock pinned to the morning after, so that the
 day's notices and calls go out in the contact window), then delivers every planned action
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--kill-at", default="deliver.sent#3", help="crash point the killed delivery dies at")
     parser.add_argument("--simulator-process", action="store_true", help="the simulator in a process of its own")
     parser.add_argument("--rounds", default=",".join(f"{m}/{f}" for m, f, _, _ in ROUNDS), help="which rounds")
+    parser.add_argument("--channels", default=",".join(CHANNELS), help="which channels (the others stay planned)")
     args = parser.parse_args()
     os.environ["COLLECTIONS_NOW"] = NOW.isoformat()  # the day is evaluated the morning after, as the DAG would
     name = f"bench_delivery_{uuid.uuid4().hex[:6]}"
@@ -104,7 +106,9 @@ def main() -> None:
             if f"{mode}/{label}" in wanted
         }
         load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
-        settings = {k: getattr(args, k) for k in ("accounts", "concurrency", "batch_size", "batch_concurrency")}
+        settings = {
+            k: getattr(args, k) for k in ("accounts", "concurrency", "batch_size", "batch_concurrency", "channels")
+        }
         print(
             json.dumps({**settings, "simulator_process": args.simulator_process, **results, "loadavg": load}, indent=2)
         )
@@ -125,13 +129,14 @@ def _round(db: str, portfolios: list[str], args: argparse.Namespace, mode: str, 
         if kill:
             # a delivering process dies in the middle (SIGKILL: no clean-up at all) ...
             child = multiprocessing.get_context("fork").Process(
-                target=_killed_delivery, args=(db, portfolios, partners, args.concurrency, args.kill_at)
+                target=_killed_delivery,
+                args=(db, portfolios, partners, args.concurrency, args.channels.split(","), args.kill_at),
             )
             child.start()
             child.join()
             kills = int(child.exitcode == -signal.SIGKILL)
         # ... and the next delivery sends what is left
-        totals, by_channel = _deliver_all(db, portfolios, partners, args.concurrency)
+        totals, by_channel = _deliver_all(db, portfolios, partners, args.concurrency, args.channels.split(","))
         seconds = time.monotonic() - began
         # the partners' receipts settle what they accepted (also an answer lost to the kill)
         outbox.collect_receipts(db, partners)
@@ -199,21 +204,25 @@ def _simulator(own_process: bool) -> Iterator[str]:
         proc.wait()
 
 
-def _killed_delivery(db: str, portfolios: list[str], partners: dict, concurrency: int, point: str) -> None:
+def _killed_delivery(
+    db: str, portfolios: list[str], partners: dict, concurrency: int, channels: list[str], point: str
+) -> None:
     """Deliver in a process group of its own that SIGKILLs itself at crash point ``point``
     (``deliver.sent#3``: the third set of results is in, not written back; others are in flight)."""
     os.setsid()
     os.environ["COLLECTIONS_CRASH_AT"] = point
-    _deliver_all(db, portfolios, partners, concurrency)
+    _deliver_all(db, portfolios, partners, concurrency, channels)
 
 
-def _deliver_all(db: str, portfolios: list[str], partners: dict, concurrency: int) -> tuple[dict, dict]:
+def _deliver_all(
+    db: str, portfolios: list[str], partners: dict, concurrency: int, channels: list[str]
+) -> tuple[dict, dict]:
     """Deliver every kind of every portfolio of the day, inside the contact window, a channel at a
     time (the others of its kind wait, as without a partner); counts by outcome, and per channel the
     actions sent, the seconds spent and the rate."""
     totals = {"sent": 0, "failed": 0, "deferred": 0}
     by_channel: dict[str, Any] = {}
-    for kind, channel in STEPS:
+    for kind, channel in (step for step in STEPS if step[1] in channels):
         began, sent = time.monotonic(), 0
         for portfolio in portfolios:
             counts = outbox.deliver(
