@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -21,6 +22,7 @@ PAGES = (
     "/collections/trends",
     "/collections/trends?portfolio=P1",
     "/collections/variants",
+    "/collections/recoveries?portfolio=P1",
     "/collections/",
 )
 
@@ -526,8 +528,6 @@ def test_trends_show_the_monthly_roll_rate_next_to_the_daily_one(ui, db, tmp_pat
 
 
 def test_variants_side_by_side_equal_sql_over_the_views(ui, db, tmp_path):
-    from decimal import Decimal
-
     from debt_collections.policy.loader import load_policy
     from tests.test_variants import spec_variant, with_variants
 
@@ -583,6 +583,49 @@ def test_variants_side_by_side_equal_sql_over_the_views(ui, db, tmp_path):
         if recovered:
             assert Decimal(shown["cost per 1.00 recovered"]) == (priced / recovered).quantize(Decimal("0.0001"))
     assert all(int(body[v]["contacts"]) > 0 for v in body)
+
+
+def test_recoveries_by_stage_contact_bucket_and_variant_equal_sql_and_promises_decided(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for account in ("K1", "B1", "C1", "S1"):
+        s.account(account, first_due="2026-11-10", months=3)
+    s.account("Q1", portfolio="P2", first_due="2026-11-10", months=3)
+    s.event("e1", "K1", "2026-11-20T09:00:00+08:00", "promise_to_pay", "300.00", "2026-11-23")
+    s.event("e2", "B1", "2026-11-20T09:00:00+08:00", "promise_to_pay", "200.00", "2026-11-21")
+    s.run("2026-11-20")
+    sent = s.query(
+        "update collections.action_log set status = 'sent', sent_at = '2026-11-21T09:00:00+08:00' "
+        "where as_of = '2026-11-20' and account_id in ('C1', 'Q1') and status = 'planned' returning 1"
+    )
+    assert len(sent) == 2
+    s.pay("c1", "C1", "2026-11-21T12:00:00+08:00", "500.00")  # 3 hours after its call: credited to it
+    s.pay("s1", "S1", "2026-11-21T12:00:00+08:00", "50.00")  # no contact taken: a self-cure
+    s.pay("q1", "Q1", "2026-11-21T12:00:00+08:00", "70.00")  # another portfolio
+    s.run("2026-11-21")
+    s.pay("k1", "K1", "2026-11-22T10:00:00+08:00", "300.00")  # the promise kept; B1's broken (until 11-21)
+    s.run("2026-11-22")
+    s.run("2026-11-23")
+
+    html = ui("/collections/recoveries?portfolio=P1").text
+    found = tables(html)
+    total = s.query("select sum(amount) as m from collections.recovery where portfolio = 'P1'")[0]["m"]
+    assert total == Decimal("850.00")
+    assert re.search(rf'data-figure="recovered">{total:,}<', html)
+    assert re.search(r'data-figure="unattributed">41\.18<', html)  # 350 of 850 came in by itself
+    # the promises decided over the days: K1's kept (300.00 promised), B1's broken (200.00 promised)
+    assert re.search(r'data-figure="kept">1 \(300\.00 promised\)<', html)
+    assert re.search(r'data-figure="broken">1 \(200\.00 promised\)<', html)
+    keys = {"stage": "coalesce(stage, '-')", "action": "coalesce(action_kind || ' ' || action_channel, 'self-cure')"}
+    keys |= {"bucket": "bucket", "variant": "variant"}
+    for name, key in keys.items():
+        want = s.query(
+            f"select {key} as k, count(*) as n, sum(amount) as m from collections.recovery "  # noqa: S608 - the test's own column list
+            "where portfolio = 'P1' group by 1"
+        )
+        shown = {r[0]: (r[1], r[2]) for r in found[(f"recovered-{name}", "recovered")][1:]}
+        assert shown == {r["k"]: (str(r["n"]), f"{r['m']:,}") for r in want}, name
+    by_contact = {r[0]: (r[1], r[2]) for r in found[("recovered-action", "recovered")][1:]}
+    assert by_contact["call dialer"] == ("1", "500.00") and by_contact["self-cure"] == ("2", "350.00")
 
 
 @pytest.fixture(scope="module")
@@ -780,6 +823,19 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     ).text
     browser.switch_to.default_content()
     browser.save_screenshot(str(SCREENSHOTS / "collections-variants.png"))
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    browser.find_element(By.LINK_TEXT, "Recoveries").click()
+    recovered = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, 'td[data-figure="recovered"]'))
+    ).get_attribute("textContent")
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-recoveries.png"))
+    paid = book.query(
+        "select coalesce(sum(amount), 0) as m from collections.recovery "
+        "where paid_on between (select min(as_of) from collections.case_day) and %(d)s",
+        {"d": DAYS[-1]},
+    )[0]["m"]
+    assert recovered.strip() == f"{paid:,}"
     assert int(shown) == book.query("select count(distinct case_id) as n from collections.case_day")[0]["n"] > 0
 
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))

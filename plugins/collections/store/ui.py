@@ -86,13 +86,30 @@ def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[st
     }
 
 
+def _last_days(conn: Conn, portfolio: str | None, days: int) -> dict[str, Any]:
+    """The first and last of the last ``days`` evaluated days (None, None: nothing evaluated yet)."""
+    evaluated = [r["as_of"] for r in fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})]
+    first, last = (min(evaluated), max(evaluated)) if evaluated else (None, None)
+    return {"from_day": first, "to_day": last, "portfolio": portfolio}
+
+
 def variants(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[str, Any]:
     """Each variant's cases, cures, contacts, recoveries and cost over the last ``days`` evaluated days."""
-    evaluated = [r["as_of"] for r in fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})]
-    if not evaluated:
-        return {"from_day": None, "to_day": None, "rows": []}
-    bind = {"from_day": min(evaluated), "to_day": max(evaluated), "portfolio": portfolio}
-    return {**bind, "rows": fetch_all(conn, "ui/variants.sql", bind)}
+    bind = _last_days(conn, portfolio, days)
+    return {**bind, "rows": fetch_all(conn, "ui/variants.sql", bind) if bind["to_day"] else []}
+
+
+def recoveries(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[str, Any]:
+    """The money recovered over the last ``days`` evaluated days by stage, action, bucket and variant, and the
+    promises to pay decided (kept or broken) with their amounts."""
+    bind = _last_days(conn, portfolio, days)
+    if not bind["to_day"]:
+        return {**bind, "rows": [], "promises": None}
+    return {
+        **bind,
+        "rows": fetch_all(conn, "ui/recoveries.sql", bind),
+        "promises": fetch_one(conn, "ui/promises.sql", bind),
+    }
 
 
 def run_day(conn: Conn, dag_id: str, run_id: str) -> dt.date | None:

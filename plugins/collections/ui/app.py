@@ -210,6 +210,30 @@ def variants(
     )
 
 
+def recoveries(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
+) -> HTMLResponse:
+    """The money recovered over the last 30 evaluated days, by stage, contact, bucket and variant (SPEC 8)."""
+    with queries.reading(conninfo) as conn:
+        data = queries.recoveries(conn, portfolio or None)
+        choices = queries.portfolios(conn)
+    total, unattributed, tables = pages.recovery_tables(data["rows"])
+    return render(
+        "recoveries.html",
+        user=user.get_name(),
+        portfolio=portfolio,
+        choices=choices,
+        from_day=data["from_day"],
+        to_day=data["to_day"],
+        total=total,
+        unattributed=unattributed,
+        promises=data["promises"],
+        tables=tables,
+    )
+
+
 def task(
     user: GetUserDep,
     conninfo: ConninfoDep,
@@ -268,6 +292,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/account", search, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/variants", variants, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/recoveries", recoveries, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -313,3 +313,24 @@ def variant_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+BREAKDOWNS = {"stage": "by stage (the day before)", "action": "by the contact credited", "bucket": "by bucket"}
+BREAKDOWNS |= {"variant": "by variant"}
+
+
+def recovery_tables(
+    rows: list[dict[str, Any]],
+) -> tuple[Decimal, Decimal | None, list[tuple[str, str, list[dict[str, Any]]]]]:
+    """The money recovered in all, the unattributed share in percent, and a table per breakdown, each key's
+    payments, amount and share of the whole (SPEC 8)."""
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by[r["breakdown"]].append(r)
+    total = sum((r["amount"] for r in by["action"]), Decimal("0.00"))
+    self_cure = sum((r["amount"] for r in by["action"] if r["key"] == "self-cure"), Decimal("0.00"))
+    tables = [
+        (name, title, [{**r, "share": _per(100 * r["amount"], total)} for r in by[name]])
+        for name, title in BREAKDOWNS.items()
+    ]
+    return total, _per(100 * self_cure, total), tables
