@@ -420,7 +420,7 @@ def test_trends_figures_equal_sql_counts(ui, book):
         assert answer.status_code == 200
         html = answer.text
         # seven charts drawn on the server: no script, nothing fetched from elsewhere
-        assert html.count("<svg") == 7 and "<script" not in html and "src=" not in html
+        assert html.count("<svg") == 8 and "<script" not in html and "src=" not in html
         found = tables(html)
         where = "and t.portfolio = %(p)s" if portfolio else ""
         # every evaluated day with a day before it: 11-26 .. 11-28
@@ -510,6 +510,22 @@ def test_trends_show_the_money_recovered_each_day_as_sql_gives_it(ui, book):
             assert (after, alone) == (f"{sums['after']:,.2f}", f"{sums['alone']:,.2f}"), (day, portfolio)
         if portfolio != "P3":
             assert ["2026-11-27", "500.00", "0.00"] in rows  # A0's payment, after the legal referral
+
+
+def test_trends_show_why_customers_are_late_as_sql_counts_it(ui, book):
+    rows = tables(ui("/collections/trends").text)[("chart-reasons", "trend")]
+    header = rows[0]
+    assert header[0] == "day" and "illness" in header and "unknown" in header  # A0 told the dialer it fell ill
+    for row in rows[1:]:
+        want = book.query(
+            "select coalesce(delinquency_reason, 'unknown') as k, count(*) as n from collections.case_day c "
+            "join collections.case_state s using (as_of, case_id) where c.as_of = %(d)s "
+            "and c.status in ('open', 'on_hold') group by 1",
+            {"d": row[0]},
+        )
+        counts = {r["k"]: str(r["n"]) for r in want}
+        assert dict(zip(header[1:], row[1:], strict=True)) == {k: counts.get(k, "0") for k in header[1:]}, row[0]
+    assert rows[-1][header.index("illness")] == "1"
 
 
 def test_trends_show_the_monthly_roll_rate_next_to_the_daily_one(ui, db, tmp_path):

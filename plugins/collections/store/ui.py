@@ -83,6 +83,7 @@ def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[st
         "actions": fetch_all(conn, "ui/trend_actions.sql", bind) if pairs else [],
         "recovered": fetch_all(conn, "ui/trend_recovered.sql", bind) if pairs else [],
         "monthly_rolls": fetch_all(conn, "ui/trend_monthly_rolls.sql", bind) if pairs else [],
+        "reasons": fetch_all(conn, "ui/trend_reasons.sql", bind) if pairs else [],
     }
 
 

@@ -179,7 +179,9 @@ def trends(
     with queries.reading(conninfo) as conn:
         data = queries.trends(conn, portfolio or None)
         choices = queries.portfolios(conn)
-    charts = pages.trend_charts(data["days"], data["cases"], data["actions"], data["recovered"], data["monthly_rolls"])
+    charts = pages.trend_charts(
+        data["days"], data["cases"], data["actions"], data["recovered"], data["monthly_rolls"], data["reasons"]
+    )
     return render(
         "trends.html",
         user=user.get_name(),

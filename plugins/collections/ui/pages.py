@@ -207,6 +207,24 @@ def _recovered_chart(index: dict[dt.date, int], recovered: list[dict[str, Any]])
     )
 
 
+REASON_ORDER = ("illness", "unemployment", "income_drop", "dispute", "forgot", "fraud", "other", "unknown")
+
+
+def _reasons_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Chart:
+    """Why customers are late: the open cases by the delinquency reason the customer gave (SPEC 2)."""
+    names = sorted({r["reason"] for r in rows}, key=lambda s: (REASON_ORDER + (s,)).index(s))
+    counts = {name: [0] * len(index) for name in names}
+    for r in rows:
+        counts[r["reason"]][index[r["as_of"]]] += r["cases"]
+    return Chart(
+        "reasons",
+        "Why customers are late: open and on-hold cases by the latest delinquency reason learnt",
+        False,
+        {name: [float(v) for v in values] for name, values in counts.items()},
+        {name: [str(v) for v in values] for name, values in counts.items()},
+    )
+
+
 def _rolls_chart(key: str, title: str, from_by: dict[str, list[int]], rolled_by: dict[str, list[int]]) -> Chart:
     """Roll rates from each bucket but the last: the cases there, and those of them one bucket up."""
     names = {b: f"{b}→{BUCKETS[k + 1]}" for k, b in enumerate(BUCKETS[:-1])}
@@ -238,9 +256,10 @@ def trend_charts(
     actions: list[dict[str, Any]],
     recovered: list[dict[str, Any]] | None = None,
     monthly_rolls: list[dict[str, Any]] | None = None,
+    reasons: list[dict[str, Any]] | None = None,
 ) -> list[Chart]:
     """The Trends page's charts from ``store.ui.trends``: buckets, daily and monthly roll rates, cure rate,
-    promises, actions, and the money recovered."""
+    promises, actions, the money recovered, and why customers are late."""
     index = {d: i for i, d in enumerate(days)}
     n = len(days)
     open_by, from_by, rolled_by, (open_before, cured, kept, broken) = _tally_cases(index, cases)
@@ -285,6 +304,7 @@ def trend_charts(
             {s: [str(v) for v in by_status[s]] for s in statuses},
         ),
         _recovered_chart(index, recovered or []),
+        _reasons_chart(index, reasons or []),
     ]
 
 
