@@ -25,7 +25,7 @@ SCRATCH_PREFIX = "collections_sim_"
 
 def _composed(file: str, **identifiers: str) -> pgsql.Composed:
     """``include/sql/<file>`` with its ``{placeholders}`` filled by quoted identifiers."""
-    return pgsql.SQL(sql(file)).format(**{k: pgsql.Identifier(v) for k, v in identifiers.items()})  # type: ignore[arg-type]
+    return pgsql.SQL(sql(file)).format(**{k: pgsql.Identifier(v) for k, v in identifiers.items()})
 
 
 def _fetch(conn: Conn, file: str, params: Mapping[str, Any] | None = None, **identifiers: str) -> list[Row]:
@@ -49,7 +49,7 @@ def create_scratch(conninfo: str, schema: str, portfolios: list[str], first_day:
             fetch_row(conn, "simulate/set_sequence.sql", {"schema": schema, "name": s["name"]})
         run(conn, "simulate/no_body_checks.sql")
         for d in fetch_all(conn, "simulate/definitions.sql"):
-            conn.execute(retarget(d["ddl"], schema))  # type: ignore[arg-type]  # the catalog's own DDL, retargeted
+            conn.execute(retarget(d["ddl"], schema))  # the catalog's own DDL, retargeted
         bind = {"portfolios": portfolios, "from": first_day}
         book = _fetch(conn, "simulate/copy_book.sql", bind, scratch=schema)[0]
         state = _fetch(conn, "simulate/copy_state.sql", bind, scratch=schema)[0]
