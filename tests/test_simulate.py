@@ -211,3 +211,15 @@ def test_the_cli_writes_the_result(history, tmp_path, capsys):
     assert set(result) >= {"from", "to", "portfolios", "baseline", "candidate", "baseline_matches_history"}
     assert result["baseline_matches_history"] is True
     assert "matches history" in capsys.readouterr().out
+
+
+def test_the_app_role_can_simulate(history, pg_admin, candidate):
+    """The DAGs' login role (migration 0016) simulates: its scratch schema comes from the owner's function."""
+    from tests.test_least_privilege import _login_role
+
+    for login in _login_role(pg_admin, history):
+        result = simulate(login, resolve(login, str(candidate), "standard.yaml", FIRST, LAST, ["P1"]))
+        assert result["baseline_matches_history"] is True
+        with psycopg.connect(login) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("create schema collections_sim_0123456789ab")
+    assert _query(history, "select nspname from pg_namespace where nspname like 'collections\\_sim\\_%%'") == []
