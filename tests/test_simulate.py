@@ -27,7 +27,7 @@ from psycopg import sql as pgsql
 from debt_collections.cli import main
 from debt_collections.simulate import resolve, simulate
 from tests.pg import drop_database
-from tests.scenario import REPO, STANDARD, Scenario
+from tests.scenario import REPO, STANDARD, Scenario, dag_run_state, task_failures
 
 FIRST, LAST = "2026-11-08", "2026-11-16"
 DAYS = [f"2026-11-{n:02d}" for n in range(8, 17)]
@@ -223,3 +223,49 @@ def test_the_app_role_can_simulate(history, pg_admin, candidate):
         with psycopg.connect(login) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("create schema collections_sim_0123456789ab")
     assert _query(history, "select nspname from pg_namespace where nspname like 'collections\\_sim\\_%%'") == []
+
+
+@pytest.mark.airflow
+def test_the_simulate_dag_keeps_its_result(airflow_home, db, tmp_path, candidate):
+    import os
+    import subprocess
+    import sys
+
+    _book(db, tmp_path / "book")
+    parts = psycopg.conninfo.conninfo_to_dict(db)
+    env = {
+        **os.environ,
+        "COLLECTIONS_NOW": "2026-11-17T10:00:00+08:00",
+        "AIRFLOW_CONN_COLLECTIONS_DB": json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": parts.get("host"),
+                "port": int(parts.get("port", 5432)),
+                "login": parts.get("user"),
+                "schema": parts["dbname"],
+            }
+        ),
+    }
+    conf = {"candidate": str(candidate), "from": FIRST, "to": LAST, "portfolios": ["P1"]}
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    before = _checksums(db)
+    done = subprocess.run(
+        [airflow, "dags", "test", "collections_simulate", "-c", json.dumps(conf)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert dag_run_state(done) == "success" and not task_failures(done), done.stdout[-3000:] + done.stderr[-3000:]
+    rows = _query(db, "select run_id, params, started_at <= finished_at as ordered, result from collections.simulation")
+    assert len(rows) == 1 and rows[0]["ordered"]
+    assert rows[0]["params"]["candidate"] == str(candidate) and rows[0]["params"]["from"] == FIRST
+    result = rows[0]["result"]
+    assert result["baseline_matches_history"] is True
+    assert result["baseline"]["policy"].endswith("standard.yaml")  # the policy covering P1
+    assert result["candidate"]["totals"]["actions_by_kind_status"]["call:planned"] == 11
+    after = _checksums(db)
+    assert after.pop("simulation") != before.pop("simulation")  # the one table the DAG writes to
+    assert {k: v for k, v in after.items() if not k.startswith("sequence simulation")} == {
+        k: v for k, v in before.items() if not k.startswith("sequence simulation")
+    }

@@ -27,7 +27,7 @@ from typing import Any
 
 import pendulum
 
-from debt_collections import plan
+from debt_collections import clock, plan
 from debt_collections.domain.params import RunParams
 from debt_collections.domain.policy import PORTFOLIO_NAME, Policy
 from debt_collections.errors import ConfigError
@@ -229,3 +229,28 @@ def _difference(row: dict[str, Any]) -> dict[str, Any]:
         "history": row["history"],
         "replay": row["replay"],
     }
+
+
+def run_and_record(conninfo: str, run_id: str, params: dict[str, Any], folder: Path = POLICIES) -> dict[str, Any]:
+    """The ``collections_simulate`` DAG's task: simulate with its params (candidate, baseline, from, to,
+    portfolios), keep the result in ``collections.simulation``; a summary of counts for the task's log and XCom."""
+    started = clock.now("UTC")
+    request = resolve(
+        conninfo,
+        str(params.get("candidate") or ""),
+        params.get("baseline") or None,
+        params.get("from"),
+        params.get("to"),
+        list(params.get("portfolios") or ()),
+        folder,
+    )
+    result = simulate(conninfo, request)
+    simulation_id = store.record(conninfo, run_id, params, started, clock.now("UTC"), result)
+    summary = {
+        "simulation_id": simulation_id,
+        "baseline_matches_history": result["baseline_matches_history"],
+        "differences_total": result["differences_total"],
+        **{f"{side}_totals": result[side]["totals"] for side in ("baseline", "candidate")},
+    }
+    log.info("simulation %d: %s", simulation_id, summary)
+    return summary
