@@ -42,6 +42,7 @@ def create_scratch(conninfo: str, schema: str, portfolios: list[str], first_day:
     with connect(conninfo, autocommit=True) as conn:
         fetch_row(conn, "simulate/create_schema.sql", {"schema": schema})
     with transaction(conninfo) as conn:
+        run(conn, "simulate/snapshot.sql")
         for t in fetch_all(conn, "simulate/tables.sql"):
             conn.execute(_composed("simulate/create_table.sql", scratch=schema, table=t["name"]))
         for s in fetch_all(conn, "simulate/sequences.sql"):
