@@ -25,9 +25,10 @@ import pytest
 from psycopg import sql as pgsql
 
 from debt_collections.cli import main
+from debt_collections.policy.loader import load_policy
 from debt_collections.simulate import resolve, simulate
 from tests.pg import drop_database
-from tests.scenario import REPO, STANDARD, Scenario, dag_run_state, task_failures
+from tests.scenario import REPO, STANDARD, Scenario, d, dag_run_state, task_failures
 
 FIRST, LAST = "2026-11-08", "2026-11-16"
 DAYS = [f"2026-11-{n:02d}" for n in range(8, 17)]
@@ -269,3 +270,31 @@ def test_the_simulate_dag_keeps_its_result(airflow_home, db, tmp_path, candidate
     assert {k: v for k, v in after.items() if not k.startswith("sequence simulation")} == {
         k: v for k, v in before.items() if not k.startswith("sequence simulation")
     }
+
+
+def test_rule_violations_counts_contacts_that_break_a_contact_rule(own_history):
+    """The violations statement, read on the recorded history (no scratch schema): 0, then one per broken rule."""
+    from debt_collections.simulate import _bind
+    from debt_collections.store import simulate as store
+
+    request = resolve(own_history, str(STANDARD), None, FIRST, LAST, ["P1"])
+    bind = _bind(load_policy(STANDARD), request)
+    assert store.rule_violations(own_history, bind) == {}
+    copy = (
+        "insert into collections.action_log (idempotency_key, portfolio, as_of, account_id, customer_id, case_id, "
+        "kind, stage, status, channel, window_opens_at, window_closes_at) "
+        "select %(key)s, portfolio, as_of, account_id, %(customer)s, case_id, 'visit', stage, 'planned', %(channel)s, "
+        "window_opens_at, window_closes_at from collections.action_log "
+        "where account_id = 'A2' and as_of = %(d)s and kind = 'call' returning 1"
+    )
+    # an SMS to A1's customer on 11-08 beside its notice (one a day)
+    assert _query(own_history, copy, {"key": "x1", "customer": "CU-A1", "channel": "sms", "d": "2026-11-08"})
+    # a visit of A4 on 11-09, whose case is on hold (disputed)
+    assert _query(own_history, copy, {"key": "x2", "customer": "CU-A4", "channel": "field_app", "d": "2026-11-09"})
+    _query(
+        own_history,
+        "update collections.action_log set account_id = 'A4', window_opens_at = null, window_closes_at = null, "
+        "case_id = (select case_id from collections.case_state where account_id = 'A4' limit 1) "
+        "where idempotency_key = 'x2' returning 1",
+    )
+    assert store.rule_violations(own_history, bind) == {d("2026-11-08"): 1, d("2026-11-09"): 1}

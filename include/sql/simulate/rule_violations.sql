@@ -73,4 +73,5 @@ from (
     union all select * from not_the_customer
 ) v
 group by as_of
+having sum(n) > 0
 order by as_of;
