@@ -298,3 +298,21 @@ def test_rule_violations_counts_contacts_that_break_a_contact_rule(own_history):
         "where idempotency_key = 'x2' returning 1",
     )
     assert store.rule_violations(own_history, bind) == {d("2026-11-08"): 1, d("2026-11-09"): 1}
+
+
+def test_actions_a_partner_or_the_send_time_moved_on_count_as_planned(own_history):
+    """The replay sends nothing: an action sent, delivered, failed or deferred in history is planned in it."""
+    moved = _query(
+        own_history,
+        "update collections.action_log set status = s.status, sent_at = s.sent_at::timestamptz "
+        "from (values ('A2', '2026-11-08', 'call', 'sent', '2026-11-09T10:00:00+08:00'), "
+        "             ('A2', '2026-11-09', 'call', 'failed', null), "
+        "             ('A1', '2026-11-08', 'notice', 'deferred', null), "
+        "             ('A2', '2026-11-10', 'call', 'delivered', '2026-11-11T10:00:00+08:00')) "
+        "     as s(account_id, as_of, kind, status, sent_at) "
+        "where action_log.account_id = s.account_id and action_log.as_of = s.as_of::date "
+        "and action_log.kind = s.kind returning 1",
+    )
+    assert len(moved) == 4
+    result = _simulate(own_history, STANDARD)
+    assert result["baseline_matches_history"] is True and result["differences_from_history"] == []
