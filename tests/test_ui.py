@@ -23,6 +23,7 @@ PAGES = (
     "/collections/trends?portfolio=P1",
     "/collections/variants",
     "/collections/recoveries?portfolio=P1",
+    "/collections/simulations",
     "/collections/",
 )
 
@@ -644,6 +645,63 @@ def test_recoveries_by_stage_contact_bucket_and_variant_equal_sql_and_promises_d
     assert by_contact["call dialer"] == ("1", "500.00") and by_contact["self-cure"] == ("2", "350.00")
 
 
+def _simulated(s: Scenario) -> dict:
+    """The gentle candidate (calls from dpd 15, a notice every 5 days) simulated over four stored days of a book
+    at dpd 6 to 9 on the first day, kept as a run of collections_simulate would keep it."""
+    from debt_collections.simulate import run_and_record
+
+    for i, first_due in enumerate(("2026-11-14", "2026-11-15", "2026-11-16", "2026-11-17")):
+        s.account(f"G{i}", first_due=first_due, months=3)
+    s.run_days("2026-11-19", "2026-11-23")
+    params = {"candidate": "candidates/gentle.yaml", "from": "2026-11-20", "to": "2026-11-23", "portfolios": ["P1"]}
+    return run_and_record(s.conninfo, "manual__2026-12-06T10:00:00+00:00", params)
+
+
+def test_a_kept_simulation_shows_both_sides_day_by_day_as_the_history_and_the_json_give_them(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    summary = _simulated(s)
+    assert summary["baseline_matches_history"] is True
+    listed = ui("/collections/simulations").text
+    sid = summary["simulation_id"]
+    assert f'data-simulation="{sid}"' in listed and "candidates/gentle.yaml" in listed
+    assert "2026-11-20 to 2026-11-23" in listed and "P1" in listed
+
+    page = ui(f"/collections/simulation?id={sid}")
+    assert page.status_code == 200
+    cells = {
+        (m["day"], m["col"]): (int(m["b"]), int(m["c"]))
+        for m in re.finditer(r'data-day="(?P<day>[^"]+)" data-col="(?P<col>[^"]+)">(?P<b>\d+) / (?P<c>\d+)<', page.text)
+    }
+    # the baseline side is the history: every day's actions by kind and status as the views hold them
+    for row in s.query(
+        "select as_of::text as d, kind || ':' || status as k, count(*) as n from collections.action "
+        "where as_of between '2026-11-20' and '2026-11-23' group by 1, 2"
+    ):
+        assert cells[(row["d"], row["k"])][0] == row["n"], row
+    result = s.query("select result from collections.simulation where id = %(i)s", {"i": sid})[0]["result"]
+    for day in result["candidate"]["days"]:  # the candidate side is the JSON's, cell by cell
+        for key, n in day["actions_by_kind_status"].items():
+            assert cells[(day["as_of"], key)][1] == n
+    # calls from dpd 15: on these days (dpd 6 to 13) the candidate calls nobody, the baseline does
+    calls = {k: v for k, v in cells.items() if k[0] == "total" and k[1].startswith("call:")}
+    assert calls and all(c == 0 for _, c in calls.values()) and any(b > 0 for b, _ in calls.values())
+    assert ui("/collections/simulation?id=999999").status_code == 404
+
+
+def test_a_simulation_form_that_is_wrong_is_refused_naming_what(ui, token, db):
+    from debt_collections.ui.rerun import form_token
+
+    good = {"candidate": "candidates/gentle.yaml", "from_day": "2026-11-20", "to_day": "2026-11-23"}
+    for data, message in [
+        ({**good, "candidate": "../../etc/passwd"}, "is not a policy file of this deployment"),
+        ({**good, "from_day": "2026-11-24"}, "from 2026-11-24 is after to 2026-11-23"),
+        ({**good, "portfolios": ["P 1"]}, "is not a portfolio name"),
+        ({**good, "csrf": "forged"}, "did not come from this page"),
+    ]:
+        answer = ui.post("/collections/simulate", data={"csrf": form_token(token), **data})
+        assert answer.status_code == 400 and message in answer.text, answer.text
+
+
 @pytest.fixture(scope="module")
 def live_api(airflow_api, airflow_home):
     """The same Airflow API app served on a loopback port: the view calls Airflow's REST API over HTTP."""
@@ -761,6 +819,29 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     (started,) = [r for r in _runs("collections_standard") if r["conf"].get("portfolios") == ["P2"]]
     assert started["run_id"] in answer.text
 
+    # a simulation from the view: an ordinary run of collections_simulate with the form's conf, as the user
+    answer = session.post(
+        f"{live_api}/collections/simulate",
+        timeout=60,
+        data={
+            "candidate": "candidates/gentle.yaml",
+            "from_day": DAYS[0],
+            "to_day": DAYS[-1],
+            "portfolios": ["P2", "P1"],
+            "csrf": form_token(token),
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    (sim,) = _runs("collections_simulate")
+    assert sim["conf"] == {
+        "candidate": "candidates/gentle.yaml",
+        "baseline": None,
+        "from": DAYS[0],
+        "to": DAYS[-1],
+        "portfolios": ["P1", "P2"],
+    }
+    assert sim["user"] == "admin" and sim["run_id"] in answer.text
+
 
 # -- a real browser: headless Chromium logs in to Airflow and reads the pages through the navigation -----
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -852,6 +933,26 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
         {"d": DAYS[-1]},
     )[0]["m"]
     assert recovered.strip() == f"{paid:,}"
+
+    # a simulation kept for P1 (the gentle candidate over the book's last three days), side by side
+    from debt_collections.simulate import run_and_record
+
+    params = {"candidate": "candidates/gentle.yaml", "from": DAYS[1], "to": DAYS[-1], "portfolios": ["P1"]}
+    sid = run_and_record(book.conninfo, "manual__browser", params)["simulation_id"]
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    browser.find_element(By.LINK_TEXT, "Simulations").click()
+    wait.until(ec.element_to_be_clickable((By.LINK_TEXT, str(sid)))).click()
+    cell = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, f'td[data-day="{DAYS[-1]}"][data-col="call:planned"]'))
+    ).text
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-simulation.png"))
+    calls = book.query(
+        "select count(*) as n from collections.action_log where portfolio = 'P1' and as_of = %(d)s "
+        "and kind = 'call' and status = 'planned'",
+        {"d": DAYS[-1]},
+    )[0]["n"]
+    assert cell.split(" / ")[0] == str(calls) != "0"
     assert int(shown) == book.query("select count(distinct case_id) as n from collections.case_day")[0]["n"] > 0
 
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))

@@ -113,6 +113,16 @@ def recoveries(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dic
     }
 
 
+def simulations(conn: Conn, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest simulations kept by the ``collections_simulate`` DAG, newest first."""
+    return fetch_all(conn, "ui/simulations.sql", {"limit": limit})
+
+
+def simulation(conn: Conn, simulation_id: int) -> dict[str, Any] | None:
+    """One kept simulation, whole, or None."""
+    return fetch_one(conn, "ui/simulation.sql", {"id": simulation_id})
+
+
 def run_day(conn: Conn, dag_id: str, run_id: str) -> dt.date | None:
     """The business day a run reported, or None."""
     row = fetch_one(conn, "ui/run_day.sql", {"dag_id": dag_id, "run_id": run_id})

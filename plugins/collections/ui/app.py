@@ -236,6 +236,75 @@ def recoveries(
     )
 
 
+def _policy_choices() -> list[str]:
+    """The policy files a simulation may name: the deployment's, and the candidates beside them."""
+    from debt_collections.policy.lint import policy_files
+    from debt_collections.simulate import POLICIES
+
+    return [p.name for p in policy_files(POLICIES)] + [
+        f"candidates/{p.name}" for p in policy_files(POLICIES / "candidates")
+    ]
+
+
+def simulations(request: Request, user: GetUserDep, conninfo: ConninfoDep) -> HTMLResponse:
+    """The kept simulations (SPEC 10), and a form that starts one as a run of the ``collections_simulate`` DAG."""
+    with queries.reading(conninfo) as conn:
+        kept = queries.simulations(conn)
+        choices = queries.portfolios(conn)
+        last = queries.latest_as_of(conn)
+    return render(
+        "simulations.html",
+        user=user.get_name(),
+        simulations=kept,
+        choices=choices,
+        policies=_policy_choices(),
+        from_day=last - dt.timedelta(days=13) if last else None,
+        to_day=last,
+        form_token=rerun.form_token(_user_token(request)),
+    )
+
+
+def start_simulation(
+    request: Request,
+    user: GetUserDep,
+    candidate: Annotated[str, Form(max_length=200)],
+    from_day: Annotated[dt.date, Form()],
+    to_day: Annotated[dt.date, Form()],
+    csrf: Annotated[str, Form(max_length=64)],
+    baseline: Annotated[str, Form(max_length=200)] = "",
+    portfolios: Annotated[list[str] | None, Form()] = None,
+) -> HTMLResponse:
+    """Start a simulation: one ordinary run of ``collections_simulate``, started as the user."""
+    token = _user_token(request)
+    try:
+        rerun.check_form_token(token, csrf)
+        conf = rerun.simulation_conf(
+            candidate, baseline, from_day, to_day, list(portfolios or [])[:200], _policy_choices()
+        )
+    except rerun.RerunError as exc:
+        return render("simulation_started.html", status_code=400, user=user.get_name(), error=str(exc), run_id=None)
+    note = f"simulation of {candidate} over {from_day} to {to_day} from the collections view"
+    run_id, reason = rerun.start_run(rerun.api_base(), token, rerun.SIMULATE_DAG_ID, conf, note)
+    return render(
+        "simulation_started.html",
+        status_code=502 if run_id is None else 200,
+        user=user.get_name(),
+        error=reason or None,
+        run_id=run_id,
+    )
+
+
+def simulation(
+    user: GetUserDep, conninfo: ConninfoDep, simulation_id: Annotated[int, Query(alias="id", ge=1)]
+) -> HTMLResponse:
+    """One kept simulation: its two sides day by day (SPEC 10)."""
+    with queries.reading(conninfo) as conn:
+        found = queries.simulation(conn, simulation_id)
+    if found is None:
+        return render("error.html", status_code=404, status=404, detail=f"no simulation {simulation_id} is kept")
+    return render("simulation.html", user=user.get_name(), sim=found, tables=pages.simulation_tables(found["result"]))
+
+
 def task(
     user: GetUserDep,
     conninfo: ConninfoDep,
@@ -295,6 +364,9 @@ def create_app() -> FastAPI:
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/variants", variants, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/recoveries", recoveries, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/simulations", simulations, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/simulate", start_simulation, methods=["POST"], response_class=HTMLResponse)
+    app.add_api_route("/simulation", simulation, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)

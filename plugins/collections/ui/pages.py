@@ -354,3 +354,41 @@ def recovery_tables(
         for name, title in BREAKDOWNS.items()
     ]
     return total, _per(100 * self_cure, total), tables
+
+
+SIMULATION_TABLES = {
+    "cases_by_stage": "Open and on-hold cases by stage",
+    "actions_by_kind_status": "Actions by kind and status",
+    "suppressed_by_reason": "Actions suppressed, by the rule that stopped them",
+}
+
+
+def simulation_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A simulation's two sides day by day (SPEC 10): for each figure, a table of days whose cells are
+    (column, baseline, candidate), with the totals; then the days' rule violations and busiest customer."""
+    base = {d["as_of"]: d for d in result["baseline"]["days"]}
+    cand = {d["as_of"]: d for d in result["candidate"]["days"]}
+    days = sorted(base.keys() | cand.keys())
+    empty: dict[str, Any] = {k: {} for k in SIMULATION_TABLES} | {"rule_violations": 0}
+    empty["contacts_max_per_customer_day"] = 0
+    tables = []
+    for key, title in SIMULATION_TABLES.items():
+        cols = sorted({c for d in (*base.values(), *cand.values()) for c in d[key]})
+        rows = [
+            {
+                "as_of": day,
+                "cells": [(c, base.get(day, empty)[key].get(c, 0), cand.get(day, empty)[key].get(c, 0)) for c in cols],
+            }
+            for day in days
+        ]
+        totals = [
+            (c, result["baseline"]["totals"][key].get(c, 0), result["candidate"]["totals"][key].get(c, 0)) for c in cols
+        ]
+        tables.append({"key": key, "title": title, "cols": cols, "rows": rows, "totals": totals})
+    cols = ["rule_violations", "contacts_max_per_customer_day"]
+    rows = [
+        {"as_of": day, "cells": [(c, base.get(day, empty)[c], cand.get(day, empty)[c]) for c in cols]} for day in days
+    ]
+    totals = [(c, result["baseline"]["totals"][c], result["candidate"]["totals"][c]) for c in cols]
+    tables.append({"key": "rules", "title": "Contact rules", "cols": cols, "rows": rows, "totals": totals})
+    return tables

@@ -75,29 +75,61 @@ class Refused:
     reason: str
 
 
+def start_run(base: str, user_token: str, dag_id: str, conf: dict[str, Any], note: str) -> tuple[str | None, str]:
+    """Trigger one run of ``dag_id`` with ``conf`` through Airflow's REST API, as the user: its run id, or None
+    and why Airflow did not start it."""
+    try:
+        answer = requests.post(
+            f"{base}/api/v2/dags/{dag_id}/dagRuns",
+            json={"logical_date": None, "conf": conf, "note": note},
+            headers={"Authorization": f"Bearer {user_token}"},
+            timeout=TIMEOUT,
+        )
+        body = answer.json()
+    except (requests.RequestException, ValueError) as exc:
+        return None, f"Airflow did not answer: {type(exc).__name__}"
+    if answer.status_code >= 400 or not isinstance(body, dict) or "dag_run_id" not in body:
+        detail = body.get("detail") if isinstance(body, dict) else None
+        return None, f"Airflow refused it ({answer.status_code}): {detail}"
+    return str(body["dag_run_id"]), ""
+
+
 def trigger(base: str, user_token: str, confs: dict[str, dict[str, Any]]) -> tuple[list[Started], list[Refused]]:
     """Start one DAG run per DAG through Airflow's REST API, as the user; what started and what did not."""
     started, refused = [], []
     for dag_id, conf in confs.items():
         portfolios = tuple(conf["portfolios"])
-        try:
-            answer = requests.post(
-                f"{base}/api/v2/dags/{dag_id}/dagRuns",
-                json={
-                    "logical_date": None,
-                    "conf": conf,
-                    "note": f"rerun of {conf['as_of']} for {', '.join(portfolios)} from the collections view",
-                },
-                headers={"Authorization": f"Bearer {user_token}"},
-                timeout=TIMEOUT,
-            )
-            body = answer.json()
-        except (requests.RequestException, ValueError) as exc:
-            refused.append(Refused(dag_id, portfolios, f"Airflow did not answer: {type(exc).__name__}"))
-            continue
-        if answer.status_code >= 400 or not isinstance(body, dict) or "dag_run_id" not in body:
-            detail = body.get("detail") if isinstance(body, dict) else None
-            refused.append(Refused(dag_id, portfolios, f"Airflow refused it ({answer.status_code}): {detail}"))
-            continue
-        started.append(Started(dag_id, str(body["dag_run_id"]), portfolios))
+        note = f"rerun of {conf['as_of']} for {', '.join(portfolios)} from the collections view"
+        run_id, reason = start_run(base, user_token, dag_id, conf, note)
+        if run_id is None:
+            refused.append(Refused(dag_id, portfolios, reason))
+        else:
+            started.append(Started(dag_id, run_id, portfolios))
     return started, refused
+
+
+SIMULATE_DAG_ID = "collections_simulate"
+
+
+def simulation_conf(
+    candidate: str, baseline: str, first: dt.date, last: dt.date, portfolios: list[str], policies: list[str]
+) -> dict[str, Any]:
+    """The conf of a ``collections_simulate`` run from the view's form (SPEC 10), checked: a RerunError says
+    what is wrong."""
+    for name, value in (("candidate", candidate), ("baseline", baseline)):
+        if value and value not in policies:
+            raise RerunError(f"{name} {value!r} is not a policy file of this deployment ({', '.join(policies)})")
+    if not candidate:
+        raise RerunError("choose the candidate policy")
+    if first > last:
+        raise RerunError(f"from {first} is after to {last}")
+    bad = [p for p in portfolios if not PORTFOLIO_NAME.match(p)]
+    if bad:
+        raise RerunError(f"{bad[0]!r} is not a portfolio name")
+    return {
+        "candidate": candidate,
+        "baseline": baseline or None,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "portfolios": sorted(portfolios),
+    }
