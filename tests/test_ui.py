@@ -330,9 +330,34 @@ def test_a_list_of_matches_masks_names_and_phones(ui, book):
         assert answer.status_code == 422 and "String should match pattern" in answer.text, answer.text
     answer = ui("/collections/account", params={"id": "B\x001"})
     assert answer.status_code == 422 and "String should match pattern" in answer.text, answer.text
+    # as people type it: a local number, the last 4 digits, an id in lower case or its start, a part of a name
+    for term in ("13912341234", "139 1234 1234", "1234", "shared", "sha", "b1", "Wang", "fang"):
+        html = ui.post("/collections/account", data={"q": term}).text
+        assert 'href="account?id=B1"' in html or "<h1>Account B1" in html, term
+    assert "<h1>" in ui.post("/collections/account", data={"q": "r1"}).text
+    html = ui.post("/collections/account", data={"q": "x1"}).text  # one match: its page
+    assert "<h1>Account X1" in html or 'href="account?id=X1"' in html
+    # LIKE's wildcards in a term are literal: "%" and "_" match nothing here
+    for term in ("%%", "__", "A%"):
+        assert "No account matches" in ui.post("/collections/account", data={"q": term}).text, term
     # a search term in a URL would land in the access log: refused, and nothing looked up
     answer = ui("/collections/account", params={"q": "+8613912341234"})
     assert answer.status_code == 400 and "POST" in answer.text and "Wang" not in answer.text
+
+
+def test_search_results_are_paged_and_the_term_never_reaches_a_url(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for i in range(60):
+        s.account(f"PG{i:03d}", first_due="2026-12-01", months=1)
+    s.run("2026-11-25")
+    first = ui.post("/collections/account", data={"q": "pg0"}).text
+    assert "60 accounts match" in first and ": 1 to 50." in first
+    assert first.count('href="account?id=PG') == 50 and 'href="account?id=PG049"' in first
+    assert 'name="page" value="2"' in first and "?q=" not in first
+    second = ui.post("/collections/account", data={"q": "pg0", "page": "2"}).text
+    assert ": 51 to 60." in second and second.count('href="account?id=PG') == 10
+    assert 'href="account?id=PG059"' in second and 'name="page" value="1"' in second
+    assert 'name="page" value="3"' not in second
 
 
 def test_the_account_page_shows_the_whole_customer_and_the_timeline(ui, book):

@@ -9,7 +9,7 @@ from typing import Any
 
 from debt_collections.store.db import Conn, connect, fetch_all, fetch_one
 
-SEARCH_LIMIT = 100
+SEARCH_LIMIT = 50
 RECENT_DAYS = 14
 TREND_DAYS = 30
 
@@ -43,9 +43,11 @@ def unscoped_quarantine(conn: Conn, as_of: dt.date) -> dict[str, int]:
     return {r["reason"]: r["n"] for r in fetch_all(conn, "ui/unscoped_quarantine.sql", {"as_of": as_of})}
 
 
-def search_accounts(conn: Conn, q: str) -> list[dict[str, Any]]:
-    """Accounts whose account id, customer id or customer phone equals ``q``."""
-    return fetch_all(conn, "ui/search_accounts.sql", {"q": q, "limit": SEARCH_LIMIT})
+def search_accounts(conn: Conn, terms: dict[str, str | None], page: int = 1) -> list[dict[str, Any]]:
+    """Accounts matching the search ``terms`` (``pages.search_terms``), ``SEARCH_LIMIT`` a page; each row
+    carries ``total``, every match's count."""
+    bind = {**terms, "limit": SEARCH_LIMIT, "offset": (page - 1) * SEARCH_LIMIT}
+    return fetch_all(conn, "ui/search_accounts.sql", bind)
 
 
 def account(conn: Conn, account_id: str) -> dict[str, Any] | None:

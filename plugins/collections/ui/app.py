@@ -130,19 +130,22 @@ def search(
     user: GetUserDep,
     conninfo: ConninfoDep,
     q: Annotated[str, Form(max_length=200, pattern=PRINTABLE)] = "",
+    page: Annotated[int, Form(ge=1, le=10000)] = 1,
 ) -> HTMLResponse:
-    """Search accounts by account id, customer id or phone, posted so that nothing personal reaches a URL;
-    one match shows the account."""
+    """Search accounts as people type it (an id or its start in any case, a phone in local or E.164 form or its
+    last digits, a part of a name), posted so that nothing personal reaches a URL; one match shows the account."""
     term = q.strip()
     with queries.reading(conninfo) as conn:
-        matches = queries.search_accounts(conn, term) if term else []
-        if len(matches) == 1:
+        matches = queries.search_accounts(conn, pages.search_terms(term), page) if term else []
+        if len(matches) == 1 and page == 1 and matches[0]["total"] == 1:
             return _account_page(conn, user.get_name(), matches[0]["account_id"], term)
         return render(
             "search.html",
             user=user.get_name(),
             q=term,
             matches=pages.masked_matches(matches),
+            total=matches[0]["total"] if matches else 0,
+            page=page,
             limit=queries.SEARCH_LIMIT,
         )
 
@@ -156,6 +159,8 @@ def _account_page(conn: Any, user: str, account_id: str, term: str) -> HTMLRespo
             user=user,
             q=account_id,
             matches=[],
+            total=0,
+            page=1,
             limit=queries.SEARCH_LIMIT,
         )
     history = queries.account_history(conn, account_id)

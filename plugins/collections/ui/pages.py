@@ -392,3 +392,25 @@ def simulation_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
     totals = [(c, result["baseline"]["totals"][c], result["candidate"]["totals"][c]) for c in cols]
     tables.append({"key": "rules", "title": "Contact rules", "cols": cols, "rows": rows, "totals": totals})
     return tables
+
+
+_PHONE_LIKE = re.compile(r"^\+?[0-9 ()-]+$")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _like_literal(text: str) -> str:
+    """``text`` matched literally by LIKE (its wildcards escaped)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_terms(q: str) -> dict[str, str | None]:
+    """How a search term is looked up, as people type it: the start of an account or customer id in any case
+    (2 characters at least), a phone number's digits (4 at least: local or E.164 form, or its last digits),
+    a part of a name (2 characters at least, one a letter). A way that does not apply is None."""
+    term = q.strip()
+    digits = re.sub(r"[^0-9]", "", term)
+    return {
+        "id_prefix": _like_literal(term.upper()) if len(term) >= 2 else None,
+        "digits_reversed": digits[::-1] if _PHONE_LIKE.match(term) and len(digits) >= 4 else None,
+        "name": _like_literal(term) if len(term) >= 2 and _LETTER.search(term) else None,
+    }
