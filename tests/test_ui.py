@@ -345,6 +345,81 @@ def test_a_list_of_matches_masks_names_and_phones(ui, book):
     assert answer.status_code == 400 and "POST" in answer.text and "Wang" not in answer.text
 
 
+def test_an_outcome_recorded_on_the_account_page_is_an_event_in_effect_from_the_next_run(
+    ui, token, airflow_api, airflow_home, db, tmp_path, monkeypatch
+):
+    from debt_collections.ui.rerun import form_token
+
+    s = Scenario(db, tmp_path)
+    s.account("K1", first_due="2026-11-10", months=3)  # called every day from dpd 8
+    s.account("F1", first_due="2026-12-10", months=3)  # not overdue: no case
+    s.run("2026-11-20")
+    assert s.action("K1", "2026-11-20", "call")["status"] == "planned"
+    monkeypatch.setenv("COLLECTIONS_NOW", "2026-11-21T10:00:00+08:00")  # the agent's call, the morning after
+
+    def record(account: str, headers: dict | None = None, **fields: str):
+        data = {"account_id": account, "csrf": form_token(token), **fields}
+        if headers is None:
+            return ui.post("/collections/outcome", data=data)
+        return airflow_api.post("/collections/outcome", data=data, headers=headers)
+
+    def events() -> list[dict]:
+        return s.query("select kind, amount, until::text, reason, source, recorded_by, at from collections.event")
+
+    for account, fields, message in [
+        ("K1", {"kind": "promise_to_pay", "amount": "abc", "until": "2026-11-30"}, "amount 'abc' is not money"),
+        (
+            "K1",
+            {"kind": "promise_to_pay", "amount": "1.005", "until": "2026-11-30"},
+            "amount '1.005' has more than two",
+        ),
+        (
+            "K1",
+            {"kind": "promise_to_pay", "amount": "300.00", "until": "2026-11-20"},
+            "until 2026-11-20 is in the past",
+        ),
+        ("K1", {"kind": "promise_to_pay", "amount": "300.00"}, "needs an until date"),
+        ("K1", {"kind": "contact_outcome", "reason": "angry"}, "reason 'angry' is not one of right_party"),
+        ("F1", {"kind": "payment_plan", "amount": "500.00", "until": "2027-05-01"}, "needs an open case"),
+        ("K1", {"kind": "promise_to_pay", "amount": "300.00", "until": "2026-11-30", "csrf": "x"}, "did not come"),
+    ]:
+        answer = record(account, **fields)
+        text = answer.text.replace("&#39;", "'")
+        assert answer.status_code == 400 and "Not recorded: " in text and message in text, (
+            message,
+            answer.text[-600:],
+        )
+    assert events() == [], "a refused outcome stored nothing"
+
+    # a viewer may read the account but not record on it: Airflow's auth manager says who may
+    passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
+    viewer = airflow_api.post("/auth/token", json={"username": "viewer", "password": passwords["viewer"]})
+    headers = {"Authorization": f"Bearer {viewer.json()['access_token']}"}
+    assert airflow_api.get("/collections/account?id=K1", headers=headers).status_code == 200
+    refused = record("K1", headers, kind="promise_to_pay", amount="300.00", until="2026-11-30")
+    assert refused.status_code == 403 and events() == []
+
+    answer = record("K1", kind="promise_to_pay", amount="1,300.00", until="2026-11-30")
+    assert answer.status_code == 200 and "Recorded: promise to pay of 1,300.00 until 2026-11-30" in answer.text
+    assert record("K1", kind="delinquency_reason", reason="illness").status_code == 200
+    stored = {e["kind"]: e for e in events()}
+    assert (
+        stored["promise_to_pay"]["amount"] == Decimal("1300.00") and stored["promise_to_pay"]["until"] == "2026-11-30"
+    )
+    assert stored["delinquency_reason"]["reason"] == "illness"
+    assert {(e["source"], e["recorded_by"]) for e in stored.values()} == {("ui", "admin")}
+    assert all(e["at"].isoformat() == "2026-11-21T02:00:00+00:00" for e in stored.values())
+    assert "(from ui: admin)" in ui("/collections/account", params={"id": "K1"}).text
+
+    s.run("2026-11-21")  # the next run: the promise suppresses the call, the reason is on the case
+    call = s.action("K1", "2026-11-21", "call")
+    assert (call["status"], call["reason"]) == ("suppressed", "promise_to_pay")
+    case = s.query(
+        "select delinquency_reason from collections.case_state where account_id = 'K1' and as_of = '2026-11-21'"
+    )
+    assert case == [{"delinquency_reason": "illness"}]
+
+
 def test_search_results_are_paged_and_the_term_never_reaches_a_url(ui, db, tmp_path):
     s = Scenario(db, tmp_path)
     for i in range(60):
@@ -891,7 +966,8 @@ def browser():
     driver.quit()
 
 
-def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, ui, book, browser, airflow_home):
+def _log_in(browser, live_api: str, airflow_home: Path):
+    """Log in to Airflow as admin on its own login page; a 60 s wait for what comes next."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -899,12 +975,60 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     wait = WebDriverWait(browser, 60)
     passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
-
-    # Airflow's own login page
     browser.get(f"{live_api}/auth/login")
     wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
     browser.find_element(By.NAME, "password").send_keys(passwords["admin"])
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    return wait
+
+
+def test_chromium_records_a_promise_on_the_account_page_and_the_next_days_call_is_suppressed(
+    live_api, ui, db, tmp_path, browser, airflow_home, monkeypatch
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    s = Scenario(db, tmp_path)
+    s.account("K1", first_due="2026-11-10", months=3)  # called every day from dpd 8
+    s.run("2026-11-20")
+    monkeypatch.setenv("COLLECTIONS_NOW", "2026-11-21T10:00:00+08:00")  # the agent's call, the morning after
+    wait = _log_in(browser, live_api, airflow_home)
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]'))).click()
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    search = wait.until(ec.presence_of_element_located((By.NAME, "q")))
+    search.send_keys("k1")  # lower case: found all the same
+    search.submit()
+    wait.until(ec.presence_of_element_located((By.ID, "record"))).click()
+
+    def record(kind: str, amount: str, until: str) -> str:
+        form = browser.find_element(By.CSS_SELECTOR, "#record form")
+        Select(form.find_element(By.NAME, "kind")).select_by_value(kind)
+        form.find_element(By.NAME, "amount").send_keys(amount)
+        until_field = form.find_element(By.NAME, "until")
+        browser.execute_script("arguments[0].value = arguments[1]", until_field, until)  # the date picker's value
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.ok, p.error"))).text
+
+    assert record("promise_to_pay", "many", "2026-11-30") == (
+        "Not recorded: amount 'many' is not money: write it like 1250.00"
+    )
+    assert s.query("select count(*) as n from collections.event")[0]["n"] == 0
+    assert browser.find_element(By.ID, "record").get_attribute("open") is not None  # the form stays open to fix
+    said = record("promise_to_pay", "300.00", "2026-11-30")
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-record-promise.png"))
+    assert said == "Recorded: promise to pay of 300.00 until 2026-11-30. In effect from the next run."
+    s.run("2026-11-21")
+    call = s.action("K1", "2026-11-21", "call")
+    assert (call["status"], call["reason"]) == ("suppressed", "promise_to_pay")
+
+
+def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, ui, book, browser, airflow_home):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = _log_in(browser, live_api, airflow_home)
     # the Airflow UI, with the Collections entry in its navigation
     entry = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]')))
     browser.save_screenshot(str(SCREENSHOTS / "airflow-home.png"))

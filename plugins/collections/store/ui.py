@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from debt_collections.store.db import Conn, connect, fetch_all, fetch_one
+from debt_collections.store.db import Conn, connect, fetch_all, fetch_one, run, transaction
 
 SEARCH_LIMIT = 50
 RECENT_DAYS = 14
@@ -113,6 +113,17 @@ def recoveries(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dic
         "rows": fetch_all(conn, "ui/recoveries.sql", bind),
         "promises": fetch_one(conn, "ui/promises.sql", bind),
     }
+
+
+def outcome_context(conn: Conn, account_id: str) -> dict[str, Any] | None:
+    """An account's portfolio, its policy's DAG and timezone and its case's latest status, or None."""
+    return fetch_one(conn, "ui/outcome_context.sql", {"account_id": account_id})
+
+
+def record_event(conninfo: str, row: dict[str, Any]) -> None:
+    """Store one outcome recorded on the account page as an event of the account."""
+    with transaction(conninfo) as conn:
+        run(conn, "ui/record_event.sql", row)
 
 
 def simulations(conn: Conn, limit: int = 20) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,10 @@ from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from debt_collections import clock
+from debt_collections.domain import outcomes
 from debt_collections.domain.policy import PORTFOLIO_NAME
+from debt_collections.errors import CollectionsError
 from debt_collections.store import ui as queries
 from debt_collections.ui import charts as charts_svg
 from debt_collections.ui import metadata, pages, rerun
@@ -113,6 +117,7 @@ def start_rerun(
 
 
 def account(
+    request: Request,
     user: GetUserDep,
     conninfo: ConninfoDep,
     id: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
@@ -123,10 +128,75 @@ def account(
         # a phone number in a URL lands in the API server's access log: the search form posts it
         raise StarletteHTTPException(400, "search with the form (POST /collections/account): a URL is logged")
     with queries.reading(conninfo) as conn:
-        return _account_page(conn, user.get_name(), (id or "").strip(), "")
+        return _account_page(conn, user.get_name(), (id or "").strip(), "", _user_token(request))
+
+
+def record_outcome(
+    request: Request,
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    account_id: Annotated[str, Form(max_length=200, pattern=PRINTABLE)],
+    kind: Annotated[str, Form(max_length=40)],
+    csrf: Annotated[str, Form(max_length=64)],
+    amount: Annotated[str, Form(max_length=40, pattern=PRINTABLE)] = "",
+    until: Annotated[str, Form(max_length=40, pattern=PRINTABLE)] = "",
+    reason: Annotated[str, Form(max_length=40, pattern=PRINTABLE)] = "",
+) -> HTMLResponse:
+    """Record what the customer said (SPEC 2's promise, plan, reason or outcome) as an event with source ``ui``
+    and the user's name, in effect from the next run. Only a user who may start runs of the account's policy's
+    DAG may; bad input is refused with its message and nothing is stored."""
+    token = _user_token(request)
+    with queries.reading(conninfo) as conn:
+        context = queries.outcome_context(conn, account_id)
+    if context is None:
+        raise StarletteHTTPException(404, f"no account {account_id}")
+    if not _may_record(user, context["dag_id"]):
+        raise StarletteHTTPException(403, "recording an outcome needs the permission to run this account's DAG")
+    try:
+        rerun.check_form_token(token, csrf)
+        today = clock.now(context["timezone"]).date()
+        found = outcomes.check_outcome(kind, amount, until, reason, today=today, case_status=context["case_status"])
+    except CollectionsError as exc:  # the form's token, or what was typed
+        with queries.reading(conninfo) as conn:
+            return _account_page(conn, user.get_name(), account_id, "", token, outcome_error=str(exc))
+    queries.record_event(conninfo, _event_row(account_id, found, user.get_name(), today))
+    with queries.reading(conninfo) as conn:
+        return _account_page(conn, user.get_name(), account_id, "", token, recorded=_said(found))
+
+
+def _may_record(user: Any, dag_id: str | None) -> bool:
+    """Whether Airflow's auth manager lets ``user`` start runs of ``dag_id`` (the DAG of the account's policy)."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+
+    return get_auth_manager().is_authorized_dag(
+        method="POST", access_entity=DagAccessEntity.RUN, details=DagDetails(id=dag_id), user=user
+    )
+
+
+def _event_row(account_id: str, found: outcomes.Outcome, user: str, today: dt.date) -> dict[str, Any]:
+    return {
+        "event_id": f"UI-{uuid.uuid4().hex}",
+        "account_id": account_id,
+        "at": clock.now("UTC"),
+        "kind": found.kind,
+        "amount": found.amount,
+        "until": found.until,
+        "reason": found.reason,
+        "recorded_by": user,
+        "feed_date": today,
+    }
+
+
+def _said(found: outcomes.Outcome) -> str:
+    what = found.kind.replace("_", " ")
+    if found.amount is not None:
+        return f"{what} of {found.amount:,} until {found.until}"
+    return f"{what}: {found.reason}"
 
 
 def search(
+    request: Request,
     user: GetUserDep,
     conninfo: ConninfoDep,
     q: Annotated[str, Form(max_length=200, pattern=PRINTABLE)] = "",
@@ -138,7 +208,7 @@ def search(
     with queries.reading(conninfo) as conn:
         matches = queries.search_accounts(conn, pages.search_terms(term), page) if term else []
         if len(matches) == 1 and page == 1 and matches[0]["total"] == 1:
-            return _account_page(conn, user.get_name(), matches[0]["account_id"], term)
+            return _account_page(conn, user.get_name(), matches[0]["account_id"], term, _user_token(request))
         return render(
             "search.html",
             user=user.get_name(),
@@ -150,7 +220,7 @@ def search(
         )
 
 
-def _account_page(conn: Any, user: str, account_id: str, term: str) -> HTMLResponse:
+def _account_page(conn: Any, user: str, account_id: str, term: str, token: str = "", **outcome: Any) -> HTMLResponse:
     found = queries.account(conn, account_id) if account_id else None
     if found is None:
         return render(
@@ -166,8 +236,13 @@ def _account_page(conn: Any, user: str, account_id: str, term: str) -> HTMLRespo
     history = queries.account_history(conn, account_id)
     return render(
         "account.html",
+        status_code=400 if outcome.get("outcome_error") else 200,
         user=user,
         q=term,
+        form_token=rerun.form_token(token),
+        reasons=outcomes.REASONS,
+        recorded=outcome.get("recorded"),
+        outcome_error=outcome.get("outcome_error"),
         account=found,
         history=history,
         timeline=pages.timeline(history, found["timezone"]),
@@ -366,6 +441,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/today", today, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", search, methods=["POST"], response_class=HTMLResponse)
+    app.add_api_route("/outcome", record_outcome, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/variants", variants, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/recoveries", recoveries, methods=["GET"], response_class=HTMLResponse)

@@ -41,7 +41,7 @@ def form_token(user_token: str) -> str:
 
 def check_form_token(user_token: str, sent: str) -> None:
     if not hmac.compare_digest(form_token(user_token), sent or ""):
-        raise RerunError("the form has expired or did not come from this page: open Today again")
+        raise RerunError("the form has expired or did not come from this page: open the page again")
 
 
 def plan(as_of: dt.date, chosen: list[str], owners: dict[str, str], *, dry_run: bool) -> dict[str, dict[str, Any]]:
