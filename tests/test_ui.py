@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from debt_collections.ui.masking import mask_name, mask_phone
-from tests.scenario import Scenario, dag_run_state
+from tests.scenario import Scenario, d, dag_run_state
 
 DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
 PAGES = (
@@ -296,6 +296,59 @@ def test_today_figures_equal_sql_counts(ui, book):
     )
     total = book.query("select count(*) as n from collections.quarantine where feed_date = %(d)s", {"d": DAYS[-1]})
     assert shown == total[0]["n"] == 3
+
+
+def test_every_count_on_today_opens_the_accounts_behind_it(ui, book):
+    import html as htmllib
+
+    page = ui("/collections/today").text
+    links = [(htmllib.unescape(href), int(n)) for href, n in re.findall(r'<a href="(list\?[^"]+)">(\d+)</a>', page)]
+    kinds = {"case_status=active": 0, "kind=": 0, "status=suppressed": 0, "all cases": 0}
+    assert len(links) > 20
+    for href, n in links:
+        for k in kinds:
+            kinds[k] += k in href or (k == "all cases" and href.count("&") == 1)
+        listed = ui("/collections/" + href).text
+        assert re.search(rf"<h1>{n} (cases|actions) of ", listed), (href, n)
+        accounts = re.findall(r'<td><a href="account\?id=([^"]+)">', listed)
+        assert len(accounts) == min(n, 50), href
+    assert all(kinds.values()), kinds  # stage x bucket, kind x status, suppressions and the day's figures
+    # one list read against SQL: P1's calls planned on the day, most overdue first
+    want = book.query(
+        "select a.account_id from collections.action_log a join collections.case_state c using (portfolio, as_of, "
+        "case_id) where a.portfolio = 'P1' and a.as_of = '2026-11-28' and a.kind = 'call' and a.status = 'planned' "
+        "order by c.dpd desc, a.account_id"
+    )
+    listed = ui(
+        "/collections/list", params={"as_of": "2026-11-28", "portfolio": "P1", "kind": "call", "status": "planned"}
+    ).text
+    assert re.findall(r'<td><a href="account\?id=([^"]+)">', listed) == [r["account_id"] for r in want] != []
+
+
+def test_a_list_is_sorted_paged_and_exported_as_csv(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for i in range(70):  # dpd 1 .. 70 on 11-25, overdue growing with it
+        s.account(f"L{i:03d}", first_due=f"{d('2026-11-24').subtract(days=i)}", months=3, amount=f"{100 + i}.00")
+    s.run("2026-11-25")
+    base = {"as_of": "2026-11-25", "portfolio": "P1"}
+    first = ui("/collections/list", params=base).text
+    ids = re.findall(r'<td><a href="account\?id=([^"]+)">', first)
+    assert "<h1>70 cases of P1 on 2026-11-25" in first and len(ids) == 50
+    assert ids[:3] == ["L069", "L068", "L067"]  # most overdue first
+    second = ui("/collections/list", params={**base, "page": 2}).text
+    assert re.findall(r'<td><a href="account\?id=([^"]+)">', second) == [f"L{i:03d}" for i in range(19, -1, -1)]
+    ascending = ui("/collections/list", params={**base, "sort": "overdue_amount", "order": "asc"}).text
+    assert re.findall(r'<td><a href="account\?id=([^"]+)">', ascending)[:2] == ["L000", "L001"]
+    calls = ui("/collections/list", params={**base, "kind": "call", "status": "planned"}).text
+    want = s.query("select count(*) as n from collections.action where kind = 'call' and status = 'planned'")
+    assert f"<h1>{want[0]['n']} actions of P1" in calls
+    answer = ui("/collections/list", params={**base, "format": "csv", "stage": "call"})
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    lines = answer.text.splitlines()
+    on_call = s.query("select count(*) as n from collections.case_day where stage = 'call'")[0]["n"]
+    assert lines[0].startswith("account_id,case_id,stage,dpd,bucket,overdue_amount") and len(lines) == on_call + 1
+    assert ui("/collections/list", params={**base, "sort": "full_name"}).status_code == 422
 
 
 def test_today_for_an_earlier_day_and_a_day_without_figures(ui, book):

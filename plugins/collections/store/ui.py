@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from debt_collections.store.db import Conn, connect, fetch_all, fetch_one, run, transaction
+from debt_collections.store.db import Conn, Row, connect, fetch_all, fetch_one, run, transaction
 
 SEARCH_LIMIT = 50
 RECENT_DAYS = 14
@@ -124,6 +124,19 @@ def record_event(conninfo: str, row: dict[str, Any]) -> None:
     """Store one outcome recorded on the account page as an event of the account."""
     with transaction(conninfo) as conn:
         run(conn, "ui/record_event.sql", row)
+
+
+LIST_LIMIT = 50
+CSV_LIMIT = 100_000  # a CSV export holds at most this many rows
+
+
+def worklist(conn: Conn, what: str, filters: dict[str, Any], page: int = 1, *, csv: bool = False) -> list[Row]:
+    """The cases (``what`` = "cases") or actions behind a figure of a day: ``filters`` as the list's SQL names
+    them (None: any), a page of ``LIST_LIMIT`` rows, or up to ``CSV_LIMIT`` for an export; each row carries
+    ``total``."""
+    limit = CSV_LIMIT if csv else LIST_LIMIT
+    bind = {**filters, "limit": limit, "offset": 0 if csv else (page - 1) * limit}
+    return fetch_all(conn, "ui/list_cases.sql" if what == "cases" else "ui/list_actions.sql", bind)
 
 
 def simulations(conn: Conn, limit: int = 20) -> list[dict[str, Any]]:

@@ -84,6 +84,71 @@ def today(
     )
 
 
+WORD = r"^[a-z0-9_+-]{1,40}$"
+Word = Annotated[str | None, Query(pattern=WORD)]
+
+
+def worklist(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    as_of: dt.date,
+    portfolio: Annotated[str, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)],
+    what: Annotated[str, Query(pattern=r"^(cases|actions)$")] = "cases",
+    stage: Annotated[str | None, Query(pattern=r"^([a-z][a-z0-9_]{0,30}|-)$")] = None,
+    bucket: Annotated[str | None, Query(pattern=r"^M[0-7]\+?$")] = None,
+    case_status: Annotated[str | None, Query(pattern=r"^(open|on_hold|cured|closed|active)$")] = None,
+    kind: Word = None,
+    status: Word = None,
+    reason: Word = None,
+    variant: Word = None,
+    sort: Annotated[str, Query(pattern=r"^(dpd|overdue_amount|account_id)$")] = "dpd",
+    order: Annotated[str, Query(pattern=r"^(asc|desc)$")] = "desc",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    format: Annotated[str, Query(pattern=r"^(html|csv)$")] = "html",
+) -> Response:
+    """The accounts behind a figure of a day (every count on Today links here): a case list, or an action
+    list when a kind, an action status or a reason narrows it; sorted, paged, or the whole list as CSV."""
+    what = "actions" if what == "actions" or kind or status or reason else "cases"
+    filters = {
+        "as_of": as_of,
+        "portfolio": portfolio,
+        "stage": stage,
+        "bucket": bucket,
+        "case_status": case_status,
+        "kind": kind,
+        "status": status,
+        "reason": reason,
+        "variant": variant,
+        "sort": sort,
+        "descending": order == "desc",
+    }
+    with queries.reading(conninfo) as conn:
+        rows = queries.worklist(conn, what, filters, page, csv=format == "csv")
+    if format == "csv":
+        name = f"collections-{portfolio}-{as_of}-{what}.csv"
+        return Response(
+            pages.csv_text(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    shown = {k: v for k, v in filters.items() if v is not None and k not in ("sort", "descending", "as_of")}
+    shown = {**shown, "what": what}
+    return render(
+        "list.html",
+        user=user.get_name(),
+        what=what,
+        rows=rows,
+        total=rows[0]["total"] if rows else 0,
+        page=page,
+        limit=queries.LIST_LIMIT,
+        as_of=as_of,
+        filters={k: v for k, v in shown.items() if k != "what"},
+        sort=sort,
+        order=order,
+        query=urllib.parse.urlencode({"as_of": as_of, **shown}),
+    )
+
+
 def start_rerun(
     request: Request,
     user: GetUserDep,
@@ -444,6 +509,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/outcome", record_outcome, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/variants", variants, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/list", worklist, methods=["GET"])
     app.add_api_route("/recoveries", recoveries, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/simulations", simulations, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/simulate", start_simulation, methods=["POST"], response_class=HTMLResponse)

@@ -414,3 +414,21 @@ def search_terms(q: str) -> dict[str, str | None]:
         "digits_reversed": digits[::-1] if _PHONE_LIKE.match(term) and len(digits) >= 4 else None,
         "name": _like_literal(term) if len(term) >= 2 and _LETTER.search(term) else None,
     }
+
+
+LIST_COLUMNS: tuple[str, ...] = ("account_id", "case_id", "stage", "dpd", "bucket", "overdue_amount", "status")
+LIST_COLUMNS += ("hold_reason", "suppress_reason", "kind", "reason", "channel", "assignee", "template", "variant")
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """A list as CSV: the columns of ``LIST_COLUMNS`` it has, money as written (never a float)."""
+    import csv
+    import io
+
+    columns = [c for c in LIST_COLUMNS if rows and c in rows[0]] or ["account_id"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow(["" if r[c] is None else str(r[c]) for c in columns])
+    return out.getvalue()
