@@ -298,6 +298,18 @@ def test_rule_violations_counts_contacts_that_break_a_contact_rule(own_history):
         "where idempotency_key = 'x2' returning 1",
     )
     assert store.rule_violations(own_history, bind) == {d("2026-11-08"): 1, d("2026-11-09"): 1}
+    assert store.stopped_at_send(own_history, bind) == {}
+    # one more SMS to A1's customer that day, planned by another portfolio's task: within each portfolio's
+    # own cap, over it only across them, which the send-time check stops: no violation, one stopped
+    assert _query(
+        own_history,
+        "insert into collections.action_log (idempotency_key, portfolio, as_of, account_id, customer_id, kind, stage, "
+        "status, channel) values ('x3', 'P9', '2026-11-08', 'A2', 'CU-A1', 'notice', 'notice', 'planned', 'sms') "
+        "returning 1",
+    )
+    both = {**bind, "portfolios": ["P1", "P9"]}
+    assert store.rule_violations(own_history, both) == {d("2026-11-08"): 1, d("2026-11-09"): 1}
+    assert store.stopped_at_send(own_history, both) == {d("2026-11-08"): 1}
 
 
 def test_actions_a_partner_or_the_send_time_moved_on_count_as_planned(own_history):

@@ -156,7 +156,11 @@ def replay(
             while day <= request.last:
                 _walk_day(conninfo, policy, day, portfolios, f"simulate__{schema}")
                 day = day.add(days=1)
-            side = _side(store.day_figures(conninfo, bind), store.rule_violations(conninfo, bind))
+            side = _side(
+                store.day_figures(conninfo, bind),
+                store.rule_violations(conninfo, bind),
+                store.stopped_at_send(conninfo, bind),
+            )
         diffs = store.differences(conninfo, schema, {**bind, "cap": DIFFERENCES_SHOWN}) if compare else []
     finally:
         store.drop_scratch(conninfo, schema)
@@ -194,7 +198,7 @@ def _bind(policy: Policy, request: Request) -> dict[str, Any]:
     }
 
 
-def _side(figures: list[dict[str, Any]], violations: dict[date, int]) -> dict[str, Any]:
+def _side(figures: list[dict[str, Any]], violations: dict[date, int], stopped: dict[date, int]) -> dict[str, Any]:
     """SIDE of SPEC 10: the days' figures and their totals (money as strings)."""
     days = [
         {
@@ -204,6 +208,8 @@ def _side(figures: list[dict[str, Any]], violations: dict[date, int]) -> dict[st
             "suppressed_by_reason": dict(sorted(f["suppressed_by_reason"].items())),
             "contacts_max_per_customer_day": f["contacts_max_per_customer_day"],
             "rule_violations": violations.get(f["as_of"], 0),
+            # SMS the send-time cap across portfolios would stop: never sent, so no violation
+            "sms_stopped_at_send": stopped.get(f["as_of"], 0),
             "overdue_amount": str(f["overdue_amount"]),
         }
         for f in figures
@@ -216,6 +222,7 @@ def _side(figures: list[dict[str, Any]], violations: dict[date, int]) -> dict[st
         totals[key] = dict(sorted(summed.items()))
     totals["contacts_max_per_customer_day"] = max((d["contacts_max_per_customer_day"] for d in days), default=0)
     totals["rule_violations"] = sum(d["rule_violations"] for d in days)
+    totals["sms_stopped_at_send"] = sum(d["sms_stopped_at_send"] for d in days)
     return {"days": days, "totals": totals}
 
 

@@ -2,7 +2,9 @@
 -- policy: none), read in the scratch schema (run under store.sql.in_schema). A contact is an
 -- action of a kind that reaches the customer (stopped by cease_contact: notice, call, visit)
 -- that was not suppressed. Rules, with the policy's own numbers:
--- * more SMS for a customer on a day than max_sms_per_customer_per_day (each one past the cap);
+-- * more SMS for a customer on a day, in one portfolio, than max_sms_per_customer_per_day (each one
+--   past the cap): each portfolio's plan ranks its own; over the cap only across portfolios (planned by
+--   separate portfolio tasks) is what the send-time check stops, counted by simulate/stopped_at_send.sql;
 -- * a call-queue entry that takes its account's dial attempts in 7 days past the cap;
 -- * a contact of a case on hold, or under cease_contact;
 -- * a contact planned for outside the contact window, in the customer's own timezone;
@@ -22,7 +24,7 @@ days as (
 sms_over as (
     select as_of, greatest(count(*) - %(max_sms)s, 0) as n
     from days where channel = 'sms'
-    group by as_of, customer_id
+    group by as_of, portfolio, customer_id
 ),
 
 calls_over as (

@@ -82,6 +82,12 @@ def rule_violations(conninfo: str, bind: Mapping[str, Any]) -> dict[date, int]:
         return {r["as_of"]: r["violations"] for r in fetch_all(conn, "simulate/rule_violations.sql", bind)}
 
 
+def stopped_at_send(conninfo: str, bind: Mapping[str, Any]) -> dict[date, int]:
+    """SMS over a customer's cap only across portfolios, per simulated day: what the send time stops (in_schema)."""
+    with transaction(conninfo) as conn:
+        return {r["as_of"]: r["stopped"] for r in fetch_all(conn, "simulate/stopped_at_send.sql", bind)}
+
+
 def differences(conninfo: str, schema: str, bind: Mapping[str, Any]) -> list[Row]:
     """Where the replay in ``schema`` differs from the recorded case_day and action rows (capped; each
     row carries the total count)."""

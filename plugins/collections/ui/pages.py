@@ -385,11 +385,12 @@ def simulation_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
             (c, result["baseline"]["totals"][key].get(c, 0), result["candidate"]["totals"][key].get(c, 0)) for c in cols
         ]
         tables.append({"key": key, "title": title, "cols": cols, "rows": rows, "totals": totals})
-    cols = ["rule_violations", "contacts_max_per_customer_day"]
+    cols = ["rule_violations", "sms_stopped_at_send", "contacts_max_per_customer_day"]
     rows = [
-        {"as_of": day, "cells": [(c, base.get(day, empty)[c], cand.get(day, empty)[c]) for c in cols]} for day in days
+        {"as_of": day, "cells": [(c, base.get(day, empty).get(c, 0), cand.get(day, empty).get(c, 0)) for c in cols]}
+        for day in days
     ]
-    totals = [(c, result["baseline"]["totals"][c], result["candidate"]["totals"][c]) for c in cols]
+    totals = [(c, result["baseline"]["totals"].get(c, 0), result["candidate"]["totals"].get(c, 0)) for c in cols]
     tables.append({"key": "rules", "title": "Contact rules", "cols": cols, "rows": rows, "totals": totals})
     return tables
 
