@@ -973,6 +973,8 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     assert started["run_id"] in answer.text
 
     # a simulation from the view: an ordinary run of collections_simulate with the form's conf, as the user
+    # (the session's metadata database may hold runs of it from other tests: the new one is the one not seen)
+    seen = {r["run_id"] for r in _runs("collections_simulate")}
     answer = session.post(
         f"{live_api}/collections/simulate",
         timeout=60,
@@ -985,7 +987,7 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
         },
     )
     assert answer.status_code == 200, answer.text
-    (sim,) = _runs("collections_simulate")
+    (sim,) = [r for r in _runs("collections_simulate") if r["run_id"] not in seen]
     assert sim["conf"] == {
         "candidate": "candidates/gentle.yaml",
         "baseline": None,
