@@ -211,3 +211,19 @@ def test_a_missing_roster_file_is_refused_naming_the_policy_line(tmp_path):
     path = with_roster(tmp_path, VISITS, roster_file="rosters/none.yaml")
     with pytest.raises(ConfigError, match=r"standard.yaml:\d+: capacity.roster: no roster file"):
         load_policy(path)
+
+
+def test_a_simulation_of_a_roster_policy_reproduces_its_history(db, tmp_path):
+    """SPEC 10: the replay deals the orders out as the runs did, and a capacity-deferred order is deferred on
+    both sides (not counted as planned like one waiting for its contact window)."""
+    from debt_collections.simulate import resolve, simulate
+
+    path = with_roster(tmp_path, VISITS)
+    s = Scenario(db, tmp_path / "drops", policy=load_policy(path))
+    overdue(s, 10, dpd=45, amount="1000.00")
+    for day in DAYS:
+        s.run(day)
+    result = simulate(db, resolve(db, str(path), str(path), DAYS[1], DAYS[3], ["P1"]))
+    assert result["differences_from_history"] == []
+    assert result["baseline_matches_history"] is True
+    assert [d["actions_by_kind_status"].get("visit:deferred", 0) for d in result["baseline"]["days"]] == [4, 1, 0]
