@@ -227,3 +227,28 @@ def test_a_simulation_of_a_roster_policy_reproduces_its_history(db, tmp_path):
     assert result["differences_from_history"] == []
     assert result["baseline_matches_history"] is True
     assert [d["actions_by_kind_status"].get("visit:deferred", 0) for d in result["baseline"]["days"]] == [4, 1, 0]
+
+
+def test_portfolios_sharing_a_region_share_its_capacity(db, tmp_path):
+    s = scenario(db, tmp_path, VISITS)
+    for portfolio in ("P1", "P2"):
+        for i in range(4):
+            s.account(
+                f"{portfolio}-{i}",
+                portfolio=portfolio,
+                customer=s.customer(f"C-{portfolio}-{i}", region="east"),
+                months=1,
+                amount="1000.00",
+                first_due=d(DAY).subtract(days=45 - i).to_date_string(),
+            )
+    assigned: list[str] = []
+    for day, want in zip(DAYS[:3], ({"agent-wang": 2, "agent-li": 1}, {"agent-wang": 2, "agent-li": 1}, None)):
+        s.run(day)
+        rows = [r for r in orders(s, "visit", day) if r["status"] == "planned"]
+        load = collections.Counter(r["assignee"] for r in rows)
+        if want:  # the region's capacity, over both portfolios' plans
+            assert load == want, day
+        else:
+            assert len(rows) == 2 and load["agent-wang"] <= 2 and load["agent-li"] <= 1, day
+        assigned += [r["account_id"] for r in rows]
+    assert sorted(assigned) == sorted(f"{p}-{i}" for p in ("P1", "P2") for i in range(4))  # none lost, none twice
