@@ -242,7 +242,9 @@ def test_portfolios_sharing_a_region_share_its_capacity(db, tmp_path):
                 first_due=d(DAY).subtract(days=45 - i).to_date_string(),
             )
     assigned: list[str] = []
-    for day, want in zip(DAYS[:3], ({"agent-wang": 2, "agent-li": 1}, {"agent-wang": 2, "agent-li": 1}, None)):
+    for day, want in zip(
+        DAYS[:3], ({"agent-wang": 2, "agent-li": 1}, {"agent-wang": 2, "agent-li": 1}, None), strict=True
+    ):
         s.run(day)
         rows = [r for r in orders(s, "visit", day) if r["status"] == "planned"]
         load = collections.Counter(r["assignee"] for r in rows)
