@@ -254,3 +254,16 @@ def test_portfolios_sharing_a_region_share_its_capacity(db, tmp_path):
             assert len(rows) == 2 and load["agent-wang"] <= 2 and load["agent-li"] <= 1, day
         assigned += [r["account_id"] for r in rows]
     assert sorted(assigned) == sorted(f"{p}-{i}" for p in ("P1", "P2") for i in range(4))  # none lost, none twice
+
+
+def test_the_example_roster_is_valid(tmp_path):
+    """dags/policies/rosters/example.yaml, named as the docs say, loads; its entries bind per kind."""
+    example = (POLICIES / "rosters" / "example.yaml").read_text(encoding="utf-8")
+    path = with_roster(tmp_path, "", roster_file="rosters/example.yaml")
+    (path.parent / "rosters").mkdir()
+    (path.parent / "rosters" / "example.yaml").write_text(example, encoding="utf-8")
+    policy = load_policy(path)
+    visit = policy.roster_params("visit")
+    assert visit["roster_on"] and len(visit["roster_assignees"]) == 6
+    assert policy.roster_params("notice")["roster_on"] is False
+    assert load_policy(POLICIES / "standard.yaml").roster_params("visit")["roster_on"] is False
