@@ -11,8 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from debt_collections.policy.loader import load_policy
 from debt_collections.ui.masking import mask_name, mask_phone
 from tests.scenario import Scenario, d, dag_run_state
+from tests.test_capacity import DAY as CAPACITY_DAY
+from tests.test_capacity import VISITS, overdue, with_roster
 
 DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
 PAGES = (
@@ -23,6 +26,7 @@ PAGES = (
     "/collections/trends?portfolio=P1",
     "/collections/variants",
     "/collections/recoveries?portfolio=P1",
+    "/collections/capacity",
     "/collections/simulations",
     "/collections/",
 )
@@ -1237,3 +1241,47 @@ def test_a_stage_tasks_extra_link_opens_the_view_of_its_day_portfolio_and_stage(
         f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/prepare/links", headers=auth
     )
     assert prepare.status_code == 200 and not prepare.json()["extra_links"].get("Collections view")
+
+
+# -- capacity (#14 item 3) ------------------------------------------------------------------------
+CAPACITY_LOAD_SQL = """
+select a.kind, c.region,
+       count(*) filter (where a.status <> 'suppressed') as due,
+       count(*) filter (where a.status in ('planned', 'sent', 'delivered', 'failed')) as assigned,
+       count(*) filter (where a.status = 'deferred' and a.reason = 'capacity') as deferred
+from collections.action a join collections.account acc using (account_id)
+join collections.customer c on c.customer_id = acc.customer_id
+where a.as_of = %(d)s and a.kind = 'visit'
+group by a.kind, c.region
+"""
+
+
+def test_the_capacity_page_shows_each_regions_load_against_its_capacity_as_sql_counts_it(ui, db, tmp_path, monkeypatch):
+    path = with_roster(tmp_path, VISITS)
+    monkeypatch.setattr("debt_collections.simulate.POLICIES", path.parent)
+    s = Scenario(db, tmp_path / "drops", policy=load_policy(path))
+    overdue(s, 10, dpd=45, amount="1000.00")
+    overdue(s, 2, dpd=45, amount="1000.00", region="west", prefix="W")
+    overdue(s, 1, dpd=120, amount="6000.00", prefix="L")  # a legal referral: the roster lists no law firm
+    s.run(CAPACITY_DAY)
+    answer = ui("/collections/capacity")
+    assert answer.status_code == 200, answer.text
+    header, *rows = tables(answer.text)[("capacity", "capacity")]
+    assert header == ["kind", "region", "assignees", "capacity", "due", "assigned", "deferred (capacity)"]
+    shown = {(r[0], r[1]): [int(x) for x in r[2:]] for r in rows}
+    load = {(r["kind"], r["region"]): r for r in s.query(CAPACITY_LOAD_SQL, {"d": CAPACITY_DAY})}
+    roster = {("visit", "east"): (2, 3), ("visit", "north"): (1, 5)}
+    assert set(shown) == set(load) | set(roster)
+    for key, (assignees, capacity, due, assigned, deferred) in shown.items():
+        want = load.get(key, {"due": 0, "assigned": 0, "deferred": 0})
+        assert (assignees, capacity) == roster.get(key, (0, 0)), key
+        assert (due, assigned, deferred) == (want["due"], want["assigned"], want["deferred"]), key
+    assert shown[("visit", "east")] == [2, 3, 10, 3, 7]
+    assert shown[("visit", "west")] == [0, 0, 2, 0, 2]
+    assert shown[("visit", "north")] == [1, 5, 0, 0, 0]
+
+
+def test_the_capacity_page_without_a_roster_says_so(ui, db):
+    answer = ui("/collections/capacity")
+    assert answer.status_code == 200
+    assert 'id="no-roster"' in answer.text

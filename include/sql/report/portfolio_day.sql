@@ -50,9 +50,11 @@ variant_figures as (
         'opened', (select count(*) from cases c where c.variant = v.variant and c.opened_on = %(as_of)s),
         'cured', (select count(*) from cases c where c.variant = v.variant and c.status = 'cured'),
         'actions', (select count(*) from actions a
-                    where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')),
+                    where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')
+                    and a.reason is distinct from 'capacity'),
         'cost', (select coalesce(sum(k.cost), 0)::text from actions a join costs k using (kind)
-                 where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')),
+                 where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')
+                    and a.reason is distinct from 'capacity'),
         'recovered', (select coalesce(sum(r.amount), 0)::text from recovered r where r.variant = v.variant)
     ) as figures
     from (select variant from cases union select variant from actions union select variant from recovered) v

@@ -1,7 +1,8 @@
 -- The baseline's replay against the recorded history (SPEC 10): each column of a case_day row
 -- (SPEC 6 and variant) or of an action that differs, and each row only one side has (column
 -- 'row'). An action handed to a partner (sent, delivered, failed) or deferred to the window in
--- history counts as planned: the replay sends nothing. {scratch} is the replay's schema.
+-- history counts as planned: the replay sends nothing (an order deferred for capacity is
+-- deferred on both sides: actions/plan.sql). {scratch} is the replay's schema.
 with hist_cases as (
     select * from collections.case_day
     where portfolio = any(%(portfolios)s::text[]) and as_of between %(from)s and %(to)s
@@ -32,7 +33,9 @@ case_diffs as (
 
 hist_actions as (
     select idempotency_key, as_of, account_id, case_id, kind,
-           case when status in ('sent', 'delivered', 'failed', 'deferred') then 'planned' else status end as status,
+           case when status in ('sent', 'delivered', 'failed')
+                  or (status = 'deferred' and reason is distinct from 'capacity') then 'planned'
+                else status end as status,
            reason, channel, assignee, template, variant
     from collections.action_log
     where portfolio = any(%(portfolios)s::text[]) and as_of between %(from)s and %(to)s

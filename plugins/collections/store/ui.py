@@ -139,6 +139,14 @@ def worklist(conn: Conn, what: str, filters: dict[str, Any], page: int = 1, *, c
     return fetch_all(conn, "ui/list_cases.sql" if what == "cases" else "ui/list_actions.sql", bind)
 
 
+def capacity(conn: Conn, as_of: dt.date, roster: list[tuple[str, str, str, int]]) -> list[dict[str, Any]]:
+    """Each kind and region of ``roster`` (kind, region, assignee, daily capacity entries) with its capacity and
+    the day's orders: due, assigned and deferred for capacity."""
+    kinds, regions, assignees, daily = (list(c) for c in zip(*roster, strict=True)) if roster else ([], [], [], [])
+    bind = {"as_of": as_of, "kinds": kinds, "regions": regions, "assignees": assignees, "daily": daily}
+    return fetch_all(conn, "ui/capacity.sql", bind)
+
+
 def simulations(conn: Conn, limit: int = 20) -> list[dict[str, Any]]:
     """The latest simulations kept by the ``collections_simulate`` DAG, newest first."""
     return fetch_all(conn, "ui/simulations.sql", {"limit": limit})

@@ -381,6 +381,18 @@ def recoveries(
     )
 
 
+def capacity(user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = None) -> HTMLResponse:
+    """Each region's load of the day (the latest unless ``as_of`` is given) against the deployed rosters' capacity."""
+    from debt_collections import simulate
+
+    roster = pages.deployed_rosters(simulate.POLICIES)
+    with queries.reading(conninfo) as conn:
+        day = as_of or queries.latest_as_of(conn)
+        rows = queries.capacity(conn, day, roster) if day and roster else []
+        recent = queries.recent_days(conn)
+    return render("capacity.html", user=user.get_name(), as_of=day, recent=recent, roster=roster, rows=rows)
+
+
 def _policy_choices() -> list[str]:
     """The policy files a simulation may name: the deployment's, and the candidates beside them."""
     from debt_collections.policy.lint import policy_files
@@ -511,6 +523,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/variants", variants, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/list", worklist, methods=["GET"])
     app.add_api_route("/recoveries", recoveries, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/capacity", capacity, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/simulations", simulations, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/simulate", start_simulation, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/simulation", simulation, methods=["GET"], response_class=HTMLResponse)

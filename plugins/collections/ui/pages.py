@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -433,3 +434,22 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         writer.writerow(["" if r[c] is None else str(r[c]) for c in columns])
     return out.getvalue()
+
+
+def deployed_rosters(folder: Path) -> list[tuple[str, str, str, int]]:
+    """The roster entries (kind, region, assignee, daily capacity) of the policies in ``folder``, each
+    (kind, assignee) once when policies share a roster; a policy that does not load is left out (the DAG
+    processor and ``collections lint`` report it)."""
+    from debt_collections.errors import ConfigError
+    from debt_collections.policy.lint import policy_files
+    from debt_collections.policy.loader import load_policy
+
+    entries: dict[tuple[str, str], tuple[str, str, str, int]] = {}
+    for path in policy_files(folder):
+        try:
+            roster = load_policy(path).roster
+        except ConfigError:
+            continue
+        for e in roster.assignees if roster else ():
+            entries.setdefault((e.kind, e.assignee), (e.kind, e.region, e.assignee, e.daily_capacity))
+    return sorted(entries.values())
