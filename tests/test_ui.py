@@ -918,6 +918,35 @@ def _runs(dag_id: str) -> list[dict]:
         ]
 
 
+def _backfills(dag_id: str) -> list[dict]:
+    """The backfills of ``dag_id`` in Airflow's metadata database, with the logical dates of their runs."""
+    from airflow.models.backfill import Backfill, BackfillDagRun
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        found = []
+        for b in session.query(Backfill).filter(Backfill.dag_id == dag_id):
+            runs = (
+                session.query(DagRun.logical_date)
+                .join(BackfillDagRun, BackfillDagRun.dag_run_id == DagRun.id)
+                .filter(BackfillDagRun.backfill_id == b.id)
+                .order_by(DagRun.logical_date)
+            )
+            found.append(
+                {
+                    "conf": b.dag_run_conf,
+                    "max_active_runs": b.max_active_runs,
+                    "reprocess": str(
+                        b.reprocess_behavior.value if hasattr(b.reprocess_behavior, "value") else b.reprocess_behavior
+                    ),
+                    "user": getattr(b, "triggering_user_name", None),
+                    "logical_dates": [r.logical_date.isoformat() for r in runs],
+                }
+            )
+        return found
+
+
 def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     live_api, ui, token, book, db, monkeypatch
 ):
@@ -1000,6 +1029,43 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
         "portfolios": ["P1", "P2"],
     }
     assert sim["user"] == "admin" and sim["run_id"] in answer.text
+
+    # a rerun from a day to the latest, in date order: first what it will do, then Airflow's backfill
+    assert book.query(
+        "update collections.action_log set status = 'sent', sent_at = now() where idempotency_key = "
+        "(select min(idempotency_key) from collections.action_log where portfolio = 'P1' and as_of = %(d)s "
+        "and status = 'planned') returning 1",
+        {"d": DAYS[2]},
+    ), "a partner took one action of the range"
+    form = {"from_day": DAYS[1], "portfolios": ["P1", "P2"], "csrf": form_token(token)}
+    answer = session.post(f"{live_api}/collections/rerun-range", timeout=60, data=form)
+    assert answer.status_code == 200, answer.text
+    assert 'data-runs="collections_standard">3<' in answer.text  # 11-26, 11-27 and 11-28, one run each
+    handed = book.query(
+        "select count(*) as n from collections.action_log where portfolio in ('P1', 'P2') "
+        "and as_of between %(a)s and %(b)s and status in ('sent', 'delivered', 'failed')",
+        {"a": DAYS[1], "b": DAYS[-1]},
+    )[0]["n"]
+    assert "already handed to a partner" in answer.text and handed == 1
+    assert re.search(rf"<tr><td>{DAYS[2]}</td><td class=\"n\">1</td>", answer.text)
+    assert not _backfills("collections_standard"), "nothing starts before the confirmation"
+    answer = session.post(f"{live_api}/collections/rerun-range", timeout=60, data={**form, "confirm": "true"})
+    assert answer.status_code == 200 and "Started in Airflow: backfill" in answer.text, answer.text
+    (made,) = _backfills("collections_standard")
+    assert made["conf"] == {"portfolios": ["P1", "P2"], "dry_run": False} and made["max_active_runs"] == 1
+    assert made["reprocess"] == "completed" and made["user"] == "admin"
+    assert made["logical_dates"] == [
+        "2026-11-26T18:00:00+00:00",
+        "2026-11-27T18:00:00+00:00",
+        "2026-11-28T18:00:00+00:00",
+    ]
+    for data, message in [
+        ({**form, "from_day": "2026-12-30"}, "is after the latest evaluated day 2026-11-28"),
+        ({**form, "portfolios": ["P7"]}, "portfolio 'P7' has never been reported"),
+        ({**form, "csrf": "forged"}, "did not come from this page"),
+    ]:
+        answer = session.post(f"{live_api}/collections/rerun-range", timeout=30, data=data)
+        assert answer.status_code == 400 and message in answer.text.replace("&#39;", "'"), answer.text
 
 
 # -- a real browser: headless Chromium logs in to Airflow and reads the pages through the navigation -----

@@ -147,6 +147,17 @@ def capacity(conn: Conn, as_of: dt.date, roster: list[tuple[str, str, str, int]]
     return fetch_all(conn, "ui/capacity.sql", bind)
 
 
+def portfolio_policies(conn: Conn) -> dict[str, dict[str, Any]]:
+    """Each reported portfolio's DAG and policy timezone."""
+    return {r["portfolio"]: r for r in fetch_all(conn, "ui/portfolio_policies.sql")}
+
+
+def range_actions(conn: Conn, portfolios: list[str], first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """Per day of a range, the actions already handed to a partner and those a rerun would plan again."""
+    bind = {"portfolios": portfolios, "from_day": first, "to_day": last}
+    return fetch_all(conn, "ui/range_actions.sql", bind)
+
+
 def simulations(conn: Conn, limit: int = 20) -> list[dict[str, Any]]:
     """The latest simulations kept by the ``collections_simulate`` DAG, newest first."""
     return fetch_all(conn, "ui/simulations.sql", {"limit": limit})

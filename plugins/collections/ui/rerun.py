@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import pendulum
 import requests
 
 from debt_collections.domain.policy import PORTFOLIO_NAME
@@ -133,3 +134,64 @@ def simulation_conf(
         "to": last.isoformat(),
         "portfolios": sorted(portfolios),
     }
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A rerun over a range for one DAG, as Airflow's backfill of its runs (SPEC 12)."""
+
+    dag_id: str
+    portfolios: tuple[str, ...]
+    body: dict[str, Any]
+
+
+def range_plan(
+    first: dt.date, last: dt.date | None, chosen: list[str], owners: dict[str, dict[str, Any]], *, dry_run: bool
+) -> list[Backfill]:
+    """One backfill per DAG owning the chosen portfolios, from ``first`` to the latest evaluated day ``last``:
+    the run of business day D has logical date D + 1 (a run evaluates the day before its logical date, in the
+    policy's timezone), the days in order one at a time, runs that exist for those dates rerun."""
+    if not chosen:
+        raise RerunError("choose at least one portfolio")
+    if last is None or first > last:
+        raise RerunError(f"from {first} is after the latest evaluated day {last}: nothing to rerun")
+    by_dag: dict[str, list[str]] = defaultdict(list)
+    for portfolio in chosen:
+        if not PORTFOLIO_NAME.match(portfolio) or portfolio not in owners:
+            raise RerunError(f"portfolio {portfolio!r} has never been reported: nothing to rerun")
+        by_dag[owners[portfolio]["dag_id"]].append(portfolio)
+    plans = []
+    for dag_id, portfolios in sorted(by_dag.items()):
+        tz = owners[portfolios[0]]["timezone"]
+        start = pendulum.datetime(first.year, first.month, first.day, tz=tz).add(days=1)
+        end = pendulum.datetime(last.year, last.month, last.day, 23, 59, 59, tz=tz).add(days=1)
+        body = {
+            "dag_id": dag_id,
+            "from_date": start.isoformat(),
+            "to_date": end.isoformat(),
+            "dag_run_conf": {"portfolios": sorted(portfolios), "dry_run": dry_run},
+            "reprocess_behavior": "completed",
+            "max_active_runs": 1,
+            "run_backwards": False,
+        }
+        plans.append(Backfill(dag_id, tuple(sorted(portfolios)), body))
+    return plans
+
+
+def backfill(base: str, user_token: str, plan: Backfill, *, dry_run: bool) -> tuple[dict[str, Any] | None, str]:
+    """Ask Airflow, as the user, for the runs a backfill would create (``dry_run``) or create it: the answer, or
+    None and why Airflow did not."""
+    try:
+        answer = requests.post(
+            f"{base}/api/v2/backfills" + ("/dry_run" if dry_run else ""),
+            json=plan.body,
+            headers={"Authorization": f"Bearer {user_token}"},
+            timeout=TIMEOUT,
+        )
+        body = answer.json()
+    except (requests.RequestException, ValueError) as exc:
+        return None, f"Airflow did not answer: {type(exc).__name__}"
+    if answer.status_code >= 400 or not isinstance(body, dict):
+        detail = body.get("detail") if isinstance(body, dict) else None
+        return None, f"Airflow refused it ({answer.status_code}): {detail}"
+    return body, ""
