@@ -28,7 +28,7 @@ from typing import Any
 import pendulum
 
 from debt_collections import clock, plan
-from debt_collections.domain.params import RunParams
+from debt_collections.domain.params import RunParams, parse_day
 from debt_collections.domain.policy import PORTFOLIO_NAME, Policy
 from debt_collections.errors import ConfigError
 from debt_collections.policy.lint import policy_files
@@ -52,18 +52,6 @@ class Request:
     candidate: Path
     baseline: Path
     portfolios: tuple[str, ...]
-
-
-def parse_day(value: Any, name: str) -> pendulum.Date:
-    """A date ``YYYY-MM-DD``; ConfigError naming ``name`` otherwise."""
-    wrong = f"{name} must be a date YYYY-MM-DD, got {str(value)[:40]!r}"
-    try:
-        parsed = pendulum.parse(str(value), exact=True)
-    except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
-        raise ConfigError(wrong) from exc
-    if not isinstance(parsed, pendulum.Date) or isinstance(parsed, pendulum.DateTime):
-        raise ConfigError(wrong)
-    return parsed
 
 
 def policy_path(value: str, folder: Path = POLICIES) -> Path:
