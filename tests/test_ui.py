@@ -259,7 +259,7 @@ def test_today_figures_equal_sql_counts(ui, book):
         assert int(shown["cured"]) == counted["cured"]
         assert int(shown["closed"]) == counted["closed"]
         assert int(shown["on hold"]) == counted["hold"]
-        assert shown["overdue amount"] == str(counted["overdue"])
+        assert shown["overdue amount"] == f"{counted['overdue']:,} CNY"
         rows = book.query(
             "select coalesce(stage, '-') || ' ' || bucket as k, count(*) as n from collections.case_day "
             "where portfolio = %(p)s and as_of = %(d)s and status in ('open', 'on_hold') group by 1",

@@ -34,6 +34,7 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["money"] = pages.money
 
 ConninfoDep = Annotated[str, Depends(collections_conninfo)]
 

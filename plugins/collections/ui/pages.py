@@ -86,6 +86,7 @@ def portfolio_view(row: dict[str, Any], stage: str | None = None) -> dict[str, A
         "dag_id": row["dag_id"],
         "run_id": row["run_id"],
         "dry_run": row["dry_run"],
+        "currency": row.get("currency") or "",
         "figures": figures,
         "stage_bucket": cross_table(
             _only(figures.get("cases_by_stage_bucket", {}), stage), row_order=STAGE_ORDER, col_is_bucket=True
@@ -453,3 +454,8 @@ def deployed_rosters(folder: Path) -> list[tuple[str, str, str, int]]:
         for e in roster.assignees if roster else ():
             entries.setdefault((e.kind, e.assignee), (e.kind, e.region, e.assignee, e.daily_capacity))
     return sorted(entries.values())
+
+
+def money(value: Any) -> str:
+    """An amount as people read it: thousands separated, two decimals (from text or Decimal, never a float)."""
+    return f"{Decimal(str(value)).quantize(Decimal('0.01')):,}"
