@@ -1169,6 +1169,23 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     )[0]["n"]
     assert int(cases) == expected > 0
 
+    # a count opens the accounts behind it: P1's cases on the legal rung
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    legal = browser.find_element(
+        By.XPATH, '//section[@id="portfolio-P1"]//table[@class="stage-bucket"]//tr[th="legal"]/td[last()]/a'
+    )
+    count = legal.text
+    legal.click()
+    listed = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#worklist tbody"))).find_elements(
+        By.TAG_NAME, "tr"
+    )
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-list.png"))
+    assert len(listed) == int(count) > 0
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    browser.find_element(By.LINK_TEXT, "Today").click()
+    browser.switch_to.default_content()
+
     # Trends and an account, by the links of the collections pages inside the Airflow UI
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
     browser.find_element(By.LINK_TEXT, "Trends").click()
