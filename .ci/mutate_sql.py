@@ -53,9 +53,14 @@ POOL = (
 OWN = {
     "arrears": ("tests/test_arrears.py", "tests/test_incremental_arrears.py"),
     "arrears/choose_work.sql": ("tests/test_incremental_arrears.py", "tests/test_arrears.py"),
-    "cases": ("tests/test_ladder.py", "tests/test_policy_language.py", "tests/test_stages.py"),
+    "cases": (
+        "tests/test_ladder.py",
+        "tests/test_policy_language.py",
+        "tests/test_stages.py",
+        "tests/test_capacity.py",
+    ),
     "actions": ("tests/test_ladder.py",),
-    "actions/plan.sql": ("tests/test_policy_language.py", "tests/test_ladder.py"),
+    "actions/plan.sql": ("tests/test_policy_language.py", "tests/test_ladder.py", "tests/test_capacity.py"),
     "actions/clear_unsent.sql": ("tests/test_reruns.py", "tests/test_ladder.py"),
 }
 PYTEST = ("-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not airflow")

@@ -55,6 +55,8 @@ os.environ.update(
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        # an admin, and a viewer who may read the pages but record nothing (tests/test_ui.py)
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,viewer:viewer",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
             f"postgresql+psycopg2://{_meta.get('user', 'postgres')}@/{AIRFLOW_META_DB}"
             f"?host={_meta.get('host', '127.0.0.1')}&port={_meta.get('port', 5432)}"

@@ -48,6 +48,7 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
         "collections_standard_outbox",
         "collections_subprime_outbox",
         "collections_lease_outbox",
+        "collections_simulate",
     }
     dag = bag.get_dag("collections_standard")
     assert dag is not None

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from debt_collections.policy.loader import load_policy
 from debt_collections.ui.masking import mask_name, mask_phone
-from tests.scenario import Scenario, dag_run_state
+from tests.scenario import Scenario, d, dag_run_state
+from tests.test_capacity import DAY as CAPACITY_DAY
+from tests.test_capacity import VISITS, overdue, with_roster
 
 DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
 PAGES = (
@@ -21,6 +25,9 @@ PAGES = (
     "/collections/trends",
     "/collections/trends?portfolio=P1",
     "/collections/variants",
+    "/collections/recoveries?portfolio=P1",
+    "/collections/capacity",
+    "/collections/simulations",
     "/collections/",
 )
 
@@ -252,7 +259,7 @@ def test_today_figures_equal_sql_counts(ui, book):
         assert int(shown["cured"]) == counted["cured"]
         assert int(shown["closed"]) == counted["closed"]
         assert int(shown["on hold"]) == counted["hold"]
-        assert shown["overdue amount"] == str(counted["overdue"])
+        assert shown["overdue amount"] == f"{counted['overdue']:,} CNY"
         rows = book.query(
             "select coalesce(stage, '-') || ' ' || bucket as k, count(*) as n from collections.case_day "
             "where portfolio = %(p)s and as_of = %(d)s and status in ('open', 'on_hold') group by 1",
@@ -295,6 +302,59 @@ def test_today_figures_equal_sql_counts(ui, book):
     assert shown == total[0]["n"] == 3
 
 
+def test_every_count_on_today_opens_the_accounts_behind_it(ui, book):
+    import html as htmllib
+
+    page = ui("/collections/today").text
+    links = [(htmllib.unescape(href), int(n)) for href, n in re.findall(r'<a href="(list\?[^"]+)">(\d+)</a>', page)]
+    kinds = {"case_status=active": 0, "kind=": 0, "status=suppressed": 0, "all cases": 0}
+    assert len(links) > 20
+    for href, n in links:
+        for k in kinds:
+            kinds[k] += k in href or (k == "all cases" and href.count("&") == 1)
+        listed = ui("/collections/" + href).text
+        assert re.search(rf"<h1>{n} (cases|actions) of ", listed), (href, n)
+        accounts = re.findall(r'<td><a href="account\?id=([^"]+)">', listed)
+        assert len(accounts) == min(n, 50), href
+    assert all(kinds.values()), kinds  # stage x bucket, kind x status, suppressions and the day's figures
+    # one list read against SQL: P1's calls planned on the day, most overdue first
+    want = book.query(
+        "select a.account_id from collections.action_log a join collections.case_state c using (portfolio, as_of, "
+        "case_id) where a.portfolio = 'P1' and a.as_of = '2026-11-28' and a.kind = 'call' and a.status = 'planned' "
+        "order by c.dpd desc, a.account_id"
+    )
+    listed = ui(
+        "/collections/list", params={"as_of": "2026-11-28", "portfolio": "P1", "kind": "call", "status": "planned"}
+    ).text
+    assert re.findall(r'<td><a href="account\?id=([^"]+)">', listed) == [r["account_id"] for r in want] != []
+
+
+def test_a_list_is_sorted_paged_and_exported_as_csv(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for i in range(70):  # dpd 1 .. 70 on 11-25, overdue growing with it
+        s.account(f"L{i:03d}", first_due=f"{d('2026-11-24').subtract(days=i)}", months=3, amount=f"{100 + i}.00")
+    s.run("2026-11-25")
+    base = {"as_of": "2026-11-25", "portfolio": "P1"}
+    first = ui("/collections/list", params=base).text
+    ids = re.findall(r'<td><a href="account\?id=([^"]+)">', first)
+    assert "<h1>70 cases of P1 on 2026-11-25" in first and len(ids) == 50
+    assert ids[:3] == ["L069", "L068", "L067"]  # most overdue first
+    second = ui("/collections/list", params={**base, "page": 2}).text
+    assert re.findall(r'<td><a href="account\?id=([^"]+)">', second) == [f"L{i:03d}" for i in range(19, -1, -1)]
+    ascending = ui("/collections/list", params={**base, "sort": "overdue_amount", "order": "asc"}).text
+    assert re.findall(r'<td><a href="account\?id=([^"]+)">', ascending)[:2] == ["L000", "L001"]
+    calls = ui("/collections/list", params={**base, "kind": "call", "status": "planned"}).text
+    want = s.query("select count(*) as n from collections.action where kind = 'call' and status = 'planned'")
+    assert f"<h1>{want[0]['n']} actions of P1" in calls
+    answer = ui("/collections/list", params={**base, "format": "csv", "stage": "call"})
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in answer.headers["content-disposition"]
+    lines = answer.text.splitlines()
+    on_call = s.query("select count(*) as n from collections.case_day where stage = 'call'")[0]["n"]
+    assert lines[0].startswith("account_id,case_id,stage,dpd,bucket,overdue_amount") and len(lines) == on_call + 1
+    assert ui("/collections/list", params={**base, "sort": "full_name"}).status_code == 422
+
+
 def test_today_for_an_earlier_day_and_a_day_without_figures(ui, book):
     answer = ui("/collections/today", params={"as_of": DAYS[0]})
     assert "Today: 2026-11-25" in answer.text
@@ -327,9 +387,109 @@ def test_a_list_of_matches_masks_names_and_phones(ui, book):
         assert answer.status_code == 422 and "String should match pattern" in answer.text, answer.text
     answer = ui("/collections/account", params={"id": "B\x001"})
     assert answer.status_code == 422 and "String should match pattern" in answer.text, answer.text
+    # as people type it: a local number, the last 4 digits, an id in lower case or its start, a part of a name
+    for term in ("13912341234", "139 1234 1234", "1234", "shared", "sha", "b1", "Wang", "fang"):
+        html = ui.post("/collections/account", data={"q": term}).text
+        assert 'href="account?id=B1"' in html or "<h1>Account B1" in html, term
+    assert "<h1>" in ui.post("/collections/account", data={"q": "r1"}).text
+    html = ui.post("/collections/account", data={"q": "x1"}).text  # one match: its page
+    assert "<h1>Account X1" in html or 'href="account?id=X1"' in html
+    # LIKE's wildcards in a term are literal: "%" and "_" match nothing here
+    for term in ("%%", "__", "A%"):
+        assert "No account matches" in ui.post("/collections/account", data={"q": term}).text, term
     # a search term in a URL would land in the access log: refused, and nothing looked up
     answer = ui("/collections/account", params={"q": "+8613912341234"})
     assert answer.status_code == 400 and "POST" in answer.text and "Wang" not in answer.text
+
+
+def test_an_outcome_recorded_on_the_account_page_is_an_event_in_effect_from_the_next_run(
+    ui, token, airflow_api, airflow_home, db, tmp_path, monkeypatch
+):
+    from debt_collections.ui.rerun import form_token
+
+    s = Scenario(db, tmp_path)
+    s.account("K1", first_due="2026-11-10", months=3)  # called every day from dpd 8
+    s.account("F1", first_due="2026-12-10", months=3)  # not overdue: no case
+    s.run("2026-11-20")
+    assert s.action("K1", "2026-11-20", "call")["status"] == "planned"
+    monkeypatch.setenv("COLLECTIONS_NOW", "2026-11-21T10:00:00+08:00")  # the agent's call, the morning after
+
+    def record(account: str, headers: dict | None = None, **fields: str):
+        data = {"account_id": account, "csrf": form_token(token), **fields}
+        if headers is None:
+            return ui.post("/collections/outcome", data=data)
+        return airflow_api.post("/collections/outcome", data=data, headers=headers)
+
+    def events() -> list[dict]:
+        return s.query("select kind, amount, until::text, reason, source, recorded_by, at from collections.event")
+
+    for account, fields, message in [
+        ("K1", {"kind": "promise_to_pay", "amount": "abc", "until": "2026-11-30"}, "amount 'abc' is not money"),
+        (
+            "K1",
+            {"kind": "promise_to_pay", "amount": "1.005", "until": "2026-11-30"},
+            "amount '1.005' has more than two",
+        ),
+        (
+            "K1",
+            {"kind": "promise_to_pay", "amount": "300.00", "until": "2026-11-20"},
+            "until 2026-11-20 is in the past",
+        ),
+        ("K1", {"kind": "promise_to_pay", "amount": "300.00"}, "needs an until date"),
+        ("K1", {"kind": "contact_outcome", "reason": "angry"}, "reason 'angry' is not one of right_party"),
+        ("F1", {"kind": "payment_plan", "amount": "500.00", "until": "2027-05-01"}, "needs an open case"),
+        ("K1", {"kind": "promise_to_pay", "amount": "300.00", "until": "2026-11-30", "csrf": "x"}, "did not come"),
+    ]:
+        answer = record(account, **fields)
+        text = answer.text.replace("&#39;", "'")
+        assert answer.status_code == 400 and "Not recorded: " in text and message in text, (
+            message,
+            answer.text[-600:],
+        )
+    assert events() == [], "a refused outcome stored nothing"
+
+    # a viewer may read the account but not record on it: Airflow's auth manager says who may
+    passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
+    viewer = airflow_api.post("/auth/token", json={"username": "viewer", "password": passwords["viewer"]})
+    headers = {"Authorization": f"Bearer {viewer.json()['access_token']}"}
+    assert airflow_api.get("/collections/account?id=K1", headers=headers).status_code == 200
+    refused = record("K1", headers, kind="promise_to_pay", amount="300.00", until="2026-11-30")
+    assert refused.status_code == 403 and events() == []
+
+    answer = record("K1", kind="promise_to_pay", amount="1,300.00", until="2026-11-30")
+    assert answer.status_code == 200 and "Recorded: promise to pay of 1,300.00 until 2026-11-30" in answer.text
+    assert record("K1", kind="delinquency_reason", reason="illness").status_code == 200
+    stored = {e["kind"]: e for e in events()}
+    assert (
+        stored["promise_to_pay"]["amount"] == Decimal("1300.00") and stored["promise_to_pay"]["until"] == "2026-11-30"
+    )
+    assert stored["delinquency_reason"]["reason"] == "illness"
+    assert {(e["source"], e["recorded_by"]) for e in stored.values()} == {("ui", "admin")}
+    assert all(e["at"].isoformat() == "2026-11-21T02:00:00+00:00" for e in stored.values())
+    assert "(from ui: admin)" in ui("/collections/account", params={"id": "K1"}).text
+
+    s.run("2026-11-21")  # the next run: the promise suppresses the call, the reason is on the case
+    call = s.action("K1", "2026-11-21", "call")
+    assert (call["status"], call["reason"]) == ("suppressed", "promise_to_pay")
+    case = s.query(
+        "select delinquency_reason from collections.case_state where account_id = 'K1' and as_of = '2026-11-21'"
+    )
+    assert case == [{"delinquency_reason": "illness"}]
+
+
+def test_search_results_are_paged_and_the_term_never_reaches_a_url(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for i in range(60):
+        s.account(f"PG{i:03d}", first_due="2026-12-01", months=1)
+    s.run("2026-11-25")
+    first = ui.post("/collections/account", data={"q": "pg0"}).text
+    assert "60 accounts match" in first and ": 1 to 50." in first
+    assert first.count('href="account?id=PG') == 50 and 'href="account?id=PG049"' in first
+    assert 'name="page" value="2"' in first and "?q=" not in first
+    second = ui.post("/collections/account", data={"q": "pg0", "page": "2"}).text
+    assert ": 51 to 60." in second and second.count('href="account?id=PG') == 10
+    assert 'href="account?id=PG059"' in second and 'name="page" value="1"' in second
+    assert 'name="page" value="3"' not in second
 
 
 def test_the_account_page_shows_the_whole_customer_and_the_timeline(ui, book):
@@ -418,7 +578,7 @@ def test_trends_figures_equal_sql_counts(ui, book):
         assert answer.status_code == 200
         html = answer.text
         # seven charts drawn on the server: no script, nothing fetched from elsewhere
-        assert html.count("<svg") == 7 and "<script" not in html and "src=" not in html
+        assert html.count("<svg") == 8 and "<script" not in html and "src=" not in html
         found = tables(html)
         where = "and t.portfolio = %(p)s" if portfolio else ""
         # every evaluated day with a day before it: 11-26 .. 11-28
@@ -510,6 +670,22 @@ def test_trends_show_the_money_recovered_each_day_as_sql_gives_it(ui, book):
             assert ["2026-11-27", "500.00", "0.00"] in rows  # A0's payment, after the legal referral
 
 
+def test_trends_show_why_customers_are_late_as_sql_counts_it(ui, book):
+    rows = tables(ui("/collections/trends").text)[("chart-reasons", "trend")]
+    header = rows[0]
+    assert header[0] == "day" and "illness" in header and "unknown" in header  # A0 told the dialer it fell ill
+    for row in rows[1:]:
+        want = book.query(
+            "select coalesce(delinquency_reason, 'unknown') as k, count(*) as n from collections.case_day c "
+            "join collections.case_state s using (as_of, case_id) where c.as_of = %(d)s "
+            "and c.status in ('open', 'on_hold') group by 1",
+            {"d": row[0]},
+        )
+        counts = {r["k"]: str(r["n"]) for r in want}
+        assert dict(zip(header[1:], row[1:], strict=True)) == {k: counts.get(k, "0") for k in header[1:]}, row[0]
+    assert rows[-1][header.index("illness")] == "1"
+
+
 def test_trends_show_the_monthly_roll_rate_next_to_the_daily_one(ui, db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("R1", first_due="2026-10-20", months=3)  # M1 on 10-27, M2 on 11-27: rolled
@@ -526,8 +702,6 @@ def test_trends_show_the_monthly_roll_rate_next_to_the_daily_one(ui, db, tmp_pat
 
 
 def test_variants_side_by_side_equal_sql_over_the_views(ui, db, tmp_path):
-    from decimal import Decimal
-
     from debt_collections.policy.loader import load_policy
     from tests.test_variants import spec_variant, with_variants
 
@@ -583,6 +757,106 @@ def test_variants_side_by_side_equal_sql_over_the_views(ui, db, tmp_path):
         if recovered:
             assert Decimal(shown["cost per 1.00 recovered"]) == (priced / recovered).quantize(Decimal("0.0001"))
     assert all(int(body[v]["contacts"]) > 0 for v in body)
+
+
+def test_recoveries_by_stage_contact_bucket_and_variant_equal_sql_and_promises_decided(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for account in ("K1", "B1", "C1", "S1"):
+        s.account(account, first_due="2026-11-10", months=3)
+    s.account("Q1", portfolio="P2", first_due="2026-11-10", months=3)
+    s.event("e1", "K1", "2026-11-20T09:00:00+08:00", "promise_to_pay", "300.00", "2026-11-23")
+    s.event("e2", "B1", "2026-11-20T09:00:00+08:00", "promise_to_pay", "200.00", "2026-11-21")
+    s.run("2026-11-20")
+    sent = s.query(
+        "update collections.action_log set status = 'sent', sent_at = '2026-11-21T09:00:00+08:00' "
+        "where as_of = '2026-11-20' and account_id in ('C1', 'Q1') and status = 'planned' returning 1"
+    )
+    assert len(sent) == 2
+    s.pay("c1", "C1", "2026-11-21T12:00:00+08:00", "500.00")  # 3 hours after its call: credited to it
+    s.pay("s1", "S1", "2026-11-21T12:00:00+08:00", "50.00")  # no contact taken: a self-cure
+    s.pay("q1", "Q1", "2026-11-21T12:00:00+08:00", "70.00")  # another portfolio
+    s.run("2026-11-21")
+    s.pay("k1", "K1", "2026-11-22T10:00:00+08:00", "300.00")  # the promise kept; B1's broken (until 11-21)
+    s.run("2026-11-22")
+    s.run("2026-11-23")
+
+    html = ui("/collections/recoveries?portfolio=P1").text
+    found = tables(html)
+    total = s.query("select sum(amount) as m from collections.recovery where portfolio = 'P1'")[0]["m"]
+    assert total == Decimal("850.00")
+    assert re.search(rf'data-figure="recovered">{total:,}<', html)
+    assert re.search(r'data-figure="unattributed">41\.18<', html)  # 350 of 850 came in by itself
+    # the promises decided over the days: K1's kept (300.00 promised), B1's broken (200.00 promised)
+    assert re.search(r'data-figure="kept">1 \(300\.00 promised\)<', html)
+    assert re.search(r'data-figure="broken">1 \(200\.00 promised\)<', html)
+    keys = {"stage": "coalesce(stage, '-')", "action": "coalesce(action_kind || ' ' || action_channel, 'self-cure')"}
+    keys |= {"bucket": "bucket", "variant": "variant"}
+    for name, key in keys.items():
+        want = s.query(
+            f"select {key} as k, count(*) as n, sum(amount) as m from collections.recovery "  # noqa: S608 - the test's own column list
+            "where portfolio = 'P1' group by 1"
+        )
+        shown = {r[0]: (r[1], r[2]) for r in found[(f"recovered-{name}", "recovered")][1:]}
+        assert shown == {r["k"]: (str(r["n"]), f"{r['m']:,}") for r in want}, name
+    by_contact = {r[0]: (r[1], r[2]) for r in found[("recovered-action", "recovered")][1:]}
+    assert by_contact["call dialer"] == ("1", "500.00") and by_contact["self-cure"] == ("2", "350.00")
+
+
+def _simulated(s: Scenario) -> dict:
+    """The gentle candidate (calls from dpd 15, a notice every 5 days) simulated over four stored days of a book
+    at dpd 6 to 9 on the first day, kept as a run of collections_simulate would keep it."""
+    from debt_collections.simulate import run_and_record
+
+    for i, first_due in enumerate(("2026-11-14", "2026-11-15", "2026-11-16", "2026-11-17")):
+        s.account(f"G{i}", first_due=first_due, months=3)
+    s.run_days("2026-11-19", "2026-11-23")
+    params = {"candidate": "candidates/gentle.yaml", "from": "2026-11-20", "to": "2026-11-23", "portfolios": ["P1"]}
+    return run_and_record(s.conninfo, "manual__2026-12-06T10:00:00+00:00", params)
+
+
+def test_a_kept_simulation_shows_both_sides_day_by_day_as_the_history_and_the_json_give_them(ui, db, tmp_path):
+    s = Scenario(db, tmp_path)
+    summary = _simulated(s)
+    assert summary["baseline_matches_history"] is True
+    listed = ui("/collections/simulations").text
+    sid = summary["simulation_id"]
+    assert f'data-simulation="{sid}"' in listed and "candidates/gentle.yaml" in listed
+    assert "2026-11-20 to 2026-11-23" in listed and "P1" in listed
+
+    page = ui(f"/collections/simulation?id={sid}")
+    assert page.status_code == 200
+    cells = {
+        (m["day"], m["col"]): (int(m["b"]), int(m["c"]))
+        for m in re.finditer(r'data-day="(?P<day>[^"]+)" data-col="(?P<col>[^"]+)">(?P<b>\d+) / (?P<c>\d+)<', page.text)
+    }
+    # the baseline side is the history: every day's actions by kind and status as the views hold them
+    for row in s.query(
+        "select as_of::text as d, kind || ':' || status as k, count(*) as n from collections.action "
+        "where as_of between '2026-11-20' and '2026-11-23' group by 1, 2"
+    ):
+        assert cells[(row["d"], row["k"])][0] == row["n"], row
+    result = s.query("select result from collections.simulation where id = %(i)s", {"i": sid})[0]["result"]
+    for day in result["candidate"]["days"]:  # the candidate side is the JSON's, cell by cell
+        for key, n in day["actions_by_kind_status"].items():
+            assert cells[(day["as_of"], key)][1] == n
+    # calls from dpd 15: on these days (dpd 6 to 13) the candidate calls nobody, the baseline does
+    calls = {k: v for k, v in cells.items() if k[0] == "total" and k[1].startswith("call:")}
+    assert calls and all(c == 0 for _, c in calls.values()) and any(b > 0 for b, _ in calls.values())
+    assert ui("/collections/simulation?id=999999").status_code == 404
+
+
+def test_a_simulation_form_that_is_wrong_is_refused_naming_what(ui, token, db):
+    from debt_collections.ui.rerun import form_token
+
+    good = {"candidate": "candidates/gentle.yaml", "from_day": "2026-11-20", "to_day": "2026-11-23"}
+    for data, message in [
+        ({**good, "candidate": "../../etc/passwd"}, "is not a policy file of this deployment"),
+        ({**good, "from_day": "2026-11-24"}, "from 2026-11-24 is after to 2026-11-23"),
+        ({**good, "portfolios": ["P 1"]}, "is not a portfolio name"),
+        ({**good, "csrf": "forged"}, "did not come from this page"),
+    ]:
+        answer = ui.post("/collections/simulate", data={"csrf": form_token(token), **data})
+        assert answer.status_code == 400 and message in answer.text, answer.text
 
 
 @pytest.fixture(scope="module")
@@ -644,6 +918,35 @@ def _runs(dag_id: str) -> list[dict]:
         ]
 
 
+def _backfills(dag_id: str) -> list[dict]:
+    """The backfills of ``dag_id`` in Airflow's metadata database, with the logical dates of their runs."""
+    from airflow.models.backfill import Backfill, BackfillDagRun
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        found = []
+        for b in session.query(Backfill).filter(Backfill.dag_id == dag_id):
+            runs = (
+                session.query(DagRun.logical_date)
+                .join(BackfillDagRun, BackfillDagRun.dag_run_id == DagRun.id)
+                .filter(BackfillDagRun.backfill_id == b.id)
+                .order_by(DagRun.logical_date)
+            )
+            found.append(
+                {
+                    "conf": b.dag_run_conf,
+                    "max_active_runs": b.max_active_runs,
+                    "reprocess": str(
+                        b.reprocess_behavior.value if hasattr(b.reprocess_behavior, "value") else b.reprocess_behavior
+                    ),
+                    "user": getattr(b, "triggering_user_name", None),
+                    "logical_dates": [r.logical_date.isoformat() for r in runs],
+                }
+            )
+        return found
+
+
 def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     live_api, ui, token, book, db, monkeypatch
 ):
@@ -702,6 +1005,68 @@ def test_a_rerun_from_the_view_is_an_airflow_dag_run_with_the_chosen_portfolios(
     (started,) = [r for r in _runs("collections_standard") if r["conf"].get("portfolios") == ["P2"]]
     assert started["run_id"] in answer.text
 
+    # a simulation from the view: an ordinary run of collections_simulate with the form's conf, as the user
+    # (the session's metadata database may hold runs of it from other tests: the new one is the one not seen)
+    seen = {r["run_id"] for r in _runs("collections_simulate")}
+    answer = session.post(
+        f"{live_api}/collections/simulate",
+        timeout=60,
+        data={
+            "candidate": "candidates/gentle.yaml",
+            "from_day": DAYS[0],
+            "to_day": DAYS[-1],
+            "portfolios": ["P2", "P1"],
+            "csrf": form_token(token),
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    (sim,) = [r for r in _runs("collections_simulate") if r["run_id"] not in seen]
+    assert sim["conf"] == {
+        "candidate": "candidates/gentle.yaml",
+        "baseline": None,
+        "from": DAYS[0],
+        "to": DAYS[-1],
+        "portfolios": ["P1", "P2"],
+    }
+    assert sim["user"] == "admin" and sim["run_id"] in answer.text
+
+    # a rerun from a day to the latest, in date order: first what it will do, then Airflow's backfill
+    assert book.query(
+        "update collections.action_log set status = 'sent', sent_at = now() where idempotency_key = "
+        "(select min(idempotency_key) from collections.action_log where portfolio = 'P1' and as_of = %(d)s "
+        "and status = 'planned') returning 1",
+        {"d": DAYS[2]},
+    ), "a partner took one action of the range"
+    form = {"from_day": DAYS[1], "portfolios": ["P1", "P2"], "csrf": form_token(token)}
+    answer = session.post(f"{live_api}/collections/rerun-range", timeout=60, data=form)
+    assert answer.status_code == 200, answer.text
+    assert 'data-runs="collections_standard">3<' in answer.text  # 11-26, 11-27 and 11-28, one run each
+    handed = book.query(
+        "select count(*) as n from collections.action_log where portfolio in ('P1', 'P2') "
+        "and as_of between %(a)s and %(b)s and status in ('sent', 'delivered', 'failed')",
+        {"a": DAYS[1], "b": DAYS[-1]},
+    )[0]["n"]
+    assert "already handed to a partner" in answer.text and handed == 1
+    assert re.search(rf"<tr><td>{DAYS[2]}</td><td class=\"n\">1</td>", answer.text)
+    assert not _backfills("collections_standard"), "nothing starts before the confirmation"
+    answer = session.post(f"{live_api}/collections/rerun-range", timeout=60, data={**form, "confirm": "true"})
+    assert answer.status_code == 200 and "Started in Airflow: backfill" in answer.text, answer.text
+    (made,) = _backfills("collections_standard")
+    assert made["conf"] == {"portfolios": ["P1", "P2"], "dry_run": False} and made["max_active_runs"] == 1
+    assert made["reprocess"] == "completed" and made["user"] == "admin"
+    assert made["logical_dates"] == [
+        "2026-11-26T18:00:00+00:00",
+        "2026-11-27T18:00:00+00:00",
+        "2026-11-28T18:00:00+00:00",
+    ]
+    for data, message in [
+        ({**form, "from_day": "2026-12-30"}, "is after the latest evaluated day 2026-11-28"),
+        ({**form, "portfolios": ["P7"]}, "portfolio 'P7' has never been reported"),
+        ({**form, "csrf": "forged"}, "did not come from this page"),
+    ]:
+        answer = session.post(f"{live_api}/collections/rerun-range", timeout=30, data=data)
+        assert answer.status_code == 400 and message in answer.text.replace("&#39;", "'"), answer.text
+
 
 # -- a real browser: headless Chromium logs in to Airflow and reads the pages through the navigation -----
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -726,7 +1091,8 @@ def browser():
     driver.quit()
 
 
-def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, ui, book, browser, airflow_home):
+def _log_in(browser, live_api: str, airflow_home: Path):
+    """Log in to Airflow as admin on its own login page; a 60 s wait for what comes next."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -734,12 +1100,60 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     wait = WebDriverWait(browser, 60)
     passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
-
-    # Airflow's own login page
     browser.get(f"{live_api}/auth/login")
     wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
     browser.find_element(By.NAME, "password").send_keys(passwords["admin"])
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    return wait
+
+
+def test_chromium_records_a_promise_on_the_account_page_and_the_next_days_call_is_suppressed(
+    live_api, ui, db, tmp_path, browser, airflow_home, monkeypatch
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    s = Scenario(db, tmp_path)
+    s.account("K1", first_due="2026-11-10", months=3)  # called every day from dpd 8
+    s.run("2026-11-20")
+    monkeypatch.setenv("COLLECTIONS_NOW", "2026-11-21T10:00:00+08:00")  # the agent's call, the morning after
+    wait = _log_in(browser, live_api, airflow_home)
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]'))).click()
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    search = wait.until(ec.presence_of_element_located((By.NAME, "q")))
+    search.send_keys("k1")  # lower case: found all the same
+    search.submit()
+    wait.until(ec.presence_of_element_located((By.ID, "record"))).click()
+
+    def record(kind: str, amount: str, until: str) -> str:
+        form = browser.find_element(By.CSS_SELECTOR, "#record form")
+        Select(form.find_element(By.NAME, "kind")).select_by_value(kind)
+        form.find_element(By.NAME, "amount").send_keys(amount)
+        until_field = form.find_element(By.NAME, "until")
+        browser.execute_script("arguments[0].value = arguments[1]", until_field, until)  # the date picker's value
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.ok, p.error"))).text
+
+    assert record("promise_to_pay", "many", "2026-11-30") == (
+        "Not recorded: amount 'many' is not money: write it like 1250.00"
+    )
+    assert s.query("select count(*) as n from collections.event")[0]["n"] == 0
+    assert browser.find_element(By.ID, "record").get_attribute("open") is not None  # the form stays open to fix
+    said = record("promise_to_pay", "300.00", "2026-11-30")
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-record-promise.png"))
+    assert said == "Recorded: promise to pay of 300.00 until 2026-11-30. In effect from the next run."
+    s.run("2026-11-21")
+    call = s.action("K1", "2026-11-21", "call")
+    assert (call["status"], call["reason"]) == ("suppressed", "promise_to_pay")
+
+
+def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, ui, book, browser, airflow_home):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = _log_in(browser, live_api, airflow_home)
     # the Airflow UI, with the Collections entry in its navigation
     entry = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]')))
     browser.save_screenshot(str(SCREENSHOTS / "airflow-home.png"))
@@ -754,6 +1168,23 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
         {"d": DAYS[-1]},
     )[0]["n"]
     assert int(cases) == expected > 0
+
+    # a count opens the accounts behind it: P1's cases on the legal rung
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    legal = browser.find_element(
+        By.XPATH, '//section[@id="portfolio-P1"]//table[@class="stage-bucket"]//tr[th="legal"]/td[last()]/a'
+    )
+    count = legal.text
+    legal.click()
+    listed = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#worklist tbody"))).find_elements(
+        By.TAG_NAME, "tr"
+    )
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-list.png"))
+    assert len(listed) == int(count) > 0
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    browser.find_element(By.LINK_TEXT, "Today").click()
+    browser.switch_to.default_content()
 
     # Trends and an account, by the links of the collections pages inside the Airflow UI
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
@@ -780,6 +1211,39 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     ).text
     browser.switch_to.default_content()
     browser.save_screenshot(str(SCREENSHOTS / "collections-variants.png"))
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    browser.find_element(By.LINK_TEXT, "Recoveries").click()
+    recovered = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, 'td[data-figure="recovered"]'))
+    ).get_attribute("textContent")
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-recoveries.png"))
+    paid = book.query(
+        "select coalesce(sum(amount), 0) as m from collections.recovery "
+        "where paid_on between (select min(as_of) from collections.case_day) and %(d)s",
+        {"d": DAYS[-1]},
+    )[0]["m"]
+    assert recovered.strip() == f"{paid:,}"
+
+    # a simulation kept for P1 (the gentle candidate over the book's last three days), side by side
+    from debt_collections.simulate import run_and_record
+
+    params = {"candidate": "candidates/gentle.yaml", "from": DAYS[1], "to": DAYS[-1], "portfolios": ["P1"]}
+    sid = run_and_record(book.conninfo, "manual__browser", params)["simulation_id"]
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    browser.find_element(By.LINK_TEXT, "Simulations").click()
+    wait.until(ec.element_to_be_clickable((By.LINK_TEXT, str(sid)))).click()
+    cell = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, f'td[data-day="{DAYS[-1]}"][data-col="call:planned"]'))
+    ).text
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-simulation.png"))
+    calls = book.query(
+        "select count(*) as n from collections.action_log where portfolio = 'P1' and as_of = %(d)s "
+        "and kind = 'call' and status = 'planned'",
+        {"d": DAYS[-1]},
+    )[0]["n"]
+    assert cell.split(" / ")[0] == str(calls) != "0"
     assert int(shown) == book.query("select count(distinct case_id) as n from collections.case_day")[0]["n"] > 0
 
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
@@ -860,3 +1324,47 @@ def test_a_stage_tasks_extra_link_opens_the_view_of_its_day_portfolio_and_stage(
         f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/prepare/links", headers=auth
     )
     assert prepare.status_code == 200 and not prepare.json()["extra_links"].get("Collections view")
+
+
+# -- capacity (#14 item 3) ------------------------------------------------------------------------
+CAPACITY_LOAD_SQL = """
+select a.kind, c.region,
+       count(*) filter (where a.status <> 'suppressed') as due,
+       count(*) filter (where a.status in ('planned', 'sent', 'delivered', 'failed')) as assigned,
+       count(*) filter (where a.status = 'deferred' and a.reason = 'capacity') as deferred
+from collections.action a join collections.account acc using (account_id)
+join collections.customer c on c.customer_id = acc.customer_id
+where a.as_of = %(d)s and a.kind = 'visit'
+group by a.kind, c.region
+"""
+
+
+def test_the_capacity_page_shows_each_regions_load_against_its_capacity_as_sql_counts_it(ui, db, tmp_path, monkeypatch):
+    path = with_roster(tmp_path, VISITS)
+    monkeypatch.setattr("debt_collections.simulate.POLICIES", path.parent)
+    s = Scenario(db, tmp_path / "drops", policy=load_policy(path))
+    overdue(s, 10, dpd=45, amount="1000.00")
+    overdue(s, 2, dpd=45, amount="1000.00", region="west", prefix="W")
+    overdue(s, 1, dpd=120, amount="6000.00", prefix="L")  # a legal referral: the roster lists no law firm
+    s.run(CAPACITY_DAY)
+    answer = ui("/collections/capacity")
+    assert answer.status_code == 200, answer.text
+    header, *rows = tables(answer.text)[("capacity", "capacity")]
+    assert header == ["kind", "region", "assignees", "capacity", "due", "assigned", "deferred (capacity)"]
+    shown = {(r[0], r[1]): [int(x) for x in r[2:]] for r in rows}
+    load = {(r["kind"], r["region"]): r for r in s.query(CAPACITY_LOAD_SQL, {"d": CAPACITY_DAY})}
+    roster = {("visit", "east"): (2, 3), ("visit", "north"): (1, 5)}
+    assert set(shown) == set(load) | set(roster)
+    for key, (assignees, capacity, due, assigned, deferred) in shown.items():
+        want = load.get(key, {"due": 0, "assigned": 0, "deferred": 0})
+        assert (assignees, capacity) == roster.get(key, (0, 0)), key
+        assert (due, assigned, deferred) == (want["due"], want["assigned"], want["deferred"]), key
+    assert shown[("visit", "east")] == [2, 3, 10, 3, 7]
+    assert shown[("visit", "west")] == [0, 0, 2, 0, 2]
+    assert shown[("visit", "north")] == [1, 5, 0, 0, 0]
+
+
+def test_the_capacity_page_without_a_roster_says_so(ui, db):
+    answer = ui("/collections/capacity")
+    assert answer.status_code == 200
+    assert 'id="no-roster"' in answer.text

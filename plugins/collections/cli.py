@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     pv = sub.add_parser("preview", help="a template as its reader gets it, for sample cases of each dpd tier")
     pv.add_argument("template", help="e.g. notice_sms.zh-CN")
     pv.add_argument("--policy", help="policy YAML file: its signature, ways to pay and SMS limit (default: all set)")
+    si = sub.add_parser("simulate", help="replay stored days under a candidate policy and the baseline (SPEC 10)")
+    si.add_argument("--db", required=True, help="libpq conninfo or URI of the collections database")
+    si.add_argument("--policy", required=True, help="the candidate policy file")
+    si.add_argument("--baseline", help="the policy in force (default: the one of dags/policies owning the portfolios)")
+    si.add_argument("--from", dest="first", required=True, help="first day replayed, YYYY-MM-DD")
+    si.add_argument("--to", dest="last", required=True, help="last day replayed, YYYY-MM-DD")
+    si.add_argument("--portfolio", action="append", default=[], help="a portfolio (repeat; default: the baseline's)")
+    si.add_argument("--json", dest="out", required=True, help="where the result is written")
     return parser
 
 
@@ -57,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "preview": _preview,
         "migrate": _migrate,
         "run-day": _run_day,
+        "simulate": _simulate,
     }
     try:
         return commands[args.command](args)
@@ -150,6 +159,19 @@ def _run_day(args: argparse.Namespace) -> int:
         partners = {c: PartnerClient(args.partner_url, requests.Session()) for c in policy.delivery_channels()}
     out = run_day(args.db, policy, CsvSource(args.feed, params.as_of), params, partners=partners)
     print(json.dumps(dataclasses.asdict(out), indent=2, default=str))
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from debt_collections.simulate import resolve, simulate
+
+    request = resolve(args.db, args.policy, args.baseline, args.first, args.last, args.portfolio)
+    result = simulate(args.db, request)
+    Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    same = "matches history" if result["baseline_matches_history"] else f"{result['differences_total']} difference(s)"
+    totals = {side: result[side]["totals"]["actions_by_kind_status"] for side in ("baseline", "candidate")}
+    print(f"simulated {result['from']}..{result['to']} for {', '.join(result['portfolios'])}: baseline {same}")
+    print(f"actions baseline {totals['baseline']}\nactions candidate {totals['candidate']}\nwritten to {args.out}")
     return 0
 
 

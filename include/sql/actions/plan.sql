@@ -9,6 +9,14 @@
 -- contact, stopped_by_cease_contact, stopped_by_promise, scored, pre_due.
 -- The rung's channel, template and assignee and the contact rules come per variant
 -- (SPEC 9), one element of each array a variant; a case is planned by its own.
+-- Capacity (roster_on: the policy's roster lists this kind; docs/OPERATIONS.md "Capacity"):
+-- each region's orders that no rule stops are numbered most overdue first (dpd, then
+-- overdue amount, then account), the roster's assignees of the region are expanded into
+-- slots (each one's daily capacity, less what it already has today, dealt out in turn) and
+-- order n gets slot n; orders past the region's slots are deferred with the reason
+-- capacity and no assignee (cases/evaluate.sql makes them due again the next day). A
+-- region without a roster entry has no slots. Without a roster the rung's assignee label
+-- is used, as before.
 with variants as (
     select *
     from unnest(
@@ -177,6 +185,48 @@ ranked as (
         end as cap_rank
     from ruled r
     left join caps c on c.variant = r.variant and c.channel = r.channel
+),
+
+roster as (
+    select region, assignee, daily
+    from unnest(%(roster_regions)s::text[], %(roster_assignees)s::text[], %(roster_daily)s::int[])
+        as r(region, assignee, daily)
+    where %(roster_on)s
+),
+
+-- what each assignee already has of the day's orders of this kind (kept from an earlier
+-- plan of the day, of any portfolio): those slots are taken
+taken as (
+    select al.assignee, count(*)::int as n
+    from collections.action_log al
+    where %(roster_on)s and al.as_of = %(as_of)s and al.kind = %(kind)s
+      and al.assignee = any(%(roster_assignees)s::text[]) and al.status not in ('suppressed', 'deferred')
+    group by al.assignee
+),
+
+slots as (
+    select r.region, r.assignee,
+           row_number() over (partition by r.region order by g.n, r.assignee) as slot
+    from roster r
+    left join taken t using (assignee)
+    cross join lateral generate_series(1, r.daily - coalesce(t.n, 0)) as g(n)
+),
+
+-- the orders that need a slot: not stopped by a rule, not already written today
+queue as (
+    select r.idempotency_key,
+           row_number() over (partition by r.region order by r.dpd desc, r.overdue_amount desc, r.account_id)
+               as place
+    from ranked r
+    where %(roster_on)s and r.rule is null and not coalesce(r.cap_rank > r.daily_limit, false)
+      and not exists (select 1 from collections.action_log al where al.idempotency_key = r.idempotency_key)
+),
+
+placed as (
+    select r.*, q.place, s.assignee as slot_assignee
+    from ranked r
+    left join queue q using (idempotency_key)
+    left join slots s on s.region = r.region and s.slot = q.place
 )
 
 insert into collections.action_log (
@@ -193,10 +243,18 @@ select
     r.case_id,
     %(kind)s,
     %(stage)s,
-    case when r.rule is not null or r.cap_rank > r.daily_limit then 'suppressed' else 'planned' end,
-    coalesce(r.rule, case when r.cap_rank > r.daily_limit then r.cap_rule end),
+    case
+        when r.rule is not null or r.cap_rank > r.daily_limit then 'suppressed'
+        when r.place is not null and r.slot_assignee is null then 'deferred'
+        else 'planned'
+    end,
+    coalesce(r.rule, case when r.cap_rank > r.daily_limit then r.cap_rule end,
+             case when r.place is not null and r.slot_assignee is null then 'capacity' end),
     r.channel,
-    nullif(replace(replace(r.assignee, '{region}', r.region), '{portfolio}', %(portfolio)s), ''),
+    case
+        when %(roster_on)s then r.slot_assignee
+        else nullif(replace(replace(r.assignee, '{region}', r.region), '{portfolio}', %(portfolio)s), '')
+    end,
     replace(replace(r.template, '{channel}', r.channel), '{language}', r.language),
     case when %(scored)s
         then round(least(r.dpd, 90) * 50.0 / 90 + least(r.overdue_amount, 20000) * 50.0 / 20000, 2)
@@ -214,5 +272,5 @@ select
     r.amount_due,
     %(run_id)s,
     r.variant
-from ranked r
+from placed r
 on conflict do nothing;

@@ -247,9 +247,19 @@ select
     s.status,
     case when s.status = 'on_hold' then s.hold_reason end,
     -- a rung acts on entering and then every every_days days while the case
-    -- stays on it; a rung without a repeat acts once per case
+    -- stays on it; a rung without a repeat acts once per case. An order the rung's
+    -- roster had no slot for (deferred, reason capacity: actions/plan.sql) is carried:
+    -- due again on the next evaluated day, whatever the cycle, until it is written
     s.status = 'open' and s.stage is not null and case
-        when s.every_days > 0 then (%(as_of)s::date - s.stage_since) %% s.every_days = 0
+        when s.every_days > 0 and (%(as_of)s::date - s.stage_since) %% s.every_days = 0 then true
+        when s.every_days > 0 then coalesce((
+            select al.status = 'deferred' and al.reason = 'capacity'
+            from collections.action_log al
+            where al.account_id = s.account_id and al.kind = s.action_kind and al.as_of < %(as_of)s
+              and al.case_id = s.case_id and not al.dry_run
+            order by al.as_of desc
+            limit 1
+        ), false)
         else not exists (
             select 1 from collections.action_log al
             where al.case_id = s.case_id and al.kind = s.action_kind and al.as_of < %(as_of)s

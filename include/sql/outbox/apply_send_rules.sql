@@ -14,7 +14,7 @@ with outbox as (
     from collections.action_log al
     join collections.customer cu using (customer_id)
     where al.portfolio = %(portfolio)s and al.as_of = %(as_of)s and al.kind = %(kind)s
-      and al.status in ('planned', 'deferred') and not al.dry_run
+      and al.status in ('planned', 'deferred') and al.reason is distinct from 'capacity' and not al.dry_run
 ),
 
 windowed as (

@@ -1,6 +1,8 @@
 -- (portfolio, day, kind) that still have actions waiting to go out: planned, or
--- deferred to the customers' contact window. Mapped over by the outbox DAG.
+-- deferred to the customers' contact window (not deferred for capacity: those never go
+-- out). Mapped over by the outbox DAG.
 select distinct portfolio, as_of::text as as_of, kind
 from collections.action_log
-where status in ('planned', 'deferred') and not dry_run and as_of >= %(since)s
+where status in ('planned', 'deferred') and reason is distinct from 'capacity' and not dry_run
+  and as_of >= %(since)s
 order by as_of, portfolio, kind;

@@ -1,4 +1,6 @@
 -- What may go out now for one portfolio, day and kind, with what the partner needs.
+-- An order deferred for capacity (no slot on the roster: actions/plan.sql) never goes out:
+-- it has no assignee, and its case is due again the next day.
 -- Only the customer's own contact details are used: nobody else is ever contacted.
 -- next_debit_date: for an account that pays by auto-debit (its latest repayment came
 -- that way, in the drops up to the day), the next installment's due date after the day,
@@ -25,7 +27,8 @@ left join lateral (
 ) next_due on true
 where al.portfolio = %(portfolio)s and al.as_of = %(as_of)s and al.kind = %(kind)s
   and not al.dry_run
-  and (al.status = 'planned' or (al.status = 'deferred' and al.reason is distinct from 'contact_window'))
+  and (al.status = 'planned' or (al.status = 'deferred' and al.reason is distinct from 'contact_window'
+                                 and al.reason is distinct from 'capacity'))
   and (al.window_opens_at is null or %(now)s::timestamptz >= al.window_opens_at)
   and (al.window_closes_at is null or %(now)s::timestamptz < al.window_closes_at)
 order by al.idempotency_key;

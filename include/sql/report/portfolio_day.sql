@@ -19,6 +19,24 @@ recovered as (
     where portfolio = %(portfolio)s
 ),
 
+-- promises to pay decided today (kept or broken, and not so on the case's day before), with the
+-- amount of the promise the case's state reads (the account's latest, as cases/evaluate.sql does)
+promises_decided as (
+    select c.promise_status, pr.amount
+    from cases c
+    left join collections.case_state y
+        on y.case_id = c.case_id and y.portfolio = c.portfolio
+       and y.as_of = (select max(as_of) from collections.case_state
+                      where portfolio = %(portfolio)s and as_of < %(as_of)s)
+    cross join lateral (
+        select e.amount from collections.event e
+        where e.account_id = c.account_id and e.kind = 'promise_to_pay'
+          and (e.at at time zone %(tz)s)::date <= %(as_of)s
+        order by e.at desc limit 1
+    ) pr
+    where c.promise_status in ('kept', 'broken') and y.promise_status is distinct from c.promise_status
+),
+
 -- what one action of each kind costs (the policy's cost key; a kind without one costs nothing)
 costs as (
     select kind, cost from unnest(%(cost_kinds)s::text[], %(cost_amounts)s::numeric[]) as k(kind, cost)
@@ -32,9 +50,11 @@ variant_figures as (
         'opened', (select count(*) from cases c where c.variant = v.variant and c.opened_on = %(as_of)s),
         'cured', (select count(*) from cases c where c.variant = v.variant and c.status = 'cured'),
         'actions', (select count(*) from actions a
-                    where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')),
+                    where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')
+                    and a.reason is distinct from 'capacity'),
         'cost', (select coalesce(sum(k.cost), 0)::text from actions a join costs k using (kind)
-                 where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')),
+                 where a.variant = v.variant and a.status in ('planned', 'sent', 'delivered', 'deferred')
+                    and a.reason is distinct from 'capacity'),
         'recovered', (select coalesce(sum(r.amount), 0)::text from recovered r where r.variant = v.variant)
     ) as figures
     from (select variant from cases union select variant from actions union select variant from recovered) v
@@ -86,6 +106,10 @@ select
             select jsonb_object_agg(variant, total::text) from (
                 select variant, sum(amount) as total from recovered group by 1
             ) x), '{}'::jsonb),
+        'promises_kept', (select count(*) from promises_decided where promise_status = 'kept'),
+        'promised_kept', (select coalesce(sum(amount), 0)::text from promises_decided where promise_status = 'kept'),
+        'promises_broken', (select count(*) from promises_decided where promise_status = 'broken'),
+        'promised_broken', (select coalesce(sum(amount), 0)::text from promises_decided where promise_status = 'broken'),
         'by_variant', coalesce((select jsonb_object_agg(variant, figures) from variant_figures), '{}'::jsonb),
         'delinquency_reasons', coalesce((
             select jsonb_object_agg(delinquency_reason, n) from (

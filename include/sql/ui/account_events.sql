@@ -1,7 +1,7 @@
 -- The account's events and repayments as one list, newest first.
 with events as (
     select at, 'event' as source, event_id as id, kind, amount, until, null::text as reverses,
-        reason, source as origin
+        reason, source || coalesce(': ' || recorded_by, '') as origin
     from collections.event
     where account_id = %(account_id)s
 ),

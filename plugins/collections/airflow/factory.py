@@ -262,6 +262,71 @@ def _doc_md(policy: Policy) -> str:
     )
 
 
+SIMULATE_DAG_ID = "collections_simulate"
+
+
+def build_simulate_dag(policies: str | Path) -> DAG:
+    """``collections_simulate``: one task that replays stored days under a candidate policy of ``policies`` (or
+    a path) and the baseline, in a scratch schema it drops, sending nothing (SPEC 10; ``debt_collections.simulate``),
+    and keeps the result in ``collections.simulation``. Triggered by hand, never scheduled."""
+    from debt_collections import simulate as simulation
+
+    folder = Path(policies)
+    with DAG(
+        dag_id=SIMULATE_DAG_ID,
+        description="Tries a policy change on stored history before it goes live (nothing is sent)",
+        schedule=None,
+        start_date=pendulum.datetime(2020, 1, 1, tz="UTC"),
+        catchup=False,
+        doc_md=simulation.__doc__,
+        tags=["collections", "simulation"],
+        params=_simulate_params(),
+        default_args={"owner": "collections", "retries": 0},
+    ) as dag:
+
+        @task
+        @_fail_fast
+        def simulate() -> dict[str, Any]:
+            """Replay the days under both policies; the result is kept in collections.simulation."""
+            context = get_current_context()
+            raw = dict(context["params"])
+            candidate = load_policy(simulation.policy_path(str(raw.get("candidate") or ""), folder))
+            conninfo = connections.database_conninfo(candidate.connections.database)
+            return simulation.run_and_record(conninfo, context["run_id"], raw, folder)
+
+        simulate()
+    return dag
+
+
+def _simulate_params() -> dict[str, Param]:
+    day: dict[str, Any] = {"type": ["null", "string"], "format": "date"}
+    return {
+        "candidate": Param(
+            "standard.yaml",
+            type="string",
+            minLength=1,
+            title="Candidate policy",
+            description="A policy file name of dags/policies (e.g. standard.yaml), or a path.",
+        ),
+        "baseline": Param(
+            None,
+            type=["null", "string"],
+            title="Baseline policy",
+            description="The policy in force. Empty: the policy of dags/policies that covers the portfolios.",
+        ),
+        "from": Param(None, **day, title="First day", description="The first day replayed, YYYY-MM-DD."),
+        "to": Param(None, **day, title="Last day", description="The last day replayed, YYYY-MM-DD."),
+        "portfolios": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": PORTFOLIO_NAME.pattern},
+            uniqueItems=True,
+            title="Portfolios",
+            description="Portfolios to replay; empty = those of the baseline policy.",
+        ),
+    }
+
+
 def build_outbox_dag(policy: Policy) -> DAG:
     """``<dag_id>_outbox``: every hour, send what waits in the outbox and may go out now, then read receipts;
     and past the policy's deadline, alert when yesterday is not reported.

@@ -50,13 +50,7 @@ def _as_of(value: Any, policy: Policy, logical_date: datetime | None) -> pendulu
         if logical_date is None:
             raise ConfigError("param as_of is required when the run has no logical date")
         return default_as_of(logical_date, policy.timezone)
-    wrong = f"param as_of must be a date YYYY-MM-DD, got {str(value)[:40]!r}"
-    try:
-        parsed = pendulum.parse(str(value), exact=True)
-    except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
-        raise ConfigError(wrong) from exc
-    if not isinstance(parsed, pendulum.Date) or isinstance(parsed, pendulum.DateTime):
-        raise ConfigError(wrong)
+    parsed = parse_day(value, "param as_of")
     if parsed < policy.start_date:
         raise ConfigError(
             f"param as_of {parsed} is before policy {policy.dag_id}'s start_date {policy.start_date}: "
@@ -99,3 +93,15 @@ def _flag(raw: Mapping[str, Any], name: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"param {name} must be true or false, got {str(value)[:20]!r}")
     return value
+
+
+def parse_day(value: Any, name: str) -> pendulum.Date:
+    """A date ``YYYY-MM-DD``; ConfigError naming ``name`` otherwise (a date and time is not a date)."""
+    wrong = f"{name} must be a date YYYY-MM-DD, got {str(value)[:40]!r}"
+    try:
+        parsed = pendulum.parse(str(value), exact=True)
+    except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
+        raise ConfigError(wrong) from exc
+    if not isinstance(parsed, pendulum.Date) or isinstance(parsed, pendulum.DateTime):
+        raise ConfigError(wrong)
+    return parsed

@@ -335,6 +335,66 @@ class Messages(_Strict):
         return self.signature.get(language, "")
 
 
+class RosterEntry(_Strict):
+    """One field agent or law firm (or any assignee of a stage kind) of a region, and its daily capacity."""
+
+    kind: str = Field(description="the stage kind whose orders it takes: visit, legal, or one registered by a plugin")
+    region: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    assignee: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    daily_capacity: int = Field(ge=0, le=1000, description="orders it takes a day")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        from debt_collections.stages import registry
+
+        kinds = [name for name, kind in registry().items() if not kind.pre_due]
+        if value not in kinds:
+            raise ValueError(f"unknown stage kind {value!r}; known: {', '.join(kinds)}")
+        return value
+
+
+class Roster(_Strict):
+    """A roster file (``capacity.roster``): who takes each region's orders of a kind, and how many a day."""
+
+    assignees: list[RosterEntry] = Field(min_length=1)
+
+    @field_validator("assignees")
+    @classmethod
+    def _one_entry_each(cls, entries: list[RosterEntry]) -> list[RosterEntry]:
+        seen: set[tuple[str, str]] = set()
+        for i, e in enumerate(entries):
+            if (e.kind, e.assignee) in seen:
+                raise ValueError(
+                    f"assignees[{i}]: {e.kind} assignee {e.assignee} is listed twice "
+                    "(one entry per assignee and kind, in one region)"
+                )
+            seen.add((e.kind, e.assignee))
+        return entries
+
+    def params(self, kind: str) -> dict[str, Any]:
+        """What ``actions/plan.sql`` binds for ``kind``: on when the roster lists the kind, and its entries."""
+        mine = [e for e in self.assignees if e.kind == kind]
+        return {
+            "roster_on": bool(mine),
+            "roster_regions": [e.region for e in mine],
+            "roster_assignees": [e.assignee for e in mine],
+            "roster_daily": [e.daily_capacity for e in mine],
+        }
+
+
+NO_ROSTER = {"roster_on": False, "roster_regions": [], "roster_assignees": [], "roster_daily": []}
+
+
+class Capacity(_Strict):
+    """Who takes the orders and how many a day: a roster file beside the policy file (docs/OPERATIONS.md)."""
+
+    roster: str = Field(
+        pattern=r"^([A-Za-z0-9_][A-Za-z0-9_-]{0,63}/){0,3}[A-Za-z0-9_][A-Za-z0-9_-]{0,63}\.ya?ml$",
+        description="the roster file, relative to the policy file's folder (e.g. rosters/east.yaml)",
+    )
+
+
 VARIANT_BUCKETS = 10000  # an account's variant hash falls in 0 .. 9999 (SPEC 9)
 
 # Contact rules a challenger may only make stricter (SPEC 5 is compliance, not strategy): the caps may
@@ -402,9 +462,13 @@ class Policy(_Strict):
     variants: list[Variant] = []
     # what one action of each kind costs (money, the policy's currency), for cost per unit recovered
     cost: dict[Annotated[str, Field(pattern=_STAGE)], Money] = {}
+    # field agents and law firms per region with a daily capacity (none: orders go to the rung's assignee label)
+    capacity: Capacity | None = None
 
     # where the policy was read from (set by the loader; not a key of the file)
     _source: tuple[str, str] = PrivateAttr(default=("", ""))
+    # the roster file ``capacity.roster`` names, read and validated by the loader
+    _roster: Roster | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
     @classmethod
@@ -523,6 +587,19 @@ class Policy(_Strict):
         """This policy, remembering the file it was read from (shown in the DAG's docs)."""
         self._source = (path, text)
         return self
+
+    def with_roster(self, roster: Roster | None) -> Policy:
+        """This policy, with the roster its ``capacity.roster`` names (set by the loader)."""
+        self._roster = roster
+        return self
+
+    @property
+    def roster(self) -> Roster | None:
+        return self._roster
+
+    def roster_params(self, kind: str) -> dict[str, Any]:
+        """What ``actions/plan.sql`` binds for a kind's capacity; off (the assignee label) without a roster."""
+        return self._roster.params(kind) if self._roster else dict(NO_ROSTER)
 
     @property
     def source_path(self) -> str:

@@ -297,10 +297,31 @@ def _bounce(drops: _Drops, rng: random.Random, facts: _Facts, payment_id: str, p
         )
 
 
+# What the call centre learns of the customers who are behind (SPEC 2's codes), with how often
+REASONS = {"income_drop": 30, "unemployment": 20, "forgot": 20, "illness": 15, "other": 8, "dispute": 5, "fraud": 2}
+OUTCOMES = {"right_party": 60, "no_answer": 25, "refused": 8, "wrong_number": 5, "third_party": 2}
+
+
+def _learnt(drops: _Drops, spec: BookSpec, facts: _Facts) -> None:
+    """What the dialer learnt of a customer who is behind: why they are late (about half of them), and how
+    the last call went (about a quarter). A random stream of its own, so the rest of the book is unchanged."""
+    rng = random.Random(f"{spec.seed}:learnt:{facts.index}")
+    window = max((spec.end - spec.start).days, 0)
+    start = date(spec.start.year, spec.start.month, spec.start.day)
+    for kind, share, codes, hour in (("delinquency_reason", 0.5, REASONS, 17), ("contact_outcome", 0.25, OUTCOMES, 18)):
+        if rng.random() >= share:
+            continue
+        day = start + timedelta(days=rng.randint(0, window))
+        code = rng.choices(list(codes), weights=list(codes.values()))[0]
+        row = (f"EV{facts.index:08d}{kind[0].upper()}", facts.account_id, _local(day, facts.tz, hour), kind, "", "")
+        drops.write(day, "events", (*row, code, "dialer"))
+
+
 def _events(drops: _Drops, spec: BookSpec, rng: random.Random, facts: _Facts) -> None:
     """Write the events for accounts that are behind, inside the generated window."""
     if facts.kind not in ("stops", "partial", "late", "defaulted"):
         return
+    _learnt(drops, spec, facts)
     window = (spec.end - spec.start).days
     start = date(spec.start.year, spec.start.month, spec.start.day)
     at_day = start + timedelta(days=rng.randint(0, max(window, 0)))
@@ -330,7 +351,7 @@ def _events(drops: _Drops, spec: BookSpec, rng: random.Random, facts: _Facts) ->
 
 
 def _event(drops: _Drops, day: date, row: tuple[str, ...]) -> None:
-    """One events row; the generator sends no delinquency reason or contact outcome, and every event is the feed's."""
+    """One events row of the feed's own (no reason code, no source)."""
     drops.write(day, "events", (*row, "", ""))
 
 

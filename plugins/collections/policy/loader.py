@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from debt_collections.domain.policy import Policy, merge
+from debt_collections.domain.policy import Policy, Roster, merge
 from debt_collections.errors import ConfigError
 
 DEFAULTS_FILE = "defaults.yaml"
@@ -85,7 +85,24 @@ def parse_policy(text: str, source: str, *, defaults: tuple[str, str] | None = N
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, places, source)) from None
-    return policy.with_source(source, text)
+    roster = _load_roster(policy, source, places) if policy.capacity else None
+    return policy.with_source(source, text).with_roster(roster)
+
+
+def _load_roster(policy: Policy, source: str, places: dict[tuple[Any, ...], tuple[str, int]]) -> Roster:
+    """The roster file ``capacity.roster`` names, beside the file that names it; errors name its file and line."""
+    assert policy.capacity is not None
+    file, line = places.get(("capacity", "roster"), (source, 1))
+    path = Path(file).parent / policy.capacity.roster
+    if not path.is_file():
+        raise ConfigError(f"{file}:{line}: capacity.roster: no roster file {path} (the path is relative to {file})")
+    roster_source = str(path)
+    data, lines = _parse_yaml(_read(path), roster_source)
+    try:
+        return Roster.model_validate(data)
+    except ValidationError as exc:
+        where = {p: (roster_source, ln) for p, ln in lines.items()}
+        raise ConfigError(_format_errors(exc, where, roster_source, what="roster")) from None
 
 
 def _line_index(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
@@ -112,7 +129,9 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def _format_errors(exc: ValidationError, places: dict[tuple[Any, ...], tuple[str, int]], source: str) -> str:
+def _format_errors(
+    exc: ValidationError, places: dict[tuple[Any, ...], tuple[str, int]], source: str, what: str = "policy"
+) -> str:
     messages = []
     for err in exc.errors(include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
@@ -129,4 +148,4 @@ def _format_errors(exc: ValidationError, places: dict[tuple[Any, ...], tuple[str
             else ""
         )
         messages.append(f"{file}:{line}: {_dotted(loc)}: {msg}{got}")
-    return "invalid policy:\n  " + "\n  ".join(messages)
+    return f"invalid {what}:\n  " + "\n  ".join(messages)

@@ -131,6 +131,7 @@ def plan_stage(
     bind = {
         **kind.plan_params(),
         **variant_plan_params(policy, stage),
+        **policy.roster_params(rung.action),
         "portfolio": portfolio,
         "as_of": params.as_of,
         "stage": stage,
@@ -143,6 +144,8 @@ def plan_stage(
     }
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)
+        if bind["roster_on"]:
+            run(conn, "actions/lock_capacity.sql", bind)
         written = run(conn, kind.plan_sql, bind)
     crash_point("plan.done")
     return written

@@ -10,7 +10,7 @@ import pendulum
 import psycopg
 from psycopg.rows import dict_row
 
-from debt_collections.store.sql import sql
+from debt_collections.store.sql import statement
 
 Row = dict[str, Any]
 Conn = psycopg.Connection[Row]
@@ -30,18 +30,18 @@ def transaction(conninfo: str) -> Iterator[Conn]:
 
 def run(conn: Conn, name: str, params: Mapping[str, Any] | None = None) -> int:
     """Execute ``include/sql/<name>`` with bound parameters; the number of rows it touched."""
-    cur = conn.execute(sql(name), params or {})
+    cur = conn.execute(statement(name), params or {})
     return cur.rowcount
 
 
 def fetch_all(conn: Conn, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
     """Rows returned by ``include/sql/<name>``."""
-    return conn.execute(sql(name), params or {}).fetchall()
+    return conn.execute(statement(name), params or {}).fetchall()
 
 
 def fetch_one(conn: Conn, name: str, params: Mapping[str, Any] | None = None) -> Row | None:
     """The first row returned by ``include/sql/<name>``, or None."""
-    return conn.execute(sql(name), params or {}).fetchone()
+    return conn.execute(statement(name), params or {}).fetchone()
 
 
 def fetch_row(conn: Conn, name: str, params: Mapping[str, Any] | None = None) -> Row:

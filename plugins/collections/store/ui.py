@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from debt_collections.store.db import Conn, connect, fetch_all, fetch_one
+from debt_collections.store.db import Conn, Row, connect, fetch_all, fetch_one, run, transaction
 
-SEARCH_LIMIT = 100
+SEARCH_LIMIT = 50
 RECENT_DAYS = 14
 TREND_DAYS = 30
 
@@ -43,9 +43,11 @@ def unscoped_quarantine(conn: Conn, as_of: dt.date) -> dict[str, int]:
     return {r["reason"]: r["n"] for r in fetch_all(conn, "ui/unscoped_quarantine.sql", {"as_of": as_of})}
 
 
-def search_accounts(conn: Conn, q: str) -> list[dict[str, Any]]:
-    """Accounts whose account id, customer id or customer phone equals ``q``."""
-    return fetch_all(conn, "ui/search_accounts.sql", {"q": q, "limit": SEARCH_LIMIT})
+def search_accounts(conn: Conn, terms: dict[str, str | None], page: int = 1) -> list[dict[str, Any]]:
+    """Accounts matching the search ``terms`` (``pages.search_terms``), ``SEARCH_LIMIT`` a page; each row
+    carries ``total``, every match's count."""
+    bind = {**terms, "limit": SEARCH_LIMIT, "offset": (page - 1) * SEARCH_LIMIT}
+    return fetch_all(conn, "ui/search_accounts.sql", bind)
 
 
 def account(conn: Conn, account_id: str) -> dict[str, Any] | None:
@@ -83,16 +85,87 @@ def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[st
         "actions": fetch_all(conn, "ui/trend_actions.sql", bind) if pairs else [],
         "recovered": fetch_all(conn, "ui/trend_recovered.sql", bind) if pairs else [],
         "monthly_rolls": fetch_all(conn, "ui/trend_monthly_rolls.sql", bind) if pairs else [],
+        "reasons": fetch_all(conn, "ui/trend_reasons.sql", bind) if pairs else [],
     }
+
+
+def _last_days(conn: Conn, portfolio: str | None, days: int) -> dict[str, Any]:
+    """The first and last of the last ``days`` evaluated days (None, None: nothing evaluated yet)."""
+    evaluated = [r["as_of"] for r in fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})]
+    first, last = (min(evaluated), max(evaluated)) if evaluated else (None, None)
+    return {"from_day": first, "to_day": last, "portfolio": portfolio}
 
 
 def variants(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[str, Any]:
     """Each variant's cases, cures, contacts, recoveries and cost over the last ``days`` evaluated days."""
-    evaluated = [r["as_of"] for r in fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})]
-    if not evaluated:
-        return {"from_day": None, "to_day": None, "rows": []}
-    bind = {"from_day": min(evaluated), "to_day": max(evaluated), "portfolio": portfolio}
-    return {**bind, "rows": fetch_all(conn, "ui/variants.sql", bind)}
+    bind = _last_days(conn, portfolio, days)
+    return {**bind, "rows": fetch_all(conn, "ui/variants.sql", bind) if bind["to_day"] else []}
+
+
+def recoveries(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[str, Any]:
+    """The money recovered over the last ``days`` evaluated days by stage, action, bucket and variant, and the
+    promises to pay decided (kept or broken) with their amounts."""
+    bind = _last_days(conn, portfolio, days)
+    if not bind["to_day"]:
+        return {**bind, "rows": [], "promises": None}
+    return {
+        **bind,
+        "rows": fetch_all(conn, "ui/recoveries.sql", bind),
+        "promises": fetch_one(conn, "ui/promises.sql", bind),
+    }
+
+
+def outcome_context(conn: Conn, account_id: str) -> dict[str, Any] | None:
+    """An account's portfolio, its policy's DAG and timezone and its case's latest status, or None."""
+    return fetch_one(conn, "ui/outcome_context.sql", {"account_id": account_id})
+
+
+def record_event(conninfo: str, row: dict[str, Any]) -> None:
+    """Store one outcome recorded on the account page as an event of the account."""
+    with transaction(conninfo) as conn:
+        run(conn, "ui/record_event.sql", row)
+
+
+LIST_LIMIT = 50
+CSV_LIMIT = 100_000  # a CSV export holds at most this many rows
+
+
+def worklist(conn: Conn, what: str, filters: dict[str, Any], page: int = 1, *, csv: bool = False) -> list[Row]:
+    """The cases (``what`` = "cases") or actions behind a figure of a day: ``filters`` as the list's SQL names
+    them (None: any), a page of ``LIST_LIMIT`` rows, or up to ``CSV_LIMIT`` for an export; each row carries
+    ``total``."""
+    limit = CSV_LIMIT if csv else LIST_LIMIT
+    bind = {**filters, "limit": limit, "offset": 0 if csv else (page - 1) * limit}
+    return fetch_all(conn, "ui/list_cases.sql" if what == "cases" else "ui/list_actions.sql", bind)
+
+
+def capacity(conn: Conn, as_of: dt.date, roster: list[tuple[str, str, str, int]]) -> list[dict[str, Any]]:
+    """Each kind and region of ``roster`` (kind, region, assignee, daily capacity entries) with its capacity and
+    the day's orders: due, assigned and deferred for capacity."""
+    kinds, regions, assignees, daily = (list(c) for c in zip(*roster, strict=True)) if roster else ([], [], [], [])
+    bind = {"as_of": as_of, "kinds": kinds, "regions": regions, "assignees": assignees, "daily": daily}
+    return fetch_all(conn, "ui/capacity.sql", bind)
+
+
+def portfolio_policies(conn: Conn) -> dict[str, dict[str, Any]]:
+    """Each reported portfolio's DAG and policy timezone."""
+    return {r["portfolio"]: r for r in fetch_all(conn, "ui/portfolio_policies.sql")}
+
+
+def range_actions(conn: Conn, portfolios: list[str], first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """Per day of a range, the actions already handed to a partner and those a rerun would plan again."""
+    bind = {"portfolios": portfolios, "from_day": first, "to_day": last}
+    return fetch_all(conn, "ui/range_actions.sql", bind)
+
+
+def simulations(conn: Conn, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest simulations kept by the ``collections_simulate`` DAG, newest first."""
+    return fetch_all(conn, "ui/simulations.sql", {"limit": limit})
+
+
+def simulation(conn: Conn, simulation_id: int) -> dict[str, Any] | None:
+    """One kept simulation, whole, or None."""
+    return fetch_one(conn, "ui/simulation.sql", {"id": simulation_id})
 
 
 def run_day(conn: Conn, dag_id: str, run_id: str) -> dt.date | None:

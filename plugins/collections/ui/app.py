@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,10 @@ from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from debt_collections import clock
+from debt_collections.domain import outcomes
 from debt_collections.domain.policy import PORTFOLIO_NAME
+from debt_collections.errors import CollectionsError
 from debt_collections.store import ui as queries
 from debt_collections.ui import charts as charts_svg
 from debt_collections.ui import metadata, pages, rerun
@@ -30,6 +34,7 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["money"] = pages.money
 
 ConninfoDep = Annotated[str, Depends(collections_conninfo)]
 
@@ -80,6 +85,71 @@ def today(
     )
 
 
+WORD = r"^[a-z0-9_+-]{1,40}$"
+Word = Annotated[str | None, Query(pattern=WORD)]
+
+
+def worklist(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    as_of: dt.date,
+    portfolio: Annotated[str, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)],
+    what: Annotated[str, Query(pattern=r"^(cases|actions)$")] = "cases",
+    stage: Annotated[str | None, Query(pattern=r"^([a-z][a-z0-9_]{0,30}|-)$")] = None,
+    bucket: Annotated[str | None, Query(pattern=r"^M[0-7]\+?$")] = None,
+    case_status: Annotated[str | None, Query(pattern=r"^(open|on_hold|cured|closed|active)$")] = None,
+    kind: Word = None,
+    status: Word = None,
+    reason: Word = None,
+    variant: Word = None,
+    sort: Annotated[str, Query(pattern=r"^(dpd|overdue_amount|account_id)$")] = "dpd",
+    order: Annotated[str, Query(pattern=r"^(asc|desc)$")] = "desc",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    format: Annotated[str, Query(pattern=r"^(html|csv)$")] = "html",
+) -> Response:
+    """The accounts behind a figure of a day (every count on Today links here): a case list, or an action
+    list when a kind, an action status or a reason narrows it; sorted, paged, or the whole list as CSV."""
+    what = "actions" if what == "actions" or kind or status or reason else "cases"
+    filters = {
+        "as_of": as_of,
+        "portfolio": portfolio,
+        "stage": stage,
+        "bucket": bucket,
+        "case_status": case_status,
+        "kind": kind,
+        "status": status,
+        "reason": reason,
+        "variant": variant,
+        "sort": sort,
+        "descending": order == "desc",
+    }
+    with queries.reading(conninfo) as conn:
+        rows = queries.worklist(conn, what, filters, page, csv=format == "csv")
+    if format == "csv":
+        name = f"collections-{portfolio}-{as_of}-{what}.csv"
+        return Response(
+            pages.csv_text(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    shown = {k: v for k, v in filters.items() if v is not None and k not in ("sort", "descending", "as_of")}
+    shown = {**shown, "what": what}
+    return render(
+        "list.html",
+        user=user.get_name(),
+        what=what,
+        rows=rows,
+        total=rows[0]["total"] if rows else 0,
+        page=page,
+        limit=queries.LIST_LIMIT,
+        as_of=as_of,
+        filters={k: v for k, v in shown.items() if k != "what"},
+        sort=sort,
+        order=order,
+        query=urllib.parse.urlencode({"as_of": as_of, **shown}),
+    )
+
+
 def start_rerun(
     request: Request,
     user: GetUserDep,
@@ -112,7 +182,50 @@ def start_rerun(
     )
 
 
+def rerun_range(
+    request: Request,
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    from_day: Annotated[dt.date, Form()],
+    csrf: Annotated[str, Form(max_length=64)],
+    portfolios: Annotated[list[str] | None, Form()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+    confirm: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """Rerun from ``from_day`` to the latest evaluated day for chosen portfolios, in date order, as Airflow's
+    backfill of each owning DAG (SPEC 12). First a confirmation naming the days and what stays sent; then,
+    confirmed, the backfills, started as the user."""
+    token = _user_token(request)
+    chosen = list(portfolios or [])[:200]
+    try:
+        rerun.check_form_token(token, csrf)
+        with queries.reading(conninfo) as conn:
+            last = queries.latest_as_of(conn)
+            plans = rerun.range_plan(from_day, last, chosen, queries.portfolio_policies(conn), dry_run=dry_run)
+            days = queries.range_actions(conn, chosen, from_day, last) if last else []
+    except rerun.RerunError as exc:
+        return render(
+            "rerun_range.html", status_code=400, user=user.get_name(), error=str(exc), results=[], from_day=None
+        )
+    results = [(p, *rerun.backfill(rerun.api_base(), token, p, dry_run=not confirm)) for p in plans]
+    return render(
+        "rerun_range.html",
+        status_code=502 if all(answer is None for _, answer, _ in results) else 200,
+        user=user.get_name(),
+        error=None,
+        confirmed=confirm,
+        from_day=from_day,
+        to_day=last,
+        dry_run=dry_run,
+        chosen=chosen,
+        days=days,
+        results=results,
+        form_token=rerun.form_token(token),
+    )
+
+
 def account(
+    request: Request,
     user: GetUserDep,
     conninfo: ConninfoDep,
     id: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
@@ -123,31 +236,99 @@ def account(
         # a phone number in a URL lands in the API server's access log: the search form posts it
         raise StarletteHTTPException(400, "search with the form (POST /collections/account): a URL is logged")
     with queries.reading(conninfo) as conn:
-        return _account_page(conn, user.get_name(), (id or "").strip(), "")
+        return _account_page(conn, user.get_name(), (id or "").strip(), "", _user_token(request))
+
+
+def record_outcome(
+    request: Request,
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    account_id: Annotated[str, Form(max_length=200, pattern=PRINTABLE)],
+    kind: Annotated[str, Form(max_length=40)],
+    csrf: Annotated[str, Form(max_length=64)],
+    amount: Annotated[str, Form(max_length=40, pattern=PRINTABLE)] = "",
+    until: Annotated[str, Form(max_length=40, pattern=PRINTABLE)] = "",
+    reason: Annotated[str, Form(max_length=40, pattern=PRINTABLE)] = "",
+) -> HTMLResponse:
+    """Record what the customer said (SPEC 2's promise, plan, reason or outcome) as an event with source ``ui``
+    and the user's name, in effect from the next run. Only a user who may start runs of the account's policy's
+    DAG may; bad input is refused with its message and nothing is stored."""
+    token = _user_token(request)
+    with queries.reading(conninfo) as conn:
+        context = queries.outcome_context(conn, account_id)
+    if context is None:
+        raise StarletteHTTPException(404, f"no account {account_id}")
+    if not _may_record(user, context["dag_id"]):
+        raise StarletteHTTPException(403, "recording an outcome needs the permission to run this account's DAG")
+    try:
+        rerun.check_form_token(token, csrf)
+        today = clock.now(context["timezone"]).date()
+        found = outcomes.check_outcome(kind, amount, until, reason, today=today, case_status=context["case_status"])
+    except CollectionsError as exc:  # the form's token, or what was typed
+        with queries.reading(conninfo) as conn:
+            return _account_page(conn, user.get_name(), account_id, "", token, outcome_error=str(exc))
+    queries.record_event(conninfo, _event_row(account_id, found, user.get_name(), today))
+    with queries.reading(conninfo) as conn:
+        return _account_page(conn, user.get_name(), account_id, "", token, recorded=_said(found))
+
+
+def _may_record(user: Any, dag_id: str | None) -> bool:
+    """Whether Airflow's auth manager lets ``user`` start runs of ``dag_id`` (the DAG of the account's policy)."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+
+    return get_auth_manager().is_authorized_dag(
+        method="POST", access_entity=DagAccessEntity.RUN, details=DagDetails(id=dag_id), user=user
+    )
+
+
+def _event_row(account_id: str, found: outcomes.Outcome, user: str, today: dt.date) -> dict[str, Any]:
+    return {
+        "event_id": f"UI-{uuid.uuid4().hex}",
+        "account_id": account_id,
+        "at": clock.now("UTC"),
+        "kind": found.kind,
+        "amount": found.amount,
+        "until": found.until,
+        "reason": found.reason,
+        "recorded_by": user,
+        "feed_date": today,
+    }
+
+
+def _said(found: outcomes.Outcome) -> str:
+    what = found.kind.replace("_", " ")
+    if found.amount is not None:
+        return f"{what} of {found.amount:,} until {found.until}"
+    return f"{what}: {found.reason}"
 
 
 def search(
+    request: Request,
     user: GetUserDep,
     conninfo: ConninfoDep,
     q: Annotated[str, Form(max_length=200, pattern=PRINTABLE)] = "",
+    page: Annotated[int, Form(ge=1, le=10000)] = 1,
 ) -> HTMLResponse:
-    """Search accounts by account id, customer id or phone, posted so that nothing personal reaches a URL;
-    one match shows the account."""
+    """Search accounts as people type it (an id or its start in any case, a phone in local or E.164 form or its
+    last digits, a part of a name), posted so that nothing personal reaches a URL; one match shows the account."""
     term = q.strip()
     with queries.reading(conninfo) as conn:
-        matches = queries.search_accounts(conn, term) if term else []
-        if len(matches) == 1:
-            return _account_page(conn, user.get_name(), matches[0]["account_id"], term)
+        matches = queries.search_accounts(conn, pages.search_terms(term), page) if term else []
+        if len(matches) == 1 and page == 1 and matches[0]["total"] == 1:
+            return _account_page(conn, user.get_name(), matches[0]["account_id"], term, _user_token(request))
         return render(
             "search.html",
             user=user.get_name(),
             q=term,
             matches=pages.masked_matches(matches),
+            total=matches[0]["total"] if matches else 0,
+            page=page,
             limit=queries.SEARCH_LIMIT,
         )
 
 
-def _account_page(conn: Any, user: str, account_id: str, term: str) -> HTMLResponse:
+def _account_page(conn: Any, user: str, account_id: str, term: str, token: str = "", **outcome: Any) -> HTMLResponse:
     found = queries.account(conn, account_id) if account_id else None
     if found is None:
         return render(
@@ -156,13 +337,20 @@ def _account_page(conn: Any, user: str, account_id: str, term: str) -> HTMLRespo
             user=user,
             q=account_id,
             matches=[],
+            total=0,
+            page=1,
             limit=queries.SEARCH_LIMIT,
         )
     history = queries.account_history(conn, account_id)
     return render(
         "account.html",
+        status_code=400 if outcome.get("outcome_error") else 200,
         user=user,
         q=term,
+        form_token=rerun.form_token(token),
+        reasons=outcomes.REASONS,
+        recorded=outcome.get("recorded"),
+        outcome_error=outcome.get("outcome_error"),
         account=found,
         history=history,
         timeline=pages.timeline(history, found["timezone"]),
@@ -179,7 +367,9 @@ def trends(
     with queries.reading(conninfo) as conn:
         data = queries.trends(conn, portfolio or None)
         choices = queries.portfolios(conn)
-    charts = pages.trend_charts(data["days"], data["cases"], data["actions"], data["recovered"], data["monthly_rolls"])
+    charts = pages.trend_charts(
+        data["days"], data["cases"], data["actions"], data["recovered"], data["monthly_rolls"], data["reasons"]
+    )
     return render(
         "trends.html",
         user=user.get_name(),
@@ -208,6 +398,111 @@ def variants(
         to_day=data["to_day"],
         rows=pages.variant_rows(data["rows"]),
     )
+
+
+def recoveries(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
+) -> HTMLResponse:
+    """The money recovered over the last 30 evaluated days, by stage, contact, bucket and variant (SPEC 8)."""
+    with queries.reading(conninfo) as conn:
+        data = queries.recoveries(conn, portfolio or None)
+        choices = queries.portfolios(conn)
+    total, unattributed, tables = pages.recovery_tables(data["rows"])
+    return render(
+        "recoveries.html",
+        user=user.get_name(),
+        portfolio=portfolio,
+        choices=choices,
+        from_day=data["from_day"],
+        to_day=data["to_day"],
+        total=total,
+        unattributed=unattributed,
+        promises=data["promises"],
+        tables=tables,
+    )
+
+
+def capacity(user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = None) -> HTMLResponse:
+    """Each region's load of the day (the latest unless ``as_of`` is given) against the deployed rosters' capacity."""
+    from debt_collections import simulate
+
+    roster = pages.deployed_rosters(simulate.POLICIES)
+    with queries.reading(conninfo) as conn:
+        day = as_of or queries.latest_as_of(conn)
+        rows = queries.capacity(conn, day, roster) if day and roster else []
+        recent = queries.recent_days(conn)
+    return render("capacity.html", user=user.get_name(), as_of=day, recent=recent, roster=roster, rows=rows)
+
+
+def _policy_choices() -> list[str]:
+    """The policy files a simulation may name: the deployment's, and the candidates beside them."""
+    from debt_collections.policy.lint import policy_files
+    from debt_collections.simulate import POLICIES
+
+    return [p.name for p in policy_files(POLICIES)] + [
+        f"candidates/{p.name}" for p in policy_files(POLICIES / "candidates")
+    ]
+
+
+def simulations(request: Request, user: GetUserDep, conninfo: ConninfoDep) -> HTMLResponse:
+    """The kept simulations (SPEC 10), and a form that starts one as a run of the ``collections_simulate`` DAG."""
+    with queries.reading(conninfo) as conn:
+        kept = queries.simulations(conn)
+        choices = queries.portfolios(conn)
+        last = queries.latest_as_of(conn)
+    return render(
+        "simulations.html",
+        user=user.get_name(),
+        simulations=kept,
+        choices=choices,
+        policies=_policy_choices(),
+        from_day=last - dt.timedelta(days=13) if last else None,
+        to_day=last,
+        form_token=rerun.form_token(_user_token(request)),
+    )
+
+
+def start_simulation(
+    request: Request,
+    user: GetUserDep,
+    candidate: Annotated[str, Form(max_length=200)],
+    from_day: Annotated[dt.date, Form()],
+    to_day: Annotated[dt.date, Form()],
+    csrf: Annotated[str, Form(max_length=64)],
+    baseline: Annotated[str, Form(max_length=200)] = "",
+    portfolios: Annotated[list[str] | None, Form()] = None,
+) -> HTMLResponse:
+    """Start a simulation: one ordinary run of ``collections_simulate``, started as the user."""
+    token = _user_token(request)
+    try:
+        rerun.check_form_token(token, csrf)
+        conf = rerun.simulation_conf(
+            candidate, baseline, from_day, to_day, list(portfolios or [])[:200], _policy_choices()
+        )
+    except rerun.RerunError as exc:
+        return render("simulation_started.html", status_code=400, user=user.get_name(), error=str(exc), run_id=None)
+    note = f"simulation of {candidate} over {from_day} to {to_day} from the collections view"
+    run_id, reason = rerun.start_run(rerun.api_base(), token, rerun.SIMULATE_DAG_ID, conf, note)
+    return render(
+        "simulation_started.html",
+        status_code=502 if run_id is None else 200,
+        user=user.get_name(),
+        error=reason or None,
+        run_id=run_id,
+    )
+
+
+def simulation(
+    user: GetUserDep, conninfo: ConninfoDep, simulation_id: Annotated[int, Query(alias="id", ge=1)]
+) -> HTMLResponse:
+    """One kept simulation: its two sides day by day (SPEC 10)."""
+    with queries.reading(conninfo) as conn:
+        found = queries.simulation(conn, simulation_id)
+    if found is None:
+        return render("error.html", status_code=404, status=404, detail=f"no simulation {simulation_id} is kept")
+    return render("simulation.html", user=user.get_name(), sim=found, tables=pages.simulation_tables(found["result"]))
 
 
 def task(
@@ -266,9 +561,17 @@ def create_app() -> FastAPI:
     app.add_api_route("/today", today, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", search, methods=["POST"], response_class=HTMLResponse)
+    app.add_api_route("/outcome", record_outcome, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/trends", trends, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/variants", variants, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/list", worklist, methods=["GET"])
+    app.add_api_route("/recoveries", recoveries, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/capacity", capacity, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/simulations", simulations, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/simulate", start_simulation, methods=["POST"], response_class=HTMLResponse)
+    app.add_api_route("/simulation", simulation, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
+    app.add_api_route("/rerun-range", rerun_range, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app

@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,7 @@ def portfolio_view(row: dict[str, Any], stage: str | None = None) -> dict[str, A
         "dag_id": row["dag_id"],
         "run_id": row["run_id"],
         "dry_run": row["dry_run"],
+        "currency": row.get("currency") or "",
         "figures": figures,
         "stage_bucket": cross_table(
             _only(figures.get("cases_by_stage_bucket", {}), stage), row_order=STAGE_ORDER, col_is_bucket=True
@@ -207,6 +209,24 @@ def _recovered_chart(index: dict[dt.date, int], recovered: list[dict[str, Any]])
     )
 
 
+REASON_ORDER = ("illness", "unemployment", "income_drop", "dispute", "forgot", "fraud", "other", "unknown")
+
+
+def _reasons_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Chart:
+    """Why customers are late: the open cases by the delinquency reason the customer gave (SPEC 2)."""
+    names = sorted({r["reason"] for r in rows}, key=lambda s: (REASON_ORDER + (s,)).index(s))
+    counts = {name: [0] * len(index) for name in names}
+    for r in rows:
+        counts[r["reason"]][index[r["as_of"]]] += r["cases"]
+    return Chart(
+        "reasons",
+        "Why customers are late: open and on-hold cases by the latest delinquency reason learnt",
+        False,
+        {name: [float(v) for v in values] for name, values in counts.items()},
+        {name: [str(v) for v in values] for name, values in counts.items()},
+    )
+
+
 def _rolls_chart(key: str, title: str, from_by: dict[str, list[int]], rolled_by: dict[str, list[int]]) -> Chart:
     """Roll rates from each bucket but the last: the cases there, and those of them one bucket up."""
     names = {b: f"{b}→{BUCKETS[k + 1]}" for k, b in enumerate(BUCKETS[:-1])}
@@ -238,9 +258,10 @@ def trend_charts(
     actions: list[dict[str, Any]],
     recovered: list[dict[str, Any]] | None = None,
     monthly_rolls: list[dict[str, Any]] | None = None,
+    reasons: list[dict[str, Any]] | None = None,
 ) -> list[Chart]:
     """The Trends page's charts from ``store.ui.trends``: buckets, daily and monthly roll rates, cure rate,
-    promises, actions, and the money recovered."""
+    promises, actions, the money recovered, and why customers are late."""
     index = {d: i for i, d in enumerate(days)}
     n = len(days)
     open_by, from_by, rolled_by, (open_before, cured, kept, broken) = _tally_cases(index, cases)
@@ -285,6 +306,7 @@ def trend_charts(
             {s: [str(v) for v in by_status[s]] for s in statuses},
         ),
         _recovered_chart(index, recovered or []),
+        _reasons_chart(index, reasons or []),
     ]
 
 
@@ -313,3 +335,127 @@ def variant_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+BREAKDOWNS = {"stage": "by stage (the day before)", "action": "by the contact credited", "bucket": "by bucket"}
+BREAKDOWNS |= {"variant": "by variant"}
+
+
+def recovery_tables(
+    rows: list[dict[str, Any]],
+) -> tuple[Decimal, Decimal | None, list[tuple[str, str, list[dict[str, Any]]]]]:
+    """The money recovered in all, the unattributed share in percent, and a table per breakdown, each key's
+    payments, amount and share of the whole (SPEC 8)."""
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by[r["breakdown"]].append(r)
+    total = sum((r["amount"] for r in by["action"]), Decimal("0.00"))
+    self_cure = sum((r["amount"] for r in by["action"] if r["key"] == "self-cure"), Decimal("0.00"))
+    tables = [
+        (name, title, [{**r, "share": _per(100 * r["amount"], total)} for r in by[name]])
+        for name, title in BREAKDOWNS.items()
+    ]
+    return total, _per(100 * self_cure, total), tables
+
+
+SIMULATION_TABLES = {
+    "cases_by_stage": "Open and on-hold cases by stage",
+    "actions_by_kind_status": "Actions by kind and status",
+    "suppressed_by_reason": "Actions suppressed, by the rule that stopped them",
+}
+
+
+def simulation_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A simulation's two sides day by day (SPEC 10): for each figure, a table of days whose cells are
+    (column, baseline, candidate), with the totals; then the days' rule violations and busiest customer."""
+    base = {d["as_of"]: d for d in result["baseline"]["days"]}
+    cand = {d["as_of"]: d for d in result["candidate"]["days"]}
+    days = sorted(base.keys() | cand.keys())
+    empty: dict[str, Any] = {k: {} for k in SIMULATION_TABLES} | {"rule_violations": 0}
+    empty["contacts_max_per_customer_day"] = 0
+    tables = []
+    for key, title in SIMULATION_TABLES.items():
+        cols = sorted({c for d in (*base.values(), *cand.values()) for c in d[key]})
+        rows = [
+            {
+                "as_of": day,
+                "cells": [(c, base.get(day, empty)[key].get(c, 0), cand.get(day, empty)[key].get(c, 0)) for c in cols],
+            }
+            for day in days
+        ]
+        totals = [
+            (c, result["baseline"]["totals"][key].get(c, 0), result["candidate"]["totals"][key].get(c, 0)) for c in cols
+        ]
+        tables.append({"key": key, "title": title, "cols": cols, "rows": rows, "totals": totals})
+    cols = ["rule_violations", "sms_stopped_at_send", "contacts_max_per_customer_day"]
+    rows = [
+        {"as_of": day, "cells": [(c, base.get(day, empty).get(c, 0), cand.get(day, empty).get(c, 0)) for c in cols]}
+        for day in days
+    ]
+    totals = [(c, result["baseline"]["totals"].get(c, 0), result["candidate"]["totals"].get(c, 0)) for c in cols]
+    tables.append({"key": "rules", "title": "Contact rules", "cols": cols, "rows": rows, "totals": totals})
+    return tables
+
+
+_PHONE_LIKE = re.compile(r"^\+?[0-9 ()-]+$")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _like_literal(text: str) -> str:
+    """``text`` matched literally by LIKE (its wildcards escaped)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_terms(q: str) -> dict[str, str | None]:
+    """How a search term is looked up, as people type it: the start of an account or customer id in any case
+    (2 characters at least), a phone number's digits (4 at least: local or E.164 form, or its last digits),
+    a part of a name (2 characters at least, one a letter). A way that does not apply is None."""
+    term = q.strip()
+    digits = re.sub(r"[^0-9]", "", term)
+    return {
+        "id_prefix": _like_literal(term.upper()) if len(term) >= 2 else None,
+        "digits_reversed": digits[::-1] if _PHONE_LIKE.match(term) and len(digits) >= 4 else None,
+        "name": _like_literal(term) if len(term) >= 2 and _LETTER.search(term) else None,
+    }
+
+
+LIST_COLUMNS: tuple[str, ...] = ("account_id", "case_id", "stage", "dpd", "bucket", "overdue_amount", "status")
+LIST_COLUMNS += ("hold_reason", "suppress_reason", "kind", "reason", "channel", "assignee", "template", "variant")
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """A list as CSV: the columns of ``LIST_COLUMNS`` it has, money as written (never a float)."""
+    import csv
+    import io
+
+    columns = [c for c in LIST_COLUMNS if rows and c in rows[0]] or ["account_id"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow(["" if r[c] is None else str(r[c]) for c in columns])
+    return out.getvalue()
+
+
+def deployed_rosters(folder: Path) -> list[tuple[str, str, str, int]]:
+    """The roster entries (kind, region, assignee, daily capacity) of the policies in ``folder``, each
+    (kind, assignee) once when policies share a roster; a policy that does not load is left out (the DAG
+    processor and ``collections lint`` report it)."""
+    from debt_collections.errors import ConfigError
+    from debt_collections.policy.lint import policy_files
+    from debt_collections.policy.loader import load_policy
+
+    entries: dict[tuple[str, str], tuple[str, str, str, int]] = {}
+    for path in policy_files(folder):
+        try:
+            roster = load_policy(path).roster
+        except ConfigError:
+            continue
+        for e in roster.assignees if roster else ():
+            entries.setdefault((e.kind, e.assignee), (e.kind, e.region, e.assignee, e.daily_capacity))
+    return sorted(entries.values())
+
+
+def money(value: Any) -> str:
+    """An amount as people read it: thousands separated, two decimals (from text or Decimal, never a float)."""
+    return f"{Decimal(str(value)).quantize(Decimal('0.01')):,}"

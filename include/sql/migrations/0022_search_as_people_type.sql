@@ -1,0 +1,21 @@
+-- Search as people type it (issue #13): account and customer ids case-insensitively and by prefix,
+-- phone numbers in local or E.164 form and by their last digits, and names by any part. Each has
+-- an index, so a search stays an index look-up on a book of millions of accounts:
+-- ids: upper(id) with text_pattern_ops serves "upper(id) like 'AC0001%'";
+-- phones: the digits reversed serve a suffix as a prefix ("...1234" is "4321..." reversed), which
+-- finds a local number (13912341234) inside its E.164 form (+8613912341234) and the last 4 digits;
+-- names: trigrams (pg_trgm, a trusted extension) serve "full_name ilike '%fang%'".
+create extension if not exists pg_trgm;
+
+create function collections.phone_digits_reversed(phone text) returns text
+language sql immutable parallel safe strict
+set search_path = pg_catalog as $$
+    select reverse(regexp_replace(phone, '[^0-9]', '', 'g'))
+$$;
+
+create index account_id_upper_idx on collections.account (upper(account_id) text_pattern_ops);
+create index account_customer_upper_idx on collections.account (upper(customer_id) text_pattern_ops);
+create index customer_id_upper_idx on collections.customer (upper(customer_id) text_pattern_ops);
+create index customer_phone_reversed_idx on collections.customer
+    (collections.phone_digits_reversed(phone) text_pattern_ops);
+create index customer_name_trgm_idx on collections.customer using gin (full_name public.gin_trgm_ops);
