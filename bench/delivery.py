@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -162,7 +163,14 @@ def _round(db: str, portfolios: list[str], args: argparse.Namespace, mode: str, 
         "accepted_by_partners": len(accepted),
         "sent_in_collections_action": sent_in_table,
         "keys_accepted_twice": len(keys) - len(set(keys)),
+        # the same from the request log: a key answered "accepted" (200, not a duplicate) more than once
+        "keys_accepted_twice_in_log": sum(n > 1 for n in Counter(_first_acceptances(log)).values()),
     }
+
+
+def _first_acceptances(log: list[dict]) -> Iterator[str]:
+    """The keys of the log's entries that a partner took as new (not answered as duplicates)."""
+    return (e["key"] for e in log if e["status"] == 200 and e.get("key") and not e.get("duplicate"))
 
 
 def _partners(url: str, mode: str, args: argparse.Namespace) -> dict[str, PartnerClient]:
