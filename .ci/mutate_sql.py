@@ -58,9 +58,15 @@ OWN = {
         "tests/test_policy_language.py",
         "tests/test_stages.py",
         "tests/test_capacity.py",
+        "tests/test_variants.py",
     ),
     "actions": ("tests/test_ladder.py",),
-    "actions/plan.sql": ("tests/test_policy_language.py", "tests/test_ladder.py", "tests/test_capacity.py"),
+    "actions/plan.sql": (
+        "tests/test_policy_language.py",
+        "tests/test_ladder.py",
+        "tests/test_capacity.py",
+        "tests/test_variants.py",
+    ),
     "actions/clear_unsent.sql": ("tests/test_reruns.py", "tests/test_ladder.py"),
 }
 PYTEST = ("-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not airflow")
