@@ -503,3 +503,14 @@ def test_a_plan_paid_early_in_each_30_day_period_stays_kept_in_its_fourth_period
     s.run("2026-10-30")  # four periods have ended (the last on 10-28), each paid
     row = s.query("select plan_status, suppress_reason from collections.case_state")[0]
     assert (row["plan_status"], row["suppress_reason"]) == ("active", "payment_plan")
+
+
+def test_a_promise_of_one_yuan_with_nothing_paid_is_pending_then_broken_never_kept(db, tmp_path):
+    # (a mutation run found nothing checking the promise's own paid total when nothing was paid)
+    s = Scenario(db, tmp_path)
+    s.account("ONE", first_due="2026-11-10", months=3)
+    s.event("e1", "ONE", "2026-11-20T10:00:00+08:00", "promise_to_pay", "1.00", "2026-11-21")
+    for day in ("2026-11-20", "2026-11-22"):
+        s.run(day)
+    statuses = s.query("select as_of::text, promise_status from collections.case_state where account_id = 'ONE'")
+    assert {r["as_of"]: r["promise_status"] for r in statuses} == {"2026-11-20": "pending", "2026-11-22": "broken"}
