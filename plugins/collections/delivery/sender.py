@@ -119,10 +119,8 @@ def send_one_by_one(
             return message
         try:
             response = client.request("POST", channel_paths()[row["channel"]], key=key, json=message)
-        except PartnerUnavailable as exc:
-            return Result(key, "deferred", f"partner_unavailable: {exc}"[:300], None, 1, None)
-        except DeliveryRefused as exc:
-            return Result(key, "failed", str(exc)[:300], None, 1, None)
+        except (PartnerUnavailable, DeliveryRefused) as exc:
+            return _not_sent(key, exc)
         body = response.json()
         return Result(key, "sent", None, str(body.get("message_id")), 1, clock())
 
@@ -174,11 +172,17 @@ def _send_list(
     keys = [item["idempotency_key"] for item in items]
     try:
         response = client.request("POST", channel_paths()[rows[0]["channel"]] + BATCH_PATH, json=items)
-    except PartnerUnavailable as exc:
-        return results + [Result(k, "deferred", f"partner_unavailable: {exc}"[:300], None, 1, None) for k in keys]
-    except DeliveryRefused as exc:
-        return results + [Result(k, "failed", str(exc)[:300], None, 1, None) for k in keys]
+    except (PartnerUnavailable, DeliveryRefused) as exc:
+        return results + [_not_sent(k, exc) for k in keys]
     return results + item_results(keys, response, clock())
+
+
+def _not_sent(key: str, exc: PartnerUnavailable | DeliveryRefused) -> Result:
+    """What a request that did not go through means for an action: deferred while the partner is
+    unavailable (the next delivery tries again), failed when it refused."""
+    if isinstance(exc, PartnerUnavailable):
+        return Result(key, "deferred", f"partner_unavailable: {exc}"[:300], None, 1, None)
+    return Result(key, "failed", str(exc)[:300], None, 1, None)
 
 
 def item_results(keys: list[str], response: Any, at: datetime) -> list[Result]:
