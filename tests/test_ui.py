@@ -1124,6 +1124,9 @@ def test_chromium_records_a_promise_on_the_account_page_and_the_next_days_call_i
         until_field = form.find_element(By.NAME, "until")
         browser.execute_script("arguments[0].value = arguments[1]", until_field, until)  # the date picker's value
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        # the form posts and the page is replaced: wait for the old one to go, or the old page's
+        # message (the first try's error) is read as the answer to the second, or goes stale as it is read
+        wait.until(ec.staleness_of(form))
         return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.ok, p.error"))).text
 
     assert record("promise_to_pay", "many", "2026-11-30") == (
@@ -1241,6 +1244,7 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     search = browser.find_element(By.NAME, "q")
     search.send_keys("A0")
     search.submit()
+    wait.until(ec.staleness_of(search))  # the simulation's page has an h1 too: wait for it to go first
     wait.until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
     text = browser.find_element(By.TAG_NAME, "body").text
     browser.switch_to.default_content()
