@@ -27,10 +27,12 @@ import pendulum
 
 from debt_collections import clock
 from debt_collections.delivery.http import PartnerClient
+from debt_collections.domain import approvals
 from debt_collections.domain.params import RunParams
 from debt_collections.domain.policy import PORTFOLIO_NAME, Policy
 from debt_collections.faults import crash_point
 from debt_collections.feeds.base import FeedSource
+from debt_collections.store import approvals as approvals_store
 from debt_collections.store import daily, outbox
 from debt_collections.store.loading import load_drop
 from debt_collections.store.migrate import migrate
@@ -146,7 +148,7 @@ class DayResult:
     reported: tuple[Reported, ...] = ()
 
 
-RESULT_TYPES = (RunParams, Loaded, Evaluated, Chosen, Planned, Delivered, Reported)
+RESULT_TYPES = (RunParams, Loaded, Evaluated, Chosen, Planned, Delivered, Reported)  # and Decided, below
 
 
 # -- the steps ------------------------------------------------------------------------------------
@@ -419,3 +421,120 @@ def check_deadline(conninfo: str, policy: Policy) -> dict[str, Any]:
         out["alerted"],
     )
     return out
+
+
+# -- approvals: the steps that cannot be taken back wait for a person (SPEC 11) ----------------------
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What one answer to a portfolio's approval request did (counts and the problems it named)."""
+
+    portfolio: str
+    listed: int
+    approved: int = 0
+    rejected: int = 0
+    undecided: int = 0
+    decided_before: int = 0
+    timed_out: bool = False
+    decided_by: str | None = None
+    problems: tuple[str, ...] = ()
+
+
+def approval_kinds(policy: Policy) -> list[str]:
+    """The action kinds of the policy's rungs that require approval."""
+    return sorted({r.action for r in policy.approval_rungs})
+
+
+def waiting_for_approval(conninfo: str, policy: Policy) -> list[str]:
+    """The policy's portfolios with actions waiting for a decision (any day: undecided ones are asked again)."""
+    kinds = approval_kinds(policy)
+    found = [p for p in approvals_store.portfolios_waiting(conninfo, kinds) if policy.covers(p)] if kinds else []
+    log.info("approvals: %d portfolio(s) with actions waiting: %s", len(found), ", ".join(found) or "none")
+    return found
+
+
+def approval_request(conninfo: str, policy: Policy, portfolio: str) -> list[approvals.Awaiting]:
+    """The actions of one portfolio a request lists: waiting, of an open case, oldest first."""
+    listed = approvals_store.awaiting(conninfo, portfolio, approval_kinds(policy))
+    log.info("approvals portfolio=%s listed=%d", portfolio, len(listed))
+    return listed
+
+
+def apply_answer(
+    conninfo: str,
+    portfolio: str,
+    listed: list[approvals.Awaiting],
+    answer: approvals.Decision,
+    *,
+    decided_by: str,
+    via: str,
+    request: str | None = None,
+    now: datetime | None = None,
+) -> Decided:
+    """Record a person's answer on the listed actions that still wait; the first decision of each stands."""
+    at = now or clock.now("UTC")
+    approved, rejected = (
+        approvals_store.decide(
+            conninfo,
+            portfolio,
+            keys,
+            decision,
+            decided_by=decided_by,
+            decided_at=at,
+            via=via,
+            reason=reason,
+            request=request,
+        )
+        for keys, decision, reason in ((answer.approve, "approved", None), (answer.reject, "rejected", answer.reason))
+    )
+    out = Decided(
+        portfolio,
+        len(listed),
+        approved=len(approved),
+        rejected=len(rejected),
+        undecided=len(answer.undecided),
+        decided_before=len(answer.approve) + len(answer.reject) - len(approved) - len(rejected),
+        decided_by=decided_by,
+        problems=answer.problems,
+    )
+    log.info(
+        "approvals portfolio=%s by=%s via=%s approved=%d rejected=%d undecided=%d decided_before=%d%s",
+        portfolio,
+        decided_by,
+        via,
+        out.approved,
+        out.rejected,
+        out.undecided,
+        out.decided_before,
+        "".join(f"; {p}" for p in out.problems),
+    )
+    return out
+
+
+def no_answer(portfolio: str, listed: list[approvals.Awaiting]) -> Decided:
+    """A request whose time ran out: every listed action stays waiting, to be asked about again the next day."""
+    log.info("approvals portfolio=%s: no decision in time; %d action(s) stay awaiting_approval", portfolio, len(listed))
+    return Decided(portfolio, len(listed), undecided=len(listed), timed_out=True)
+
+
+def send_approved(
+    conninfo: str, policy: Policy, portfolio: str, partners: Mapping[str, PartnerClient], now: datetime | None = None
+) -> dict[str, int]:
+    """Send the portfolio's approved actions that have not gone out yet, whatever day they were planned on."""
+    totals = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
+    for row in approvals_store.approved_to_send(conninfo, portfolio, approval_kinds(policy)):
+        counts = outbox.deliver(
+            conninfo,
+            portfolio,
+            pendulum.Date.fromisoformat(row["as_of"]),
+            row["kind"],
+            dict(partners),
+            now=now or clock.now("UTC"),
+            caps=policy.contact,
+            messages=policy.messages,
+        )
+        for key in totals:
+            totals[key] += counts.get(key, 0)
+    log.info("approvals portfolio=%s send %s", portfolio, " ".join(f"{k}={v}" for k, v in totals.items()))
+    return totals

@@ -227,12 +227,26 @@ placed as (
     from ranked r
     left join queue q using (idempotency_key)
     left join slots s on s.region = r.region and s.slot = q.place
+),
+
+-- A rung that requires approval (SPEC 11): what no rule stops waits for a person's decision,
+-- unless one was already taken on this very action (a rerun plans it again: the decision stands)
+decided as (
+    select p.*, d.decision, d.reason as decision_reason, d.decided_by, d.decided_at
+    from placed p
+    left join lateral (
+        select ad.decision, ad.reason, ad.decided_by, ad.decided_at
+        from collections.approval_decision ad
+        where %(approval)s and ad.idempotency_key = p.idempotency_key
+        order by ad.decided_at desc, ad.decision_id desc
+        limit 1
+    ) d on true
 )
 
 insert into collections.action_log (
     idempotency_key, portfolio, as_of, account_id, customer_id, case_id, kind, stage, status, reason,
     channel, assignee, template, priority, window_opens_at, window_closes_at, dry_run, due_date, amount_due, run_id,
-    variant
+    variant, approved_by, decided_at
 )
 select
     r.idempotency_key,
@@ -246,10 +260,13 @@ select
     case
         when r.rule is not null or r.cap_rank > r.daily_limit then 'suppressed'
         when r.place is not null and r.slot_assignee is null then 'deferred'
+        when %(approval)s and r.decision = 'rejected' then 'rejected'
+        when %(approval)s and r.decision is null then 'awaiting_approval'
         else 'planned'
     end,
     coalesce(r.rule, case when r.cap_rank > r.daily_limit then r.cap_rule end,
-             case when r.place is not null and r.slot_assignee is null then 'capacity' end),
+             case when r.place is not null and r.slot_assignee is null then 'capacity' end,
+             case when r.decision = 'rejected' then r.decision_reason end),
     r.channel,
     case
         when %(roster_on)s then r.slot_assignee
@@ -271,6 +288,8 @@ select
     r.due_date,
     r.amount_due,
     %(run_id)s,
-    r.variant
-from placed r
+    r.variant,
+    case when r.rule is null and r.decision = 'approved' then r.decided_by end,
+    case when r.rule is null then r.decided_at end
+from decided r
 on conflict do nothing;

@@ -74,6 +74,17 @@ class Enter(_Strict):
         return max(self.dpd_at_least or 1, from_bucket)
 
 
+class Approval(_Strict):
+    """A rung whose actions cannot be taken back waits for a person's decision (SPEC 11)."""
+
+    required: bool = True
+    # how long the day's request waits for a decision; undecided actions stay awaiting_approval
+    # and are asked about again by the next day's request
+    timeout_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # Airflow user ids who may decide (empty: anyone the auth manager lets decide on the DAG)
+    approvers: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
+
+
 class Rung(_Strict):
     """One rung of the ladder: when a case enters it and what it does each day there."""
 
@@ -86,6 +97,11 @@ class Rung(_Strict):
     channel: str = Field(pattern=r"^[a-z_]+$")
     template: str = Field(min_length=1, max_length=100, pattern=_TEMPLATE)
     assignee: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9_.:{}-]*$")
+    approval: Approval | None = None
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.approval is not None and self.approval.required
 
     @field_validator("action")
     @classmethod
@@ -142,6 +158,10 @@ class Reminder(_Strict):
     @property
     def assignee(self) -> str:
         return ""
+
+    @property
+    def needs_approval(self) -> bool:
+        return False
 
     @property
     def repeat_every_days(self) -> None:
@@ -620,6 +640,11 @@ class Policy(_Strict):
 
     def rung(self, stage: str) -> Step:
         return next(r for r in self.steps if r.stage == stage)
+
+    @property
+    def approval_rungs(self) -> tuple[Rung, ...]:
+        """The rungs whose actions wait for a person's decision (SPEC 11)."""
+        return tuple(r for r in self.ladder if r.needs_approval)
 
     def covers(self, portfolio: str) -> bool:
         """Whether the policy's portfolio names or patterns include ``portfolio`` (and do not exclude it)."""

@@ -141,6 +141,7 @@ def plan_stage(
         "days_before_due": rung.days_before_due or 0,
         "dry_run": params.dry_run,
         "run_id": run_id,
+        "approval": rung.needs_approval,
     }
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)
