@@ -1,4 +1,5 @@
-"""DAGs collections_lease and collections_lease_outbox, built from policies/lease.yaml.
+"""DAGs collections_lease, collections_lease_outbox and collections_lease_approvals,
+built from policies/lease.yaml.
 
 All logic lives in the package; this file only names the policy.
 """
@@ -7,4 +8,4 @@ from pathlib import Path
 
 from debt_collections.airflow.factory import dags_from_policy_file
 
-dag, outbox_dag = dags_from_policy_file(Path(__file__).parent / "policies" / "lease.yaml")
+dag, outbox_dag, approvals_dag = dags_from_policy_file(Path(__file__).parent / "policies" / "lease.yaml")

@@ -1,4 +1,5 @@
-"""DAGs collections_standard and collections_standard_outbox, built from policies/standard.yaml.
+"""DAGs collections_standard, collections_standard_outbox and collections_standard_approvals,
+built from policies/standard.yaml.
 
 All logic lives in the package; this file only names the policy.
 """
@@ -7,4 +8,4 @@ from pathlib import Path
 
 from debt_collections.airflow.factory import dags_from_policy_file
 
-dag, outbox_dag = dags_from_policy_file(Path(__file__).parent / "policies" / "standard.yaml")
+dag, outbox_dag, approvals_dag = dags_from_policy_file(Path(__file__).parent / "policies" / "standard.yaml")

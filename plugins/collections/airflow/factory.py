@@ -16,21 +16,24 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable, Param, TaskGroup, TriggerRule, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param, TaskGroup, TriggerRule, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.sdk.serde import allow_class
 
 from debt_collections import plan
 from debt_collections.airflow import connections
+from debt_collections.domain import approvals
 from debt_collections.domain.params import RunParams, parse_run_params
 from debt_collections.domain.policy import PORTFOLIO_NAME, Policy, Step
 from debt_collections.errors import CollectionsError
 from debt_collections.policy.loader import load_policy
 
 # the steps' results cross XCom through Airflow's serializer, as the dataclasses they are
-for _cls in (*plan.RESULT_TYPES, plan.Waiting):
+for _cls in (*plan.RESULT_TYPES, plan.Waiting, plan.Decided):
     allow_class(_cls)
 
 
@@ -39,10 +42,12 @@ def dag_from_policy_file(path: str | Path) -> DAG:
     return build_dag(load_policy(path))
 
 
-def dags_from_policy_file(path: str | Path) -> tuple[DAG, DAG]:
-    """The daily DAG and the outbox DAG of one policy file (the whole body of a loader in ``dags/``)."""
+def dags_from_policy_file(path: str | Path) -> tuple[DAG, DAG, DAG | None]:
+    """The daily DAG, the outbox DAG and (for a policy with rungs that require approval) the approvals DAG of
+    one policy file: the whole body of a loader in ``dags/``."""
     policy = load_policy(path)
-    return build_dag(policy), build_outbox_dag(policy)
+    approvals_dag = build_approvals_dag(policy) if policy.approval_rungs else None
+    return build_dag(policy), build_outbox_dag(policy), approvals_dag
 
 
 def _fail_fast(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -136,8 +141,10 @@ def build_dag(policy: Policy) -> DAG:
         @task.branch
         @_fail_fast
         def choose_stages(run: RunParams, portfolios: list[str]) -> list[str]:
-            """Follow only the stages that have work today, so the graph shows what ran."""
-            return [f"{stage}.plan" for stage in plan.choose_stages(_day(policy, run), portfolios).stages]
+            """Follow only the stages that have work today, so the graph shows what ran; the report always
+            (a branch skips the direct downstream tasks it does not name, and a day with no stage to act on
+            is still reported)."""
+            return [f"{stage}.plan" for stage in plan.choose_stages(_day(policy, run), portfolios).stages] + ["report"]
 
         run = prepare()
         portfolios = load_feed(run)
@@ -155,7 +162,10 @@ def build_dag(policy: Policy) -> DAG:
 def _report(policy: Policy, run: Any, portfolios: Any) -> Any:
     """The report, mapped over the portfolios: after every stage that ran, and when none did."""
 
-    @task(trigger_rule=TriggerRule.NONE_FAILED, map_index_template="{{ portfolio_name }}")
+    # a policy with rungs that require approval tells its approvals DAG that the day is written
+    outlets = [approvals_asset(policy)] if policy.approval_rungs else []
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED, map_index_template="{{ portfolio_name }}", outlets=outlets)
     @_fail_fast
     def report(portfolio: str, run: RunParams) -> plan.Reported:
         """The day's figures of one portfolio (counts only)."""
@@ -377,4 +387,143 @@ def build_outbox_dag(policy: Policy) -> DAG:
 
         send.expand(item=pending()) >> receipts()
         deadline()
+    return dag
+
+
+# -- approvals (SPEC 11): Airflow's human-in-the-loop request, one per portfolio --------------------
+
+
+def approvals_asset(policy: Policy) -> Asset:
+    """Updated by each day's report of a policy with rungs that require approval; schedules its approvals DAG."""
+    return Asset(name=f"{policy.dag_id}_day_reported", uri=f"collections://{policy.dag_id}/day-reported")
+
+
+class ApprovalRequest(HITLOperator):
+    """Asks a person to decide on one portfolio's actions that wait for approval (SPEC 11).
+
+    Lists them (oldest first) as the request's options, with the count and the amounts in
+    its subject and body and a link to the Collections view; the answer approves the
+    chosen ones (or all), rejects those named under ``reject`` with the ``reason``, and
+    leaves the rest waiting. When no answer comes in the rung's ``timeout_hours``, every
+    one stays ``awaiting_approval`` and the next day's request lists it again. With nothing
+    waiting the task is skipped. What the answer means: ``debt_collections.domain.approvals``.
+    """
+
+    def __init__(self, *, policy: Policy, portfolio: str, **kwargs: Any) -> None:
+        timeout = max(r.approval.timeout_hours for r in policy.approval_rungs if r.approval)
+        approvers = sorted({a for r in policy.approval_rungs if r.approval for a in r.approval.approvers})
+        super().__init__(
+            subject=f"{policy.dag_id}: actions to approve",
+            options=[approvals.APPROVE_ALL],
+            multiple=True,
+            params={
+                approvals.REJECT_FIELD: Param(
+                    [],
+                    type="array",
+                    items={"type": "string"},
+                    title="Reject these (account ids)",
+                    description="The accounts whose actions you reject, one per line; give the reason below.",
+                ),
+                approvals.REASON_FIELD: Param(
+                    "",
+                    type="string",
+                    maxLength=500,
+                    title="Reason for the rejections",
+                    description="Kept in the audit trail with your name.",
+                ),
+            },
+            assigned_users=[{"id": a, "name": a} for a in approvers] or None,
+            response_timeout=timedelta(hours=timeout),
+            **kwargs,
+        )
+        self.policy = policy
+        self.portfolio = portfolio
+
+    def execute(self, context: Any) -> Any:
+        _name_map_index(self.portfolio)
+        listed = plan.approval_request(_conninfo(self.policy), self.policy, self.portfolio)
+        if not listed:
+            raise AirflowSkipException(f"no action of {self.portfolio} waits for approval")
+        self.options = [approvals.APPROVE_ALL, *(approvals.label(i) for i in listed)]
+        link = "/collections/approvals?" + urlencode({"portfolio": self.portfolio})
+        self.subject, self.body = approvals.request_text(self.portfolio, listed, link)
+        context["ti"].xcom_push(key="listed", value=[_listed_item(i) for i in listed])
+        return super().execute(context)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> plan.Decided:
+        _name_map_index(self.portfolio)
+        ti = context["ti"]
+        rows = ti.xcom_pull(task_ids=self.task_id, map_indexes=ti.map_index, key="listed") or []
+        listed = [approvals.Awaiting.from_row(r) for r in rows]
+        if event.get("error_type") == "timeout":
+            return plan.no_answer(self.portfolio, listed)
+        if "error" in event:
+            self.process_trigger_event_error(event)
+        answer = event.get("params_input") or {}
+        user = event.get("responded_by_user") or {}
+        decision = approvals.read_answer(
+            listed,
+            event.get("chosen_options") or [],
+            answer.get(approvals.REJECT_FIELD) or [],
+            answer.get(approvals.REASON_FIELD),
+        )
+        return plan.apply_answer(
+            _conninfo(self.policy),
+            self.portfolio,
+            listed,
+            decision,
+            decided_by=str(user.get("name") or user.get("id") or "unknown"),
+            via="airflow",
+            request=f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}",
+        )
+
+
+def _listed_item(item: approvals.Awaiting) -> dict[str, Any]:
+    """One listed action as XCom keeps it (plain values) until the answer comes."""
+    return {
+        "idempotency_key": item.idempotency_key,
+        "account_id": item.account_id,
+        "as_of": item.as_of,
+        "kind": item.kind,
+        "dpd": item.dpd,
+        "overdue_amount": None if item.overdue_amount is None else str(item.overdue_amount),
+        "currency": item.currency,
+    }
+
+
+def build_approvals_dag(policy: Policy) -> DAG:
+    """``<dag_id>_approvals``: after each day's report, ask a person about the actions that wait for approval
+    (one request per portfolio), then send the approved ones (SPEC 11). The day's run never waits on a person."""
+    with DAG(
+        dag_id=f"{policy.dag_id}_approvals",
+        description=f"Approvals of {policy.dag_id}'s actions that cannot be taken back",
+        schedule=[approvals_asset(policy)],
+        start_date=_start(policy),
+        catchup=False,
+        doc_md=f"### {policy.dag_id}_approvals\n\n"
+        + (ApprovalRequest.__doc__ or "")
+        + "\n\nRungs that require approval: "
+        + ", ".join(f"`{r.stage}` ({r.approval.timeout_hours} h)" for r in policy.approval_rungs if r.approval),
+        tags=["collections", f"policy:{Path(policy.source_path).stem}", "approvals"],
+        default_args=_default_args(policy),
+    ) as dag:
+
+        @task
+        @_fail_fast
+        def waiting() -> list[str]:
+            """The policy's portfolios with actions waiting for a decision."""
+            return plan.waiting_for_approval(_conninfo(policy), policy)
+
+        @task(map_index_template="{{ portfolio_name }}", trigger_rule=TriggerRule.NONE_FAILED)
+        @_fail_fast
+        def send(portfolio: str) -> dict[str, int]:
+            """Send the portfolio's approved actions that have not gone out yet."""
+            _name_map_index(portfolio)
+            return plan.send_approved(_conninfo(policy), policy, portfolio, connections.partner_clients(policy))
+
+        portfolios = waiting()
+        decide = ApprovalRequest.partial(
+            task_id="decide", policy=policy, map_index_template="{{ portfolio_name }}", retries=0
+        ).expand(portfolio=portfolios)
+        decide >> send.expand(portfolio=portfolios)
     return dag
