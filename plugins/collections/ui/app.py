@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import urllib.parse
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -436,6 +437,128 @@ def capacity(user: GetUserDep, conninfo: ConninfoDep, as_of: dt.date | None = No
     return render("capacity.html", user=user.get_name(), as_of=day, recent=recent, roster=roster, rows=rows)
 
 
+def _approval_policies() -> list[Any]:
+    """The deployed policies with rungs that require approval (SPEC 11)."""
+    from debt_collections import simulate
+
+    return pages.deployed_approval_policies(simulate.POLICIES)
+
+
+def _may_decide(user: Any, policy: Any) -> bool:
+    """Whether ``user`` may decide on ``policy``'s approvals: the auth manager lets them answer the human-in-the-loop
+    requests of its approvals DAG, and the rungs' ``approvers`` (when listed) name them."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+
+    approvers = {a for r in policy.approval_rungs for a in r.approval.approvers}
+    if approvers and str(user.get_id()) not in approvers and user.get_name() not in approvers:
+        return False
+    return get_auth_manager().is_authorized_dag(
+        method="PUT",
+        access_entity=DagAccessEntity.HITL_DETAIL,
+        details=DagDetails(id=f"{policy.dag_id}_approvals"),
+        user=user,
+    )
+
+
+def approvals_page(
+    request: Request,
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    portfolio: Annotated[str | None, Query(max_length=64, pattern=PORTFOLIO_NAME.pattern)] = None,
+) -> HTMLResponse:
+    """The actions waiting for a decision, per portfolio, with the approve and reject form; the decisions taken."""
+    return _approvals(request, user, conninfo, portfolio)
+
+
+def _approvals(
+    request: Request, user: Any, conninfo: str, portfolio: str | None, status_code: int = 200, **said: Any
+) -> HTMLResponse:
+    from debt_collections import plan
+    from debt_collections.store import approvals as store
+
+    groups = []
+    policies = _approval_policies()
+    for policy in policies:
+        may = _may_decide(user, policy)
+        for name in plan.waiting_for_approval(conninfo, policy):
+            if portfolio and name != portfolio:
+                continue
+            listed = plan.approval_request(conninfo, policy, name)
+            if listed:
+                total = sum((i.overdue_amount or Decimal(0) for i in listed), Decimal(0))
+                groups.append(
+                    {
+                        "portfolio": name,
+                        "dag_id": policy.dag_id,
+                        "listed": listed,
+                        "total": pages.money(total),
+                        "may_decide": may,
+                    }
+                )
+    decisions = [d for d in store.decisions(conninfo, portfolio) if any(p.covers(d["portfolio"]) for p in policies)]
+    return render(
+        "approvals.html",
+        status_code=status_code,
+        user=user.get_name(),
+        groups=groups,
+        decisions=decisions,
+        form_token=rerun.form_token(_user_token(request)),
+        said=said.get("said"),
+        error=said.get("error"),
+    )
+
+
+def decide(
+    request: Request,
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    portfolio: Annotated[str, Form(max_length=64, pattern=PORTFOLIO_NAME.pattern)],
+    decision: Annotated[str, Form(pattern=r"^(approve|reject)$")],
+    csrf: Annotated[str, Form(max_length=64)],
+    keys: Annotated[list[str] | None, Form(max_length=200)] = None,
+    reason: Annotated[str, Form(max_length=500, pattern=PRINTABLE)] = "",
+) -> HTMLResponse:
+    """Approve the chosen actions of a portfolio, or reject them with a reason (SPEC 11), as the user; only those
+    still waiting are decided, and each decision goes to the audit trail."""
+    from debt_collections import plan
+    from debt_collections.domain import approvals
+
+    policy = next((p for p in _approval_policies() if p.covers(portfolio)), None)
+    if policy is None:
+        raise StarletteHTTPException(404, f"no deployed policy asks for approvals in {portfolio}")
+    if not _may_decide(user, policy):
+        raise StarletteHTTPException(403, f"deciding on {policy.dag_id}'s approvals needs the approver permission")
+    try:
+        rerun.check_form_token(_user_token(request), csrf)
+    except CollectionsError as exc:
+        return _approvals(request, user, conninfo, portfolio, 400, error=str(exc))
+    listed = plan.approval_request(conninfo, policy, portfolio)
+    posted = set(keys or [])
+    chosen = [i.account_id for i in listed if i.idempotency_key in posted]
+    gone = len(posted - {i.idempotency_key for i in listed})  # decided since the page was read, or case closed
+    if not chosen:
+        why = "none of the chosen actions waits any more" if gone else "choose at least one action"
+        return _approvals(request, user, conninfo, portfolio, 400, error=f"Nothing decided: {why}.")
+    answer = approvals.read_answer(
+        listed, chosen if decision == "approve" else [], chosen if decision == "reject" else [], reason
+    )
+    if answer.problems:
+        return _approvals(
+            request, user, conninfo, portfolio, 400, error="Nothing decided: " + "; ".join(answer.problems)
+        )
+    done = plan.apply_answer(conninfo, portfolio, listed, answer, decided_by=user.get_name(), via="collections_view")
+    said = (
+        f"Approved {done.approved} action(s) of {portfolio}: "
+        "they go out with the next delivery (the outbox runs hourly)."
+        if decision == "approve"
+        else f"Rejected {done.rejected} action(s) of {portfolio}: {answer.reason}"
+    )
+    if done.decided_before + gone:
+        said += f" {done.decided_before + gone} no longer waited (decided meanwhile, or the case closed): left as is."
+    return _approvals(request, user, conninfo, portfolio, said=said)
+
+
 def _policy_choices() -> list[str]:
     """The policy files a simulation may name: the deployment's, and the candidates beside them."""
     from debt_collections.policy.lint import policy_files
@@ -567,6 +690,8 @@ def create_app() -> FastAPI:
     app.add_api_route("/list", worklist, methods=["GET"])
     app.add_api_route("/recoveries", recoveries, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/capacity", capacity, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/approvals", approvals_page, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/approvals", decide, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/simulations", simulations, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/simulate", start_simulation, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/simulation", simulation, methods=["GET"], response_class=HTMLResponse)

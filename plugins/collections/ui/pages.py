@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from debt_collections.domain.policy import Policy
 from debt_collections.ui.masking import mask_name, mask_phone
 
 STAGE_ORDER = ("notice", "call", "visit", "legal")
@@ -437,20 +438,33 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def deployed_rosters(folder: Path) -> list[tuple[str, str, str, int]]:
-    """The roster entries (kind, region, assignee, daily capacity) of the policies in ``folder``, each
-    (kind, assignee) once when policies share a roster; a policy that does not load is left out (the DAG
-    processor and ``collections lint`` report it)."""
+def deployed_policies(folder: Path) -> list[Policy]:
+    """The policies in ``folder`` that load; one that does not is left out (the DAG processor and
+    ``collections lint`` report it)."""
     from debt_collections.errors import ConfigError
     from debt_collections.policy.lint import policy_files
     from debt_collections.policy.loader import load_policy
 
-    entries: dict[tuple[str, str], tuple[str, str, str, int]] = {}
+    loaded = []
     for path in policy_files(folder):
         try:
-            roster = load_policy(path).roster
+            loaded.append(load_policy(path))
         except ConfigError:
             continue
+    return loaded
+
+
+def deployed_approval_policies(folder: Path) -> list[Policy]:
+    """The deployed policies with rungs that require approval (SPEC 11)."""
+    return [p for p in deployed_policies(folder) if p.approval_rungs]
+
+
+def deployed_rosters(folder: Path) -> list[tuple[str, str, str, int]]:
+    """The roster entries (kind, region, assignee, daily capacity) of the policies in ``folder``, each
+    (kind, assignee) once when policies share a roster."""
+    entries: dict[tuple[str, str], tuple[str, str, str, int]] = {}
+    for policy in deployed_policies(folder):
+        roster = policy.roster
         for e in roster.assignees if roster else ():
             entries.setdefault((e.kind, e.assignee), (e.kind, e.region, e.assignee, e.daily_capacity))
     return sorted(entries.values())
