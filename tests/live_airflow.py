@@ -117,6 +117,7 @@ class LiveAirflow:
     password: str
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     _token: str | None = None
+    viewer_password: str = ""
 
     # -- the REST API, as the admin ------------------------------------------------------------
     def token(self) -> str:
@@ -130,6 +131,16 @@ class LiveAirflow:
             assert answer.status_code == 201, answer.text
             self._token = answer.json()["access_token"]
         return self._token
+
+    def token_of_viewer(self) -> str:
+        """A JWT for ``viewer``, a user with the simple auth manager's viewer role (reads, never changes)."""
+        import requests
+
+        answer = requests.post(
+            f"{self.url}/auth/token", json={"username": "viewer", "password": self.viewer_password}, timeout=30
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["access_token"]
 
     def api(self, method: str, path: str, **kwargs):
         import requests
@@ -274,16 +285,16 @@ def live_airflow(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     home = Path(env["AIRFLOW_HOME"])
-    password = secrets.token_urlsafe(12)
+    password, viewer_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     passwords = home / "live_passwords.json"
-    passwords.write_text(json.dumps({"admin": password}))
+    passwords.write_text(json.dumps({"admin": password, "viewer": viewer_password}))
     env = {
         **env,
         "AIRFLOW__CORE__EXECUTOR": executor,
         "AIRFLOW__CORE__PARALLELISM": "4",  # two cores: a few tasks at a time is all they can do
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
         "AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.live_airflow.worker_hostname",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,viewer:viewer",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API__BASE_URL": url,
         "AIRFLOW__API__HOST": "127.0.0.1",
@@ -316,7 +327,7 @@ def live_airflow(
                 "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
             }
         )
-    live = LiveAirflow(url=url, env=env, logs=logs, password=password)
+    live = LiveAirflow(url=url, env=env, logs=logs, password=password, viewer_password=viewer_password)
 
     def start(name: str, *args: str, extra: dict[str, str] | None = None) -> None:
         with (logs / f"{name}.log").open("ab") as out:

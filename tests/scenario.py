@@ -35,6 +35,9 @@ class Scenario:
     policy: Policy = field(default_factory=lambda: load_policy(STANDARD))
     rows: dict[str, list[dict]] = field(default_factory=lambda: {n: [] for n in BY_NAME})
     extra_lines: dict[str, list[str]] = field(default_factory=dict)
+    # who approves, after each (real) run, every action that waits for approval (SPEC 11); None: nobody,
+    # the actions stay awaiting_approval. Tests of delivery set it: they are about what goes out.
+    approver: str | None = None
 
     def customer(
         self,
@@ -183,7 +186,25 @@ class Scenario:
             confirm_data_quality=confirm,
         )
         noon = pendulum.datetime(day.year, day.month, day.day, 12, tz="Asia/Shanghai").add(days=1)
-        return run_day(self.conninfo, self.policy, CsvSource(self.root, day), params, now=noon)
+        result = run_day(self.conninfo, self.policy, CsvSource(self.root, day), params, now=noon)
+        if self.approver and not dry_run:
+            self.approve_all(self.approver)
+        return result
+
+    def approve_all(self, approver: str) -> int:
+        """Approve every action of the policy's portfolios that waits for approval, as ``approver``; how many."""
+        from debt_collections import plan
+        from debt_collections.domain.approvals import APPROVE_ALL, read_answer
+
+        approved = 0
+        for portfolio in plan.waiting_for_approval(self.conninfo, self.policy):
+            listed = plan.approval_request(self.conninfo, self.policy, portfolio)
+            answer = read_answer(listed, [APPROVE_ALL], [], None)
+            done = plan.apply_answer(
+                self.conninfo, portfolio, listed, answer, decided_by=approver, via="collections_view"
+            )
+            approved += done.approved
+        return approved
 
     def run_days(self, first: str, last: str) -> None:
         day = d(first)

@@ -48,6 +48,9 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
         "collections_standard_outbox",
         "collections_subprime_outbox",
         "collections_lease_outbox",
+        "collections_standard_approvals",
+        "collections_subprime_approvals",
+        "collections_lease_approvals",
         "collections_simulate",
     }
     dag = bag.get_dag("collections_standard")
@@ -358,8 +361,11 @@ def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflo
     for r in rows:
         if r["kind"] in ("notice", "call") and r["status"] == "deferred":
             assert r["reason"] == "contact_window"
-        if r["kind"] in ("visit", "legal"):
+        if r["kind"] == "visit":
             assert r["status"] in ("delivered", "suppressed"), r
+        if r["kind"] == "legal":  # a referral waits for a person's decision (SPEC 11): nothing of it went out
+            assert r["status"] in ("awaiting_approval", "suppressed"), r
+    assert not [a for a in accepted_after if ":legal:" in a["key"]]
 
 
 def requests_get(url: str) -> list:
@@ -390,6 +396,8 @@ def test_a_run_reads_the_feed_from_a_source_database(airflow_home, db, source_db
 
 
 def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path):
+    from debt_collections import plan
+    from debt_collections.domain.approvals import APPROVE_ALL, read_answer
     from debt_collections.simulator.server import SimulatorServer
 
     drops = tmp_path / "drops"
@@ -400,6 +408,19 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
     env["AIRFLOW_CONN_COLLECTIONS_RECOVERY_AGENCY"] = json.dumps(
         {"conn_type": "http", "host": "127.0.0.1", "port": server.server_address[1], "schema": "http"}
     )
+
+    def received() -> list[dict]:
+        return [a for a in requests_get(server.url + "/_accepted") if a["path"] == "/v1/repossessions"]
+
+    def orders() -> dict:
+        with connect(db) as conn:
+            return conn.execute(
+                "select count(*) filter (where status in ('sent', 'delivered')) as sent, "
+                "count(*) filter (where status = 'awaiting_approval') as waiting, "
+                "count(*) filter (where status = 'suppressed') as suppressed, count(*) as n "
+                "from collections.action where kind = 'repossession'"
+            ).fetchone()
+
     try:
         out = subprocess.run(
             [AIRFLOW, "dags", "test", "collections_subprime", "2026-11-29", "-c", json.dumps({"as_of": "2026-11-28"})],
@@ -408,19 +429,42 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
             text=True,
             timeout=300,
         )
-        orders_received = [a for a in requests_get(server.url + "/_accepted") if a["path"] == "/v1/repossessions"]
+        assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
+        # a repossession order cannot be taken back: each one no rule stops waits for a decision, none went out
+        before = orders()
+        assert before["waiting"] > 0 and before["waiting"] + before["suppressed"] == before["n"] and received() == []
+        # approved in the Collections view; the hourly outbox DAG sends them
+        policy = load_policy(REPO / "dags" / "policies" / "subprime.yaml")
+        listed = plan.approval_request(db, policy, "SUB-CENTRAL")
+        plan.apply_answer(
+            db,
+            "SUB-CENTRAL",
+            listed,
+            read_answer(listed, [APPROVE_ALL], [], None),
+            decided_by="lead",
+            via="collections_view",
+        )
+        outbox = subprocess.run(
+            [AIRFLOW, "dags", "test", "collections_subprime_outbox"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert dag_run_state(outbox) == "success", outbox.stdout[-3000:] + outbox.stderr[-3000:]
+        orders_received, after = received(), orders()
     finally:
         server.shutdown()
         server.server_close()
-    assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}
-        orders = conn.execute(
-            "select count(*) filter (where status = 'sent') as sent, count(*) as n "
-            "from collections.action where kind = 'repossession'"
-        ).fetchone()
     assert portfolios == {"SUB-CENTRAL"}
-    assert orders["n"] > 0 and orders["sent"] == len(orders_received) > 0
+    assert (
+        after["sent"]
+        == len(orders_received)
+        == before["waiting"]
+        == len([i for i in listed if i.kind == "repossession"])
+    )
     assert all(o["body"]["vin"].startswith("LVS") for o in orders_received)
 
 

@@ -77,7 +77,12 @@ def test_one_action_per_stage_kind_with_channel_template_and_assignee(db, tmp_pa
     assert (got["L"]["kind"], got["L"]["channel"], got["L"]["template"]) == ("notice", "letter", "notice_letter.zh-CN")
     assert (got["C"]["kind"], got["C"]["channel"]) == ("call", "dialer")
     assert (got["V"]["kind"], got["V"]["assignee"]) == ("visit", "field-agent:west")
-    assert (got["G"]["kind"], got["G"]["assignee"], got["G"]["status"]) == ("legal", "law-firm:south", "planned")
+    # a legal referral cannot be taken back: it waits for a person's decision (SPEC 11)
+    assert (got["G"]["kind"], got["G"]["assignee"], got["G"]["status"]) == (
+        "legal",
+        "law-firm:south",
+        "awaiting_approval",
+    )
     # the call queue entry carries a priority score (0-100: dpd and amount)
     prio = s.query("select priority from collections.action_log where account_id = 'C'")[0]["priority"]
     assert prio == Decimal("6.94")  # 8/90*50 + 1000/20000*50
@@ -142,12 +147,12 @@ def test_legal_is_sticky_and_referred_once(db, tmp_path):
     s.account("A1", first_due="2026-06-01", months=6, amount="2000.00")
     s.run("2026-09-01")  # June..Aug unpaid: dpd 92, overdue 6000 -> legal
     assert s.case("A1", "2026-09-01")["stage"] == "legal"
-    assert s.action("A1", "2026-09-01", "legal")["status"] == "planned"
+    assert s.action("A1", "2026-09-01", "legal")["status"] == "awaiting_approval"
     s.pay("p1", "A1", "2026-09-02T10:00:00+08:00", "4000.00")  # June and July paid: dpd 32, 2000 overdue
     s.run("2026-09-02")
     case = s.case("A1", "2026-09-02")
     assert (case["dpd"], case["stage"]) == (32, "legal")  # would be visit, but legal is sticky
-    assert s.actions("A1", "2026-09-02") == []  # the referral went out once
+    assert s.actions("A1", "2026-09-02") == []  # the referral was planned once (it waits for a decision)
     s.run("2026-09-03")
     assert s.actions("A1", "2026-09-03") == []
     s.pay("p2", "A1", "2026-09-04T10:00:00+08:00", "4000.00")
@@ -167,7 +172,7 @@ def test_legal_stays_even_when_its_referral_could_not_be_sent(db, tmp_path):
     assert s.case("A1", "2026-09-02")["stage"] == "legal"
     # after the promise, the referral that never went out is due again
     s.run("2026-09-06")
-    assert s.action("A1", "2026-09-06", "legal")["status"] == "planned"
+    assert s.action("A1", "2026-09-06", "legal")["status"] == "awaiting_approval"
 
 
 @pytest.mark.parametrize("kind", ["dispute", "bankruptcy", "deceased"])
@@ -257,7 +262,7 @@ def test_cease_contact_suppresses_contact_but_not_legal(db, tmp_path):
         "notice": ("suppressed", "cease_contact"),
         "call": ("suppressed", "cease_contact"),
         "visit": ("suppressed", "cease_contact"),
-        "legal": ("planned", None),
+        "legal": ("awaiting_approval", None),  # allowed, and waits for a person's decision (SPEC 11)
     }
 
 
@@ -487,6 +492,7 @@ def test_the_output_views_carry_the_variant_after_the_columns_of_spec_6(db, tmp_
     ]
     assert columns["action"] == [
         *("as_of", "account_id", "case_id", "kind", "status", "reason", "channel", "assignee", "template", "variant"),
+        "approved_by",  # SPEC 11
     ]
     # without variants in the policy there is one, named champion (SPEC 9)
     assert {r["variant"] for r in s.query("select variant from collections.case_day")} == {"champion"}

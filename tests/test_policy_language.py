@@ -68,6 +68,7 @@ def test_courtesy_reminder_goes_three_days_before_an_unpaid_due_date(db, tmp_pat
         "assignee": None,
         "template": "courtesy_sms.zh-CN",
         "variant": "champion",
+        "approved_by": None,
     }
     assert s.action("PAID", DAY, "reminder") is None
     assert s.action("LATER", DAY, "reminder") is None

@@ -90,9 +90,9 @@ def test_dry_run_records_but_does_not_use_up_a_once_per_case_action(db, tmp_path
     s = _book(Scenario(db, tmp_path))
     s.run(DAYS[0], dry_run=True)
     legal = s.query("select status, dry_run from collections.action_log where kind = 'legal' and account_id = 'A0'")
-    assert legal == [{"status": "planned", "dry_run": True}]
+    assert legal == [{"status": "awaiting_approval", "dry_run": True}]  # what would wait for a decision
     s.run(DAYS[1])
-    assert s.action("A0", DAYS[1], "legal")["status"] == "planned"  # the real referral
+    assert s.action("A0", DAYS[1], "legal")["status"] == "awaiting_approval"  # the real referral
     s.run(DAYS[2])
     assert s.action("A0", DAYS[2], "legal") is None
 

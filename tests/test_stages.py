@@ -41,7 +41,7 @@ def test_subprime_ladder_reaches_repossession_for_loans_only(db, tmp_path):
     assert s.case("SMALL", DAY)["stage"] == "visit"  # overdue below 3000.00
     order = s.action("LOAN", DAY, "repossession")
     assert (order["status"], order["channel"], order["assignee"], order["template"]) == (
-        "planned",
+        "awaiting_approval",  # a repossession order cannot be taken back: a person decides (SPEC 11)
         "recovery_agency",
         "recovery-agency:central",
         "repossession_order.zh-CN",
@@ -55,6 +55,8 @@ def test_repossession_waits_for_a_promise_and_is_sent_once_with_the_vin(db, tmp_
     s.run(DAY)
     assert s.action("LOAN", DAY, "repossession")["reason"] == "promise_to_pay"
     s.run("2026-11-29")
+    assert s.action("LOAN", "2026-11-29", "repossession")["status"] == "awaiting_approval"
+    assert s.approve_all("lead") == 1
     assert s.action("LOAN", "2026-11-29", "repossession")["status"] == "planned"
     server = SimulatorServer().start()
     try:

@@ -1082,6 +1082,67 @@ def browser():
     driver.quit()
 
 
+def test_the_approvals_page_lists_what_waits_and_an_approver_approves_or_rejects_with_a_reason(
+    ui, token, airflow_api, airflow_home, db, tmp_path
+):
+    """SPEC 11 in the Collections view: the waiting referrals per portfolio, approve some, reject some with a
+    reason (refused without one), a viewer refused; each decision in the audit trail with the user's name."""
+    from debt_collections.ui.rerun import form_token
+
+    s = Scenario(db, tmp_path)
+    for account in ("A1", "A2", "A3"):  # dpd 92 and 6000.00 overdue on 2026-09-01: legal
+        s.account(account, first_due="2026-06-01", months=6, amount="2000.00")
+    s.run("2026-09-01")
+    keys = {
+        r["account_id"]: r["idempotency_key"]
+        for r in s.query("select account_id, idempotency_key from collections.action_log where kind = 'legal'")
+    }
+    page = ui("/collections/approvals")
+    assert page.status_code == 200
+    assert [m for m in re.findall(r'<tr data-account="([^"]+)"', page.text)] == ["A1", "A2", "A3"]
+    assert "3 waiting" in page.text and "18,000.00 overdue" in page.text
+
+    def decide(headers: dict | None = None, **fields):
+        data = {"portfolio": "P1", "csrf": form_token(token), **fields}
+        if headers is None:
+            return ui.post("/collections/approvals", data=data)
+        return airflow_api.post("/collections/approvals", data=data, headers=headers)
+
+    def statuses() -> dict[str, tuple]:
+        rows = s.query("select account_id, status, reason, approved_by from collections.action where kind = 'legal'")
+        return {r["account_id"]: (r["status"], r["reason"], r["approved_by"]) for r in rows}
+
+    passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
+    viewer = airflow_api.post("/auth/token", json={"username": "viewer", "password": passwords["viewer"]})
+    headers = {"Authorization": f"Bearer {viewer.json()['access_token']}"}
+    assert "deciding needs the approver permission" in airflow_api.get("/collections/approvals", headers=headers).text
+    assert decide(headers, keys=[keys["A1"]], decision="approve").status_code == 403
+
+    no_reason = decide(keys=[keys["A2"]], decision="reject", reason=" ")
+    assert no_reason.status_code == 400 and "without a reason" in no_reason.text
+    assert decide(keys=[], decision="approve").status_code == 400
+    assert set(statuses().values()) == {("awaiting_approval", None, None)}
+
+    approved = decide(keys=[keys["A1"]], decision="approve")
+    assert approved.status_code == 200 and "Approved 1 action(s) of P1" in approved.text
+    rejected = decide(keys=[keys["A2"], keys["A1"]], decision="reject", reason="disputed in branch")
+    assert rejected.status_code == 200 and "Rejected 1 action(s) of P1: disputed in branch" in rejected.text
+    assert "1 no longer waited (decided meanwhile, or the case closed)" in rejected.text
+    assert statuses() == {
+        "A1": ("planned", None, "admin"),
+        "A2": ("rejected", "disputed in branch", None),
+        "A3": ("awaiting_approval", None, None),
+    }
+    trail = s.query("select account_id, decision, decided_by, via from collections.approval_decision order by 1")
+    assert [tuple(t.values()) for t in trail] == [
+        ("A1", "approved", "admin", "collections_view"),
+        ("A2", "rejected", "admin", "collections_view"),
+    ]
+    page = ui("/collections/approvals").text
+    assert re.findall(r'<tr data-account="([^"]+)"', page) == ["A3"]
+    assert "disputed in branch" in page  # the audit trail, on the page
+
+
 def _log_in(browser, live_api: str, airflow_home: Path):
     """Log in to Airflow as admin on its own login page; a 60 s wait for what comes next."""
     from selenium.webdriver.common.by import By

@@ -1,0 +1,218 @@
+"""Approvals for the steps that cannot be taken back (SPEC 11), below Airflow: what an answer means,
+what waits, what a decision does to the actions and the audit trail, what a rerun keeps, and that
+only approved actions reach the partner. The live human-in-the-loop run: tests/test_live_approvals.py."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pendulum
+import pytest
+
+from debt_collections import plan
+from debt_collections.domain import approvals
+from debt_collections.domain.approvals import APPROVE_ALL, Awaiting, read_answer
+from debt_collections.errors import ConfigError
+from debt_collections.policy.loader import load_policy
+from tests.scenario import STANDARD, Scenario
+from tests.test_delivery import clients, sim_log
+
+DAY = "2026-09-01"  # three installments of 2000.00 unpaid since June: dpd 92, 6000.00 overdue, legal
+NOW = pendulum.datetime(2026, 9, 2, 10, tz="Asia/Shanghai")
+
+
+def item(account: str, key: str | None = None) -> Awaiting:
+    return Awaiting(key or f"{account}:legal", account, DAY, "legal", 92, Decimal("6000.00"), "CNY")
+
+
+LISTED = [item("A1"), item("A2"), item("A3")]
+
+
+# -- what an answer means (domain/approvals.py) ------------------------------------------------------
+
+
+def test_approve_all_approves_every_listed_action_and_leaves_nothing_undecided():
+    got = read_answer(LISTED, [APPROVE_ALL], [], None)
+    assert (got.approve, got.reject, got.undecided, got.problems) == (
+        ("A1:legal", "A2:legal", "A3:legal"),
+        (),
+        (),
+        (),
+    )
+
+
+def test_an_answer_approves_by_label_or_account_rejects_with_its_reason_and_leaves_the_rest():
+    got = read_answer(LISTED, [approvals.label(LISTED[0])], ["A2"], " paid in branch ")
+    assert (got.approve, got.reject, got.reason, got.undecided, got.problems) == (
+        ("A1:legal",),
+        ("A2:legal",),
+        "paid in branch",
+        ("A3:legal",),
+        (),
+    )
+
+
+def test_a_rejection_without_a_reason_and_an_action_both_approved_and_rejected_stay_undecided():
+    no_reason = read_answer(LISTED, ["A1"], ["A2"], "  ")
+    assert (no_reason.approve, no_reason.reject, no_reason.undecided) == (("A1:legal",), (), ("A2:legal", "A3:legal"))
+    assert no_reason.problems == ("1 rejection(s) without a reason: left undecided (a rejection needs one)",)
+    both = read_answer(LISTED, [APPROVE_ALL], ["A3"], "wrong address")
+    assert (both.approve, both.reject, both.undecided) == (("A1:legal", "A2:legal"), (), ("A3:legal",))
+    assert both.problems == ("1 action(s) both approved and rejected: left undecided",)
+
+
+def test_an_account_not_listed_is_named_and_decides_nothing():
+    got = read_answer(LISTED, ["A9"], [], None)
+    assert (got.approve, got.undecided) == ((), ("A1:legal", "A2:legal", "A3:legal"))
+    assert got.problems == ("approved 'A9' is not one of the listed actions (give an account id of the list)",)
+
+
+def test_the_request_names_the_count_the_amounts_and_links_to_the_list():
+    subject, body = approvals.request_text("P1", LISTED, "/collections/approvals?portfolio=P1")
+    assert subject == "P1: 3 legal action(s) to approve, 18,000.00 CNY overdue"
+    assert "| A2 | legal | 2026-09-01 | 92 | 6,000.00 CNY |" in body
+    assert body.endswith("[The list in the Collections view](/collections/approvals?portfolio=P1)")
+
+
+def test_the_shipped_policies_ask_for_approval_of_legal_referrals_and_repossessions():
+    asked = {
+        name: [r.stage for r in load_policy(STANDARD.with_name(f"{name}.yaml")).approval_rungs]
+        for name in ("standard", "subprime", "lease")
+    }
+    assert asked == {"standard": ["legal"], "subprime": ["repossession", "legal"], "lease": ["legal"]}
+
+
+def test_an_approval_setting_out_of_range_is_refused_naming_the_key(tmp_path):
+    text = STANDARD.read_text(encoding="utf-8").replace(
+        "approval: {required: true, timeout_hours: 24}", "approval: {required: true, timeout_hours: 0}"
+    )
+    bad = tmp_path / "standard.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="timeout_hours"):
+        load_policy(bad)
+
+
+# -- in the database ------------------------------------------------------------------------------
+
+
+def three_in_legal(s: Scenario) -> None:
+    for account in ("A1", "A2", "A3"):
+        s.account(account, first_due="2026-06-01", months=6, amount="2000.00")
+    s.account("N1", first_due="2026-08-01", months=6, amount="2000.00")  # dpd 31: a visit, no approval
+
+
+def test_a_referral_waits_for_a_decision_and_nothing_goes_to_the_partner(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    three_in_legal(s)
+    s.run(DAY)
+    waiting = s.query("select account_id, status, approved_by from collections.action where kind = 'legal' order by 1")
+    assert waiting == [
+        {"account_id": a, "status": "awaiting_approval", "approved_by": None} for a in ("A1", "A2", "A3")
+    ]
+    assert s.action("N1", DAY, "visit")["status"] == "planned"  # a visit needs no decision
+    assert plan.waiting_for_approval(db, s.policy) == ["P1"]
+    # the outbox sends what may go out: the visit, never a referral that waits
+    sent = plan.send_approved(db, s.policy, "P1", clients(simulator), NOW)
+    assert sent == {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
+    for kind in ("visit", "legal"):
+        plan.send_waiting(db, s.policy, plan.Waiting("P1", pendulum.Date(2026, 9, 1), kind), clients(simulator))
+    _, accepted = sim_log(simulator)
+    assert sorted(a["key"].split(":")[1] for a in accepted) == ["visit"]
+
+
+def test_approving_some_sends_exactly_those_and_a_rejection_keeps_its_reason_and_reviewer(db, tmp_path, simulator):
+    s = Scenario(db, tmp_path)
+    three_in_legal(s)
+    s.run(DAY)
+    listed = plan.approval_request(db, s.policy, "P1")
+    assert [i.account_id for i in listed] == ["A1", "A2", "A3"]
+    answer = read_answer(listed, ["A1"], ["A2"], "customer in hospital, agreed a plan by phone")
+    done = plan.apply_answer(db, "P1", listed, answer, decided_by="alice", via="airflow", request="r/1", now=NOW)
+    assert (done.approved, done.rejected, done.undecided, done.decided_before) == (1, 1, 1, 0)
+
+    got = {
+        r["account_id"]: (r["status"], r["reason"], r["approved_by"])
+        for r in s.query("select * from collections.action where kind = 'legal'")
+    }
+    assert got == {
+        "A1": ("planned", None, "alice"),
+        "A2": ("rejected", "customer in hospital, agreed a plan by phone", None),
+        "A3": ("awaiting_approval", None, None),
+    }
+    trail = s.query(
+        "select account_id, decision, reason, decided_by, via, request, decided_at from collections.approval_decision "
+        "order by account_id"
+    )
+    assert [(t["account_id"], t["decision"], t["reason"], t["decided_by"], t["via"], t["request"]) for t in trail] == [
+        ("A1", "approved", None, "alice", "airflow", "r/1"),
+        ("A2", "rejected", "customer in hospital, agreed a plan by phone", "alice", "airflow", "r/1"),
+    ]
+    assert {t["decided_at"] for t in trail} == {NOW}
+
+    # a second answer to the same list (another request, or the Collections view) decides only what still waits
+    again = plan.apply_answer(
+        db, "P1", listed, read_answer(listed, [APPROVE_ALL], [], None), decided_by="bob", via="collections_view"
+    )
+    assert (again.approved, again.decided_before) == (1, 2)  # A3 now; A1 and A2 stay as alice decided
+
+    sent = plan.send_approved(db, s.policy, "P1", clients(simulator), NOW)
+    assert sent["sent"] == 2
+    _, accepted = sim_log(simulator)
+    assert sorted(a["key"] for a in accepted) == sorted(
+        r["idempotency_key"]
+        for r in s.query("select idempotency_key from collections.action_log where account_id in ('A1', 'A3')")
+    )
+    assert plan.send_approved(db, s.policy, "P1", clients(simulator), NOW)["sent"] == 0  # nothing twice
+
+
+def test_an_undecided_referral_is_listed_again_the_next_day_and_never_planned_twice(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    three_in_legal(s)
+    s.run(DAY)
+    s.run("2026-09-02")
+    listed = plan.approval_request(db, s.policy, "P1")
+    assert [(i.account_id, i.as_of) for i in listed] == [("A1", DAY), ("A2", DAY), ("A3", DAY)]
+    assert s.query("select count(*) as n from collections.action where kind = 'legal'")[0]["n"] == 3
+    assert s.case("A1", "2026-09-02")["stage"] == "legal"
+
+
+def test_a_rerun_keeps_the_decisions_and_supersedes_nothing_it_should_keep(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    three_in_legal(s)
+    s.run(DAY)
+    listed = plan.approval_request(db, s.policy, "P1")
+    plan.apply_answer(
+        db, "P1", listed, read_answer(listed, ["A1"], ["A2"], "disputed"), decided_by="alice", via="airflow"
+    )
+    before = s.query(
+        "select account_id, status, reason, approved_by from collections.action where kind = 'legal' order by 1"
+    )
+    s.run(DAY)  # the rerun plans the day again: the decisions stand
+    after = s.query(
+        "select account_id, status, reason, approved_by from collections.action where kind = 'legal' order by 1"
+    )
+    assert after == before
+    assert (
+        s.query(
+            "select count(*) as n from collections.superseded where entity = 'action_log' "
+            "and row_data->>'kind' = 'legal'"
+        )[0]["n"]
+        == 3
+    )
+
+
+def test_a_case_cured_before_anyone_decided_is_not_listed(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    three_in_legal(s)
+    s.run(DAY)
+    s.pay("p1", "A1", "2026-09-02T10:00:00+08:00", "8000.00")  # June to September: all that was due
+    s.run("2026-09-02")
+    assert s.case("A1", "2026-09-02")["status"] == "cured"
+    assert [i.account_id for i in plan.approval_request(db, s.policy, "P1")] == ["A2", "A3"]
+
+
+def test_a_dry_run_plans_no_referral_for_anyone_to_approve(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    three_in_legal(s)
+    s.run(DAY, dry_run=True)
+    assert plan.waiting_for_approval(db, s.policy) == []
