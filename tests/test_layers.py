@@ -40,13 +40,21 @@ def test_the_package_has_the_layers_this_test_names():
     assert len(MODULES) > 40
 
 
+def _is_super(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
+
+
 @pytest.mark.parametrize("path", [p for p in MODULES if not _rel(p).startswith("store/")], ids=_rel)
 def test_only_store_runs_sql(path):
     tree = _tree(path)
     calls = [
         f"{_rel(path)}:{n.lineno}: .{n.func.attr}(...)"
         for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in SQL_CALLS and n.args
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in SQL_CALLS
+        and n.args
+        and not _is_super(n.func.value)  # an operator's super().execute(context) runs no SQL
     ]
     sql_files = [m for m in _imports(tree) if m == "debt_collections.store.sql"]
     assert not calls and not sql_files, (

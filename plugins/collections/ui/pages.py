@@ -15,7 +15,7 @@ from debt_collections.domain.policy import Policy
 from debt_collections.ui.masking import mask_name, mask_phone
 
 STAGE_ORDER = ("notice", "call", "visit", "legal")
-STATUS_ORDER = ("planned", "deferred", "sent", "delivered", "failed", "suppressed")
+STATUS_ORDER = ("planned", "awaiting_approval", "deferred", "sent", "delivered", "failed", "rejected", "suppressed")
 NO_STAGE = "-"
 
 
