@@ -1,4 +1,4 @@
-"""Starting when the data arrives, in-process: the schedule a policy builds, the marker's watcher.
+"""Starting when the data arrives, in-process: the schedule and deadline a policy builds, the marker's watcher.
 
 The live run (the triggerer taking a marker, the scheduler starting the run, the cron fallback, the
 deadline alert) is tests/test_live_arrival.py; here the pieces are checked one by one, without Airflow's
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
 from airflow.serialization.serialized_objects import DagSerialization
 
+from debt_collections import alerts
 from debt_collections.airflow.factory import build_dag
 from debt_collections.airflow.triggers import DropReadyTrigger, markers
 from debt_collections.policy.loader import parse_policy
@@ -51,6 +54,29 @@ def test_a_ready_marker_adds_its_asset_to_the_cron_and_survives_serialization():
     assert back.timetable.description == "Triggered by assets or At 02:00"
 
 
+@pytest.mark.parametrize(
+    ("schedule", "deadline", "interval"),
+    [
+        ("0 2 * * *", None, timedelta(hours=5, minutes=30)),  # defaults.yaml: 07:30
+        ("45 6 * * *", "alerts: {deadline: '07:15'}\n", timedelta(minutes=30)),
+        ("0 8 * * *", None, timedelta(hours=23, minutes=30)),  # the deadline after the cron's time: the next day's
+        ("*/30 * * * *", None, None),  # not once a day at a fixed time: no deadline alert
+        ("0 2 * * 1-5", None, None),
+        ("0 2 * * *", "alerts: {deadline: null}\n", None),
+    ],
+)
+def test_the_deadline_alert_runs_from_the_crons_time_to_the_policys_deadline(schedule, deadline, interval):
+    dag = build_dag(_policy(deadline or "", schedule=schedule))
+    if interval is None:
+        assert not dag.deadline
+        return
+    (alert,) = dag.deadline
+    assert alert.interval == interval
+    assert type(alert.reference).__name__ == "DagRunLogicalDateDeadline"
+    assert alert.callback.path == "debt_collections.alerts.on_run_late"
+    assert alert.callback.kwargs["conn_id"] == "collections_alerts"
+
+
 def test_the_watcher_takes_the_earliest_days_marker_and_names_its_day(tmp_path, monkeypatch):
     for day in ("2026-11-28", "2026-11-27"):
         (tmp_path / day).mkdir()
@@ -82,3 +108,17 @@ def test_the_watcher_refuses_a_feed_connection_that_is_not_files(monkeypatch):
 
     with pytest.raises(Exception, match=r'must be conn_type fs with extra \{"path"'):
         asyncio.run(first_event())
+
+
+def test_the_deadline_callback_alerts_for_a_scheduled_run_only(caplog, monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_COLLECTIONS_ALERTS", raising=False)
+    kwargs = {"conn_id": "collections_alerts", "deadline": "07:30", "timezone": "Asia/Shanghai"}
+    run = {"dag_id": "collections_standard", "dag_run_id": "scheduled__2026-11-28T18:00:00+00:00", "state": "running"}
+    caplog.set_level(logging.INFO, logger="debt_collections.alerts")
+    alerts.on_run_late(**kwargs, context={"dag_run": {**run, "run_type": "backfill"}})
+    assert "ALERT" not in caplog.text
+    alerts.on_run_late(**kwargs, context={"dag_run": {**run, "run_type": "scheduled"}})
+    assert (
+        "ALERT collections_standard: run scheduled__2026-11-28T18:00:00+00:00 is not done by 07:30 Asia/Shanghai"
+        in caplog.text
+    )

@@ -30,6 +30,8 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
+from airflow.sdk.definitions.callback import SyncCallback  # airflow.sdk exports these, its stub (3.3.2) does not
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 from airflow.sdk.exceptions import AirflowFailException
 from airflow.sdk.serde import allow_class
 
@@ -110,6 +112,49 @@ def _drop_ready(policy: Policy) -> Asset:
     )
 
 
+def _deadline_after_schedule(policy: Policy) -> timedelta | None:
+    """From the cron's daily time to the policy's deadline (the next one after it); None when not both fixed.
+
+    Only a cron that fires once a day at a fixed hour and minute (``30 2 * * *``) has one.
+    """
+    fields = policy.schedule.split()
+    deadline = policy.alerts.deadline_time
+    if deadline is None or len(fields) != 5 or fields[2:] != ["*", "*", "*"]:
+        return None
+    if not (fields[0].isdigit() and fields[1].isdigit()):
+        return None
+    fired = int(fields[1]) * 60 + int(fields[0])
+    minutes = (deadline.hour * 60 + deadline.minute - fired) % (24 * 60)
+    return timedelta(minutes=minutes or 24 * 60)
+
+
+def _deadline(policy: Policy) -> DeadlineAlert | None:
+    """Airflow's deadline alert: a scheduled run still going at the policy's deadline alerts the team.
+
+    It measures from the run's logical date (the cron's time), so it applies to the cron's runs; a run the
+    ready marker started has no logical date and no deadline of its own, and a day with no run at all is
+    caught by the outbox DAG's hourly ``deadline`` task (docs/OPERATIONS.md, "Starting when the data arrives").
+    """
+    interval = _deadline_after_schedule(policy)
+    if interval is None:
+        return None
+    from debt_collections.alerts import on_run_late
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=interval,
+        callback=SyncCallback(
+            on_run_late,
+            kwargs={
+                "conn_id": policy.alerts.connection,
+                "deadline": str(policy.alerts.deadline),
+                "timezone": policy.timezone,
+            },
+        ),
+        name="report_deadline",
+    )
+
+
 def _run_params(policy: Policy) -> RunParams:
     """The run's params checked against the policy; the day from a ready marker when the marker started it."""
     context = get_current_context()
@@ -152,6 +197,7 @@ def build_dag(policy: Policy) -> DAG:
         dag_id=policy.dag_id,
         description=policy.description,
         schedule=_schedule(policy),
+        deadline=_deadline(policy),
         start_date=_start(policy),
         catchup=False,
         max_active_runs=1,
