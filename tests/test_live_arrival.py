@@ -50,7 +50,7 @@ def _dags_with_a_marker(folder: Path, fired: pendulum.DateTime) -> Path:
             "\ntimezone: Asia/Shanghai\n",
             "\ntimezone: Asia/Shanghai\n"
             f'feed: {{ready_marker: "{MARKER}", ready_poll_seconds: 2}}\n'
-            f'alerts: {{deadline: "{fired.add(minutes=1):%H:%M}"}}\n',
+            f'alerts: {{deadline_alert: true, deadline: "{fired.add(minutes=1):%H:%M}"}}\n',
         )
     )
     assert load_policy(policy).feed.ready_marker == MARKER

@@ -129,13 +129,13 @@ def _deadline_after_schedule(policy: Policy) -> timedelta | None:
 
 
 def _deadline(policy: Policy) -> DeadlineAlert | None:
-    """Airflow's deadline alert: a scheduled run still going at the policy's deadline alerts the team.
+    """Airflow's deadline alert (``alerts.deadline_alert``): a scheduled run still going at the deadline alerts.
 
     It measures from the run's logical date (the cron's time), so it applies to the cron's runs; a run the
     ready marker started has no logical date and no deadline of its own, and a day with no run at all is
     caught by the outbox DAG's hourly ``deadline`` task (docs/OPERATIONS.md, "Starting when the data arrives").
     """
-    interval = _deadline_after_schedule(policy)
+    interval = _deadline_after_schedule(policy) if policy.alerts.deadline_alert else None
     if interval is None:
         return None
     from debt_collections.alerts import on_run_late
