@@ -2,9 +2,9 @@
 
 ``metadata_database`` makes a migrated metadata database of its own; ``live_airflow``
 starts ``airflow api-server`` (with the collections plugin), ``airflow scheduler``,
-``airflow dag-processor`` and, for the CeleryExecutor, ``airflow celery worker``s,
-waits until each answers, and stops them all (each in its own process group). Every
-component logs to ``<logs>/<name>.log`` and task logs go under ``<logs>/tasks``;
+``airflow dag-processor``, ``airflow triggerer`` when a test asks for it and, for the
+CeleryExecutor, ``airflow celery worker``s, waits until each answers, and stops them all
+(each in its own process group). Every component logs to ``<logs>/<name>.log`` and task logs go under ``<logs>/tasks``;
 ``LiveAirflow.report`` gathers their tails for a failure message.
 
 Settings every component shares (Airflow 3.3): the metadata database, the JWT secret
@@ -272,6 +272,7 @@ def live_airflow(
     dags: Sequence[str] = ("collections_standard",),
     timeout: float = 240,
     scheduled_runs: bool = False,
+    triggerer: bool = False,
 ) -> Iterator[LiveAirflow]:
     """Run Airflow's components with ``env`` (from ``metadata_database`` plus the test's connections).
 
@@ -279,7 +280,9 @@ def live_airflow(
     concurrency 1, so that mapped tasks spread over them); ``broker_url`` is their
     Redis. Yields once the API server answers, the scheduler and the DAG processor
     report healthy, ``dags`` are parsed and every worker answers a ping. With
-    ``scheduled_runs`` the scheduler also creates the runs of each unpaused DAG's schedule.
+    ``scheduled_runs`` the scheduler also creates the runs of each unpaused DAG's schedule (and those
+    asset events start). With ``triggerer`` an ``airflow triggerer`` runs too (asset watchers, deferred
+    tasks) and must report healthy before this yields.
     """
     logs.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -346,6 +349,8 @@ def live_airflow(
         start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
         start("scheduler", "scheduler")
         start("dag-processor", "dag-processor")
+        if triggerer:
+            start("triggerer", "triggerer")
         for name in workers:
             start(
                 f"worker-{name}",
@@ -367,11 +372,10 @@ def live_airflow(
 
         def healthy() -> bool:
             health = requests.get(f"{url}/api/v2/monitor/health", timeout=5).json()
-            return all(
-                health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler", "dag_processor")
-            )
+            components = ("metadatabase", "scheduler", "dag_processor", *(("triggerer",) if triggerer else ()))
+            return all(health.get(c, {}).get("status") == "healthy" for c in components)
 
-        _wait("the scheduler and the DAG processor", healthy, live, timeout)
+        _wait("the scheduler, the DAG processor" + (" and the triggerer" if triggerer else ""), healthy, live, timeout)
         # parsed by this DAG processor, not only known from before
         for dag_id in dags:
             _wait(f"DAG {dag_id} parsed", lambda d=dag_id: _parsed_since(live, d, began), live, timeout)

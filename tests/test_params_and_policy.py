@@ -10,7 +10,8 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from debt_collections.domain.params import default_as_of, parse_run_params
+from debt_collections.domain.params import days_of_markers, default_as_of, parse_run_params
+from debt_collections.domain.policy import Feed
 from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import load_policy, parse_policy
 
@@ -399,3 +400,84 @@ def test_a_repayment_is_implausible_from_the_end_of_the_days_ahead_in_the_policy
     # the drop of 2026-11-28, one day ahead allowed: from 2026-11-30 00:00 in Shanghai (16:00 UTC the day before)
     edge = POLICY.feed.paid_at_before(pendulum.date(2026, 11, 28), POLICY.timezone)
     assert edge == pendulum.datetime(2026, 11, 29, 16, 0, tz="UTC")
+
+
+# -- starting when the data arrives (the drop's ready marker, docs/OPERATIONS.md) ---------------------------
+
+MARKED = parse_policy(
+    STANDARD.read_text().replace(
+        "\ntimezone: Asia/Shanghai\n", '\ntimezone: Asia/Shanghai\nfeed: {ready_marker: "{date}/_READY"}\n'
+    ),
+    str(STANDARD),
+)
+
+
+def test_a_run_the_ready_marker_started_evaluates_the_day_the_marker_names():
+    started = datetime(2026, 11, 28, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai on the 28th: the drop of the 28th
+    days = days_of_markers([{"as_of": "2026-11-28", "marker": "/drops/2026-11-28/_READY"}])
+    p = parse_run_params({}, MARKED, None, run_after=started, marker_days=days)
+    assert p.as_of == pendulum.date(2026, 11, 28)
+    # the same run without the marker's day would have evaluated the day before it ran
+    assert parse_run_params({}, MARKED, None, run_after=started).as_of == pendulum.date(2026, 11, 27)
+    # a param as_of still wins (a run triggered by hand)
+    assert parse_run_params({"as_of": "2026-11-20"}, MARKED, None, marker_days=days).as_of == pendulum.date(
+        2026, 11, 20
+    )
+
+
+def test_a_run_with_no_logical_date_and_no_day_of_a_marker_evaluates_the_day_before_it_ran():
+    run_after = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai on the 29th
+    assert parse_run_params({}, MARKED, None, run_after=run_after).as_of == pendulum.date(2026, 11, 28)
+    # an asset event posted by hand (no payload of a marker) names no day
+    assert days_of_markers([None, True, {"from": "api"}, "2026-11-01"]) == []
+    with pytest.raises(ConfigError, match="param as_of is required"):
+        parse_run_params({}, MARKED, None)
+
+
+def test_markers_of_several_days_in_one_run_fail_naming_the_days():
+    days = days_of_markers([{"as_of": "2026-11-28"}, {"as_of": "2026-11-27"}, {"as_of": "2026-11-28"}])
+    assert days == [pendulum.date(2026, 11, 27), pendulum.date(2026, 11, 28)]
+    with pytest.raises(ConfigError, match=r"ready markers of 2 days \(2026-11-27, 2026-11-28\).*param as_of"):
+        parse_run_params({}, MARKED, None, marker_days=days)
+    with pytest.raises(ConfigError, match="the ready marker's as_of must be a date"):
+        days_of_markers([{"as_of": "2026-11-31"}])
+
+
+def test_the_ready_marker_is_off_by_default_and_names_its_day():
+    assert POLICY.feed.ready_marker is None
+    feed = MARKED.feed
+    assert (feed.ready_marker, feed.ready_poll_seconds) == ("{date}/_READY", 30)
+    assert feed.marker_glob() == "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/_READY"
+    assert feed.marker_day("2026-11-28/_READY") == pendulum.date(2026, 11, 28)
+    assert feed.marker_day("2026-02-30/_READY") is None  # the shape of a date, not a date
+    assert feed.marker_day("2026-11-28/_READY.tmp") is None
+    nested = Feed(ready_marker="in/{date}.ready")
+    assert nested.marker_day("in/2026-11-28.ready") == pendulum.date(2026, 11, 28)
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("_READY", "must hold {date} exactly once"),
+        ("{date}/{date}", "must hold {date} exactly once"),
+        ("{day}/_READY", "must hold {date} exactly once"),
+        ("../{date}/_READY", "must stay inside the drops' folder"),
+        ("/data/drops/{date}/_READY", "String should match pattern"),
+    ],
+)
+def test_a_bad_ready_marker_is_refused_naming_the_key(marker, message):
+    text = STANDARD.read_text().replace(
+        "\ntimezone: Asia/Shanghai\n", f'\ntimezone: Asia/Shanghai\nfeed: {{ready_marker: "{marker}"}}\n'
+    )
+    with pytest.raises(ConfigError, match="ready_marker") as caught:
+        parse_policy(text, str(STANDARD))
+    assert message in str(caught.value)
+
+
+def test_a_ready_marker_is_refused_for_a_feed_that_is_not_files():
+    text = STANDARD.read_text().replace(
+        "\ntimezone: Asia/Shanghai\n",
+        '\ntimezone: Asia/Shanghai\nfeed: {source: http, ready_marker: "{date}/_READY"}\n',
+    )
+    with pytest.raises(ConfigError, match="ready_marker is for csv drops"):
+        parse_policy(text, str(STANDARD))

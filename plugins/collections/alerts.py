@@ -111,6 +111,39 @@ def on_task_failure(conn_id: str, context: dict[str, Any]) -> None:
     )
 
 
+def on_run_late(*, conn_id: str, deadline: str, timezone: str, context: dict[str, Any]) -> bool:
+    """The DAG's ``DeadlineAlert`` callback: a run is still going at the policy's deadline; alert once per run.
+
+    Airflow calls it (on an executor) with the run as its API shows it (``context["dag_run"]``). Only a
+    scheduled run alerts: a backfill or a manual run with a logical date days back is late from the start.
+    A day with no run at all is the outbox DAG's hourly ``deadline`` check's to catch, not this one's.
+    """
+    run = context.get("dag_run") or {}
+    dag_id, run_id = run.get("dag_id", "?"), run.get("dag_run_id")
+    if run.get("run_type") != "scheduled":  # a backfill's or a rerun's logical date is days back: late by birth
+        log.info(
+            "%s %s (%s) is past the deadline's time: no alert for a run not on the schedule",
+            dag_id,
+            run_id,
+            run.get("run_type"),
+        )
+        return False
+    text = f"{dag_id}: run {run_id} is not done by {deadline} {timezone} (state {run.get('state')})"
+    return send(
+        conn_id,
+        {
+            "kind": "run_late",
+            "key": f"{dag_id}:{run_id}:run_late",
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "deadline": deadline,
+            "link": run_link(dag_id, run_id),
+            "text": text,
+            "at": clock.now("UTC").isoformat(),
+        },
+    )
+
+
 def check_deadline(conninfo: str, policy: Policy, now: pendulum.DateTime) -> dict[str, Any]:
     """Past the policy's deadline, alert once when a covered portfolio has no figures for yesterday."""
     from debt_collections.store import alerts as alert_log

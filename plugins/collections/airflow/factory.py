@@ -20,14 +20,28 @@ from urllib.parse import urlencode
 
 import pendulum
 from airflow.providers.standard.operators.hitl import HITLOperator
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param, TaskGroup, TriggerRule, get_current_context, task
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetOrTimeSchedule,
+    AssetWatcher,
+    CronTriggerTimetable,
+    Param,
+    TaskGroup,
+    TriggerRule,
+    get_current_context,
+    task,
+)
+from airflow.sdk.definitions.callback import SyncCallback  # airflow.sdk exports these, its stub (3.3.2) does not
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.sdk.serde import allow_class
 
 from debt_collections import plan
 from debt_collections.airflow import connections
+from debt_collections.airflow.triggers import DropReadyTrigger
 from debt_collections.domain import approvals
-from debt_collections.domain.params import RunParams, parse_run_params
+from debt_collections.domain.params import RunParams, days_of_markers, parse_run_params
 from debt_collections.domain.policy import PORTFOLIO_NAME, Policy, Step
 from debt_collections.errors import CollectionsError
 from debt_collections.policy.loader import load_policy
@@ -79,6 +93,88 @@ def _start(policy: Policy) -> pendulum.DateTime:
     return pendulum.datetime(day.year, day.month, day.day, tz=policy.timezone)
 
 
+def _schedule(policy: Policy) -> CronTriggerTimetable | AssetOrTimeSchedule:
+    """The policy's cron; with a ready marker, also the marker's arrival (the cron is then the fallback)."""
+    cron = CronTriggerTimetable(policy.schedule, timezone=policy.timezone)
+    if policy.feed.ready_marker is None:
+        return cron
+    return AssetOrTimeSchedule(timetable=cron, assets=_drop_ready(policy))
+
+
+def _drop_ready(policy: Policy) -> Asset:
+    """The asset "the drop is ready", watched in the triggerer for the policy's ready marker.
+
+    Named after the feed connection and the marker, not the DAG: policies that read the same drops share
+    it (and its one watcher), so the marker, taken once, starts each of them.
+    """
+    marker, conn_id = policy.feed.ready_marker, policy.connections.feed
+    trigger = DropReadyTrigger(feed_conn_id=conn_id, marker=str(marker), poke_interval=policy.feed.ready_poll_seconds)
+    return Asset(
+        name=f"drop_ready:{conn_id}:{marker}",
+        uri=f"x-collections-feed://{conn_id}/{marker}",
+        group="collections",
+        watchers=[AssetWatcher(name=f"drop_ready_{conn_id}", trigger=trigger)],
+    )
+
+
+def _deadline_after_schedule(policy: Policy) -> timedelta | None:
+    """From the cron's daily time to the policy's deadline (the next one after it); None when not both fixed.
+
+    Only a cron that fires once a day at a fixed hour and minute (``30 2 * * *``) has one.
+    """
+    fields = policy.schedule.split()
+    deadline = policy.alerts.deadline_time
+    if deadline is None or len(fields) != 5 or fields[2:] != ["*", "*", "*"]:
+        return None
+    if not (fields[0].isdigit() and fields[1].isdigit()):
+        return None
+    fired = int(fields[1]) * 60 + int(fields[0])
+    minutes = (deadline.hour * 60 + deadline.minute - fired) % (24 * 60)
+    return timedelta(minutes=minutes or 24 * 60)
+
+
+def _deadline(policy: Policy) -> DeadlineAlert | None:
+    """Airflow's deadline alert (``alerts.deadline_alert``): a scheduled run still going at the deadline alerts.
+
+    It measures from the run's logical date (the cron's time), so it applies to the cron's runs; a run the
+    ready marker started has no logical date and no deadline of its own, and a day with no run at all is
+    caught by the outbox DAG's hourly ``deadline`` task (docs/OPERATIONS.md, "Starting when the data arrives").
+    """
+    interval = _deadline_after_schedule(policy) if policy.alerts.deadline_alert else None
+    if interval is None:
+        return None
+    from debt_collections.alerts import on_run_late
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=interval,
+        callback=SyncCallback(
+            on_run_late,
+            kwargs={
+                "conn_id": policy.alerts.connection,
+                "deadline": str(policy.alerts.deadline),
+                "timezone": policy.timezone,
+            },
+        ),
+        name="report_deadline",
+    )
+
+
+def _run_params(policy: Policy) -> RunParams:
+    """The run's params checked against the policy; the day from a ready marker when the marker started it."""
+    context = get_current_context()
+    events = context.get("triggering_asset_events") or {}
+    payloads = [event.extra.get("payload") for found in events.values() for event in found]
+    dag_run = context.get("dag_run")
+    return parse_run_params(
+        context["params"],
+        policy,
+        context.get("logical_date"),
+        run_after=getattr(dag_run, "run_after", None),
+        marker_days=days_of_markers(payloads),
+    )
+
+
 def _conninfo(policy: Policy) -> str:
     return connections.database_conninfo(policy.connections.database)
 
@@ -105,7 +201,8 @@ def build_dag(policy: Policy) -> DAG:
     with DAG(
         dag_id=policy.dag_id,
         description=policy.description,
-        schedule=CronTriggerTimetable(policy.schedule, timezone=policy.timezone),
+        schedule=_schedule(policy),
+        deadline=_deadline(policy),
         start_date=_start(policy),
         catchup=False,
         max_active_runs=1,
@@ -119,9 +216,7 @@ def build_dag(policy: Policy) -> DAG:
         @_fail_fast
         def prepare() -> RunParams:
             """Check the run's params against the policy and bring the schema up to date."""
-            context = get_current_context()
-            params = parse_run_params(context["params"], policy, context.get("logical_date"))
-            return plan.prepare(_conninfo(policy), policy, params)
+            return plan.prepare(_conninfo(policy), policy, _run_params(policy))
 
         @task
         @_fail_fast

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,12 +31,37 @@ def default_as_of(logical_date: datetime, timezone: str) -> pendulum.Date:
     return local.date().subtract(days=1)
 
 
-def parse_run_params(raw: Mapping[str, Any], policy: Policy, logical_date: datetime | None) -> RunParams:
-    """Validate the DAG run's params against the policy; errors name the param and the fix."""
+def days_of_markers(payloads: Iterable[Any]) -> list[pendulum.Date]:
+    """The business dates named by the ready markers that started a run (the asset events' payloads), sorted.
+
+    A payload is what the drop's ready-marker watcher yields, ``{"as_of": "YYYY-MM-DD", "marker": path}``;
+    anything else (an event posted by hand through the API, say) names no day.
+    """
+    days = set()
+    for payload in payloads:
+        if isinstance(payload, Mapping) and payload.get("as_of"):
+            days.add(parse_day(payload["as_of"], "the ready marker's as_of"))
+    return sorted(days)
+
+
+def parse_run_params(
+    raw: Mapping[str, Any],
+    policy: Policy,
+    logical_date: datetime | None,
+    *,
+    run_after: datetime | None = None,
+    marker_days: Sequence[pendulum.Date] = (),
+) -> RunParams:
+    """Validate the DAG run's params against the policy; errors name the param and the fix.
+
+    Without an ``as_of`` param the day is, in this order: the day the drop's ready marker named (a run
+    the marker started), the day before the logical date (a scheduled run), the day before ``run_after``
+    (a run with no logical date, e.g. started by an asset event that names no day), in the policy's timezone.
+    """
     portfolios = _portfolios(raw.get("portfolios") or [], policy)
     stages = _stages(raw.get("stages") or [], policy)
     return RunParams(
-        as_of=_as_of(raw.get("as_of"), policy, logical_date),
+        as_of=_as_of(raw.get("as_of"), policy, logical_date, run_after, marker_days),
         portfolios=tuple(sorted(set(portfolios))) or None,
         stages=tuple(s for s in policy.stages if not stages or s in stages),
         dry_run=_flag(raw, "dry_run"),
@@ -45,11 +70,26 @@ def parse_run_params(raw: Mapping[str, Any], policy: Policy, logical_date: datet
     )
 
 
-def _as_of(value: Any, policy: Policy, logical_date: datetime | None) -> pendulum.Date:
+def _as_of(
+    value: Any,
+    policy: Policy,
+    logical_date: datetime | None,
+    run_after: datetime | None,
+    marker_days: Sequence[pendulum.Date],
+) -> pendulum.Date:
     if value in (None, ""):
-        if logical_date is None:
-            raise ConfigError("param as_of is required when the run has no logical date")
-        return default_as_of(logical_date, policy.timezone)
+        if len(marker_days) > 1:
+            raise ConfigError(
+                f"this run was started by the ready markers of {len(marker_days)} days "
+                f"({', '.join(d.to_date_string() for d in marker_days)}): start one run per day with param as_of"
+            )
+        if marker_days:
+            return marker_days[0]
+        if logical_date is not None:
+            return default_as_of(logical_date, policy.timezone)
+        if run_after is not None:
+            return default_as_of(run_after, policy.timezone)
+        raise ConfigError("param as_of is required when the run has no logical date")
     parsed = parse_day(value, "param as_of")
     if parsed < policy.start_date:
         raise ConfigError(

@@ -290,6 +290,9 @@ class Alerts(_Strict):
 
     connection: str = Field(default="collections_alerts", pattern=_CONN_ID)
     deadline: str | None = Field(default="07:30", pattern=_HHMM)  # policy-timezone time; None: no deadline
+    # also Airflow's DeadlineAlert on the daily DAG's scheduled runs; off: in Airflow 3.3.2 a DAG with a
+    # deadline fails `airflow dags test` when its run ends (docs/DESIGN-NOTES.md)
+    deadline_alert: bool = False
 
     @property
     def deadline_time(self) -> time | None:
@@ -302,6 +305,53 @@ class Feed(_Strict):
     # a repayment whose paid_at is later than the end of the drop's day plus this many days (in the
     # policy's timezone) is not plausible: it is quarantined, not loaded (a mistyped year, a test row)
     paid_at_days_ahead: int = Field(default=1, ge=0, le=31)
+    # the file the sender writes last into a day's drop, relative to the fs feed connection's path;
+    # {date} stands for the business date (YYYY-MM-DD). None: runs start on the cron schedule only
+    ready_marker: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_.{}-]+(/[A-Za-z0-9_.{}-]+)*$",
+        description="the drop's ready marker, relative to the feed connection's path, e.g. {date}/_READY",
+    )
+    # how often the triggerer looks for the marker
+    ready_poll_seconds: int = Field(default=30, ge=1, le=3600)
+
+    @field_validator("ready_marker")
+    @classmethod
+    def _marker_names_the_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        rest = value.replace("{date}", "", 1)
+        if "{date}" not in value or "{" in rest or "}" in rest:
+            raise ValueError(f"ready_marker {value!r} must hold {{date}} exactly once and no other braces")
+        if any(part in (".", "..") for part in value.split("/")):
+            raise ValueError(f"ready_marker {value!r} must stay inside the drops' folder (no '.' or '..')")
+        return value
+
+    @model_validator(mode="after")
+    def _marker_needs_files(self) -> Feed:
+        if self.ready_marker is not None and self.source in ("http", "sql"):
+            raise ValueError(f"ready_marker is for csv drops (an fs connection), not for source {self.source}")
+        return self
+
+    def marker_glob(self) -> str:
+        """The ready marker as a glob pattern relative to the drops' folder (``{date}`` as a date's shape)."""
+        if self.ready_marker is None:
+            raise ValueError("no ready_marker")
+        return self.ready_marker.replace("{date}", "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
+
+    def marker_day(self, relative: str) -> pendulum.Date | None:
+        """The business date a ready marker's path (relative to the drops' folder) names; None if it names none."""
+        if self.ready_marker is None:
+            return None
+        head, tail = self.ready_marker.split("{date}")
+        found = re.fullmatch(re.escape(head) + r"(\d{4}-\d{2}-\d{2})" + re.escape(tail), relative)
+        if found is None:
+            return None
+        try:
+            return pendulum.Date.fromisoformat(found.group(1))
+        except ValueError:  # 2026-02-30
+            return None
 
     def paid_at_before(self, day: date, timezone: str) -> pendulum.DateTime:
         """The first instant a repayment in the drop of ``day`` cannot plausibly have been paid at: the
