@@ -8,9 +8,10 @@
 2. Airflow: ``airflow standalone`` with its metadata in the same server (its own
    database), LocalExecutor, login admin/admin, started in the background.
 3. A book of 20,000 accounts with 30 days of drops under ``.demo/drops``; the
-   first 29 days are evaluated in-process as history, the latest day by real
-   runs of ``collections_standard``, ``collections_subprime`` and ``collections_lease``
-   triggered in Airflow.
+   first 29 days are evaluated in-process as history (delivered through the
+   simulator the morning after, receipts read, referrals approved two days
+   later), the latest day by real runs of ``collections_standard``,
+   ``collections_subprime`` and ``collections_lease`` triggered in Airflow.
 4. Every partner is the simulator (``DEMO_PARTNERS_PORT``, default 8099); notices
    and calls outside the customers' 08:00-21:00 wait in the outbox (deferred).
 5. Prints the UI address, the login and the day's figures; keeps Airflow up
@@ -33,9 +34,13 @@ from typing import Any
 
 import pendulum
 import psycopg
+import requests
 
-from debt_collections import clock
+from debt_collections import clock, plan
+from debt_collections.delivery.http import PartnerClient
+from debt_collections.domain.approvals import read_answer
 from debt_collections.domain.params import RunParams
+from debt_collections.domain.policy import Policy
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.plan import run_day
@@ -176,13 +181,24 @@ def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
     return start, end
 
 
-def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Path) -> None:
+def _partners(url: str, channels: list[str]) -> dict[str, PartnerClient]:
+    """A client of the simulator for each channel."""
+    return {c: PartnerClient(url, requests.Session()) for c in channels}
+
+
+def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Path, partners_url: str) -> None:
+    """The days before ``end``, run in this process as the DAGs would have run them: delivered through the
+    simulator at 10:00 the morning after (inside most customers' window), the partners' receipts read, and the
+    legal referrals and repossessions a lead approved two days after they were planned (the latest stay
+    waiting, for the Approvals page)."""
     policies = [load_policy(p) for p in POLICY_FILES]
+    channels = sorted({c for policy in policies for c in policy.delivery_channels()})
     done = store_demo.evaluated_days(conninfo)
     day = start
     while day < end:
         if day not in done:
             began = time.monotonic()
+            now = pendulum.datetime(day.year, day.month, day.day, 10, tz="Asia/Shanghai").add(days=1)
             for index, policy in enumerate(policies):
                 # the first policy's run loads the drop; the others evaluate what it stored
                 run_day(
@@ -190,9 +206,28 @@ def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Pat
                     policy,
                     CsvSource(drops, day) if index == 0 else None,
                     RunParams(day, None, policy.stages, False),
+                    partners=_partners(partners_url, channels),
+                    now=now,
                 )
-            say(f"history {day}: evaluated in {time.monotonic() - began:.1f}s")
+                _approve_until(conninfo, policy, day.subtract(days=2), _partners(partners_url, channels), now)
+            plan.read_receipts(conninfo, _partners(partners_url, channels))
+            say(f"history {day}: evaluated and delivered in {time.monotonic() - began:.1f}s")
         day = day.add(days=1)
+
+
+def _approve_until(
+    conninfo: str, policy: Policy, until: pendulum.Date, partners: dict[str, PartnerClient], now: pendulum.DateTime
+) -> None:
+    """Approve, as the demo's lead, the actions of ``policy`` planned up to ``until`` that wait, and send them."""
+    for portfolio in plan.waiting_for_approval(conninfo, policy):
+        listed = plan.approval_request(conninfo, policy, portfolio)
+        older = [i.account_id for i in listed if i.as_of <= until.to_date_string()]
+        if older:
+            answer = read_answer(listed, older, [], None)
+            plan.apply_answer(
+                conninfo, portfolio, listed, answer, decided_by="demo-lead", via="collections_view", now=now
+            )
+            plan.send_approved(conninfo, policy, portfolio, partners, now)
 
 
 def _metadata_ready(parts: dict[str, Any]) -> bool:
@@ -287,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         start, end = _book(drops)
-        _history(conninfo, start, end, drops)
+        _history(conninfo, start, end, drops, simulator.url)
         _wait_parsed(parts, standalone, log_path)
         run_ids = _trigger(airflow, env, end)
         _wait_runs(parts, standalone, log_path, run_ids, began)

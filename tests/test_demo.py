@@ -1,0 +1,53 @@
+"""The demo's history (``make demo``): the days before the last one run as the DAGs would have run them,
+delivered through the partner simulator with receipts read, so the Trends page shows actions sent and
+delivered across the history, not "planned" for weeks; referrals approved two days after they were planned."""
+
+from __future__ import annotations
+
+import pendulum
+
+from debt_collections import demo
+from debt_collections.generator.book import BookSpec, generate_book
+from debt_collections.simulator.server import SimulatorServer
+from debt_collections.store.db import connect
+from debt_collections.store.migrate import migrate
+
+START, END = pendulum.Date(2026, 11, 20), pendulum.Date(2026, 11, 26)
+
+
+def test_the_history_is_delivered_through_the_simulator_with_receipts_and_approvals(fresh_db, tmp_path):
+    drops = tmp_path / "drops"
+    generate_book(drops, BookSpec(accounts=1500, start=START, end=END, seed=12))
+    migrate(fresh_db)
+    sim = SimulatorServer(book=drops).start()
+    try:
+        demo._history(fresh_db, START, END, drops, sim.url)
+    finally:
+        sim.shutdown()
+        sim.server_close()
+    with connect(fresh_db) as conn:
+        by_day = {
+            (r["as_of"].isoformat(), r["status"]): r["n"]
+            for r in conn.execute(
+                "select as_of, status, count(*) as n from collections.action where kind in ('notice', 'call') "
+                "group by 1, 2"
+            )
+        }
+        days = sorted({r["as_of"].isoformat() for r in conn.execute("select distinct as_of from collections.case_day")})
+        referrals = conn.execute(
+            "select as_of, status, approved_by from collections.action_log where kind in ('legal', 'repossession') "
+            "and status <> 'suppressed' order by as_of"
+        ).fetchall()
+    # every history day, none of the last: each one's contacts went out and most were delivered
+    assert days == [START.add(days=i).to_date_string() for i in range(6)]
+    for day in days:
+        went = by_day.get((day, "delivered"), 0) + by_day.get((day, "sent"), 0) + by_day.get((day, "failed"), 0)
+        assert by_day.get((day, "delivered"), 0) > 0 and went >= by_day.get((day, "planned"), 0), (day, by_day)
+    # referrals: those of the first days approved by the demo's lead and sent (unless their case was
+    # no longer open when the lead looked); those of the last two days still waiting
+    assert referrals, "the book has no referral: pick another seed"
+    late = END.subtract(days=2).to_date_string()
+    early = [r for r in referrals if r["as_of"].isoformat() < late]
+    approved = [r for r in early if r["approved_by"] == "demo-lead"]
+    assert approved and all(r["status"] in ("sent", "delivered", "failed") for r in approved), early
+    assert all(r["status"] == "awaiting_approval" for r in referrals if r["as_of"].isoformat() >= late)
