@@ -1513,3 +1513,99 @@ def test_the_capacity_page_without_a_roster_says_so(ui, db):
     answer = ui("/collections/capacity")
     assert answer.status_code == 200
     assert 'id="no-roster"' in answer.text
+
+
+# every page of the Collections navigation, by its link (the same in either language) and an element it shows
+NAV_PAGES = (
+    ("today", "#portfolio-P1"),
+    ("trends", "#chart-buckets"),
+    ("recoveries", "#recovered-total"),
+    ("variants", "#variants"),
+    ("capacity", "h1"),
+    ("approvals", "#decisions"),
+    ("simulations", "#simulate"),
+)
+# a colour as the browser paints it, as [r, g, b]: computed styles may read oklch(...), a canvas gives sRGB
+RGB = (
+    "const c = document.createElement('canvas').getContext('2d'); c.fillStyle = arguments[0];"
+    "c.fillRect(0, 0, 1, 1); return Array.from(c.getImageData(0, 0, 1, 1).data).slice(0, 3);"
+)
+
+
+def _luminance(rgb: list[int]) -> float:
+    r, g, b = (v / 255 for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _page_texts(language: str, page: str) -> tuple[str, str | None]:
+    """What a page's navigation link and (for Today) its heading say in ``language``, from the catalog."""
+    from debt_collections.ui.i18n import translations
+
+    say = translations(language).gettext
+    nav = say(page.capitalize())
+    assert language == "en" or nav != page.capitalize(), f"{page} has no {language} translation"
+    return nav, say("Today: %(day)s") % {"day": DAYS[-1]} if page == "today" else None
+
+
+def test_chromium_shows_each_page_in_airflows_light_and_dark_mode_and_in_both_languages(
+    live_api, ui, book, browser, airflow_home
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = _log_in(browser, live_api, airflow_home)
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]'))).click()
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#portfolio-P1")))
+    browser.switch_to.default_content()
+    collections = browser.current_url  # Airflow's own route of the navigation entry, the page in its frame
+
+    def painted(css: str) -> list[int]:
+        return browser.execute_script(RGB, css)
+
+    def background() -> list[int]:  # Airflow paints its <html>; the Collections pages their <html> and <body>
+        return painted(browser.execute_script("return getComputedStyle(document.documentElement).backgroundColor"))
+
+    seen: dict[tuple[str, str], list[int]] = {}
+    for mode in ("light", "dark"):
+        # Airflow keeps its colour mode where its UI does (next-themes: localStorage "theme", class on <html>)
+        browser.execute_script("window.localStorage.setItem('theme', arguments[0])", mode)
+        browser.get(collections)
+        wait.until(
+            lambda b, m=mode: b.execute_script("return document.documentElement.classList.contains(arguments[0])", m)
+        )
+        airflow_bg = background()
+        wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+        for language in ("en", "zh-CN"):
+            switch = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'#language button[value="{language}"]')))
+            switch.click()
+            wait.until(lambda b, lang=language: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang)
+            for page, shown in NAV_PAGES:
+                link = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'nav a[href="{page}"]')))
+                link.click()
+                wait.until(ec.staleness_of(link))
+                wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, shown)))
+                root = browser.find_element(By.TAG_NAME, "html")
+                assert (root.get_attribute("lang"), mode in root.get_attribute("class").split()) == (language, True)
+                heading = browser.find_element(By.TAG_NAME, "h1").text
+                nav = browser.find_element(By.CSS_SELECTOR, f'nav a[href="{page}"]').text
+                seen[(mode, language, page)] = background()
+                browser.switch_to.default_content()
+                browser.save_screenshot(str(SCREENSHOTS / f"collections-{page}-{mode}-{language}.png"))
+                wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+                want_nav, want_heading = _page_texts(language, page)
+                assert nav == want_nav and heading == (want_heading or heading), (language, page, nav, heading)
+                # the page's background is Airflow's own in this mode
+                assert seen[(mode, language, page)] == pytest.approx(airflow_bg, abs=2), (mode, page)
+        if mode == "dark":
+            # a change of mode in Airflow while the page is open is followed at once, without a reload
+            browser.switch_to.default_content()
+            browser.execute_script("document.documentElement.classList.replace('dark', 'light')")
+            wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+            wait.until(lambda b: "light" in b.find_element(By.TAG_NAME, "html").get_attribute("class").split())
+            assert _luminance(background()) > 0.9
+        browser.switch_to.default_content()
+    for key, rgb in seen.items():
+        assert (_luminance(rgb) < 0.3) if key[0] == "dark" else (_luminance(rgb) > 0.9), (key, rgb)
+    # back to English for whoever uses the browser next (the cookie is the browser's)
+    browser.delete_cookie("collections_lang")
