@@ -210,6 +210,9 @@ def update_catalogs() -> None:
         path = catalog_path(language)
         with path.open("rb") as po:
             catalog = read_po(po, locale=locale)
-        catalog.update(template, update_header_comment=False)
+        before = {(m.id, m.string, m.fuzzy) for m in catalog if m.id}
+        catalog.update(template, update_creation_date=False)
+        if before == {(m.id, m.string, m.fuzzy) for m in catalog if m.id} and not catalog.obsolete:
+            continue  # the code says nothing new: the file stays as it is
         with path.open("wb") as po:
             write_po(po, catalog, width=120, include_lineno=False)
