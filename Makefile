@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test demo lint lint-types fix clean mutate
+.PHONY: install test demo lint lint-types fix clean mutate messages
 
 install: $(STAMP)
 
@@ -45,6 +45,12 @@ lint-types: $(STAMP)
 fix: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The Collections pages' catalogs (plugins/collections/ui/locale/*/LC_MESSAGES/messages.po) brought up to date with
+# the templates and app.py/pages.py: new messages are added untranslated (tests/test_ui.py fails until they are
+# translated). The pages read the .po files themselves (Babel): nothing is compiled or generated.
+messages: $(STAMP)
+	$(BIN)/python -c "from debt_collections.ui.i18n import update_catalogs; update_catalogs()"
 
 # Mutation testing (docs/RELIABILITY.md, "Mutation testing"; not part of `make test`): the evaluation's SQL
 # mutated by .ci/mutate_sql.py, the Python core by mutmut. A full run takes long: MUTATE_AREAS picks areas

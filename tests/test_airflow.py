@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
         "confirm_data_quality",
     }
     schema = dag.params.get_param("portfolios").schema
-    assert schema["type"] == "array" and schema["examples"]  # a multi-select in the trigger form
+    assert schema["type"] == ["array", "null"] and schema["examples"]  # a multi-select in the trigger form
     ids = set(dag.task_ids)
     assert {
         "prepare",
@@ -92,6 +93,58 @@ def test_dagbag_has_no_import_errors_and_no_deprecation_warnings(airflow_home):
     } <= ids
     assert dag.get_task("evaluate").map_index_template == "{{ portfolio_name }}"
     assert "| `legal` | dpd >= 91 and overdue >= 5000.00 |" in dag.doc_md
+
+
+# Airflow's trigger form (ui/src/components/FlexibleForm, built into the installed package) marks a field
+# "required" when its schema has a type and that type does not include "null"; the test reads that rule from
+# the bundle, so that a new Airflow with another rule fails here instead of bringing the stars back unseen.
+UI_REQUIRED_RULE = re.compile(
+    r"=e=>!!e\.schema\.type&&\(!Array\.isArray\(e\.schema\.type\)\|\|!e\.schema\.type\.includes\(`null`\)\)"
+)
+
+
+def _marked_required(schema: dict) -> bool:
+    """The trigger form's rule: a type, and no "null" in it."""
+    kind = schema.get("type")
+    return bool(kind) and (not isinstance(kind, list) or "null" not in kind)
+
+
+def test_the_trigger_form_marks_no_optional_param_required_and_accepts_what_it_did(airflow_home):
+    import airflow
+    from airflow.sdk.definitions.param import ParamValidationError
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    bundle = Path(airflow.__file__).parent / "ui" / "dist" / "assets"
+    assert any(UI_REQUIRED_RULE.search(f.read_text(errors="replace")) for f in bundle.glob("index-*.js"))
+
+    bag = _dagbag(REPO / "dags")
+    for dag_id in ("collections_standard", "collections_subprime", "collections_lease", "collections_simulate"):
+        # what the API server and its trigger form read: the serialized DAG's params
+        params = dict(DagSerialization.to_dict(bag.get_dag(dag_id))["dag"]["params"])
+        assert params, dag_id
+        for name, param in params.items():
+            schema = param["schema"]["__var"]
+            optional = param["default"] is not None or "null" in schema["type"]
+            required = dag_id == "collections_simulate" and name == "candidate"  # a non-empty file name
+            assert _marked_required(schema) == required, (dag_id, name, schema)
+            assert optional or required, (dag_id, name)
+
+    # the values accepted are those of the types without "null": an emptied multi-select's null stays refused
+    dag = bag.get_dag("collections_standard")
+    for name, good, bad in [
+        ("portfolios", [[], ["AUTO-EAST"]], [None, "AUTO-EAST", [1]]),
+        ("stages", [[], ["call", "legal"]], [None, ["nope"], "call"]),
+        ("dry_run", [True, False], [None, "yes", 1]),
+        ("resend_failed", [False], [None]),
+        ("confirm_data_quality", [True], [None]),
+        ("as_of", [None, "2026-11-28"], ["28/11/2026"]),
+    ]:
+        param = dag.params.get_param(name)
+        for value in good:
+            assert param.resolve(value) == value, (name, value)
+        for value in bad:
+            with pytest.raises(ParamValidationError):
+                param.resolve(value)
 
 
 def test_one_bad_policy_is_an_import_error_of_its_own_file(airflow_home, tmp_path):

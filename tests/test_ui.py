@@ -230,6 +230,95 @@ def test_pages_answer_200_with_a_bearer_token_or_the_ui_cookie(airflow_api, ui, 
         airflow_api.cookies.clear()
 
 
+# -- Chinese and English (ui/i18n.py, the catalogs under ui/locale/) --------------------------------------
+def _po(language: str):
+    from babel.messages.pofile import read_po
+
+    from debt_collections.ui import i18n
+
+    with i18n.catalog_path(language).open("rb") as po:
+        return read_po(po, locale=i18n.CATALOGS[language])
+
+
+def test_every_message_of_the_pages_has_a_zh_cn_translation_keeping_its_placeholders_and_markup():
+    from debt_collections.ui import i18n
+
+    used = {m.id: m for m in i18n.extract() if m.id}
+    assert len(used) > 200 and "Today: %(day)s" in used and "Approve the chosen" in used  # the templates were read
+    catalog = _po("zh-CN")
+    missing = [msgid for msgid in used if not (catalog.get(msgid) and catalog.get(msgid).string)]
+    assert missing == [], "untranslated (run `make messages`, then translate them in messages.po)"
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert fuzzy == [], "fuzzy translations are left out of the pages: review them"
+    for msgid in used:
+        text = catalog.get(msgid).string
+        assert sorted(re.findall(r"%\(\w+\)s|%%", text)) == sorted(re.findall(r"%\(\w+\)s|%%", msgid)), msgid
+        assert sorted(re.findall(r"</?\w+", text)) == sorted(re.findall(r"</?\w+", msgid)), msgid
+        assert re.search(r"[\u4e00-\u9fff]", text), f"not Chinese: {msgid!r} -> {text!r}"
+
+
+def test_the_language_is_the_cookies_else_the_browsers_else_english_and_money_and_days_stay_as_they_are(
+    airflow_api, ui, token, book
+):
+    from debt_collections.ui.i18n import translations
+
+    zh = translations("zh-CN").gettext
+    auth = {"Authorization": f"Bearer {token}"}
+    english = airflow_api.get("/collections/today", headers=auth)
+    chinese = airflow_api.get("/collections/today", headers={**auth, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert english.status_code == chinese.status_code == 200
+    assert '<html lang="en"' in english.text and "<h1>Today: 2026-11-28</h1>" in english.text
+    assert '<html lang="zh-CN"' in chinese.text
+    assert f"<h1>{zh('Today: %(day)s') % {'day': '2026-11-28'}}</h1>" in chinese.text
+    assert f">{zh('Approvals')}</a>" in chinese.text and ">Approvals</a>" not in chinese.text
+    # money keeps its thousands separators and currency, days stay ISO, in either language
+    for answer in (english, chinese):
+        overdue = tables(answer.text)[("portfolio-P1", "figures")][1][-1]
+        assert re.fullmatch(r"\d{1,3}(,\d{3})*\.\d{2} CNY", overdue), overdue
+    assert tables(english.text)[("portfolio-P1", "figures")][1] == tables(chinese.text)[("portfolio-P1", "figures")][1]
+    # the browser asks for English first, or for a language we do not have: English
+    for header in ("en-US,en;q=0.9,zh-CN;q=0.8", "fr-FR,fr;q=0.9", "zh;q=0, en;q=0.1"):
+        assert (
+            '<html lang="en"' in airflow_api.get("/collections/today", headers={**auth, "Accept-Language": header}).text
+        )
+
+    # the switch on every page: a cookie for the choice, back to the page it was pressed on
+    try:
+        answer = airflow_api.get(
+            "/collections/language",
+            params={"lang": "zh-CN", "next": "trends?portfolio=P1"},
+            headers={**auth, "Accept-Language": "en"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "trends?portfolio=P1"
+        assert answer.cookies["collections_lang"] == "zh-CN"
+        page = airflow_api.get("/collections/trends?portfolio=P1", headers={**auth, "Accept-Language": "en"})
+        assert '<html lang="zh-CN"' in page.text and zh("Open and on-hold cases by bucket") in page.text
+        for path in PAGES[:-1]:  # every page renders in Chinese, with its switch leading back to it
+            answer = airflow_api.get(path, headers=auth)
+            assert answer.status_code == 200 and '<html lang="zh-CN"' in answer.text, path
+            back = path.removeprefix("/collections/").replace("&", "&amp;")
+            assert f'name="next" value="{back}"' in answer.text, path
+        # an error page too: Airflow's 404 of the app, in the chosen language
+        assert (
+            zh("no simulation %(id)s is kept") % {"id": 999}
+            in airflow_api.get("/collections/simulation?id=999", headers=auth).text
+        )
+        for unsafe in ("https://elsewhere.example/x", "//elsewhere.example", "/dags", "today\r\nSet-Cookie: x=1"):
+            answer = airflow_api.get(
+                "/collections/language", params={"lang": "en", "next": unsafe}, headers=auth, follow_redirects=False
+            )
+            assert answer.status_code == 303 and answer.headers["location"] == "today", unsafe
+        assert '<html lang="en"' in airflow_api.get("/collections/today", headers=auth).text
+        answer = airflow_api.get("/collections/language", params={"lang": "fr"}, headers=auth, follow_redirects=False)
+        assert answer.status_code == 303 and "collections_lang" not in answer.cookies
+        assert (
+            airflow_api.get("/collections/language", params={"lang": "en"}, follow_redirects=False).status_code == 401
+        )
+    finally:
+        airflow_api.cookies.clear()
+
+
 def test_today_figures_equal_sql_counts(ui, book):
     answer = ui("/collections/today")  # defaults to the latest reported day
     assert answer.status_code == 200
@@ -577,8 +666,8 @@ def test_trends_figures_equal_sql_counts(ui, book):
         answer = ui("/collections/trends" + (f"?portfolio={portfolio}" if portfolio else ""))
         assert answer.status_code == 200
         html = answer.text
-        # seven charts drawn on the server: no script, nothing fetched from elsewhere
-        assert html.count("<svg") == 8 and "<script" not in html and "src=" not in html
+        # eight charts drawn on the server: no script but base.html's inline colour-mode one, nothing fetched
+        assert html.count("<svg") == 8 and html.count("<script>") == 1 and "src=" not in html
         found = tables(html)
         where = "and t.portfolio = %(p)s" if portfolio else ""
         # every evaluated day with a day before it: 11-26 .. 11-28
@@ -1424,3 +1513,99 @@ def test_the_capacity_page_without_a_roster_says_so(ui, db):
     answer = ui("/collections/capacity")
     assert answer.status_code == 200
     assert 'id="no-roster"' in answer.text
+
+
+# every page of the Collections navigation, by its link (the same in either language) and an element it shows
+NAV_PAGES = (
+    ("today", "#portfolio-P1"),
+    ("trends", "#chart-buckets"),
+    ("recoveries", "#recovered-total"),
+    ("variants", "#variants"),
+    ("capacity", "h1"),
+    ("approvals", "#decisions"),
+    ("simulations", "#simulate"),
+)
+# a colour as the browser paints it, as [r, g, b]: computed styles may read oklch(...), a canvas gives sRGB
+RGB = (
+    "const c = document.createElement('canvas').getContext('2d'); c.fillStyle = arguments[0];"
+    "c.fillRect(0, 0, 1, 1); return Array.from(c.getImageData(0, 0, 1, 1).data).slice(0, 3);"
+)
+
+
+def _luminance(rgb: list[int]) -> float:
+    r, g, b = (v / 255 for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _page_texts(language: str, page: str) -> tuple[str, str | None]:
+    """What a page's navigation link and (for Today) its heading say in ``language``, from the catalog."""
+    from debt_collections.ui.i18n import translations
+
+    say = translations(language).gettext
+    nav = say(page.capitalize())
+    assert language == "en" or nav != page.capitalize(), f"{page} has no {language} translation"
+    return nav, say("Today: %(day)s") % {"day": DAYS[-1]} if page == "today" else None
+
+
+def test_chromium_shows_each_page_in_airflows_light_and_dark_mode_and_in_both_languages(
+    live_api, ui, book, browser, airflow_home
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = _log_in(browser, live_api, airflow_home)
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]'))).click()
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#portfolio-P1")))
+    browser.switch_to.default_content()
+    collections = browser.current_url  # Airflow's own route of the navigation entry, the page in its frame
+
+    def painted(css: str) -> list[int]:
+        return browser.execute_script(RGB, css)
+
+    def background() -> list[int]:  # Airflow paints its <html>; the Collections pages their <html> and <body>
+        return painted(browser.execute_script("return getComputedStyle(document.documentElement).backgroundColor"))
+
+    seen: dict[tuple[str, str], list[int]] = {}
+    for mode in ("light", "dark"):
+        # Airflow keeps its colour mode where its UI does (next-themes: localStorage "theme", class on <html>)
+        browser.execute_script("window.localStorage.setItem('theme', arguments[0])", mode)
+        browser.get(collections)
+        wait.until(
+            lambda b, m=mode: b.execute_script("return document.documentElement.classList.contains(arguments[0])", m)
+        )
+        airflow_bg = background()
+        wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+        for language in ("en", "zh-CN"):
+            switch = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'#language button[value="{language}"]')))
+            switch.click()
+            wait.until(lambda b, lang=language: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang)
+            for page, shown in NAV_PAGES:
+                link = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'nav a[href="{page}"]')))
+                link.click()
+                wait.until(ec.staleness_of(link))
+                wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, shown)))
+                root = browser.find_element(By.TAG_NAME, "html")
+                assert (root.get_attribute("lang"), mode in root.get_attribute("class").split()) == (language, True)
+                heading = browser.find_element(By.TAG_NAME, "h1").text
+                nav = browser.find_element(By.CSS_SELECTOR, f'nav a[href="{page}"]').text
+                seen[(mode, language, page)] = background()
+                browser.switch_to.default_content()
+                browser.save_screenshot(str(SCREENSHOTS / f"collections-{page}-{mode}-{language}.png"))
+                wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+                want_nav, want_heading = _page_texts(language, page)
+                assert nav == want_nav and heading == (want_heading or heading), (language, page, nav, heading)
+                # the page's background is Airflow's own in this mode
+                assert seen[(mode, language, page)] == pytest.approx(airflow_bg, abs=2), (mode, page)
+        if mode == "dark":
+            # a change of mode in Airflow while the page is open is followed at once, without a reload
+            browser.switch_to.default_content()
+            browser.execute_script("document.documentElement.classList.replace('dark', 'light')")
+            wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+            wait.until(lambda b: "light" in b.find_element(By.TAG_NAME, "html").get_attribute("class").split())
+            assert _luminance(background()) > 0.9
+        browser.switch_to.default_content()
+    for key, rgb in seen.items():
+        assert (_luminance(rgb) < 0.3) if key[0] == "dark" else (_luminance(rgb) > 0.9), (key, rgb)
+    # back to English for whoever uses the browser next (the cookie is the browser's)
+    browser.delete_cookie("collections_lang")

@@ -296,6 +296,16 @@ def _stage_group(policy: Policy, rung: Step, run: Any, portfolios: Any, chooser:
     return delivered
 
 
+def _optional(json_type: str) -> dict[str, Any]:
+    """The schema keys of an optional param of ``json_type`` (it has a default): the values it accepts are
+    exactly those of ``json_type``, and Airflow's trigger form shows no "required" star.
+
+    The form marks a field required when its schema has a ``type`` that does not include ``"null"``, whatever
+    its default (``isRequired`` of the UI's FlexibleForm); ``"null"`` in ``type`` and ``not: null`` beside it
+    take the star off without accepting a null (an emptied multi-select sends one: refused, as before)."""
+    return {"type": [json_type, "null"], "not": {"type": "null"}}
+
+
 def _params(policy: Policy) -> dict[str, Param]:
     portfolio_item: dict[str, Any] = {"type": "string", "pattern": PORTFOLIO_NAME.pattern}
     return {
@@ -309,7 +319,7 @@ def _params(policy: Policy) -> dict[str, Param]:
         ),
         "portfolios": Param(
             [],
-            type="array",
+            **_optional("array"),
             items=portfolio_item,
             uniqueItems=True,
             examples=list(policy.portfolio_choices),
@@ -318,7 +328,7 @@ def _params(policy: Policy) -> dict[str, Param]:
         ),
         "stages": Param(
             [],
-            type="array",
+            **_optional("array"),
             items={"type": "string", "enum": list(policy.stages)},
             uniqueItems=True,
             examples=list(policy.stages),
@@ -327,20 +337,20 @@ def _params(policy: Policy) -> dict[str, Param]:
         ),
         "dry_run": Param(
             False,
-            type="boolean",
+            **_optional("boolean"),
             title="Dry run",
             description="Evaluate and record, send nothing.",
         ),
         "confirm_data_quality": Param(
             False,
-            type="boolean",
+            **_optional("boolean"),
             title="Confirm data-quality warnings",
             description="Load a drop that a data-quality gate stopped (empty, repeated, large balance shift) "
             "after checking it.",
         ),
         "resend_failed": Param(
             False,
-            type="boolean",
+            **_optional("boolean"),
             title="Resend failed actions",
             description="Put the day's failed actions of the chosen stages back in the outbox before delivering.",
         ),
@@ -423,7 +433,7 @@ def _simulate_params() -> dict[str, Param]:
         "to": Param(None, **day, title="Last day", description="The last day replayed, YYYY-MM-DD."),
         "portfolios": Param(
             [],
-            type="array",
+            **_optional("array"),
             items={"type": "string", "pattern": PORTFOLIO_NAME.pattern},
             uniqueItems=True,
             title="Portfolios",

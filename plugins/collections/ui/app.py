@@ -21,21 +21,28 @@ from debt_collections.domain.policy import PORTFOLIO_NAME
 from debt_collections.errors import CollectionsError
 from debt_collections.store import ui as queries
 from debt_collections.ui import charts as charts_svg
-from debt_collections.ui import metadata, pages, rerun
+from debt_collections.ui import i18n, metadata, pages, rerun
 from debt_collections.ui.database import collections_conninfo
+from debt_collections.ui.i18n import _
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Account pages show personal data: never keep them in a shared cache.
 NO_STORE = {"Cache-Control": "no-store"}
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=jinja2.select_autoescape(["html"], default=True),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["money"] = pages.money
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"], default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = pages.money
+    return env
+
+
+_envs = i18n.environments(_environment)  # one per language (ui/i18n.py)
 
 ConninfoDep = Annotated[str, Depends(collections_conninfo)]
 
@@ -45,7 +52,8 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page rendered from ``ui/templates/<name>`` (autoescaped)."""
-    return HTMLResponse(_env.get_template(name).render(**context), status_code=status_code, headers=NO_STORE)
+    page = _envs[i18n.current()].get_template(name).render(**context)
+    return HTMLResponse(page, status_code=status_code, headers=NO_STORE)
 
 
 def _user_token(request: Request) -> str:
@@ -235,7 +243,7 @@ def account(
     """One account by its id (the lists link here); the search is the POST of the same path."""
     if q is not None:
         # a phone number in a URL lands in the API server's access log: the search form posts it
-        raise StarletteHTTPException(400, "search with the form (POST /collections/account): a URL is logged")
+        raise StarletteHTTPException(400, _("search with the form (POST /collections/account): a URL is logged"))
     with queries.reading(conninfo) as conn:
         return _account_page(conn, user.get_name(), (id or "").strip(), "", _user_token(request))
 
@@ -258,9 +266,9 @@ def record_outcome(
     with queries.reading(conninfo) as conn:
         context = queries.outcome_context(conn, account_id)
     if context is None:
-        raise StarletteHTTPException(404, f"no account {account_id}")
+        raise StarletteHTTPException(404, _("no account %(id)s", id=account_id))
     if not _may_record(user, context["dag_id"]):
-        raise StarletteHTTPException(403, "recording an outcome needs the permission to run this account's DAG")
+        raise StarletteHTTPException(403, _("recording an outcome needs the permission to run this account's DAG"))
     try:
         rerun.check_form_token(token, csrf)
         today = clock.now(context["timezone"]).date()
@@ -298,9 +306,10 @@ def _event_row(account_id: str, found: outcomes.Outcome, user: str, today: dt.da
 
 
 def _said(found: outcomes.Outcome) -> str:
-    what = found.kind.replace("_", " ")
+    what = _(pages.OUTCOME_KINDS.get(found.kind, found.kind.replace("_", " ")))
     if found.amount is not None:
-        return f"{what} of {found.amount:,} until {found.until}"
+        amount = f"{found.amount:,}"
+        return _("%(what)s of %(amount)s until %(until)s", what=what, amount=amount, until=found.until)
     return f"{what}: {found.reason}"
 
 
@@ -377,8 +386,15 @@ def trends(
         portfolio=portfolio,
         choices=choices,
         days=data["days"],
-        charts=[(c, charts_svg.line_chart(c.title, data["days"], c.series, percent=c.percent)) for c in charts],
+        charts=[
+            (c, charts_svg.line_chart(_(c.title), data["days"], _named(c.series), percent=c.percent)) for c in charts
+        ],
     )
+
+
+def _named(series: dict[str, Any]) -> dict[str, Any]:
+    """A chart's series under the names the reader reads (the legend)."""
+    return {_(name): values for name, values in series.items()}
 
 
 def variants(
@@ -526,9 +542,11 @@ def decide(
 
     policy = next((p for p in _approval_policies() if p.covers(portfolio)), None)
     if policy is None:
-        raise StarletteHTTPException(404, f"no deployed policy asks for approvals in {portfolio}")
+        raise StarletteHTTPException(404, _("no deployed policy asks for approvals in %(p)s", p=portfolio))
     if not _may_decide(user, policy):
-        raise StarletteHTTPException(403, f"deciding on {policy.dag_id}'s approvals needs the approver permission")
+        raise StarletteHTTPException(
+            403, _("deciding on %(dag)s's approvals needs the approver permission", dag=policy.dag_id)
+        )
     try:
         rerun.check_form_token(_user_token(request), csrf)
     except CollectionsError as exc:
@@ -538,24 +556,34 @@ def decide(
     chosen = [i.account_id for i in listed if i.idempotency_key in posted]
     gone = len(posted - {i.idempotency_key for i in listed})  # decided since the page was read, or case closed
     if not chosen:
-        why = "none of the chosen actions waits any more" if gone else "choose at least one action"
-        return _approvals(request, user, conninfo, portfolio, 400, error=f"Nothing decided: {why}.")
+        why = _("none of the chosen actions waits any more") if gone else _("choose at least one action")
+        return _approvals(request, user, conninfo, portfolio, 400, error=_("Nothing decided: %(why)s.", why=why))
     answer = approvals.read_answer(
         listed, chosen if decision == "approve" else [], chosen if decision == "reject" else [], reason
     )
     if answer.problems:
         return _approvals(
-            request, user, conninfo, portfolio, 400, error="Nothing decided: " + "; ".join(answer.problems)
+            request,
+            user,
+            conninfo,
+            portfolio,
+            400,
+            error=_("Nothing decided: %(why)s.", why="; ".join(answer.problems)),
         )
     done = plan.apply_answer(conninfo, portfolio, listed, answer, decided_by=user.get_name(), via="collections_view")
     said = (
-        f"Approved {done.approved} action(s) of {portfolio}: "
-        "they go out with the next delivery (the outbox runs hourly)."
+        _(
+            "Approved %(n)s action(s) of %(p)s: they go out with the next delivery (the outbox runs hourly).",
+            n=done.approved,
+            p=portfolio,
+        )
         if decision == "approve"
-        else f"Rejected {done.rejected} action(s) of {portfolio}: {answer.reason}"
+        else _("Rejected %(n)s action(s) of %(p)s: %(reason)s", n=done.rejected, p=portfolio, reason=answer.reason)
     )
     if done.decided_before + gone:
-        said += f" {done.decided_before + gone} no longer waited (decided meanwhile, or the case closed): left as is."
+        said += " " + _(
+            "%(n)s no longer waited (decided meanwhile, or the case closed): left as is.", n=done.decided_before + gone
+        )
     return _approvals(request, user, conninfo, portfolio, said=said)
 
 
@@ -624,7 +652,8 @@ def simulation(
     with queries.reading(conninfo) as conn:
         found = queries.simulation(conn, simulation_id)
     if found is None:
-        return render("error.html", status_code=404, status=404, detail=f"no simulation {simulation_id} is kept")
+        detail = _("no simulation %(id)s is kept", id=simulation_id)
+        return render("error.html", status_code=404, status=404, detail=detail)
     return render("simulation.html", user=user.get_name(), sim=found, tables=pages.simulation_tables(found["result"]))
 
 
@@ -644,7 +673,10 @@ def task(
         as_of = day.isoformat() if day else None
     if not as_of:
         return render(
-            "error.html", status_code=404, status=404, detail=f"run {run_id} of {dag_id} has reported no day yet"
+            "error.html",
+            status_code=404,
+            status=404,
+            detail=_("run %(run)s of %(dag)s has reported no day yet", run=run_id, dag=dag_id),
         )
     query = {"as_of": as_of, "run_id": run_id}
     if portfolio and PORTFOLIO_NAME.match(portfolio):
@@ -681,6 +713,7 @@ def create_app() -> FastAPI:
         openapi_url=None,
     )
     app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/language", i18n.switch, methods=["GET"], include_in_schema=False)
     app.add_api_route("/today", today, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", account, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/account", search, methods=["POST"], response_class=HTMLResponse)
@@ -699,4 +732,5 @@ def create_app() -> FastAPI:
     app.add_api_route("/rerun-range", rerun_range, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(i18n.LanguageMiddleware)
     return app

@@ -12,11 +12,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from debt_collections.domain.policy import Policy
+from debt_collections.ui.i18n import N_
 from debt_collections.ui.masking import mask_name, mask_phone
 
 STAGE_ORDER = ("notice", "call", "visit", "legal")
 STATUS_ORDER = ("planned", "awaiting_approval", "deferred", "sent", "delivered", "failed", "rejected", "suppressed")
 NO_STAGE = "-"
+# what an agent records on the account page (SPEC 2's event kinds), in words
+OUTCOME_KINDS = {
+    "promise_to_pay": N_("promise to pay"),
+    "payment_plan": N_("payment plan"),
+    "delinquency_reason": N_("delinquency reason"),
+    "contact_outcome": N_("contact outcome"),
+}
 
 
 @dataclass
@@ -197,13 +205,13 @@ def _tally_cases(
 
 def _recovered_chart(index: dict[dt.date, int], recovered: list[dict[str, Any]]) -> Chart:
     """The money recovered per day, after a contact or by itself (the table shows it exact, to the cent)."""
-    names = {True: "after a contact", False: "self-cure"}
+    names = {True: N_("after a contact"), False: N_("self-cure")}
     sums = {name: [Decimal("0.00")] * len(index) for name in names.values()}
     for r in recovered:
         sums[names[r["after_contact"]]][index[r["as_of"]]] += r["amount"]
     return Chart(
         "recovered",
-        "Recovered: repayments of cases open the day before, credited to the last contact within the window",
+        N_("Recovered: repayments of cases open the day before, credited to the last contact within the window"),
         False,
         {name: [float(v) for v in values] for name, values in sums.items()},  # the drawing only
         {name: [f"{v:,.2f}" for v in values] for name, values in sums.items()},
@@ -221,7 +229,7 @@ def _reasons_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Cha
         counts[r["reason"]][index[r["as_of"]]] += r["cases"]
     return Chart(
         "reasons",
-        "Why customers are late: open and on-hold cases by the latest delinquency reason learnt",
+        N_("Why customers are late: open and on-hold cases by the latest delinquency reason learnt"),
         False,
         {name: [float(v) for v in values] for name, values in counts.items()},
         {name: [str(v) for v in values] for name, values in counts.items()},
@@ -249,7 +257,7 @@ def _monthly_rolls_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) 
         if r["from_bucket"] in from_by:
             from_by[r["from_bucket"]][index[r["as_of"]]] += r["from_cases"]
             rolled_by[r["from_bucket"]][index[r["as_of"]]] += r["rolled"]
-    title = "Monthly roll rate: share of the cases in a bucket a month before that are one bucket up on the day"
+    title = N_("Monthly roll rate: share of the cases in a bucket a month before that are one bucket up on the day")
     return _rolls_chart("monthly-rolls", title, from_by, rolled_by)
 
 
@@ -273,35 +281,35 @@ def trend_charts(
     return [
         Chart(
             "buckets",
-            "Open and on-hold cases by bucket",
+            N_("Open and on-hold cases by bucket"),
             False,
             {b: [float(v) for v in open_by[b]] for b in BUCKETS},
             {b: [str(v) for v in open_by[b]] for b in BUCKETS},
         ),
         _rolls_chart(
             "rolls",
-            "Roll rate: share of yesterday's cases in a bucket that moved one bucket up today",
+            N_("Roll rate: share of yesterday's cases in a bucket that moved one bucket up today"),
             from_by,
             rolled_by,
         ),
         _monthly_rolls_chart(index, monthly_rolls or []),
         Chart(
             "cure",
-            "Cure rate: share of yesterday's open and on-hold cases cured today",
+            N_("Cure rate: share of yesterday's open and on-hold cases cured today"),
             True,
-            {"cured": [_rate(cured[i], open_before[i]) for i in range(n)]},
-            {"cured": [f"{cured[i]}/{open_before[i]}" for i in range(n)]},
+            {N_("cured"): [_rate(cured[i], open_before[i]) for i in range(n)]},
+            {N_("cured"): [f"{cured[i]}/{open_before[i]}" for i in range(n)]},
         ),
         Chart(
             "promises",
-            "Promise-kept rate: promises decided today that were kept",
+            N_("Promise-kept rate: promises decided today that were kept"),
             True,
-            {"kept": [_rate(kept[i], kept[i] + broken[i]) for i in range(n)]},
-            {"kept": [f"{kept[i]}/{kept[i] + broken[i]}" for i in range(n)]},
+            {N_("kept"): [_rate(kept[i], kept[i] + broken[i]) for i in range(n)]},
+            {N_("kept"): [f"{kept[i]}/{kept[i] + broken[i]}" for i in range(n)]},
         ),
         Chart(
             "actions",
-            "Contact results: actions by status (no dry runs)",
+            N_("Contact results: actions by status (no dry runs)"),
             False,
             {s: [float(v) for v in by_status[s]] for s in statuses},
             {s: [str(v) for v in by_status[s]] for s in statuses},
@@ -338,8 +346,12 @@ def variant_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-BREAKDOWNS = {"stage": "by stage (the day before)", "action": "by the contact credited", "bucket": "by bucket"}
-BREAKDOWNS |= {"variant": "by variant"}
+BREAKDOWNS = {
+    "stage": N_("by stage (the day before)"),
+    "action": N_("by the contact credited"),
+    "bucket": N_("by bucket"),
+}
+BREAKDOWNS |= {"variant": N_("by variant")}
 
 
 def recovery_tables(
@@ -360,9 +372,9 @@ def recovery_tables(
 
 
 SIMULATION_TABLES = {
-    "cases_by_stage": "Open and on-hold cases by stage",
-    "actions_by_kind_status": "Actions by kind and status",
-    "suppressed_by_reason": "Actions suppressed, by the rule that stopped them",
+    "cases_by_stage": N_("Open and on-hold cases by stage"),
+    "actions_by_kind_status": N_("Actions by kind and status"),
+    "suppressed_by_reason": N_("Actions suppressed, by the rule that stopped them"),
 }
 
 
@@ -394,7 +406,7 @@ def simulation_tables(result: dict[str, Any]) -> list[dict[str, Any]]:
         for day in days
     ]
     totals = [(c, result["baseline"]["totals"].get(c, 0), result["candidate"]["totals"].get(c, 0)) for c in cols]
-    tables.append({"key": "rules", "title": "Contact rules", "cols": cols, "rows": rows, "totals": totals})
+    tables.append({"key": "rules", "title": N_("Contact rules"), "cols": cols, "rows": rows, "totals": totals})
     return tables
 
 
