@@ -571,20 +571,25 @@ def decide(
             error=_("Nothing decided: %(why)s.", why="; ".join(answer.problems)),
         )
     done = plan.apply_answer(conninfo, portfolio, listed, answer, decided_by=user.get_name(), via="collections_view")
+    return _approvals(request, user, conninfo, portfolio, said=_decided_text(done, decision, answer.reason, gone))
+
+
+def _decided_text(done: Any, decision: str, reason: str, gone: int) -> str:
+    """What the Approvals page says after a decision."""
     said = (
         _(
             "Approved %(n)s action(s) of %(p)s: they go out with the next delivery (the outbox runs hourly).",
             n=done.approved,
-            p=portfolio,
+            p=done.portfolio,
         )
         if decision == "approve"
-        else _("Rejected %(n)s action(s) of %(p)s: %(reason)s", n=done.rejected, p=portfolio, reason=answer.reason)
+        else _("Rejected %(n)s action(s) of %(p)s: %(reason)s", n=done.rejected, p=done.portfolio, reason=reason)
     )
     if done.decided_before + gone:
         said += " " + _(
             "%(n)s no longer waited (decided meanwhile, or the case closed): left as is.", n=done.decided_before + gone
         )
-    return _approvals(request, user, conninfo, portfolio, said=said)
+    return said
 
 
 def _policy_choices() -> list[str]:
