@@ -1234,12 +1234,14 @@ def test_the_approvals_page_lists_what_waits_and_an_approver_approves_or_rejects
 
 def _log_in(browser, live_api: str, airflow_home: Path):
     """Log in to Airflow as admin on its own login page; a 60 s wait for what comes next."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    wait = WebDriverWait(browser, 60)
+    # a condition that reads an element of a page being replaced (the frame's document, after a click) tries again
+    wait = WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,))
     passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
     browser.get(f"{live_api}/auth/login")
     wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
