@@ -4,8 +4,8 @@
                                        [--db 'host=127.0.0.1 user=postgres dbname=postgres'] [--fresh]
                                        [--explain] [--json out.json]
 
-Builds, once, a book in a database of its own (``collections_bench_lists_<accounts>``, kept for the next
-run; ``--fresh`` builds it again): the project's generator writes ``--days`` daily drops (the first holds
+Builds, once, a book in a database of its own (``collections_bench_lists_<accounts>_<days>d``, kept for the
+next run; ``--fresh`` builds it again): the project's generator writes ``--days`` daily drops (the first holds
 the whole book and its history), and each day is evaluated in this process by the three policies of
 ``dags/policies`` (``plan.run_day``, as the demo builds its history; no partner, so actions wait in the
 outbox). Then, on the latest day and on the portfolio with the most cases, it times the list page for
@@ -189,7 +189,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    conninfo, days = build(args.db, f"collections_bench_lists_{args.accounts}", args.accounts, args.days, args.fresh)
+    name = f"collections_bench_lists_{args.accounts}_{args.days}d"
+    conninfo, days = build(args.db, name, args.accounts, args.days, args.fresh)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(sql("bench/list_analyze.sql"))
         rows = conn.execute(sql("bench/list_table_rows.sql")).fetchone()
