@@ -21,8 +21,15 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml M
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
+# axe-core (the browser test's accessibility check, tests/test_ui.py) from the npm registry, at the version
+# package-lock.json pins, into node_modules/ (gitignored); `npm ci` again only when either file changes.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 # Chromium (the browser test) and a Chinese font (letters' PDFs) come from Debian: installed when missing.
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	.ci/system-packages
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
@@ -65,4 +72,4 @@ mutate: $(STAMP)
 	$(BIN)/python .ci/mutate_py.py --areas $(MUTATE_AREAS) --max-children $(MUTATE_JOBS) $(if $(MUTATE_RESUME),--recheck,)
 
 clean:
-	rm -rf $(VENV) .demo build mutants debt_collections
+	rm -rf $(VENV) .demo build mutants debt_collections node_modules

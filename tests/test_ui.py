@@ -1234,12 +1234,14 @@ def test_the_approvals_page_lists_what_waits_and_an_approver_approves_or_rejects
 
 def _log_in(browser, live_api: str, airflow_home: Path):
     """Log in to Airflow as admin on its own login page; a 60 s wait for what comes next."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    wait = WebDriverWait(browser, 60)
+    # a condition that reads an element of a page being replaced (the frame's document, after a click) tries again
+    wait = WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,))
     passwords = json.loads((airflow_home / "simple_auth_manager_passwords.json.generated").read_text())
     browser.get(f"{live_api}/auth/login")
     wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
@@ -1609,3 +1611,86 @@ def test_chromium_shows_each_page_in_airflows_light_and_dark_mode_and_in_both_la
         assert (_luminance(rgb) < 0.3) if key[0] == "dark" else (_luminance(rgb) > 0.9), (key, rgb)
     # back to English for whoever uses the browser next (the cookie is the browser's)
     browser.delete_cookie("collections_lang")
+
+
+# -- accessibility (#13): axe-core in each page as Chromium shows it inside Airflow ---------------------------
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")  # axe's impacts that fail the test; "minor" and "moderate" are printed
+
+
+def _axe(browser) -> list[dict]:
+    """axe-core's violations in the document the browser is on (the Collections frame): rule, impact, nodes."""
+    assert AXE.exists(), f"{AXE} is missing: `make test` installs it (npm ci, package-lock.json)"
+    if not browser.execute_script("return typeof window.axe === 'object'"):
+        browser.execute_script(AXE.read_text())
+    found = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}))))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));"
+    )
+    return found
+
+
+def test_chromium_finds_no_serious_accessibility_violation_on_any_page_in_either_mode(
+    live_api, ui, book, browser, airflow_home
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    browser.set_script_timeout(60)
+    wait = _log_in(browser, live_api, airflow_home)
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]'))).click()
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#portfolio-P1")))
+    browser.switch_to.default_content()
+    collections = browser.current_url  # Airflow's route of the navigation entry, the pages in its frame
+
+    found: dict[tuple[str, str], list[dict]] = {}
+
+    def check(mode: str, page: str) -> None:
+        found[(mode, page)] = _axe(browser)
+
+    def follow(link) -> None:
+        link.click()
+        wait.until(ec.staleness_of(link))
+        wait.until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
+
+    for mode in ("light", "dark"):
+        browser.execute_script("window.localStorage.setItem('theme', arguments[0])", mode)
+        browser.get(collections)
+        wait.until(
+            lambda b, m=mode: b.execute_script("return document.documentElement.classList.contains(arguments[0])", m)
+        )
+        wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#portfolio-P1")))
+        wait.until(lambda b, m=mode: m in b.find_element(By.TAG_NAME, "html").get_attribute("class").split())
+        check(mode, "today")
+        # the list behind a count: P1's open and on-hold cases
+        follow(browser.find_element(By.CSS_SELECTOR, '#portfolio-P1 td[data-figure="cases"] a'))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#worklist tbody tr")))
+        check(mode, "list")
+        for page, shown in NAV_PAGES[1:]:
+            link = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'nav a[href="{page}"]')))
+            follow(link)
+            wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, shown)))
+            check(mode, page)
+        search = browser.find_element(By.NAME, "q")
+        search.send_keys("A0")
+        search.submit()
+        wait.until(ec.staleness_of(search))
+        wait.until(ec.presence_of_element_located((By.ID, "record"))).click()  # its form open: axe skips the hidden
+        wait.until(ec.visibility_of_element_located((By.NAME, "amount")))
+        check(mode, "account")
+        browser.switch_to.default_content()
+
+    report = [
+        f"{mode:5} {page:11} {v['impact']:8} {v['id']}: {v['help']}\n" + "".join(f"      {n}\n" for n in v["nodes"][:5])
+        for (mode, page), violations in found.items()
+        for v in violations
+    ]
+    print("axe-core violations:\n" + ("".join(report) or "none\n"))
+    assert len(found) == 2 * (len(NAV_PAGES) + 2)
+    blocking = [line for line in report if line.split()[2] in BLOCKING]
+    assert not blocking, "".join(blocking)

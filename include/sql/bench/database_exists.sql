@@ -1,0 +1,2 @@
+-- bench/ui_lists.py: whether the benchmark's database is there (built by an earlier run).
+select 1 as found from pg_database where datname = %(name)s;
