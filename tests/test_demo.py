@@ -51,3 +51,30 @@ def test_the_history_is_delivered_through_the_simulator_with_receipts_and_approv
     approved = [r for r in early if r["approved_by"] == "demo-lead"]
     assert approved and all(r["status"] in ("sent", "delivered", "failed") for r in approved), early
     assert all(r["status"] == "awaiting_approval" for r in referrals if r["as_of"].isoformat() >= late)
+
+
+def test_the_demos_day_is_one_on_which_cases_open():
+    """The book's installments fall due on days 1 to 28: yesterday, unless that is the 30th, 31st or 1st."""
+    got = {
+        t: demo.demo_day(pendulum.Date.fromisoformat(t)).to_date_string()
+        for t in (
+            "2026-12-06",
+            "2026-12-30",
+            "2026-12-31",
+            "2027-01-01",
+            "2027-01-02",
+            "2027-03-01",
+            "2027-03-02",
+            "2028-03-01",
+        )
+    }
+    assert got == {
+        "2026-12-06": "2026-12-05",
+        "2026-12-30": "2026-12-29",
+        "2026-12-31": "2026-12-29",
+        "2027-01-01": "2026-12-29",
+        "2027-01-02": "2026-12-29",
+        "2027-03-01": "2027-02-28",
+        "2027-03-02": "2027-02-28",
+        "2028-03-01": "2028-02-29",
+    }

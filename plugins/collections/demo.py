@@ -173,7 +173,7 @@ def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
         spec = json.loads(marker.read_text())
         say(f"reusing the generated book in {drops} ({spec['accounts']} accounts)")
         return pendulum.Date.fromisoformat(spec["start"]), pendulum.Date.fromisoformat(spec["end"])
-    end = clock.now("Asia/Shanghai").date().subtract(days=1)
+    end = demo_day(clock.now("Asia/Shanghai").date())
     start = end.subtract(days=DAYS - 1)
     say(f"generating {ACCOUNTS} accounts, drops {start} .. {end}")
     counts = generate_book(drops, BookSpec(ACCOUNTS, start, end, seed=42))
@@ -184,6 +184,16 @@ def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
 def _partners(url: str, channels: list[str]) -> dict[str, PartnerClient]:
     """A client of the simulator for each channel."""
     return {c: PartnerClient(url, requests.Session()) for c in channels}
+
+
+def demo_day(today: pendulum.Date) -> pendulum.Date:
+    """The demo's last day: yesterday, or the 29th (28th in February) before it when yesterday is the 30th, 31st
+    or 1st. The generated book's installments fall due on days 1 to 28, so cases open (dpd 1) from the 2nd to
+    the 29th; on the other days none would, which reads as an outage."""
+    day = today.subtract(days=1)
+    while day.day > 29 or day.day == 1:
+        day = day.subtract(days=1)
+    return day
 
 
 def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Path, partners_url: str) -> None:
