@@ -52,6 +52,26 @@ def _requests(live, after: set[str], timeout: float = 300) -> dict:
         time.sleep(2)
 
 
+def _parked(live, run_id: str, timeout: float = 120) -> None:
+    """Wait until the scheduler has taken the executor's word that the parked ``decide`` workload ended.
+
+    Airflow 3.3.2 races here: an answer that lands before the scheduler has processed that event
+    resumes the task, and the late event ("finished with state success, but the task instance's
+    state attribute is queued") then fails it. A person never answers within the same scheduler
+    loop; a test does, so it waits for the scheduler's own log line first.
+    """
+    log = live.logs / "scheduler.log"
+    needle = f"task_id='decide', run_id='{run_id}'"
+    deadline = time.monotonic() + timeout
+    while True:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if any("Received executor event" in line and needle in line for line in text.splitlines()):
+            return
+        live.check_alive()
+        assert time.monotonic() < deadline, f"the scheduler never saw decide of {run_id} park\n{live.report()}"
+        time.sleep(1)
+
+
 def _hitl(live, run_id: str, token: str | None = None, **kwargs):
     path = f"/dags/{APPROVALS}/dagRuns/{run_id}/taskInstances/decide/0/hitlDetails"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -117,6 +137,7 @@ def test_a_legal_referral_waits_for_an_approval_given_through_airflows_hitl_api(
             assert _legal(db)["A1"]["status"] == "awaiting_approval"
 
             # the admin approves A1 and rejects A2 with a reason; A3 is left undecided
+            _parked(live, request["dag_run_id"])
             answer = {"chosen_options": [labels["A1"]], "params_input": {"reject": ["A2"], "reason": REASON}}
             given = _hitl(live, request["dag_run_id"], json=answer)
             assert given.status_code == 200, given.text
