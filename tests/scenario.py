@@ -194,17 +194,9 @@ class Scenario:
     def approve_all(self, approver: str) -> int:
         """Approve every action of the policy's portfolios that waits for approval, as ``approver``; how many."""
         from debt_collections import plan
-        from debt_collections.domain.approvals import APPROVE_ALL, read_answer
 
-        approved = 0
-        for portfolio in plan.waiting_for_approval(self.conninfo, self.policy):
-            listed = plan.approval_request(self.conninfo, self.policy, portfolio)
-            answer = read_answer(listed, [APPROVE_ALL], [], None)
-            done = plan.apply_answer(
-                self.conninfo, portfolio, listed, answer, decided_by=approver, via="collections_view"
-            )
-            approved += done.approved
-        return approved
+        done = plan.approve_waiting(self.conninfo, self.policy, decided_by=approver, via="collections_view")
+        return sum(d.approved for d in done)
 
     def run_days(self, first: str, last: str) -> None:
         day = d(first)

@@ -450,7 +450,6 @@ def test_a_run_reads_the_feed_from_a_source_database(airflow_home, db, source_db
 
 def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path):
     from debt_collections import plan
-    from debt_collections.domain.approvals import APPROVE_ALL, read_answer
     from debt_collections.simulator.server import SimulatorServer
 
     drops = tmp_path / "drops"
@@ -489,14 +488,7 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
         # approved in the Collections view; the hourly outbox DAG sends them
         policy = load_policy(REPO / "dags" / "policies" / "subprime.yaml")
         listed = plan.approval_request(db, policy, "SUB-CENTRAL")
-        plan.apply_answer(
-            db,
-            "SUB-CENTRAL",
-            listed,
-            read_answer(listed, [APPROVE_ALL], [], None),
-            decided_by="lead",
-            via="collections_view",
-        )
+        plan.approve_waiting(db, policy, decided_by="lead", via="collections_view")
         outbox = subprocess.run(
             [AIRFLOW, "dags", "test", "collections_subprime_outbox"],
             env=env,

@@ -38,9 +38,7 @@ import requests
 
 from debt_collections import clock, plan
 from debt_collections.delivery.http import PartnerClient
-from debt_collections.domain.approvals import read_answer
 from debt_collections.domain.params import RunParams
-from debt_collections.domain.policy import Policy
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.plan import run_day
@@ -209,6 +207,7 @@ def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Pat
         if day not in done:
             began = time.monotonic()
             now = pendulum.datetime(day.year, day.month, day.day, 10, tz="Asia/Shanghai").add(days=1)
+            partners = _partners(partners_url, channels)
             for index, policy in enumerate(policies):
                 # the first policy's run loads the drop; the others evaluate what it stored
                 run_day(
@@ -216,28 +215,22 @@ def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Pat
                     policy,
                     CsvSource(drops, day) if index == 0 else None,
                     RunParams(day, None, policy.stages, False),
-                    partners=_partners(partners_url, channels),
+                    partners=partners,
                     now=now,
                 )
-                _approve_until(conninfo, policy, day.subtract(days=2), _partners(partners_url, channels), now)
-            plan.read_receipts(conninfo, _partners(partners_url, channels))
+                # the lead approves what was planned two days before; it goes out at once
+                for decided in plan.approve_waiting(
+                    conninfo,
+                    policy,
+                    decided_by="demo-lead",
+                    via="collections_view",
+                    planned_until=day.subtract(days=2),
+                    now=now,
+                ):
+                    plan.send_approved(conninfo, policy, decided.portfolio, partners, now)
+            plan.read_receipts(conninfo, partners)
             say(f"history {day}: evaluated and delivered in {time.monotonic() - began:.1f}s")
         day = day.add(days=1)
-
-
-def _approve_until(
-    conninfo: str, policy: Policy, until: pendulum.Date, partners: dict[str, PartnerClient], now: pendulum.DateTime
-) -> None:
-    """Approve, as the demo's lead, the actions of ``policy`` planned up to ``until`` that wait, and send them."""
-    for portfolio in plan.waiting_for_approval(conninfo, policy):
-        listed = plan.approval_request(conninfo, policy, portfolio)
-        older = [i.account_id for i in listed if i.as_of <= until.to_date_string()]
-        if older:
-            answer = read_answer(listed, older, [], None)
-            plan.apply_answer(
-                conninfo, portfolio, listed, answer, decided_by="demo-lead", via="collections_view", now=now
-            )
-            plan.send_approved(conninfo, policy, portfolio, partners, now)
 
 
 def _metadata_ready(parts: dict[str, Any]) -> bool:

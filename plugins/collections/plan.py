@@ -512,6 +512,27 @@ def apply_answer(
     return out
 
 
+def approve_waiting(
+    conninfo: str,
+    policy: Policy,
+    *,
+    decided_by: str,
+    via: str,
+    planned_until: pendulum.Date | None = None,
+    now: datetime | None = None,
+) -> list[Decided]:
+    """Approve every action of the policy's portfolios that waits (planned on or before ``planned_until``, when
+    given), as ``decided_by``: what a lead does who clears the list. One answer per portfolio."""
+    done = []
+    for portfolio in waiting_for_approval(conninfo, policy):
+        listed = approval_request(conninfo, policy, portfolio)
+        chosen = [i for i in listed if planned_until is None or i.as_of <= planned_until.to_date_string()]
+        if chosen:
+            answer = approvals.read_answer(listed, [approvals.label(i) for i in chosen], [], None)
+            done.append(apply_answer(conninfo, portfolio, listed, answer, decided_by=decided_by, via=via, now=now))
+    return done
+
+
 def no_answer(portfolio: str, listed: list[approvals.Awaiting]) -> Decided:
     """A request whose time ran out: every listed action stays waiting, to be asked about again the next day."""
     log.info("approvals portfolio=%s: no decision in time; %d action(s) stay awaiting_approval", portfolio, len(listed))
