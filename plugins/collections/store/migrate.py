@@ -3,6 +3,11 @@
 Each file runs once, in its own transaction, and is recorded with a SHA-256
 checksum. Running again is a no-op. A file that changed after it was applied
 stops the runner: fix forward with a new migration instead.
+
+The one exception is a migration that cannot run somewhere and is rewritten so that it can,
+making the same objects wherever the first text ran. The new text names each earlier text it
+replaces by its checksum, in a comment line ``-- amends: <sha256>``; a database that applied one
+of those accepts the new file (and keeps the checksum it recorded, so the ledger still says what ran).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from debt_collections.store.db import Conn, connect, fetch_all, fetch_row, run
 from debt_collections.store.sql import sql_root
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_AMENDS = re.compile(r"^-- amends: ([0-9a-f]{64})\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,11 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    @property
+    def accepted_checksums(self) -> frozenset[str]:
+        """This text's checksum and those of the earlier texts it amends."""
+        return frozenset({self.checksum, *_AMENDS.findall(self.text)})
 
 
 def discover(folder: Path | None = None) -> list[Migration]:
@@ -69,7 +80,7 @@ def migrate(conninfo: str, folder: Path | None = None) -> list[str]:
             for mig in migrations:
                 prior = done.get(mig.version)
                 if prior is not None:
-                    if prior["checksum"] != mig.checksum:
+                    if prior["checksum"] not in mig.accepted_checksums:
                         raise MigrationError(
                             f"{mig.path} was changed after it was applied "
                             f"(applied checksum {prior['checksum'][:12]}, file now {mig.checksum[:12]}); "
