@@ -3,10 +3,12 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+NODE   := node_modules/.installed-stamp
+WEB    := plugins/collections/ui/static/BUILT
 
 .PHONY: install test demo lint lint-types fix clean mutate messages
 
-install: $(STAMP)
+install: $(STAMP) $(WEB)
 
 # uv (from PyPI) resolves Airflow's ~180 packages in seconds; constraints.txt
 # pins the whole resolved set so every machine gets the same versions.
@@ -21,19 +23,22 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml M
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-# axe-core (the browser test's accessibility check, tests/test_ui.py) from the npm registry, at the version
-# package-lock.json pins, into node_modules/ (gitignored); `npm ci` again only when either file changes.
-AXE := node_modules/axe-core/axe.min.js
-$(AXE): package.json package-lock.json
+# The front end, from the npm registry at the versions package-lock.json pins (`npm ci`, into the gitignored
+# node_modules/): Apache ECharts and React, built by esbuild into plugins/collections/ui/static/ (gitignored,
+# served at /collections/static/), and axe-core for the browser test's accessibility check (tests/test_ui.py).
+# `npm ci` runs again only when package.json or the lock file changes; the build when a source under web/ does.
+$(NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	touch $(AXE)
+	touch $(NODE)
+$(WEB): $(NODE) $(wildcard plugins/collections/ui/web/*)
+	npm run --silent build
 
 # Chromium (the browser test) and a Chinese font (letters' PDFs) come from Debian: installed when missing.
-test: $(STAMP) $(AXE)
+test: $(STAMP) $(WEB)
 	.ci/system-packages
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-demo: $(STAMP)
+demo: $(STAMP) $(WEB)
 	.ci/system-packages fonts
 	$(BIN)/python -m debt_collections.demo $(if $(DEMO_ONCE),--once,)
 
@@ -72,4 +77,4 @@ mutate: $(STAMP)
 	$(BIN)/python .ci/mutate_py.py --areas $(MUTATE_AREAS) --max-children $(MUTATE_JOBS) $(if $(MUTATE_RESUME),--recheck,)
 
 clean:
-	rm -rf $(VENV) .demo build mutants debt_collections node_modules
+	rm -rf $(VENV) .demo build mutants debt_collections node_modules plugins/collections/ui/static

@@ -13,6 +13,7 @@ import jinja2
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
 from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from debt_collections import clock
@@ -26,6 +27,9 @@ from debt_collections.ui.database import collections_conninfo
 from debt_collections.ui.i18n import _
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The built front end (plugins/collections/ui/web/build.mjs, run by `make install`): scripts without data,
+# served to anyone who reaches the API server, like Airflow's own assets.
+STATIC = Path(__file__).resolve().parent / "static"
 # Account pages show personal data: never keep them in a shared cache.
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -736,6 +740,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/rerun-range", rerun_range, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(i18n.LanguageMiddleware)
     return app

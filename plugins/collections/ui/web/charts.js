@@ -1,0 +1,2 @@
+// Placeholder: the charts of the Collections pages (Apache ECharts).
+export {};

@@ -1,0 +1,2 @@
+// Placeholder: the Collections widget on Airflow's dashboard.
+export {};
