@@ -78,3 +78,21 @@ def test_the_demos_day_is_one_on_which_cases_open():
         "2027-03-02": "2027-02-28",
         "2028-03-01": "2028-02-29",
     }
+
+
+def test_the_demos_runs_are_the_schedulers_when_each_policys_latest_tick_evaluates_its_day():
+    # 23:40 in Shanghai: standard (02:00), subprime (01:30) and lease (02:15) have each ticked today, and
+    # each tick's run evaluates yesterday, the demo's day: unpaused, Airflow makes exactly those runs
+    evening = pendulum.datetime(2026, 12, 6, 15, 40, tz="UTC")
+    ticks = demo.scheduled_ticks(pendulum.Date(2026, 12, 5), evening)
+    assert ticks == {
+        "collections_standard": pendulum.datetime(2026, 12, 6, 2, 0, tz="Asia/Shanghai"),
+        "collections_subprime": pendulum.datetime(2026, 12, 6, 1, 30, tz="Asia/Shanghai"),
+        "collections_lease": pendulum.datetime(2026, 12, 6, 2, 15, tz="Asia/Shanghai"),
+    }
+    # 01:45 in Shanghai: subprime has ticked for yesterday, standard and lease not yet (their latest ticks
+    # evaluate the day before): the demo triggers its own runs with the job schedule off
+    night = pendulum.datetime(2026, 12, 5, 17, 45, tz="UTC")
+    assert demo.scheduled_ticks(pendulum.Date(2026, 12, 5), night) is None
+    # on a day the demo's day is not yesterday (the 1st: the 29th before it) no tick evaluates it
+    assert demo.scheduled_ticks(pendulum.Date(2026, 11, 29), pendulum.datetime(2026, 12, 1, 15, 0, tz="UTC")) is None

@@ -35,10 +35,11 @@ from typing import Any
 import pendulum
 import psycopg
 import requests
+from croniter import croniter  # type: ignore[import-untyped]  # no stubs
 
 from debt_collections import clock, plan
 from debt_collections.delivery.http import PartnerClient
-from debt_collections.domain.params import RunParams
+from debt_collections.domain.params import RunParams, default_as_of
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.plan import run_day
@@ -51,6 +52,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / ".demo"
 POLICY_FILES = tuple(REPO / "dags" / "policies" / f"{name}.yaml" for name in ("standard", "subprime", "lease"))
 DAG_IDS = ("collections_standard", "collections_subprime", "collections_lease")
+# each daily DAG's companions: the outbox (hourly delivery) and the approvals (started by the report's asset)
+COMPANIONS = tuple(f"{d}_{kind}" for d in DAG_IDS for kind in ("outbox", "approvals"))
 ACCOUNTS = int(os.environ.get("DEMO_ACCOUNTS", "20000"))
 DAYS = 30
 PORT = int(os.environ.get("DEMO_PORT", "8080"))
@@ -113,7 +116,9 @@ def _app_login(parts: dict[str, Any]) -> dict[str, Any]:
     return {**parts, "user": APP_LOGIN, "password": secret.read_text()}
 
 
-def _airflow_env(parts: dict[str, Any], app: dict[str, Any], drops: Path, partners_url: str) -> dict[str, str]:
+def _airflow_env(
+    parts: dict[str, Any], app: dict[str, Any], drops: Path, partners_url: str, *, schedule: bool
+) -> dict[str, str]:
     home = DEMO / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     passwords = home / "passwords.json"
@@ -142,7 +147,9 @@ def _airflow_env(parts: dict[str, Any], app: dict[str, Any], drops: Path, partne
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__API__PORT": str(PORT),
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # the demo triggers its own runs
+            # on: the scheduler makes the daily runs, the outbox's hourly ones, and the "next run" it shows is
+            # the policy's next cron tick; off only when the latest tick would not evaluate the demo's day
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(schedule),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW_CONN_COLLECTIONS_DB": json.dumps(
                 {
@@ -177,6 +184,28 @@ def _book(drops: Path) -> tuple[pendulum.Date, pendulum.Date]:
     counts = generate_book(drops, BookSpec(ACCOUNTS, start, end, seed=42))
     marker.write_text(json.dumps({"accounts": ACCOUNTS, "start": str(start), "end": str(end), "rows": counts}))
     return start, end
+
+
+def latest_ticks(now: pendulum.DateTime) -> dict[str, pendulum.DateTime]:
+    """Each daily DAG's latest cron tick at or before ``now``, in its policy's timezone: the run Airflow makes at
+    once when the DAG is unpaused with the job schedule on (the DAGs have a start date and catchup is off)."""
+    ticks = {}
+    for dag_id, path in zip(DAG_IDS, POLICY_FILES, strict=True):
+        policy = load_policy(path)
+        local = now.in_timezone(policy.timezone)
+        ticks[dag_id] = pendulum.instance(croniter(policy.schedule, local).get_prev(type(local)))
+    return ticks
+
+
+def scheduled_ticks(end: pendulum.Date, now: pendulum.DateTime) -> dict[str, pendulum.DateTime] | None:
+    """The ticks whose scheduled runs are the demo's runs: when each daily DAG's latest tick evaluates ``end``
+    (most of the day); None between midnight and the cron in the policies' timezone, or when the demo's day is
+    not yesterday (see ``demo_day``): the demo then triggers its runs with the job schedule off."""
+    ticks = latest_ticks(now)
+    policies = {dag_id: load_policy(path) for dag_id, path in zip(DAG_IDS, POLICY_FILES, strict=True)}
+    if all(default_as_of(tick, policies[d].timezone) == end for d, tick in ticks.items()):
+        return ticks
+    return None
 
 
 def _partners(url: str, channels: list[str]) -> dict[str, PartnerClient]:
@@ -234,7 +263,7 @@ def _history(conninfo: str, start: pendulum.Date, end: pendulum.Date, drops: Pat
 
 
 def _metadata_ready(parts: dict[str, Any]) -> bool:
-    return store_demo.dags_parsed(_conninfo(parts, "airflow"), list(DAG_IDS))
+    return store_demo.dags_parsed(_conninfo(parts, "airflow"), list(DAG_IDS + COMPANIONS))
 
 
 def _run_state(parts: dict[str, Any], dag_id: str, run_id: str) -> str | None:
@@ -262,7 +291,7 @@ def _alive(standalone: subprocess.Popen[bytes], log_path: Path) -> None:
 
 
 def _wait_parsed(parts: dict[str, Any], standalone: subprocess.Popen[bytes], log_path: Path) -> None:
-    say(f"waiting for Airflow to parse {', '.join(DAG_IDS)}")
+    say(f"waiting for Airflow to parse {', '.join(DAG_IDS + COMPANIONS)}")
     deadline = time.monotonic() + 600
     while not _metadata_ready(parts):
         _alive(standalone, log_path)
@@ -271,12 +300,33 @@ def _wait_parsed(parts: dict[str, Any], standalone: subprocess.Popen[bytes], log
         time.sleep(3)
 
 
+def _unpause(airflow: str, env: dict[str, str], dag_ids: tuple[str, ...]) -> None:
+    for dag_id in dag_ids:
+        subprocess.run([airflow, "dags", "unpause", dag_id], env=env, check=True, capture_output=True)
+
+
+def _scheduled(
+    parts: dict[str, Any], standalone: subprocess.Popen[bytes], log_path: Path, ticks: dict[str, pendulum.DateTime]
+) -> list[str]:
+    """The run ids of the scheduler's runs for ``ticks``, once it has made them (a second demo finds them made)."""
+    run_ids = []
+    deadline = time.monotonic() + 300
+    for dag_id, tick in ticks.items():
+        while (row := store_demo.scheduled_run(_conninfo(parts, "airflow"), dag_id, tick)) is None:
+            _alive(standalone, log_path)
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the scheduler made no run of {dag_id} for {tick} in 5 minutes; see {log_path}")
+            time.sleep(3)
+        say(f"{dag_id}: the scheduler's run {row['run_id']} for the tick {tick} (evaluates the day before)")
+        run_ids.append(row["run_id"])
+    return run_ids
+
+
 def _trigger(airflow: str, env: dict[str, str], end: pendulum.Date) -> list[str]:
-    """Unpause each DAG and trigger a run of the demo's last day; the run ids."""
+    """Trigger a run of the demo's last day of each daily DAG; the run ids."""
     conf = json.dumps({"as_of": str(end)})
     run_ids = []
     for dag_id in DAG_IDS:
-        subprocess.run([airflow, "dags", "unpause", dag_id], env=env, check=True, capture_output=True)
         run_id = f"demo__{end}__{int(time.time())}"
         subprocess.run(
             [airflow, "dags", "trigger", dag_id, "--run-id", run_id, "--conf", conf],
@@ -316,7 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     drops = DEMO / "drops"
     simulator = SimulatorServer(port=int(os.environ.get("DEMO_PARTNERS_PORT", "8099")), book=drops).start()
     say(f"partner simulator on {simulator.url} (request log: {simulator.url}/_log)")
-    env = _airflow_env(parts, app, drops, simulator.url)
+    start, end = _book(drops)
+    # the scheduler's clock is the real one (a pinned COLLECTIONS_NOW moves only ours: then no tick matches)
+    ticks = scheduled_ticks(end, pendulum.now("UTC"))
+    if ticks is None:
+        say(f"the policies' latest cron ticks do not evaluate {end}: the demo triggers its runs (job schedule off)")
+    env = _airflow_env(parts, app, drops, simulator.url, schedule=ticks is not None)
     airflow = str(Path(sys.executable).with_name("airflow"))
     log_path = DEMO / "airflow.log"
     say(f"starting Airflow (airflow standalone), log in {log_path}")
@@ -324,10 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         [airflow, "standalone"], env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        start, end = _book(drops)
         _history(conninfo, start, end, drops, simulator.url)
         _wait_parsed(parts, standalone, log_path)
-        run_ids = _trigger(airflow, env, end)
+        _unpause(airflow, env, DAG_IDS + COMPANIONS)
+        run_ids = _scheduled(parts, standalone, log_path, ticks) if ticks else _trigger(airflow, env, end)
         _wait_runs(parts, standalone, log_path, run_ids, began)
         _figures(conninfo, end)
         print(f"\nAirflow UI: http://127.0.0.1:{PORT}  (login admin / admin)")

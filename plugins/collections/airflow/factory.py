@@ -314,7 +314,9 @@ def _params(policy: Policy) -> dict[str, Param]:
             type=["null", "string"],
             format="date",
             title="Business date (as_of)",
-            description="The day to evaluate, YYYY-MM-DD. Empty: the day before the run's logical date "
+            # the form's field is the browser's date input, shown in the browser's own date format
+            description="The day to evaluate: pick it in the form (shown in your browser's date format), or "
+            'give it as "YYYY-MM-DD" in the JSON conf. Empty: the day before the run\'s logical date '
             f"in {policy.timezone}.",
         ),
         "portfolios": Param(

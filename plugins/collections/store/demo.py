@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 from psycopg import sql as pgsql
@@ -53,6 +53,12 @@ def run_state(airflow_conninfo: str, dag_id: str, run_id: str) -> str | None:
     with connect(airflow_conninfo) as conn:
         row = fetch_one(conn, "demo/run_state.sql", {"dag_id": dag_id, "run_id": run_id})
     return row["state"] if row else None
+
+
+def scheduled_run(airflow_conninfo: str, dag_id: str, logical_date: datetime) -> Row | None:
+    """The scheduler's run of ``dag_id`` for the cron tick ``logical_date`` (run_id and state), if there is one."""
+    with connect(airflow_conninfo) as conn:
+        return fetch_one(conn, "demo/scheduled_run.sql", {"dag_id": dag_id, "logical_date": logical_date})
 
 
 def day_figures(conninfo: str, as_of: date) -> list[Row]:
