@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -1230,6 +1231,10 @@ def test_the_approvals_page_lists_what_waits_and_an_approver_approves_or_rejects
     page = ui("/collections/approvals").text
     assert re.findall(r'<tr data-account="([^"]+)"', page) == ["A3"]
     assert "disputed in branch" in page  # the audit trail, on the page
+    # when each was decided, in the policy's timezone with the zone named (stored in UTC)
+    stored = s.query("select decided_at from collections.approval_decision order by account_id")
+    shown = [f"{r['decided_at'].astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M} Asia/Shanghai" for r in stored]
+    assert all(f"<td>{when}</td>" in page for when in shown), shown
 
 
 def _log_in(browser, live_api: str, airflow_home: Path):

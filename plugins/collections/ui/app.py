@@ -43,6 +43,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = pages.money
+    env.filters["local_time"] = pages.local_time
     return env
 
 
@@ -523,6 +524,7 @@ def _approvals(
         user=user.get_name(),
         groups=groups,
         decisions=decisions,
+        zone=pages.display_zone(policies),
         form_token=rerun.form_token(_user_token(request)),
         said=said.get("said"),
         error=said.get("error"),
@@ -596,6 +598,12 @@ def _decided_text(done: Any, decision: str, reason: str, gone: int) -> str:
     return said
 
 
+def _deployment_zone() -> str:
+    from debt_collections import simulate
+
+    return pages.display_zone(pages.deployed_policies(simulate.POLICIES))
+
+
 def _policy_choices() -> list[str]:
     """The policy files a simulation may name: the deployment's, and the candidates beside them."""
     from debt_collections.policy.lint import policy_files
@@ -616,6 +624,7 @@ def simulations(request: Request, user: GetUserDep, conninfo: ConninfoDep) -> HT
         "simulations.html",
         user=user.get_name(),
         simulations=kept,
+        zone=_deployment_zone(),
         choices=choices,
         policies=_policy_choices(),
         from_day=last - dt.timedelta(days=13) if last else None,
@@ -663,7 +672,13 @@ def simulation(
     if found is None:
         detail = _("no simulation %(id)s is kept", id=simulation_id)
         return render("error.html", status_code=404, status=404, detail=detail)
-    return render("simulation.html", user=user.get_name(), sim=found, tables=pages.simulation_tables(found["result"]))
+    return render(
+        "simulation.html",
+        user=user.get_name(),
+        sim=found,
+        zone=_deployment_zone(),
+        tables=pages.simulation_tables(found["result"]),
+    )
 
 
 def task(

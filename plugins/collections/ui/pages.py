@@ -482,6 +482,20 @@ def deployed_rosters(folder: Path) -> list[tuple[str, str, str, int]]:
     return sorted(entries.values())
 
 
+def display_zone(policies: list[Policy]) -> str:
+    """The timezone the pages show operational times in (decisions, simulations): the policies' when they
+    share one (every shipped policy is in Asia/Shanghai), else UTC. The zone is always shown beside the time."""
+    zones = {p.timezone for p in policies}
+    return zones.pop() if len(zones) == 1 else "UTC"
+
+
+def local_time(value: dt.datetime | None, timezone: str) -> str:
+    """An instant as ``YYYY-MM-DD HH:MM <zone>`` in ``timezone`` (the zone named, so nobody reads UTC as local)."""
+    if value is None:
+        return ""
+    return f"{value.astimezone(_zone(timezone)):%Y-%m-%d %H:%M} {timezone}"
+
+
 def money(value: Any) -> str:
     """An amount as people read it: thousands separated, two decimals (from text or Decimal, never a float)."""
     return f"{Decimal(str(value)).quantize(Decimal('0.01')):,}"
