@@ -1638,7 +1638,7 @@ def _axe(browser) -> list[dict]:
     return found
 
 
-def test_chromium_finds_no_serious_accessibility_violation_on_any_page_in_either_mode(
+def test_chromium_finds_no_serious_accessibility_violation_on_any_page_in_either_mode_and_language(
     live_api, ui, book, browser, airflow_home
 ):
     from selenium.webdriver.common.by import By
@@ -1652,17 +1652,17 @@ def test_chromium_finds_no_serious_accessibility_violation_on_any_page_in_either
     browser.switch_to.default_content()
     collections = browser.current_url  # Airflow's route of the navigation entry, the pages in its frame
 
-    found: dict[tuple[str, str], list[dict]] = {}
+    found: dict[tuple[str, str, str], list[dict]] = {}
 
-    def check(mode: str, page: str) -> None:
-        found[(mode, page)] = _axe(browser)
+    def check(mode: str, language: str, page: str) -> None:
+        found[(mode, language, page)] = _axe(browser)
 
     def follow(link) -> None:
         link.click()
         wait.until(ec.staleness_of(link))
         wait.until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
 
-    for mode in ("light", "dark"):
+    for mode, language in [(m, lang) for m in ("light", "dark") for lang in ("en", "zh-CN")]:
         browser.execute_script("window.localStorage.setItem('theme', arguments[0])", mode)
         browser.get(collections)
         wait.until(
@@ -1671,31 +1671,37 @@ def test_chromium_finds_no_serious_accessibility_violation_on_any_page_in_either
         wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#portfolio-P1")))
         wait.until(lambda b, m=mode: m in b.find_element(By.TAG_NAME, "html").get_attribute("class").split())
-        check(mode, "today")
+        if browser.find_element(By.TAG_NAME, "html").get_attribute("lang") != language:
+            follow(browser.find_element(By.CSS_SELECTOR, f'#language button[value="{language}"]'))
+            wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#portfolio-P1")))
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
+        check(mode, language, "today")
         # the list behind a count: P1's open and on-hold cases
         follow(browser.find_element(By.CSS_SELECTOR, '#portfolio-P1 td[data-figure="cases"] a'))
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#worklist tbody tr")))
-        check(mode, "list")
+        check(mode, language, "list")
         for page, shown in NAV_PAGES[1:]:
             link = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'nav a[href="{page}"]')))
             follow(link)
             wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, shown)))
-            check(mode, page)
+            check(mode, language, page)
         search = browser.find_element(By.NAME, "q")
         search.send_keys("A0")
         search.submit()
         wait.until(ec.staleness_of(search))
         wait.until(ec.presence_of_element_located((By.ID, "record"))).click()  # its form open: axe skips the hidden
         wait.until(ec.visibility_of_element_located((By.NAME, "amount")))
-        check(mode, "account")
+        check(mode, language, "account")
         browser.switch_to.default_content()
 
     report = [
-        f"{mode:5} {page:11} {v['impact']:8} {v['id']}: {v['help']}\n" + "".join(f"      {n}\n" for n in v["nodes"][:5])
-        for (mode, page), violations in found.items()
+        f"{mode:5} {language:5} {page:11} {v['impact']:8} {v['id']}: {v['help']}\n"
+        + "".join(f"      {n}\n" for n in v["nodes"][:5])
+        for (mode, language, page), violations in found.items()
         for v in violations
     ]
     print("axe-core violations:\n" + ("".join(report) or "none\n"))
-    assert len(found) == 2 * (len(NAV_PAGES) + 2)
-    blocking = [line for line in report if line.split()[2] in BLOCKING]
+    browser.delete_cookie("collections_lang")  # back to English for whoever uses the browser next
+    assert len(found) == 4 * (len(NAV_PAGES) + 2)
+    blocking = [line for line in report if line.split()[3] in BLOCKING]
     assert not blocking, "".join(blocking)
