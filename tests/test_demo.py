@@ -22,9 +22,12 @@ def test_the_history_is_delivered_through_the_simulator_with_receipts_and_approv
     sim = SimulatorServer(book=drops).start()
     try:
         demo._history(fresh_db, START, END, drops, sim.url)
+        paths = {e["path"] for e in sim.state.log if e["status"] == 200}
     finally:
         sim.shutdown()
         sim.server_close()
+    # the SMS gateway and the dialer got lists (their batch endpoints), as a deployment's connections can say
+    assert {"/v1/sms/batch", "/v1/dialer/queue/batch"} <= paths and "/v1/dialer/queue" not in paths, paths
     with connect(fresh_db) as conn:
         by_day = {
             (r["as_of"].isoformat(), r["status"]): r["n"]

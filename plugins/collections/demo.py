@@ -167,9 +167,10 @@ def _airflow_env(
     )
     # every partner is the simulator the demo runs
     port = urllib.parse.urlsplit(partners_url).port
-    partner = json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http"})
+    partner = {"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http"}
     for name in ("SMS", "LETTERS", "DIALER", "FIELD", "LEGAL", "RECOVERY_AGENCY"):
-        env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = partner
+        extra = {"extra": BATCH} if name in BATCHED.values() else {}
+        env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = json.dumps({**partner, **extra})
     return env
 
 
@@ -209,9 +210,20 @@ def scheduled_ticks(end: pendulum.Date, now: pendulum.DateTime) -> dict[str, pen
     return None
 
 
+# The simulator's SMS gateway, letter house and dialer take a list per request (as real gateways do); the demo
+# sends them lists, as a deployment does whose partner connections say so (docs/OPERATIONS.md, "batch_size").
+BATCHED = {"sms": "SMS", "letter": "LETTERS", "dialer": "DIALER"}
+BATCH = {"batch_size": 200, "concurrency": 4}
+
+
 def _partners(url: str, channels: list[str]) -> dict[str, PartnerClient]:
-    """A client of the simulator for each channel."""
-    return {c: PartnerClient(url, requests.Session()) for c in channels}
+    """A client of the simulator for each channel: lists to the partners that take them."""
+    return {
+        c: PartnerClient(url, requests.Session(), batch_size=BATCH["batch_size"], concurrency=BATCH["concurrency"])
+        if c in BATCHED
+        else PartnerClient(url, requests.Session())
+        for c in channels
+    }
 
 
 def demo_day(today: pendulum.Date) -> pendulum.Date:
