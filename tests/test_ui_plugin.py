@@ -268,6 +268,15 @@ def test_chromium_shows_the_widget_on_airflows_dashboard_in_light_and_dark_mode_
         widget_fg = browser.execute_script(RGB, section.value_of_css_property("color"))
         assert widget_fg == pytest.approx(airflow_fg, abs=2), mode
         assert (_luminance(widget_fg) > 0.7) if mode == "dark" else (_luminance(widget_fg) < 0.3), (mode, widget_fg)
+    # Airflow's UI switched to Chinese (i18next keeps the choice in localStorage): the widget follows, unreloaded
+    zh = translations("zh-CN").gettext
+    browser.execute_script("window.localStorage.setItem('i18nextLng', 'zh-CN')")
+    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, f"{widget} h2").text == zh("Collections"))
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, f"{widget} thead th")]
+    browser.save_screenshot(str(SCREENSHOTS / "airflow-dashboard-collections-dark-zh-CN.png"))
+    assert headers[2:4] == [zh("open cases"), zh("in legal")] and _widget_numbers(browser)["P1"] == expected["P1"]
+    browser.execute_script("window.localStorage.setItem('i18nextLng', 'en')")
+    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, f"{widget} h2").text == "Collections")
     # a number opens the list behind it in the Collections view, inside Airflow's shell
     link = browser.find_element(By.CSS_SELECTOR, f"{widget} tr[data-portfolio='P1'] td[data-figure='planned'] a")
     link.click()
@@ -317,6 +326,7 @@ def test_chromium_opens_a_runs_collections_tab_with_its_figures_and_another_dags
         "select count(*) as n from collections.case_day where portfolio = 'P1' and as_of = %(d)s", {"d": LAST}
     )
     assert shown == sql["n"] > 0
+    print("axe-core on the run tab:", [(v["impact"], v["id"]) for v in findings] or "no violation")
     blocking = [f"{v['impact']} {v['id']}: {v['help']} {v['nodes'][:3]}" for v in findings if v["impact"] in BLOCKING]
     assert not blocking, blocking
 
