@@ -175,6 +175,7 @@ def test_the_headline_speaks_airflows_language_else_the_collections_choice(airfl
 def test_the_headline_before_any_run_is_empty(ui):
     data = ui("/collections/api/headline").json()
     assert (data["latest"], data["rows"], data["labels"]["empty"]) == (None, [], "No reported day yet.")
+    assert data["total"]["open_cases"] == {"text": "0", "href": "today"}
 
 
 # -- the run tab (server-rendered) -------------------------------------------------------------------------------

@@ -537,7 +537,7 @@ def headline_view(rows: list[dict[str, Any]]) -> dict[str, Any]:
     money_by: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
         money_by[r["currency"] or ""] += Decimal(str(r["recovered"]))
-    day = f"today?as_of={latest}"
+    day = f"today?as_of={latest}" if latest else "today"
     counts = [key for key, *_ in HEADLINE if key != "recovered"]
     total = {key: {"text": str(sum(int(r[key]) for r in rows)), "href": day} for key in counts}
     total["recovered"] = {
