@@ -244,12 +244,26 @@ def _widget_numbers(browser) -> dict[str, dict[str, str]]:
     return shown
 
 
+def _axe_of(browser, selector: str) -> list[dict]:
+    """axe-core's violations inside the element ``selector`` of the page (Airflow's own page around it is not ours)."""
+    _axe(browser)  # loads axe-core into the page
+    return browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(arguments[0], {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' '))}))))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));",
+        selector,
+    )
+
+
 def test_chromium_shows_the_widget_on_airflows_dashboard_in_light_and_dark_mode_and_a_number_opens_its_list(
     live_api, ui, paid, browser, airflow_home
 ):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
 
+    browser.set_script_timeout(60)
     wait = _log_in(browser, live_api, airflow_home)
     expected = _expected(paid)
     widget = "[data-collections-widget='ready']"
@@ -269,6 +283,9 @@ def test_chromium_shows_the_widget_on_airflows_dashboard_in_light_and_dark_mode_
         widget_fg = browser.execute_script(RGB, section.value_of_css_property("color"))
         assert widget_fg == pytest.approx(airflow_fg, abs=2), mode
         assert (_luminance(widget_fg) > 0.7) if mode == "dark" else (_luminance(widget_fg) < 0.3), (mode, widget_fg)
+        found = _axe_of(browser, "[data-collections-widget]")
+        print(f"axe-core on the widget ({mode}):", [(v["impact"], v["id"]) for v in found] or "no violation")
+        assert not [v for v in found if v["impact"] in BLOCKING], found
     # Airflow's UI switched to Chinese (i18next keeps the choice in localStorage): the widget follows, unreloaded
     zh = translations("zh-CN").gettext
     browser.execute_script("window.localStorage.setItem('i18nextLng', 'zh-CN')")
