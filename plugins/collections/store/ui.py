@@ -172,3 +172,16 @@ def run_day(conn: Conn, dag_id: str, run_id: str) -> dt.date | None:
     """The business day a run reported, or None."""
     row = fetch_one(conn, "ui/run_day.sql", {"dag_id": dag_id, "run_id": run_id})
     return row["as_of"] if row else None
+
+
+def headline(conn: Conn) -> list[dict[str, Any]]:
+    """Each portfolio's latest reported day with its headline counts (open and legal cases, the day's actions
+    by status, quarantined rows: as the lists count them now) and the money the report recorded as recovered."""
+    return fetch_all(conn, "ui/headline.sql")
+
+
+def run_report(conn: Conn, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+    """The report rows (``portfolio_days``) that one DAG run wrote and that no later run replaced."""
+    day = run_day(conn, dag_id, run_id)
+    rows = portfolio_days(conn, day) if day else []
+    return [r for r in rows if (r["dag_id"], r["run_id"]) == (dag_id, run_id)]

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import jinja2
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
 from fastapi import Depends, FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -710,6 +710,66 @@ def task(
     return RedirectResponse("today?" + urllib.parse.urlencode(query), status_code=303)
 
 
+def headline(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    lang: Annotated[str | None, Query(max_length=35, pattern=r"^[A-Za-z0-9-]*$")] = None,
+) -> JSONResponse:
+    """The widget on Airflow's dashboard (ui/web/dashboard.jsx): each portfolio's latest day in a few numbers,
+    each with the address of what it opens, labelled in ``lang`` (the language of Airflow's UI) when we have it."""
+    with queries.reading(conninfo) as conn:
+        view = pages.headline_view(queries.headline(conn))
+    with i18n.speaking(lang) as spoken:
+        labels = {
+            "title": _("Collections"),
+            "latest": _("Latest evaluated day: %(day)s", day=view["latest"]) if view["latest"] else "",
+            "portfolio": _("portfolio"),
+            "day": _("day"),
+            "total": _("whole book"),
+            "dry_run": _("dry run"),
+            "behind": _("an earlier day than the book's latest"),
+            "empty": _("No reported day yet."),
+            "open": _("Open Collections"),
+        }
+        columns = [{"key": key, "label": _(label)} for key, label, _narrowing in pages.HEADLINE]
+    return JSONResponse({**view, "lang": spoken, "labels": labels, "columns": columns}, headers=NO_STORE)
+
+
+def dag_run(
+    user: GetUserDep,
+    conninfo: ConninfoDep,
+    dag_id: Annotated[str, Query(max_length=250)],
+    run_id: Annotated[str, Query(max_length=250)],
+) -> HTMLResponse:
+    """The Collections tab of a DAG run in Airflow: the figures the run reported per portfolio, each count opening
+    the list behind it; a short note for a run of another DAG, or one that reported nothing (yet)."""
+    from debt_collections import simulate
+
+    with queries.reading(conninfo) as conn:
+        rows = queries.run_report(conn, dag_id, run_id)
+        day = rows[0]["as_of"] if rows else _conf_day(dag_id, run_id)
+        others = [r for r in queries.portfolio_days(conn, day) if r["dag_id"] == dag_id] if day and not rows else []
+        reporting = {r["dag_id"] for r in queries.portfolio_policies(conn).values()}
+    return render(
+        "run.html",
+        user=user.get_name(),
+        dag_id=dag_id,
+        run_id=run_id,
+        daily=bool(rows) or dag_id in reporting or dag_id in pages.daily_dag_ids(simulate.POLICIES),
+        as_of=day,
+        portfolios=[pages.portfolio_view(r) for r in rows],
+        others=others,
+    )
+
+
+def _conf_day(dag_id: str, run_id: str) -> dt.date | None:
+    """The day a run's conf names, when it is one."""
+    try:
+        return dt.date.fromisoformat(metadata.run_conf_day(dag_id, run_id) or "")
+    except ValueError:
+        return None
+
+
 def index() -> RedirectResponse:
     """The app's root leads to the Today page."""
     return RedirectResponse("today", status_code=307)
@@ -755,6 +815,8 @@ def create_app() -> FastAPI:
     app.add_api_route("/rerun", start_rerun, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/rerun-range", rerun_range, methods=["POST"], response_class=HTMLResponse)
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/run", dag_run, methods=["GET"], response_class=HTMLResponse)
+    app.add_api_route("/api/headline", headline, methods=["GET"])
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(i18n.LanguageMiddleware)

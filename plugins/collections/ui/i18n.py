@@ -9,11 +9,12 @@ separators and currency, days stay ISO (they are what the operations team copies
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,11 +79,18 @@ def choose(cookie: str | None, accept_language: str | None) -> str:
     if cookie in LANGUAGES:
         return cookie
     for tag in _accepted(accept_language or ""):
-        if tag == "zh" or tag.startswith("zh-"):
-            return "zh-CN"
-        if tag == "en" or tag.startswith("en-") or tag == "*":
-            return "en"
+        found = ours(tag) or ("en" if tag == "*" else None)
+        if found:
+            return found
     return DEFAULT
+
+
+def ours(tag: str) -> str | None:
+    """The language of ours a language tag reads (any Chinese: zh-CN, the only Chinese catalog), or None."""
+    tag = tag.strip().lower()
+    if tag == "zh" or tag.startswith("zh-"):
+        return "zh-CN"
+    return "en" if tag == "en" or tag.startswith("en-") else None
 
 
 def current() -> str:
@@ -102,6 +110,17 @@ def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
 
 
 _ = gettext
+
+
+@contextlib.contextmanager
+def speaking(tag: str | None) -> Iterator[str]:
+    """Messages in the language ``tag`` names (e.g. the language of Airflow's UI, for a widget shown in it) when
+    it is one of ours, else in the request's."""
+    token = _language.set(ours(tag or "") or current())
+    try:
+        yield current()
+    finally:
+        _language.reset(token)
 
 
 def here() -> str:

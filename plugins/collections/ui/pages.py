@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -499,3 +500,68 @@ def local_time(value: dt.datetime | None, timezone: str) -> str:
 def money(value: Any) -> str:
     """An amount as people read it: thousands separated, two decimals (from text or Decimal, never a float)."""
     return f"{Decimal(str(value)).quantize(Decimal('0.01')):,}"
+
+
+# -- Airflow's dashboard widget: each portfolio's latest day in a few numbers -----------------------------
+# (key, label, what a number opens: a narrowing of the list of the day's accounts, or another page)
+HEADLINE = (
+    ("open_cases", N_("open cases"), "&case_status=active"),
+    ("legal", N_("in legal"), "&case_status=active&stage=legal"),
+    ("planned", N_("planned"), "&status=planned"),
+    ("sent", N_("sent"), "&status=sent"),
+    ("delivered", N_("delivered"), "&status=delivered"),
+    ("failed", N_("failed"), "&status=failed"),
+    ("quarantined", N_("quarantined"), None),  # no list of rows: Today's table of them by reason
+    ("recovered", N_("recovered"), None),  # money: the Recoveries page
+)
+
+
+def _headline_cells(r: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """One portfolio's numbers, each with the address (relative to the Collections app) of what it opens."""
+    query = urllib.parse.urlencode({"as_of": r["as_of"], "portfolio": r["portfolio"]})
+    cells = {}
+    for key, _label, narrowing in HEADLINE:
+        if key == "recovered":
+            text = f"{money(r['recovered'])} {r['currency'] or ''}".strip()
+            href = "recoveries?" + urllib.parse.urlencode({"portfolio": r["portfolio"]})
+        elif narrowing is None:
+            text, href = str(r[key]), f"today?{query}#portfolio-{r['portfolio']}"
+        else:
+            text, href = str(r[key]), f"list?{query}{narrowing}"
+        cells[key] = {"text": text, "href": href}
+    return cells
+
+
+def headline_view(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The widget's rows (a portfolio each, with its DAG and day; ``behind``: its latest day is older than the
+    book's) and the whole book's sums; money summed per currency."""
+    latest = max((r["as_of"] for r in rows), default=None)
+    shown = [
+        {
+            "portfolio": r["portfolio"],
+            "dag_id": r["dag_id"],
+            "as_of": r["as_of"].isoformat(),
+            "dry_run": r["dry_run"],
+            "behind": r["as_of"] < latest,
+            "href": "today?" + urllib.parse.urlencode({"as_of": r["as_of"], "portfolio": r["portfolio"]}),
+            "cells": _headline_cells(r),
+        }
+        for r in rows
+    ]
+    money_by: dict[str, Decimal] = defaultdict(Decimal)
+    for r in rows:
+        money_by[r["currency"] or ""] += Decimal(str(r["recovered"]))
+    day = f"today?as_of={latest}" if latest else "today"
+    counts = [key for key, *_ in HEADLINE if key != "recovered"]
+    total = {key: {"text": str(sum(int(r[key]) for r in rows)), "href": day} for key in counts}
+    total["recovered"] = {
+        "text": " / ".join(f"{money(v)} {c}".strip() for c, v in sorted(money_by.items())) or money(0),
+        "href": "recoveries",
+    }
+    return {"latest": latest.isoformat() if latest else None, "rows": shown, "total": total}
+
+
+def daily_dag_ids(folder: Path) -> set[str]:
+    """The DAGs of the policies in ``folder``: each runs the day of its portfolios (its outbox, approvals and
+    the simulations do not)."""
+    return {p.dag_id for p in deployed_policies(folder)}
