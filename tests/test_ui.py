@@ -202,7 +202,17 @@ def test_the_plugin_is_mounted_and_listed_by_airflow(airflow_api, token):
             "icon_dark_mode": None,
             "category": None,
             "nav_top_level": True,
-        }
+        },
+        {
+            "name": "Collections",
+            "href": "/collections/run?dag_id={DAG_ID}&run_id={RUN_ID}",
+            "destination": "dag_run",
+            "url_route": "collections-run",
+            "icon": None,
+            "icon_dark_mode": None,
+            "category": None,
+            "nav_top_level": False,
+        },
     ]
 
 
