@@ -1593,7 +1593,7 @@ def test_the_capacity_page_without_a_roster_says_so(ui, db):
 # every page of the Collections navigation, by its link (the same in either language) and an element it shows
 NAV_PAGES = (
     ("today", "#portfolio-P1"),
-    ("trends", "#chart-buckets"),
+    ("trends", "#chart-buckets .chart-canvas svg"),  # drawn by ECharts
     ("recoveries", "#recovered-total"),
     ("variants", "#variants"),
     ("capacity", "h1"),
@@ -1696,11 +1696,13 @@ def _percent(figure: str) -> str:
 
 
 def test_chromium_draws_the_trends_charts_at_full_width_with_the_tables_figures_on_hover_in_both_modes(
-    live_api, ui, book, browser, airflow_home
+    live_api, ui, db, tmp_path, browser, airflow_home
 ):
     """Trends through Airflow's navigation: every chart spans its section; the tooltip of a day lists each series'
-    value as the table under the chart gives it (the table equals SQL: the tests above), in English and Chinese;
-    the axis labels take the page's text colour, and follow Airflow's dark mode."""
+    value as the table under the chart gives it (the table equals SQL and the hand-computed figures: the flow-rate
+    test above, on the same book), in English and Chinese; the axis labels take the page's text colour, and follow
+    Airflow's dark mode."""
+    _flow_book(db, tmp_path)
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -1762,7 +1764,7 @@ def test_chromium_draws_the_trends_charts_at_full_width_with_the_tables_figures_
             browser.execute_script("return getComputedStyle(document.documentElement).getPropertyValue('--fg')")
         )
 
-    day = DAYS[-2]  # R1 rolls M1 -> M2 (dpd 30 on 11-26, 31 on 11-27)
+    day = "2026-11-27"  # rolls 1/3 and 2/3, flows 1,200.00/2,500.00 and 3,500.00/7,500.00 from M1
     browser.execute_script("window.localStorage.setItem('theme', 'light')")
     browser.get(collections)
     for language in ("en", "zh-CN"):
@@ -1776,14 +1778,13 @@ def test_chromium_draws_the_trends_charts_at_full_width_with_the_tables_figures_
         assert len(widths) == 10
         for key, canvas, section, drawn in widths:
             assert abs(canvas - section) <= 2 and abs(drawn - canvas) <= 2 and canvas > 640, (key, canvas, section)
-        for key in ("rolls", "flows"):
+        for key in ("rolls", "flows", "monthly-rolls", "monthly-flows"):
             want = {name: _percent(figure) for name, figure in table(key, day).items()}
             assert hover(key, day) == want, (language, key)
+        assert _percent(table("monthly-rolls", day)["M1→M2"]) == "66.7% (2/3)"  # to a tenth of a percent
         # money with its currency code (Selenium reads the no-break space after it as a space)
-        paid = [d for d in DAYS[1:] if set(table("recovered", d).values()) != {"0.00"}]
-        want = {name: f"CNY {figure}" for name, figure in table("recovered", paid[0]).items()}
-        assert hover("recovered", paid[0]) == want, language
-        assert int(table("rolls", day)["M1→M2"].split("/")[0]) > 0  # a rate above 0 among the ones compared
+        want = {name: f"CNY {figure}" for name, figure in table("recovered", day).items()}
+        assert hover("recovered", day) == want and "CNY 8,500.00" in want.values(), language  # C3 and D3 paid
         light_text = label_colour("rolls")
         assert light_text == pytest.approx(text_colour(), abs=2) and _luminance(light_text) < 0.3
         browser.switch_to.default_content()
