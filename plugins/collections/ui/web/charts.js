@@ -8,10 +8,10 @@
 // mode changes.
 import * as echarts from "echarts/core";
 import { LineChart } from "echarts/charts";
-import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
+import { GridSimpleComponent, LegendPlainComponent, TooltipComponent } from "echarts/components";
 import { SVGRenderer } from "echarts/renderers";
 
-echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, SVGRenderer]);
+echarts.use([LineChart, GridSimpleComponent, LegendPlainComponent, TooltipComponent, SVGRenderer]);
 
 // line colours with contrast on the page's background: Tableau 10 on light, ECharts' dark theme's on dark
 const PALETTES = {
