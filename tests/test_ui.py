@@ -1686,6 +1686,14 @@ def test_chromium_shows_each_page_in_airflows_light_and_dark_mode_and_in_both_la
     browser.delete_cookie("collections_lang")
 
 
+# each chart's key, its width, its section's, and the width of what ECharts drew
+WIDTHS = (
+    "return [...document.querySelectorAll('.chart-canvas')].map(c => [c.dataset.chartId,"
+    " c.getBoundingClientRect().width, c.closest('section').getBoundingClientRect().width,"
+    " c.querySelector('svg').getBoundingClientRect().width])"
+)
+
+
 def _percent(figure: str) -> str:
     """A rate's figure ("part/whole") as the chart's tooltip shows it: Intl's percent, at most one decimal."""
     part, whole = (Decimal(x.replace(",", "")) for x in figure.split("/"))
@@ -1770,11 +1778,7 @@ def test_chromium_draws_the_trends_charts_at_full_width_with_the_tables_figures_
     for language in ("en", "zh-CN"):
         open_trends(language)
         # each chart as wide as its section, and wider than the 640 px of the charts drawn on the server before
-        widths = browser.execute_script(
-            "return [...document.querySelectorAll('.chart-canvas')].map(c => [c.dataset.chartId,"
-            " c.getBoundingClientRect().width, c.closest('section').getBoundingClientRect().width,"
-            " c.querySelector('svg').getBoundingClientRect().width])"
-        )
+        widths = browser.execute_script(WIDTHS)
         assert len(widths) == 10
         for key, canvas, section, drawn in widths:
             assert abs(canvas - section) <= 2 and abs(drawn - canvas) <= 2 and canvas > 640, (key, canvas, section)
@@ -1804,7 +1808,14 @@ def test_chromium_draws_the_trends_charts_at_full_width_with_the_tables_figures_
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
     wait.until(lambda b: _luminance(label_colour("rolls")) < 0.3)
     assert label_colour("rolls") == pytest.approx(light_text, abs=2)
+    # a narrower window: each chart is drawn again at its section's new width
+    wide = browser.execute_script(WIDTHS)[0][2]
     browser.switch_to.default_content()
+    browser.set_window_size(1000, 1000)
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait.until(lambda b: all(abs(d - s) <= 2 and s < wide - 300 for _, _, s, d in b.execute_script(WIDTHS)))
+    browser.switch_to.default_content()
+    browser.set_window_size(1400, 1000)
     browser.delete_cookie("collections_lang")
 
 
