@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -158,6 +158,12 @@ def tables(html: str) -> dict[tuple[str, str], list[list[str]]]:
     parser = _Tables()
     parser.feed(html)
     return parser.found
+
+
+def chart_figures(html: str) -> dict[str, dict]:
+    """What the browser draws of each chart (its figures' JSON, ui/web/charts.js), by chart key."""
+    found = re.findall(r'<script type="application/json" data-chart-figures="([^"]+)">(.*?)</script>', html, re.S)
+    return {key: json.loads(text) for key, text in found}
 
 
 def as_counts(table: list[list[str]]) -> dict[str, int]:
@@ -677,9 +683,17 @@ def test_trends_figures_equal_sql_counts(ui, book):
         answer = ui("/collections/trends" + (f"?portfolio={portfolio}" if portfolio else ""))
         assert answer.status_code == 200
         html = answer.text
-        # eight charts drawn on the server: no script but base.html's inline colour-mode one, nothing fetched
-        assert html.count("<svg") == 8 and html.count("<script>") == 1 and "src=" not in html
+        # ten charts drawn in the browser by the one script the app serves, from figures that are the table's
+        assert re.findall(r'src="([^"]*)"', html) == ["static/charts.js"]
         found = tables(html)
+        charts = chart_figures(html)
+        assert len(charts) == html.count('class="chart-canvas"') == 10
+        for key, figures in charts.items():
+            table = found[(f"chart-{key}", "trend")]
+            assert [row[0] for row in table[1:]] == figures["days"]
+            assert table[0][1:] == [s["name"] for s in figures["series"]]
+            for n, s in enumerate(figures["series"], start=1):
+                assert [row[n] for row in table[1:]] == s["figures"], (key, s["name"])
         where = "and t.portfolio = %(p)s" if portfolio else ""
         # every evaluated day with a day before it: 11-26 .. 11-28
         days = [
@@ -799,6 +813,65 @@ def test_trends_show_the_monthly_roll_rate_next_to_the_daily_one(ui, db, tmp_pat
     by_day = {r[0]: dict(zip(rows[0][1:], r[1:], strict=True)) for r in rows[1:]}
     assert by_day["2026-11-27"]["M1→M2"] == "2/3"  # a month before: three in M1; today two in M2
     assert by_day["2026-11-26"]["M1→M2"] == "0/0"  # 10-26 was not evaluated: no month-before to roll from
+
+
+def _flow_book(db, tmp_path) -> Scenario:
+    """Cases with known overdue amounts (one installment each month) on 10-27, 11-26 and 11-27."""
+    s = Scenario(db, tmp_path)
+    s.account("R1", first_due="2026-10-20", months=3, amount="1000.00")  # M1 on 10-27 (1,000.00 overdue), M2 after
+    s.account("R2", first_due="2026-10-01", months=3, amount="2500.00")  # M1 on 10-27 (2,500.00), M2 after (dpd 56, 57)
+    s.account("C3", first_due="2026-10-20", months=3, amount="4000.00")  # M1 on 10-27 (4,000.00), M2, cured on 11-27
+    s.account("D1", first_due="2026-10-27", months=3, amount="1200.00")  # M1 on 11-26 (dpd 30, 1,200.00), M2 on 11-27
+    s.account("D2", first_due="2026-11-10", months=3, amount="800.00")  # M1 on 11-26 (dpd 16, 800.00) and 11-27
+    s.account("D3", first_due="2026-11-05", months=3, amount="500.00")  # M1 on 11-26 (dpd 21, 500.00), cured 11-27
+    for day in ("2026-10-27", "2026-11-26"):
+        s.run(day)
+    s.pay("p1", "C3", "2026-11-27T10:00:00+08:00", "8000.00")
+    s.pay("p2", "D3", "2026-11-27T10:00:00+08:00", "500.00")
+    s.run("2026-11-27")
+    return s
+
+
+def test_trends_show_the_daily_and_monthly_flow_rates_weighted_by_the_overdue_amount_before(ui, db, tmp_path):
+    s = _flow_book(db, tmp_path)
+    html = ui("/collections/trends").text
+    found, charts = tables(html), chart_figures(html)
+
+    def shown(key: str, day: str, name: str) -> tuple[str, Decimal | None]:
+        """The table's figure of a day and the rate the chart draws for it."""
+        rows = found[(f"chart-{key}", "trend")]
+        figure = dict(zip(rows[0][1:], next(r for r in rows if r[0] == day)[1:], strict=True))[name]
+        series = next(x for x in charts[key]["series"] if x["name"] == name)
+        value = series["values"][charts[key]["days"].index(day)]
+        return figure, None if value is None else Decimal(value)
+
+    # by hand: of 11-26's M1 cases (D1 1,200.00, D2 800.00, D3 500.00) D1 is in M2 on 11-27: one case in three,
+    # 1,200.00 of 2,500.00 overdue; none of the M2 cases (R1 2,000.00, R2 5,000.00, C3 8,000.00) is in M3
+    assert shown("rolls", "2026-11-27", "M1→M2") == ("1/3", Decimal(1) / Decimal(3))
+    assert shown("flows", "2026-11-27", "M1→M2") == ("1,200.00/2,500.00", Decimal("0.48"))
+    assert shown("flows", "2026-11-27", "M2→M3") == ("0.00/15,000.00", Decimal(0))
+    assert shown("flows", "2026-11-27", "M3→M4") == ("0.00/0.00", None)  # no case in M3: no rate
+    # a month before 11-27, M1 held R1 1,000.00, R2 2,500.00 and C3 4,000.00; R1 and R2 are in M2 on 11-27,
+    # C3 cured: two cases in three, but 3,500.00 of 7,500.00
+    assert shown("monthly-rolls", "2026-11-27", "M1→M2") == ("2/3", Decimal(2) / Decimal(3))
+    assert shown("monthly-flows", "2026-11-27", "M1→M2") == ("3,500.00/7,500.00", Decimal(7) / Decimal(15))
+    assert shown("monthly-flows", "2026-11-26", "M1→M2") == ("0.00/0.00", None)  # 10-26 was not evaluated
+
+    # 11-27's, from SQL over the output views: the amounts overdue the day and the month before, by bucket
+    order = "array['M0', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7+']"
+    for key, before in (("flows", "11-26"), ("monthly-flows", "10-27")):
+        buckets = s.query(
+            f"select p.bucket, ({order})[array_position({order}, p.bucket) + 1] as next,"
+            " sum(p.overdue_amount) as amount, coalesce(sum(p.overdue_amount) filter"
+            f" (where array_position({order}, t.bucket) = array_position({order}, p.bucket) + 1), 0) as rolled "
+            "from collections.case_day p left join collections.case_day t on t.case_id = p.case_id"
+            " and t.as_of = '2026-11-27' where p.as_of = %(before)s and p.status in ('open', 'on_hold') group by 1, 2",
+            {"before": f"2026-{before}"},
+        )
+        assert {r["bucket"] for r in buckets} == ({"M1", "M2"} if key == "flows" else {"M1"})
+        for r in buckets:
+            figure, rate = shown(key, "2026-11-27", f"{r['bucket']}→{r['next']}")
+            assert figure == f"{r['rolled']:,.2f}/{r['amount']:,.2f}" and rate == r["rolled"] / r["amount"], (key, r)
 
 
 def test_variants_side_by_side_equal_sql_over_the_views(ui, db, tmp_path):
@@ -1353,7 +1426,7 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     cured = wait.until(
         ec.presence_of_element_located((By.CSS_SELECTOR, f'table[data-chart="cure"] td[data-day="{DAYS[-1]}"]'))
     ).get_attribute("textContent")
-    assert browser.find_elements(By.CSS_SELECTOR, "svg polyline, svg circle")
+    assert browser.find_elements(By.CSS_SELECTOR, "#chart-cure .chart-canvas svg path")  # drawn by ECharts
     browser.switch_to.default_content()
     browser.save_screenshot(str(SCREENSHOTS / "collections-trends.png"))
     r = book.query(
@@ -1535,7 +1608,7 @@ def test_the_capacity_page_without_a_roster_says_so(ui, db):
 # every page of the Collections navigation, by its link (the same in either language) and an element it shows
 NAV_PAGES = (
     ("today", "#portfolio-P1"),
-    ("trends", "#chart-buckets"),
+    ("trends", "#chart-buckets .chart-canvas svg"),  # drawn by ECharts
     ("recoveries", "#recovered-total"),
     ("variants", "#variants"),
     ("capacity", "h1"),
@@ -1625,6 +1698,139 @@ def test_chromium_shows_each_page_in_airflows_light_and_dark_mode_and_in_both_la
     for key, rgb in seen.items():
         assert (_luminance(rgb) < 0.3) if key[0] == "dark" else (_luminance(rgb) > 0.9), (key, rgb)
     # back to English for whoever uses the browser next (the cookie is the browser's)
+    browser.delete_cookie("collections_lang")
+
+
+# each chart's key, its width, its section's, and the width of what ECharts drew
+WIDTHS = (
+    "return [...document.querySelectorAll('.chart-canvas')].map(c => [c.dataset.chartId,"
+    " c.getBoundingClientRect().width, c.closest('section').getBoundingClientRect().width,"
+    " c.querySelector('svg').getBoundingClientRect().width])"
+)
+
+
+def _percent(figure: str) -> str:
+    """A rate's figure ("part/whole") as the chart's tooltip shows it: Intl's percent, at most one decimal."""
+    part, whole = (Decimal(x.replace(",", "")) for x in figure.split("/"))
+    if not whole:
+        return f"– ({figure})"  # nothing to take a share of: no value that day
+    shown = f"{(100 * part / whole).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}".removesuffix(".0")
+    return f"{shown}% ({figure})"
+
+
+def test_chromium_draws_the_trends_charts_at_full_width_with_the_tables_figures_on_hover_in_both_modes(
+    live_api, ui, db, tmp_path, browser, airflow_home
+):
+    """Trends through Airflow's navigation: every chart spans its section; the tooltip of a day lists each series'
+    value as the table under the chart gives it (the table equals SQL and the hand-computed figures: the flow-rate
+    test above, on the same book), in English and Chinese; the axis labels take the page's text colour, and follow
+    Airflow's dark mode."""
+    _flow_book(db, tmp_path)
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait = _log_in(browser, live_api, airflow_home)
+    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'a[href$="plugin/collections"]'))).click()
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#portfolio-P1")))
+    browser.switch_to.default_content()
+    collections = browser.current_url
+
+    def open_trends(language: str) -> None:
+        wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+        wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'#language button[value="{language}"]'))).click()
+        wait.until(lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == language)
+        link = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, 'nav a[href="trends"]')))
+        link.click()
+        wait.until(ec.staleness_of(link))
+        wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".chart-canvas svg")) == 10)
+
+    def hover(key: str, day: str) -> dict[str, str]:
+        """The tooltip's rows (series name -> value shown) with the mouse over ``day`` of a chart."""
+        canvas = browser.find_element(By.CSS_SELECTOR, f'.chart-canvas[data-chart-id="{key}"]')
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+        # the day's label under the x axis gives its x; the mouse goes there, halfway up the chart
+        x = browser.execute_script(
+            "const box = arguments[0].getBoundingClientRect();"
+            "const label = [...arguments[0].querySelectorAll('svg text')].find(t => t.textContent === arguments[1]);"
+            "const at = label.getBoundingClientRect(); return at.left + at.width / 2 - (box.left + box.width / 2);",
+            canvas,
+            day,
+        )
+        ActionChains(browser).move_to_element_with_offset(canvas, int(x), 0).perform()
+        tip = f'.chart-canvas[data-chart-id="{key}"] .chart-tooltip'
+        wait.until(lambda b: b.find_element(By.CSS_SELECTOR, f"{tip} .chart-tooltip-day").text == day)
+        rows = browser.find_elements(By.CSS_SELECTOR, f"{tip} .chart-tooltip-row")
+        shown = {r.text.rsplit("\n", 1)[0]: r.find_element(By.CLASS_NAME, "chart-tooltip-value").text for r in rows}
+        ActionChains(browser).move_by_offset(0, -int(canvas.size["height"])).perform()  # off the chart
+        return shown
+
+    def table(key: str, day: str) -> dict[str, str]:
+        """The table's figures of ``day`` under a chart, by its column's name."""
+        header = [
+            th.get_attribute("textContent")
+            for th in browser.find_elements(By.CSS_SELECTOR, f'table[data-chart="{key}"] thead th')
+        ]
+        cells = browser.find_elements(By.CSS_SELECTOR, f'table[data-chart="{key}"] td[data-day="{day}"]')
+        return dict(zip(header[1:], [c.get_attribute("textContent") for c in cells], strict=True))
+
+    def painted(css: str) -> list[int]:
+        return browser.execute_script(RGB, css)
+
+    def label_colour(key: str) -> list[int]:
+        label = browser.find_element(By.CSS_SELECTOR, f'.chart-canvas[data-chart-id="{key}"] svg text')
+        return painted(label.get_attribute("fill"))
+
+    def text_colour() -> list[int]:
+        return painted(
+            browser.execute_script("return getComputedStyle(document.documentElement).getPropertyValue('--fg')")
+        )
+
+    day = "2026-11-27"  # rolls 1/3 and 2/3, flows 1,200.00/2,500.00 and 3,500.00/7,500.00 from M1
+    browser.execute_script("window.localStorage.setItem('theme', 'light')")
+    browser.get(collections)
+    for language in ("en", "zh-CN"):
+        open_trends(language)
+        # each chart as wide as its section, and wider than the 640 px of the charts drawn on the server before
+        widths = browser.execute_script(WIDTHS)
+        assert len(widths) == 10
+        for key, canvas, section, drawn in widths:
+            assert abs(canvas - section) <= 2 and abs(drawn - canvas) <= 2 and canvas > 640, (key, canvas, section)
+        for key in ("rolls", "flows", "monthly-rolls", "monthly-flows"):
+            want = {name: _percent(figure) for name, figure in table(key, day).items()}
+            assert hover(key, day) == want, (language, key)
+        assert _percent(table("monthly-rolls", day)["M1→M2"]) == "66.7% (2/3)"  # to a tenth of a percent
+        # money with its currency code (Selenium reads the no-break space after it as a space)
+        want = {name: f"CNY {figure}" for name, figure in table("recovered", day).items()}
+        assert hover("recovered", day) == want and "CNY 8,500.00" in want.values(), language  # C3 and D3 paid
+        light_text = label_colour("rolls")
+        assert light_text == pytest.approx(text_colour(), abs=2) and _luminance(light_text) < 0.3
+        browser.switch_to.default_content()
+        browser.save_screenshot(str(SCREENSHOTS / f"collections-trends-tooltip-{language}.png"))
+
+    browser.execute_script("window.localStorage.setItem('theme', 'dark')")
+    browser.get(collections)
+    wait.until(lambda b: b.execute_script("return document.documentElement.classList.contains('dark')"))
+    open_trends("en")
+    dark_text = text_colour()
+    assert label_colour("rolls") == pytest.approx(dark_text, abs=2) and _luminance(dark_text) > 0.8
+    assert "dark" in browser.find_element(By.TAG_NAME, "html").get_attribute("class").split()
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-trends-dark.png"))
+    # Airflow switched to light while the page is open: the charts are drawn again in the light text colour
+    browser.execute_script("document.documentElement.classList.replace('dark', 'light')")
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait.until(lambda b: _luminance(label_colour("rolls")) < 0.3)
+    assert label_colour("rolls") == pytest.approx(light_text, abs=2)
+    # a narrower window: each chart is drawn again at its section's new width
+    wide = browser.execute_script(WIDTHS)[0][2]
+    browser.switch_to.default_content()
+    browser.set_window_size(1000, 1000)
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    wait.until(lambda b: all(abs(d - s) <= 2 and s < wide - 300 for _, _, s, d in b.execute_script(WIDTHS)))
+    browser.switch_to.default_content()
+    browser.set_window_size(1400, 1000)
     browser.delete_cookie("collections_lang")
 
 

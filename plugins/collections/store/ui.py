@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from debt_collections.store.db import Conn, Row, connect, fetch_all, fetch_one, run, transaction
+from debt_collections.store.db import Conn, Row, connect, fetch_all, fetch_one, fetch_row, run, transaction
 
 SEARCH_LIMIT = 50
 RECENT_DAYS = 14
@@ -72,7 +72,8 @@ def portfolios(conn: Conn) -> list[str]:
 
 
 def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[str, Any]:
-    """The last ``days`` evaluated days: cases by bucket and transitions from the day before, actions, recoveries."""
+    """The last ``days`` evaluated days: cases by bucket and transitions from the day before, actions, recoveries
+    (in ``currency``, the accounts' currency)."""
     pairs = [
         (r["as_of"], r["prev_as_of"])
         for r in fetch_all(conn, "ui/trend_days.sql", {"portfolio": portfolio, "days": days})
@@ -86,6 +87,7 @@ def trends(conn: Conn, portfolio: str | None, days: int = TREND_DAYS) -> dict[st
         "recovered": fetch_all(conn, "ui/trend_recovered.sql", bind) if pairs else [],
         "monthly_rolls": fetch_all(conn, "ui/trend_monthly_rolls.sql", bind) if pairs else [],
         "reasons": fetch_all(conn, "ui/trend_reasons.sql", bind) if pairs else [],
+        "currency": fetch_row(conn, "ui/trend_currency.sql", {"portfolio": portfolio})["currency"] or "",
     }
 
 

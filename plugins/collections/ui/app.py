@@ -21,7 +21,6 @@ from debt_collections.domain import outcomes
 from debt_collections.domain.policy import PORTFOLIO_NAME
 from debt_collections.errors import CollectionsError
 from debt_collections.store import ui as queries
-from debt_collections.ui import charts as charts_svg
 from debt_collections.ui import i18n, metadata, pages, rerun
 from debt_collections.ui.database import collections_conninfo
 from debt_collections.ui.i18n import _
@@ -391,15 +390,8 @@ def trends(
         portfolio=portfolio,
         choices=choices,
         days=data["days"],
-        charts=[
-            (c, charts_svg.line_chart(_(c.title), data["days"], _named(c.series), percent=c.percent)) for c in charts
-        ],
+        charts=[(c, pages.chart_figures(c, data["days"], data["currency"], _)) for c in charts],
     )
-
-
-def _named(series: dict[str, Any]) -> dict[str, Any]:
-    """A chart's series under the names the reader reads (the legend)."""
-    return {_(name): values for name, values in series.items()}
 
 
 def variants(

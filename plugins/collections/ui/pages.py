@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import urllib.parse
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -167,41 +168,47 @@ BUCKETS = ("M1", "M2", "M3", "M4", "M5", "M6", "M7+")
 
 @dataclass
 class Chart:
-    """One chart of the Trends page: its series over the days, and the counts behind each point."""
+    """One chart of the Trends page: its series over the days, and the figures behind each point (the table)."""
 
     key: str
     title: str
-    percent: bool
-    series: dict[str, list[float | None]]
+    unit: str  # what a point is: "percent" (a share, part/whole), "count" or "money"
+    series: dict[str, list[Decimal | int | None]]  # None: no value that day (nothing to take a share of)
     counts: dict[str, list[str]]  # what each point was computed from, for the table under the chart
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+def _rate(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    return Decimal(part) / Decimal(whole) if whole else None
 
 
 def _tally_cases(
     index: dict[dt.date, int], cases: list[dict[str, Any]]
-) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list[int]], tuple[list[int], ...]]:
-    """Per day: open cases by bucket, yesterday's cases by bucket and those that rolled, then the open
-    cases of the day before, the cured, and the promises kept and broken."""
+) -> tuple[dict[str, list[int]], tuple[list[int], ...]]:
+    """Per day: open cases by bucket, then the open cases of the day before, the cured, and the promises kept
+    and broken."""
     n = len(index)
     open_by = {b: [0] * n for b in BUCKETS}
-    from_by = {b: [0] * n for b in BUCKETS[:-1]}
-    rolled_by = {b: [0] * n for b in BUCKETS[:-1]}
     open_before, cured, kept, broken = [0] * n, [0] * n, [0] * n, [0] * n
     for r in cases:
         i = index[r["as_of"]]
         if r["bucket"] in open_by:
             open_by[r["bucket"]][i] += r["cases"]
-        if r["from_bucket"] in from_by:
-            from_by[r["from_bucket"]][i] += r["from_cases"]
-            rolled_by[r["from_bucket"]][i] += r["rolled"]
         open_before[i] += r["from_cases"]
         cured[i] += r["cured"]
         kept[i] += r["kept"]
         broken[i] += r["broken"]
-    return open_by, from_by, rolled_by, (open_before, cured, kept, broken)
+    return open_by, (open_before, cured, kept, broken)
+
+
+def _by_from_bucket(
+    index: dict[dt.date, int], rows: list[dict[str, Any]], column: str, zero: int | Decimal
+) -> dict[str, list[Any]]:
+    """Per day, ``column`` summed by the bucket the cases were in before (each bucket but the last)."""
+    sums = {b: [zero] * len(index) for b in BUCKETS[:-1]}
+    for r in rows:
+        if r["from_bucket"] in sums:
+            sums[r["from_bucket"]][index[r["as_of"]]] += r[column]
+    return sums
 
 
 def _recovered_chart(index: dict[dt.date, int], recovered: list[dict[str, Any]]) -> Chart:
@@ -213,13 +220,24 @@ def _recovered_chart(index: dict[dt.date, int], recovered: list[dict[str, Any]])
     return Chart(
         "recovered",
         N_("Recovered: repayments of cases open the day before, credited to the last contact within the window"),
-        False,
-        {name: [float(v) for v in values] for name, values in sums.items()},  # the drawing only
-        {name: [f"{v:,.2f}" for v in values] for name, values in sums.items()},
+        "money",
+        {name: list(values) for name, values in sums.items()},
+        {name: [money(v) for v in values] for name, values in sums.items()},
     )
 
 
 REASON_ORDER = ("illness", "unemployment", "income_drop", "dispute", "forgot", "fraud", "other", "unknown")
+
+
+def _counts_chart(key: str, title: str, counts: dict[str, list[int]]) -> Chart:
+    """A chart of counts: each point is its own figure."""
+    return Chart(
+        key,
+        title,
+        "count",
+        {k: list(v) for k, v in counts.items()},
+        {k: [str(n) for n in v] for k, v in counts.items()},
+    )
 
 
 def _reasons_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Chart:
@@ -228,38 +246,50 @@ def _reasons_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Cha
     counts = {name: [0] * len(index) for name in names}
     for r in rows:
         counts[r["reason"]][index[r["as_of"]]] += r["cases"]
-    return Chart(
-        "reasons",
-        N_("Why customers are late: open and on-hold cases by the latest delinquency reason learnt"),
-        False,
-        {name: [float(v) for v in values] for name, values in counts.items()},
-        {name: [str(v) for v in values] for name, values in counts.items()},
-    )
+    title = N_("Why customers are late: open and on-hold cases by the latest delinquency reason learnt")
+    return _counts_chart("reasons", title, counts)
 
 
-def _rolls_chart(key: str, title: str, from_by: dict[str, list[int]], rolled_by: dict[str, list[int]]) -> Chart:
-    """Roll rates from each bucket but the last: the cases there, and those of them one bucket up."""
+def _rolls_chart(key: str, title: str, from_by: dict[str, list[Any]], rolled_by: dict[str, list[Any]]) -> Chart:
+    """Roll (or flow) rates from each bucket but the last: the cases there (or their overdue amount), and the share
+    of them one bucket up. The table shows both figures, counts as they are and amounts as money."""
     names = {b: f"{b}→{BUCKETS[k + 1]}" for k, b in enumerate(BUCKETS[:-1])}
     n = len(next(iter(from_by.values())))
+
+    def figure(v: int | Decimal) -> str:
+        return money(v) if isinstance(v, Decimal) else str(v)
+
     return Chart(
         key,
         title,
-        True,
+        "percent",
         {names[b]: [_rate(rolled_by[b][i], from_by[b][i]) for i in range(n)] for b in names},
-        {names[b]: [f"{rolled_by[b][i]}/{from_by[b][i]}" for i in range(n)] for b in names},
+        {names[b]: [f"{figure(rolled_by[b][i])}/{figure(from_by[b][i])}" for i in range(n)] for b in names},
     )
 
 
-def _monthly_rolls_chart(index: dict[dt.date, int], rows: list[dict[str, Any]]) -> Chart:
-    """Month-over-month roll rates: of the cases in a bucket a month before each day, those one bucket up."""
-    from_by = {b: [0] * len(index) for b in BUCKETS[:-1]}
-    rolled_by = {b: [0] * len(index) for b in BUCKETS[:-1]}
-    for r in rows:
-        if r["from_bucket"] in from_by:
-            from_by[r["from_bucket"]][index[r["as_of"]]] += r["from_cases"]
-            rolled_by[r["from_bucket"]][index[r["as_of"]]] += r["rolled"]
-    title = N_("Monthly roll rate: share of the cases in a bucket a month before that are one bucket up on the day")
-    return _rolls_chart("monthly-rolls", title, from_by, rolled_by)
+ROLLS_AND_FLOWS = {
+    "rolls": N_("Roll rate: share of yesterday's cases in a bucket that moved one bucket up today"),
+    "flows": N_("Flow rate: share of yesterday's overdue amount in a bucket whose case moved one bucket up today"),
+    "monthly-rolls": N_(
+        "Monthly roll rate: share of the cases in a bucket a month before that are one bucket up on the day"
+    ),
+    "monthly-flows": N_(
+        "Monthly flow rate: share of the overdue amount in a bucket a month before whose case is one bucket up"
+        " on the day"
+    ),
+}
+
+
+def _rolls_and_flows(prefix: str, index: dict[dt.date, int], rows: list[dict[str, Any]]) -> list[Chart]:
+    """The roll rate (by cases) and the flow rate (by the overdue amount they had before) of ``rows``: the day
+    before's (``trend_cases.sql``) or the month before's (``trend_monthly_rolls.sql``)."""
+    cases, rolled = (_by_from_bucket(index, rows, c, 0) for c in ("from_cases", "rolled"))
+    amount, rolled_amount = (_by_from_bucket(index, rows, c, Decimal("0.00")) for c in ("from_amount", "rolled_amount"))
+    return [
+        _rolls_chart(f"{prefix}rolls", ROLLS_AND_FLOWS[f"{prefix}rolls"], cases, rolled),
+        _rolls_chart(f"{prefix}flows", ROLLS_AND_FLOWS[f"{prefix}flows"], amount, rolled_amount),
+    ]
 
 
 def trend_charts(
@@ -270,54 +300,56 @@ def trend_charts(
     monthly_rolls: list[dict[str, Any]] | None = None,
     reasons: list[dict[str, Any]] | None = None,
 ) -> list[Chart]:
-    """The Trends page's charts from ``store.ui.trends``: buckets, daily and monthly roll rates, cure rate,
-    promises, actions, the money recovered, and why customers are late."""
+    """The Trends page's charts from ``store.ui.trends``: buckets, daily and monthly roll and flow rates, cure
+    rate, promises, actions, the money recovered, and why customers are late."""
     index = {d: i for i, d in enumerate(days)}
     n = len(days)
-    open_by, from_by, rolled_by, (open_before, cured, kept, broken) = _tally_cases(index, cases)
+    open_by, (open_before, cured, kept, broken) = _tally_cases(index, cases)
     statuses = sorted({r["status"] for r in actions}, key=lambda s: (STATUS_ORDER + (s,)).index(s))
     by_status = {s: [0] * n for s in statuses}
     for r in actions:
         by_status[r["status"]][index[r["as_of"]]] += r["n"]
     return [
-        Chart(
-            "buckets",
-            N_("Open and on-hold cases by bucket"),
-            False,
-            {b: [float(v) for v in open_by[b]] for b in BUCKETS},
-            {b: [str(v) for v in open_by[b]] for b in BUCKETS},
-        ),
-        _rolls_chart(
-            "rolls",
-            N_("Roll rate: share of yesterday's cases in a bucket that moved one bucket up today"),
-            from_by,
-            rolled_by,
-        ),
-        _monthly_rolls_chart(index, monthly_rolls or []),
+        _counts_chart("buckets", N_("Open and on-hold cases by bucket"), open_by),
+        *_rolls_and_flows("", index, cases),
+        *_rolls_and_flows("monthly-", index, monthly_rolls or []),
         Chart(
             "cure",
             N_("Cure rate: share of yesterday's open and on-hold cases cured today"),
-            True,
+            "percent",
             {N_("cured"): [_rate(cured[i], open_before[i]) for i in range(n)]},
             {N_("cured"): [f"{cured[i]}/{open_before[i]}" for i in range(n)]},
         ),
         Chart(
             "promises",
             N_("Promise-kept rate: promises decided today that were kept"),
-            True,
+            "percent",
             {N_("kept"): [_rate(kept[i], kept[i] + broken[i]) for i in range(n)]},
             {N_("kept"): [f"{kept[i]}/{kept[i] + broken[i]}" for i in range(n)]},
         ),
-        Chart(
-            "actions",
-            N_("Contact results: actions by status (no dry runs)"),
-            False,
-            {s: [float(v) for v in by_status[s]] for s in statuses},
-            {s: [str(v) for v in by_status[s]] for s in statuses},
-        ),
+        _counts_chart("actions", N_("Contact results: actions by status (no dry runs)"), by_status),
         _recovered_chart(index, recovered or []),
         _reasons_chart(index, reasons or []),
     ]
+
+
+def chart_figures(chart: Chart, days: list[dt.date], currency: str, say: Callable[[str], str]) -> dict[str, Any]:
+    """What the browser draws of ``chart`` (``ui/web/charts.js``): its days, its unit (money with ``currency``) and
+    each series under the name shown (``say``), its values as exact decimal text (None: no value) and the table's
+    figure of each point."""
+    return {
+        "unit": chart.unit,
+        "currency": currency if chart.unit == "money" else "",
+        "days": [day.isoformat() for day in days],
+        "series": [
+            {
+                "name": say(name),
+                "values": [None if v is None else str(v) for v in values],
+                "figures": chart.counts[name],
+            }
+            for name, values in chart.series.items()
+        ],
+    }
 
 
 CENT = Decimal("0.01")
