@@ -176,6 +176,11 @@ class Chart:
     series: dict[str, list[Decimal | int | None]]  # None: no value that day (nothing to take a share of)
     counts: dict[str, list[str]]  # what each point was computed from, for the table under the chart
 
+    @property
+    def empty(self) -> bool:
+        """No point on any day: every rate lacks a base (a monthly one before a month of evaluated days)."""
+        return all(v is None for values in self.series.values() for v in values)
+
 
 def _rate(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
     return Decimal(part) / Decimal(whole) if whole else None
