@@ -298,6 +298,21 @@ def _figures(conninfo: str, as_of: pendulum.Date) -> None:
         print(f"    quarantined: {json.dumps(f['quarantined_by_reason'], sort_keys=True)}")
 
 
+def _wait_ui(standalone: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Until Airflow's API server answers (a second demo finds its runs done before the server is up)."""
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{PORT}/api/v2/monitor/health", timeout=5).ok:
+                return
+        except requests.RequestException:
+            pass
+        _alive(standalone, log_path)
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Airflow's API server did not answer in 5 minutes; see {log_path}")
+        time.sleep(2)
+
+
 def _alive(standalone: subprocess.Popen[bytes], log_path: Path) -> None:
     if standalone.poll() is not None:
         raise SystemExit(f"airflow standalone exited ({standalone.returncode}); see {log_path}")
@@ -401,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         run_ids = _scheduled(parts, standalone, log_path, ticks) if ticks else _trigger(airflow, env, end)
         _wait_runs(parts, standalone, log_path, run_ids, began)
         _figures(conninfo, end)
+        _wait_ui(standalone, log_path)
         print(f"\nAirflow UI: http://127.0.0.1:{PORT}  (login admin / admin)")
         print(f"Partner simulator: {simulator.url}/_accepted (what the partners received)")
         print(f"Collections database: {_conninfo({**app, 'password': ''})} (password in {DEMO / 'app-password'})")
