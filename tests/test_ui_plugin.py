@@ -222,6 +222,9 @@ def test_a_run_without_figures_and_a_run_of_another_dag_say_so(ui, book):
         assert "is not a collections daily DAG" in page.text
     page = ui("/collections/run", params={"dag_id": "collections_standard", "run_id": "manual__never"})
     assert page.status_code == 200 and "<h1>No figures from this run</h1>" in page.text
+    for bad in ({"dag_id": "collections_standard", "run_id": "manual\x00"}, {"dag_id": "x\x1b", "run_id": "r"}):
+        answer = ui("/collections/run", params=bad)  # a 4xx naming the field, no traceback
+        assert answer.status_code == 422 and "String should match pattern" in answer.text, answer.text
     # an earlier run of a day that a later run reported again (the tab of an Airflow run whose conf names its day
     # names the run that did: the Chromium test below)
     earlier = _run_of(book)

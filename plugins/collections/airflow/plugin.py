@@ -40,7 +40,7 @@ class CollectionsPlugin(AirflowPlugin):
             "url_route": "collections-run",
         },
     ]
-    # The widget at the foot of Airflow's dashboard (its home page): an ES module Airflow imports and renders
+    # The widget on Airflow's dashboard (its home page, above "Welcome"): an ES module Airflow imports and renders
     # (ui/web/dashboard.jsx, built by `make install`). Airflow keeps a react app only with a url_route; at
     # /plugin/collections-today it shows the widget alone.
     react_apps = [

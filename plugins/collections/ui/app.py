@@ -676,8 +676,8 @@ def simulation(
 def task(
     user: GetUserDep,
     conninfo: ConninfoDep,
-    dag_id: Annotated[str, Query(max_length=250)],
-    run_id: Annotated[str, Query(max_length=250)],
+    dag_id: Annotated[str, Query(max_length=250, pattern=PRINTABLE)],
+    run_id: Annotated[str, Query(max_length=250, pattern=PRINTABLE)],
     task_id: Annotated[str, Query(max_length=250)],
     map_index: Annotated[int, Query(ge=-1)] = -1,
 ) -> Response:
@@ -730,8 +730,8 @@ def headline(
 def dag_run(
     user: GetUserDep,
     conninfo: ConninfoDep,
-    dag_id: Annotated[str, Query(max_length=250)],
-    run_id: Annotated[str, Query(max_length=250)],
+    dag_id: Annotated[str, Query(max_length=250, pattern=PRINTABLE)],
+    run_id: Annotated[str, Query(max_length=250, pattern=PRINTABLE)],
 ) -> HTMLResponse:
     """The Collections tab of a DAG run in Airflow: the figures the run reported per portfolio, each count opening
     the list behind it; a short note for a run of another DAG, or one that reported nothing (yet)."""
