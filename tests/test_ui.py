@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -618,6 +620,61 @@ def test_the_account_page_shows_the_whole_customer_and_the_timeline(ui, book):
     html = ui("/collections/account", params={"id": "C1"}).text
     assert re.search(r"<td>event</td>\s*<td>e3 cease_contact at 2026-11-26 09:00\+08:00", html)
     assert "call suppressed (cease_contact)" in html
+
+
+def test_the_account_page_says_why_the_case_is_on_its_rung_and_what_comes_next(ui, book, capsys):
+    """#13 item 3: the latest day's rungs against the case (as `collections explain --account` says them), the
+    risk grade, the rules and promises in force, the day's actions with what stopped them, and the next steps."""
+    from debt_collections import cli
+
+    def why(account: str) -> tuple[str, dict]:
+        html = ui("/collections/account", params={"id": account}).text
+        (case,) = book.query(
+            "select * from collections.case_state where account_id = %(a)s order by as_of desc limit 1", {"a": account}
+        )
+        section = html[html.index('<section id="why">') : html.index("</section>", html.index('<section id="why">'))]
+        return section, case
+
+    section, case = why("A0")
+    assert f"on {case['as_of']}</h2>" in section and f"<td>{case['dpd']} / {case['bucket']}</td>" in section
+    assert case["stage"] == "legal" and f"<td>{case['stage']} since " in section
+    # the rungs as the command line explains them for the same account and day
+    code = cli.main(
+        [
+            "explain",
+            str(book.policy.source_path),
+            "--account",
+            "A0",
+            "--db",
+            book.conninfo,
+            "--as-of",
+            str(case["as_of"]),
+        ]
+    )
+    assert code == 0
+    rungs = [
+        line.strip()
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("  ") and line.strip().split()[0] in ("notice", "call", "visit", "legal", "stage:")
+    ]
+    assert len(rungs) == 5 and all(f"<li><code>{escape(r)}</code></li>" in section for r in rungs), rungs
+    assert "legal via legal_portal: once per case on legal, not repeated" in section
+    # C1: cease contact in force, and the day's call stopped by it
+    section, case = why("C1")
+    assert "<li>cease_contact: notices, calls and visits suppressed</li>" in section
+    assert re.search(r"<li>call suppressed \(stopped or deferred by cease_contact\) via dialer</li>", section)
+    # A2: the promise to pay in force
+    section, case = why("A2")
+    assert "<li>latest promise to pay: " in section
+    # B1: what comes next on its repeating rung (counted from the day its stage began), then the next rung up
+    section, case = why("B1")
+    rung = book.policy.rung(case["stage"])
+    every, above = rung.repeat_every_days, book.policy.ladder[book.policy.stages.index(case["stage"]) + 1]
+    assert every, case["stage"]
+    due = case["stage_since"] + dt.timedelta(days=((case["as_of"] - case["stage_since"]).days // every + 1) * every)
+    assert f"<li>{rung.action} via {rung.channel} on {due} (every {every} day(s) on {case['stage']})</li>" in section
+    reach = case["as_of"] + dt.timedelta(days=above.min_dpd - case["dpd"])
+    assert f"<li>{above.stage} from {reach} if still unpaid (dpd &gt;= {above.min_dpd}" in section
 
 
 def test_the_account_page_shows_what_a_rerun_superseded_and_which_runs(ui, book):

@@ -11,7 +11,7 @@ select
     l.portfolio, l.as_of, l.dag_id, l.run_id, l.dry_run,
     c.open_cases, c.legal, a.planned, a.sent, a.delivered, a.failed, q.quarantined,
     coalesce(l.figures ->> 'recovered', '0') as recovered,
-    (select string_agg(distinct acc.currency, '/') from collections.account acc where acc.portfolio = l.portfolio)
+    (select string_agg(distinct acc.currency, '/' order by acc.currency) from collections.account acc where acc.portfolio = l.portfolio)
         as currency
 from latest l
 cross join lateral (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -130,3 +131,28 @@ def case_rules(case: Mapping[str, Any]) -> list[str]:
     if case["plan_status"]:
         rules.append(f"latest payment plan: {case['plan_status']}")
     return rules
+
+
+def next_steps(policy: Policy, facts: Facts, stage: str | None, since: dt.date | None, as_of: dt.date) -> list[str]:
+    """What the ladder does next with a case that stays unpaid, after ``as_of``: its rung's next action
+    (the day its repeat falls due, or none more when the rung acts once per case) and the first higher
+    rung, from the day its dpd would reach it. The contact rules, holds and capacity may still stop or
+    defer an action on the day."""
+    steps = []
+    order = [r.stage for r in policy.ladder]
+    here = policy.rung(stage) if stage in order else None
+    if here is not None and since is not None:
+        every = here.repeat_every_days
+        if every:
+            due = since + dt.timedelta(days=((as_of - since).days // every + 1) * every)
+            repeat = f"every {every} day(s) on {here.stage}"
+            steps.append(f"{here.action} via {here.channel} on {due.isoformat()} ({repeat})")
+        else:
+            steps.append(f"{here.action} via {here.channel}: once per case on {here.stage}, not repeated")
+    above = order.index(stage) + 1 if stage in order else 0
+    for r in policy.ladder[above:]:
+        if r.min_dpd > facts.dpd:
+            when = as_of + dt.timedelta(days=r.min_dpd - facts.dpd)
+            steps.append(f"{r.stage} from {when.isoformat()} if still unpaid ({entry_text(r)})")
+            break
+    return steps

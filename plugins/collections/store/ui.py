@@ -55,6 +55,11 @@ def account(conn: Conn, account_id: str) -> dict[str, Any] | None:
     return fetch_one(conn, "ui/account.sql", {"account_id": account_id})
 
 
+def case_explained(conn: Conn, account_id: str, as_of: dt.date, tz: str) -> dict[str, Any] | None:
+    """The account's case on ``as_of`` as ``collections explain --account`` reads it (the same statement)."""
+    return fetch_one(conn, "ops/explain_case.sql", {"account_id": account_id, "as_of": as_of, "tz": tz})
+
+
 def account_history(conn: Conn, account_id: str) -> dict[str, list[dict[str, Any]]]:
     """The account's case days, actions, events with repayments, and superseded evaluations, newest first."""
     params = {"account_id": account_id}

@@ -356,8 +356,18 @@ def _account_page(conn: Any, user: str, account_id: str, term: str, token: str =
             limit=queries.SEARCH_LIMIT,
         )
     history = queries.account_history(conn, account_id)
+    why = None
+    if history["cases"]:
+        from debt_collections import simulate
+
+        latest = max(c["as_of"] for c in history["cases"])
+        policies = pages.deployed_policies(simulate.POLICIES)
+        covering = next((p for p in policies if p.covers(found["portfolio"])), None)
+        case = queries.case_explained(conn, account_id, latest, covering.timezone if covering else "UTC")
+        why = pages.why(policies, case) if case else None
     return render(
         "account.html",
+        why=why,
         status_code=400 if outcome.get("outcome_error") else 200,
         user=user,
         q=term,
@@ -678,7 +688,7 @@ def task(
     conninfo: ConninfoDep,
     dag_id: Annotated[str, Query(max_length=250, pattern=PRINTABLE)],
     run_id: Annotated[str, Query(max_length=250, pattern=PRINTABLE)],
-    task_id: Annotated[str, Query(max_length=250)],
+    task_id: Annotated[str, Query(max_length=250, pattern=PRINTABLE)],
     map_index: Annotated[int, Query(ge=-1)] = -1,
 ) -> Response:
     """Where a task's "Collections view" link lands: Today, for the run's day, portfolio and stage."""
@@ -777,6 +787,11 @@ async def _http_error(request: Request, exc: Exception) -> HTMLResponse:
     return page
 
 
+def _not_built(name: str) -> Response:
+    detail = f"{name}: the front end is not built; run `make install` (npm ci, npm run build)"
+    return Response(detail, status_code=404, media_type="text/plain")
+
+
 def create_app() -> FastAPI:
     """The UI app; every route requires a user authenticated by Airflow's auth manager."""
     app = FastAPI(
@@ -809,7 +824,10 @@ def create_app() -> FastAPI:
     app.add_api_route("/task", task, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/run", dag_run, methods=["GET"], response_class=HTMLResponse)
     app.add_api_route("/api/headline", headline, methods=["GET"])
-    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    else:  # not built (an install without `make install`): say so, rather than fail on every script
+        app.add_api_route("/static/{name:path}", _not_built, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(i18n.LanguageMiddleware)
     return app

@@ -178,8 +178,9 @@ class Chart:
 
     @property
     def empty(self) -> bool:
-        """No point on any day: every rate lacks a base (a monthly one before a month of evaluated days)."""
-        return all(v is None for values in self.series.values() for v in values)
+        """A rate with no point on any day: every day lacks a base (a monthly one before a month of evaluated
+        days). A count chart is always drawn, its zeros included."""
+        return self.unit == "percent" and all(v is None for values in self.series.values() for v in values)
 
 
 def _rate(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
@@ -518,6 +519,35 @@ def deployed_rosters(folder: Path) -> list[tuple[str, str, str, int]]:
         for e in roster.assignees if roster else ():
             entries.setdefault((e.kind, e.assignee), (e.kind, e.region, e.assignee, e.daily_capacity))
     return sorted(entries.values())
+
+
+def why(policies: list[Policy], case: dict[str, Any]) -> dict[str, Any] | None:
+    """The why of an account page (#13): for the case's latest evaluated day, each rung's entry checked
+    against the case's facts, the contact rules and promises in force, today's actions with what stopped or
+    deferred them, and what comes next, read with the policy (and variant) that evaluated it; None when no
+    deployed policy covers the portfolio."""
+    from debt_collections.domain.explain import Facts, case_rules, next_steps, rungs_reached
+
+    policy = next((p for p in policies if p.covers(case["portfolio"])), None)
+    if policy is None:
+        return None
+    side = dict((name, s) for name, _, s in policy.variant_policies()).get(case["variant"], policy)
+    facts = Facts(
+        dpd=case["dpd"],
+        overdue=case["overdue_amount"],
+        product=case["product"],
+        risk_grade=case["risk_grade"],
+        broken_promises=case["broken_promises"],
+    )
+    return {
+        "case": case,
+        "policy": policy.dag_id,
+        "rungs": rungs_reached(side, facts, case["previous_stage"]),
+        "rules": case_rules(case),
+        "next": next_steps(side, facts, case["stage"], case["stage_since"], case["as_of"])
+        if case["status"] == "open"
+        else [],
+    }
 
 
 def display_zone(policies: list[Policy]) -> str:

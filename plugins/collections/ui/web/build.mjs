@@ -12,7 +12,7 @@ const out = join(here, "..", "static");
 mkdirSync(out, { recursive: true });
 
 const entries = [
-  // the charts of Trends, Recoveries, Variants and a simulation (Apache ECharts), a classic script
+  // the charts of the Trends page (Apache ECharts), a classic script
   { in: "charts.js", out: "charts.js", format: "iife" },
   // the widget on Airflow's dashboard (react_apps): Airflow imports it as an ES module
   { in: "dashboard.jsx", out: "dashboard.js", format: "esm" },
