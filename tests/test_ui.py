@@ -1478,6 +1478,19 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     browser.switch_to.default_content()
     browser.save_screenshot(str(SCREENSHOTS / "collections-list.png"))
     assert len(listed) == int(count) > 0
+    # ... and an account of that list, with why its case is on the legal rung
+    wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+    first = browser.find_element(By.CSS_SELECTOR, '#worklist tbody tr a[href^="account?id="]')
+    account_id = first.text
+    first.click()
+    why = wait.until(ec.presence_of_element_located((By.ID, "why"))).text
+    (case,) = book.query(
+        "select dpd, stage from collections.case_day where account_id = %(a)s and as_of = %(d)s",
+        {"a": account_id, "d": DAYS[-1]},
+    )
+    assert case["stage"] == "legal" and "stage: legal" in why and f"legal enters (dpd {case['dpd']} >= 91" in why
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(SCREENSHOTS / "collections-account-why.png"))
     wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
     browser.find_element(By.LINK_TEXT, "Today").click()
     browser.switch_to.default_content()
