@@ -216,13 +216,7 @@ def _explain_case(policy: Any, args: argparse.Namespace, case: dict[str, Any]) -
         f"dpd {case['dpd']}, bucket {case['bucket']}, overdue {case['overdue_amount']}, status {case['status']}{hold}, "
         f"variant {case['variant']}"
     )
-    facts = Facts(
-        dpd=case["dpd"],
-        overdue=case["overdue_amount"],
-        product=case["product"],
-        risk_grade=case["risk_grade"],
-        broken_promises=case["broken_promises"],
-    )
+    facts = Facts.of_case(case)
     for line in rungs_reached(policy, facts, case["previous_stage"]):
         print("  " + line)
     for rule in case_rules(case):

@@ -22,6 +22,17 @@ class Facts:
     risk_grade: str | None = None
     broken_promises: int = 0  # promises to pay of this overdue episode that ended short
 
+    @classmethod
+    def of_case(cls, case: Mapping[str, Any]) -> Facts:
+        """The facts of a case's explain row (``ops/explain_case.sql``)."""
+        return cls(
+            dpd=case["dpd"],
+            overdue=case["overdue_amount"],
+            product=case["product"],
+            risk_grade=case["risk_grade"],
+            broken_promises=case["broken_promises"],
+        )
+
 
 def entry_text(r: Step) -> str:
     """A rung's entry condition as people read it."""

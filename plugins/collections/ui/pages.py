@@ -532,13 +532,7 @@ def why(policies: list[Policy], case: dict[str, Any]) -> dict[str, Any] | None:
     if policy is None:
         return None
     side = dict((name, s) for name, _, s in policy.variant_policies()).get(case["variant"], policy)
-    facts = Facts(
-        dpd=case["dpd"],
-        overdue=case["overdue_amount"],
-        product=case["product"],
-        risk_grade=case["risk_grade"],
-        broken_promises=case["broken_promises"],
-    )
+    facts = Facts.of_case(case)
     return {
         "case": case,
         "policy": policy.dag_id,
