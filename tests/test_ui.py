@@ -1567,6 +1567,27 @@ def test_chromium_logs_in_and_reads_each_page_through_the_navigation(live_api, u
     days = book.query("select count(*) as n from collections.case_day where account_id = 'A0'")[0]["n"]
     assert "A0" in text and days > 0
 
+    # search as people type it, in the box: a local phone, its last 4 digits, an id in lower case
+    def find(term: str) -> str:
+        wait.until(ec.frame_to_be_available_and_switch_to_it((By.TAG_NAME, "iframe")))
+        box = browser.find_element(By.NAME, "q")
+        box.clear()  # the page shows the last term in the box
+        box.send_keys(term)
+        box.submit()
+        wait.until(ec.staleness_of(box))
+        wait.until(ec.presence_of_element_located((By.TAG_NAME, "h1")))
+        found = browser.find_element(By.TAG_NAME, "main").text
+        browser.switch_to.default_content()
+        return found
+
+    shared = {
+        r["account_id"] for r in book.query("select account_id from collections.account where customer_id = 'SHARED'")
+    }
+    for term in ("13912341234", "1234"):  # Wang Fang's +8613912341234: her two accounts
+        found = find(term)
+        assert "2 accounts match" in found and all(a in found for a in shared) and "Wang" not in found, (term, found)
+    assert "Account X1" in find("x1")
+
 
 def test_a_stage_tasks_extra_link_opens_the_view_of_its_day_portfolio_and_stage(airflow_api, ui, token, book, db):
     import os
