@@ -363,8 +363,8 @@ def _account_page(conn: Any, user: str, account_id: str, term: str, token: str =
         latest = max(c["as_of"] for c in history["cases"])
         policies = pages.deployed_policies(simulate.POLICIES)
         covering = next((p for p in policies if p.covers(found["portfolio"])), None)
-        case = queries.case_explained(conn, account_id, latest, covering.timezone if covering else "UTC")
-        why = pages.why(policies, case) if case else None
+        case = queries.case_explained(conn, account_id, latest, covering.timezone) if covering else None
+        why = pages.why(covering, case) if covering and case else None
     return render(
         "account.html",
         why=why,

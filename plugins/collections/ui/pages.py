@@ -521,16 +521,12 @@ def deployed_rosters(folder: Path) -> list[tuple[str, str, str, int]]:
     return sorted(entries.values())
 
 
-def why(policies: list[Policy], case: dict[str, Any]) -> dict[str, Any] | None:
+def why(policy: Policy, case: dict[str, Any]) -> dict[str, Any]:
     """The why of an account page (#13): for the case's latest evaluated day, each rung's entry checked
     against the case's facts, the contact rules and promises in force, today's actions with what stopped or
-    deferred them, and what comes next, read with the policy (and variant) that evaluated it; None when no
-    deployed policy covers the portfolio."""
+    deferred them, and what comes next, read with the policy (and variant) that evaluated it."""
     from debt_collections.domain.explain import Facts, case_rules, next_steps, rungs_reached
 
-    policy = next((p for p in policies if p.covers(case["portfolio"])), None)
-    if policy is None:
-        return None
     side = dict((name, s) for name, _, s in policy.variant_policies()).get(case["variant"], policy)
     facts = Facts.of_case(case)
     return {
