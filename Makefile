@@ -68,13 +68,17 @@ messages: $(STAMP)
 # mutated by .ci/mutate_sql.py, the Python core by mutmut. A full run takes long: MUTATE_AREAS picks areas
 # (arrears,cases,actions SQL; domain,policy,plan Python), MUTATE_SAMPLE=N runs N SQL mutants drawn at random,
 # MUTATE_RESUME=1 keeps the kills of the last run and runs its survivors again (tests may have been added);
-# mutmut keeps its verdicts in mutants/ (rm -rf mutants for a fresh run).
+# mutmut keeps its verdicts in mutants/ (rm -rf mutants for a fresh run). MUTATE_PY_SAMPLE draws that many
+# mutants of policy/ and plan.py at random (a full run of them takes hours on two cores: every test loads a
+# policy); MUTATE_PY_SAMPLE= runs them all.
 MUTATE_AREAS ?= arrears,cases,actions,domain,policy,plan
 MUTATE_JOBS  ?= 2
+MUTATE_PY_SAMPLE ?= policy=80,plan=80
 mutate: $(STAMP)
 	$(BIN)/python .ci/mutate_sql.py --areas $(MUTATE_AREAS) --jobs $(MUTATE_JOBS) \
 		$(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE),) $(if $(MUTATE_RESUME),--resume,)
-	$(BIN)/python .ci/mutate_py.py --areas $(MUTATE_AREAS) --max-children $(MUTATE_JOBS) $(if $(MUTATE_RESUME),--recheck,)
+	$(BIN)/python .ci/mutate_py.py --areas $(MUTATE_AREAS) --max-children $(MUTATE_JOBS) $(if $(MUTATE_RESUME),--recheck,) \
+		$(if $(MUTATE_PY_SAMPLE),--sample $(MUTATE_PY_SAMPLE),)
 
 clean:
 	rm -rf $(VENV) .demo build mutants debt_collections node_modules plugins/collections/ui/static

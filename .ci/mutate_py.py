@@ -6,13 +6,19 @@ the tests that call a function once per mutant of it. This script runs it over t
 areas and prints the score per area: killed, survived, equivalent (EQUIVALENT below, each
 with the reason), and the score of the non-equivalent ones; build/mutate/py.json keeps it.
 
-    .venv/bin/python .ci/mutate_py.py [--areas domain,policy,plan] [--max-children 2] [--recheck] [--report-only]
+    .venv/bin/python .ci/mutate_py.py [--areas domain,policy,plan] [--sample policy=60,plan=60] [--seed 7]
+                                      [--max-children 2] [--recheck] [--report-only]
+
+A sampled area runs N of its mutants drawn at random (with --seed), the others stay "not checked":
+every test loads a policy, so each mutant of policy/ runs most of the selection, and a full run of
+policy/ and plan.py takes hours on two cores (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import subprocess
 import sys
@@ -52,12 +58,43 @@ def forget_survivors(areas: list[str]) -> int:
     return count
 
 
-def run_mutmut(areas: list[str], children: int) -> None:
+def run_mutmut(names: list[str], children: int) -> None:
     link = REPO / "debt_collections"  # mutmut names mutants by path: the package as it is imported
     if not link.is_symlink():
         link.symlink_to("plugins/collections")
-    names = [f"{AREAS[a]}*" for a in areas]
     subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(children), *names], cwd=REPO, check=False)
+
+
+def generated() -> dict[str, int | None]:
+    """Every mutant mutmut has generated so far, with its exit code (None: not run)."""
+    found: dict[str, int | None] = {}
+    for meta in (REPO / "mutants").rglob("*.py.meta"):
+        found.update(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"])
+    return found
+
+
+def sample_names(area: str, size: int, seed: int, children: int) -> list[str]:
+    """``size`` mutants of ``area`` drawn at random among those not run yet."""
+    if not generated():
+        # mutmut generates every mutant of only_mutate before it filters by name: a name that matches
+        # nothing makes it generate them and stop ("nothing matches")
+        run_mutmut(["debt_collections.nothing.to.run"], children)
+        if not generated():
+            raise SystemExit("mutmut generated no mutants (see its output above)")
+    names = sorted(k for k, code in generated().items() if k.startswith(AREAS[area]) and code is None)
+    return random.Random(f"{seed}:{area}").sample(names, min(size, len(names)))
+
+
+def run_areas(areas: list[str], sizes: dict[str, int], seed: int, children: int) -> None:
+    """Every mutant of the areas not in ``sizes``, then a sample of those in it."""
+    whole = [f"{AREAS[a]}*" for a in areas if a not in sizes]
+    if whole:
+        run_mutmut(whole, children)
+    for area in (a for a in areas if a in sizes):
+        names = sample_names(area, sizes[area], seed, children)
+        print(f"{area}: {len(names)} mutants drawn at random (--seed {seed})")
+        if names:
+            run_mutmut(names, children)
 
 
 def results(areas: list[str]) -> dict[str, str]:
@@ -95,14 +132,20 @@ def main() -> int:
     parser.add_argument("--max-children", type=int, default=2, help="mutants mutmut runs at once")
     parser.add_argument("--report-only", action="store_true", help="report mutmut's last results, run nothing")
     parser.add_argument("--recheck", action="store_true", help="run the survivors of the last run again")
+    parser.add_argument("--sample", default="", help="AREA=N,...: run N mutants of AREA drawn at random")
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     areas = [a for a in args.areas.split(",") if a in AREAS]
     if not areas:
         return 0
+    sizes = {k: int(v) for k, v in (item.split("=") for item in args.sample.split(",") if item)}
+    unknown = set(sizes) - set(AREAS)
+    if unknown:
+        parser.error(f"--sample names {', '.join(sorted(unknown))}: the areas are {', '.join(AREAS)}")
     if args.recheck:
         print(f"{forget_survivors(areas)} survivors to run again")
     if not args.report_only:
-        run_mutmut(areas, args.max_children)
+        run_areas(areas, sizes, args.seed, args.max_children)
     verdicts = results(areas)
     table = summary(verdicts, areas)
     print("\nPython mutation score (mutmut):")

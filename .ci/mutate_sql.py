@@ -79,7 +79,7 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "cases/clear_day.sql has just deleted the portfolio's rows of as_of, in the same transaction"
     ),
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 1) + 29) / 30, 7)", "0 -> 1"): _NO_ARREARS,
-    ("cases/evaluate.sql", "where coalesce(a.dpd, 1) >= r.min_dpd", "0 -> 1"): _NO_ARREARS,
+    ("cases/evaluate.sql", "and coalesce(a.dpd, 1) >= r.min_dpd", "0 -> 1"): _NO_ARREARS,
     ("cases/evaluate.sql", "coalesce(a.overdue_amount, 1) >= coalesce(r.min_overdue, 0)", "0 -> 1"): _NO_ARREARS,
 }
 

@@ -100,6 +100,21 @@ def test_a_partly_prepaid_installment_is_reminded_of_what_is_left(db, tmp_path):
     assert s.action("NEARLY", DAY, "reminder") is None
 
 
+def test_money_paid_on_the_reminders_own_day_counts_and_the_next_days_does_not(db, tmp_path):
+    # paid in full late on the day of the reminder (policy timezone): no reminder; the same paid
+    # the first minute of the next day comes after the reminder's day and does not count yet
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    lease(s, "TODAY", first_due="2026-12-01", amount="1000.00")
+    s.pay("p1", "TODAY", f"{DAY}T23:59:00+08:00", "1000.00")
+    lease(s, "TOMORROW", first_due="2026-12-01", amount="1000.00")
+    s.pay("p2", "TOMORROW", "2026-11-29T00:01:00+08:00", "1000.00")
+    s.run(DAY)
+    assert s.action("TODAY", DAY, "reminder") is None
+    assert s.query("select amount_due from collections.action_log where account_id = 'TOMORROW'") == [
+        {"amount_due": pytest.approx(1000)}
+    ]
+
+
 def test_the_reminder_reaches_the_customer_with_its_due_date_once(db, tmp_path):
     s = Scenario(db, tmp_path, policy=load_policy(LEASE))
     lease(
