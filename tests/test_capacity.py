@@ -268,3 +268,39 @@ def test_the_example_roster_is_valid(tmp_path):
     assert visit["roster_on"] and len(visit["roster_assignees"]) == 6
     assert policy.roster_params("notice")["roster_on"] is False
     assert load_policy(POLICIES / "standard.yaml").roster_params("visit")["roster_on"] is False
+
+
+def test_an_earlier_cases_deferred_order_is_not_carried_into_a_new_case(db, tmp_path):
+    # A03's order is deferred for capacity; the account is then paid up (its case cured) and falls behind again
+    # by a reversal, under a dispute: the new case sits on the visit rung from its first day without an order.
+    # When the dispute is resolved the next day, which is not the rung's cycle day, nothing is carried from
+    # the earlier case: its deferred order belonged to that case.
+    s = scenario(db, tmp_path, VISITS)
+    accounts = overdue(s, 4, dpd=45, amount="1000.00")
+    s.run(DAYS[0])
+    assert [(r["account_id"], r["status"], r["reason"]) for r in orders(s, "visit", DAYS[0])][3] == (
+        accounts[3],
+        "deferred",
+        "capacity",
+    )
+    s.pay("pA03", accounts[3], f"{DAYS[1]}T10:00:00+08:00", "1000.00")
+    s.run(DAYS[1])
+    s.pay("pA03r", accounts[3], f"{DAYS[2]}T09:00:00+08:00", "-1000.00", reverses="pA03")
+    s.event("dA03", accounts[3], f"{DAYS[2]}T09:30:00+08:00", "dispute")
+    s.run(DAYS[2])
+    s.event("rA03", accounts[3], f"{DAYS[3]}T09:00:00+08:00", "dispute_resolved")
+    s.run(DAYS[3])
+    states = s.query(
+        "select as_of, case_id, status, stage, stage_since from collections.case_state"
+        " where account_id = %(a)s order by as_of",
+        {"a": accounts[3]},
+    )
+    assert [(r["status"], r["stage"]) for r in states] == [
+        ("open", "visit"),
+        ("cured", None),
+        ("on_hold", "visit"),
+        ("open", "visit"),
+    ]
+    assert states[2]["case_id"] != states[0]["case_id"] and states[3]["stage_since"] == d(DAYS[2])
+    later = s.query("select account_id from collections.action where kind = 'visit' and as_of > %(d)s", {"d": DAYS[0]})
+    assert later == []

@@ -113,3 +113,70 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path):
     assert sum(e.cases for e in out.evaluated) == sum(r.figures["cases"] for r in out.reported) > 0
     assert Decimal(out.load.reject_ratio) < Decimal("0.01")
     assert dataclasses.asdict(out)["params"]["dry_run"] is True
+
+
+def test_the_hourly_outbox_steps_send_what_waits_read_the_receipts_and_check_the_deadline(
+    db, tmp_path, monkeypatch, caplog
+):
+    # the outbox DAG's steps walked without Airflow (tests/test_airflow.py runs them in a DAG): what waits from
+    # the day's run is found, sent once, settled by the partners' receipts, and each step says so in its log
+    import logging
+    import random
+
+    import requests
+
+    from debt_collections.delivery.http import PartnerClient, RetryPolicy
+    from debt_collections.simulator.server import SimulatorServer
+    from debt_collections.stages import channel_paths
+    from tests.scenario import Scenario
+
+    s = Scenario(db, tmp_path)
+    s.account("NOTE", first_due="2026-11-25", months=3)  # dpd 3: an SMS notice
+    s.account("CALL", first_due="2026-11-16", months=3)  # dpd 12: a call
+    s.run("2026-11-28")
+    waiting_before = s.query("select account_id, kind, status from collections.action_log order by account_id")
+    assert [(r["account_id"], r["status"]) for r in waiting_before] == [("CALL", "planned"), ("NOTE", "planned")]
+    monkeypatch.setenv("COLLECTIONS_NOW", "2026-11-29T12:00:00+08:00")
+    caplog.set_level(logging.INFO, logger="debt_collections.plan")
+    work = plan.waiting(db, s.policy)
+    assert [w.label for w in work] == [
+        f"P1 2026-11-28 {r['kind']}" for r in sorted(waiting_before, key=lambda r: r["kind"])
+    ]
+    server = SimulatorServer().start()
+    try:
+        client = PartnerClient(server.url, requests.Session(), RetryPolicy(attempts=3), rng=random.Random(1))
+        partners = {channel: client for channel in channel_paths()}
+        sent = [plan.send_waiting(db, s.policy, w, partners) for w in work]
+        again = [plan.send_waiting(db, s.policy, w, partners) for w in plan.waiting(db, s.policy)]
+        receipts = plan.read_receipts(db, partners)
+        accepted = requests.get(server.url + "/_accepted", timeout=5).json()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [c["sent"] for c in sent] == [1, 1] and again == []
+    assert sorted(a["key"] for a in accepted) == sorted(
+        r["idempotency_key"] for r in s.query("select idempotency_key from collections.action_log")
+    )
+    assert sum(c["settled"] for c in receipts.values()) == 2
+    assert [r["status"] for r in s.query("select status from collections.action_log")] == ["delivered"] * 2
+    deadline = plan.check_deadline(db, s.policy)  # 12:00 is past 07:30, and 2026-11-28 was reported
+    assert deadline == {"as_of": "2026-11-28", "past_deadline": True, "missing": [], "alerted": False}
+    logged = [r.getMessage() for r in caplog.records if r.name == "debt_collections.plan"]
+    assert logged == [
+        "outbox: 2 (portfolio, day, kind) waiting since 2026-11-26",
+        "outbox portfolio=P1 as_of=2026-11-28 kind=call sent=1 failed=0 deferred=0 waiting=0",
+        "outbox portfolio=P1 as_of=2026-11-28 kind=notice sent=1 failed=0 deferred=0 waiting=0",
+        "outbox: 0 (portfolio, day, kind) waiting since 2026-11-26",
+        *(
+            f"receipts channel={c} receipts={n} settled={n} malformed=0"
+            for c, n in [
+                ("sms", 1),
+                ("letter", 0),
+                ("dialer", 1),
+                ("field_app", 0),
+                ("legal_portal", 0),
+                ("recovery_agency", 0),
+            ]
+        ),
+        "deadline as_of=2026-11-28 past=True missing=none alerted=False",
+    ]
