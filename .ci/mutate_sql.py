@@ -66,6 +66,7 @@ OWN = {
         "tests/test_ladder.py",
         "tests/test_capacity.py",
         "tests/test_variants.py",
+        "tests/test_approvals.py",
     ),
     "actions/clear_unsent.sql": ("tests/test_reruns.py", "tests/test_ladder.py"),
 }
@@ -77,6 +78,9 @@ _NO_ARREARS = "a.dpd is null only for a case with no arrears today, which is cur
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("cases/fill_work.sql", "as_of <= %(as_of)s", "< -> <="): (
         "cases/clear_day.sql has just deleted the portfolio's rows of as_of, in the same transaction"
+    ),
+    ("actions/plan.sql", "and cs.status = 'open'", "drop where line"): (
+        "case_state.action_due is true only for an open case (cases/evaluate.sql: status = 'open' and ...)"
     ),
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 1) + 29) / 30, 7)", "0 -> 1"): _NO_ARREARS,
     ("cases/evaluate.sql", "and coalesce(a.dpd, 1) >= r.min_dpd", "0 -> 1"): _NO_ARREARS,

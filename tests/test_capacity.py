@@ -182,6 +182,29 @@ def test_capacity_deferred_orders_are_never_sent_and_a_rerun_after_sending_keeps
     assert {r["account_id"] for r in again if r["status"] == "sent"} == set(accounts[:3])
 
 
+def test_a_rerun_after_the_roster_grew_gives_the_new_slots_to_the_orders_still_waiting(db, tmp_path, simulator):
+    # three orders went out; the lead adds two slots to the roster and reruns the day: the two most overdue of
+    # the seven still waiting get them (the three already handed over keep theirs and need no new one)
+    s = scenario(db, tmp_path, VISITS)
+    accounts = overdue(s, 10, dpd=45, amount="1000.00")
+    s.run(DAY)
+    client = PartnerClient(simulator.url, requests.Session(), RetryPolicy(attempts=3), rng=random.Random(1))
+    now = pendulum.datetime(2026, 11, 29, 10, tz="Asia/Shanghai")
+    assert outbox.deliver(db, "P1", d(DAY), "visit", {"field_app": client}, now=now)["sent"] == 3
+    grown = VISITS.replace("agent-li, daily_capacity: 1}", "agent-li, daily_capacity: 3}")
+    s.policy = load_policy(with_roster(tmp_path, grown))
+    s.run(DAY)
+    rows = orders(s, "visit", DAY)
+    assert [(r["account_id"], r["status"]) for r in rows if r["status"] != "deferred"] == [
+        *((a, "sent") for a in accounts[:3]),
+        *((a, "planned") for a in accounts[3:5]),
+    ]
+    assert collections.Counter(r["assignee"] for r in rows if r["status"] != "deferred") == {
+        "agent-wang": 2,
+        "agent-li": 3,
+    }
+
+
 def test_pending_work_leaves_out_capacity_deferred_orders(db, tmp_path):
     s = scenario(db, tmp_path, VISITS)
     overdue(s, 2, dpd=45, amount="1000.00", region="west", prefix="W")

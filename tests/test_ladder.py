@@ -316,6 +316,25 @@ def test_money_paid_at_the_instant_of_the_promise_or_on_its_last_day_keeps_it(db
     ]
 
 
+def test_money_paid_before_the_promise_was_made_does_not_keep_it(db, tmp_path):
+    # a promise is of money still to come: what was paid a second before it does not count towards it
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-10", months=2, amount="1000.00")
+    s.pay("p1", "A1", "2026-11-27T09:59:59+08:00", "400.00")
+    s.event("e1", "A1", "2026-11-27T10:00:00+08:00", "promise_to_pay", "400.00", "2026-11-30")
+    s.run(DAY)
+    assert s.query("select promise_status from collections.case_state") == [{"promise_status": "pending"}]
+
+
+def test_a_promise_made_today_suppresses_todays_escalation(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 15)  # in the call stage
+    s.event("e1", "A1", f"{DAY}T09:00:00+08:00", "promise_to_pay", "1000.00", "2026-12-05")
+    s.run(DAY)
+    assert s.query("select suppress_reason from collections.case_state") == [{"suppress_reason": "promise_to_pay"}]
+    assert s.action("A1", DAY, "call")["reason"] == "promise_to_pay"
+
+
 def test_a_promise_short_on_its_last_day_is_pending_and_broken_the_day_after(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-11-10", months=2, amount="1000.00")
