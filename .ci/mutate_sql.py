@@ -83,6 +83,14 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "case_state.action_due is true only for an open case (cases/evaluate.sql: status = 'open' and ...)"
     ),
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 1) + 29) / 30, 7)", "0 -> 1"): _NO_ARREARS,
+    ("cases/evaluate.sql", "and least((coalesce(a.dpd, 0) + 29) / 30, 7) >= r.min_bucket", "drop where line"): (
+        "a rung's min_dpd is already at least its bucket's first dpd (domain/policy.py, Enter.min_dpd): "
+        "dpd >= min_dpd implies the bucket's condition"
+    ),
+    ("cases/evaluate.sql", "when s.every_days > 1 then coalesce((", "0 -> 1"): (
+        "with every_days = 1 the branch before it always holds ((as_of - since) % 1 = 0): only every_days > 1 "
+        "reaches this one"
+    ),
     ("cases/evaluate.sql", "and coalesce(a.dpd, 1) >= r.min_dpd", "0 -> 1"): _NO_ARREARS,
     ("cases/evaluate.sql", "coalesce(a.overdue_amount, 1) >= coalesce(r.min_overdue, 0)", "0 -> 1"): _NO_ARREARS,
 }
