@@ -82,6 +82,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("actions/plan.sql", "and cs.status = 'open'", "drop where line"): (
         "case_state.action_due is true only for an open case (cases/evaluate.sql: status = 'open' and ...)"
     ),
+    ("actions/plan.sql", "p.account_id, null, p.customer_id, 0, 1, p.cease_contact", "0 -> 1"): (
+        "a reminder's overdue amount orders nothing: a plan is of one stage, so the SMS cap ranks reminders among "
+        "reminders only (all alike, then by account); capacity and the call priority are other kinds'; "
+        "action_log does not keep it"
+    ),
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 1) + 29) / 30, 7)", "0 -> 1"): _NO_ARREARS,
     ("cases/evaluate.sql", "and least((coalesce(a.dpd, 0) + 29) / 30, 7) >= r.min_bucket", "drop where line"): (
         "a rung's min_dpd is already at least its bucket's first dpd (domain/policy.py, Enter.min_dpd): "

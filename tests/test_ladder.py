@@ -364,6 +364,40 @@ def test_payment_plan_suppresses_while_each_period_is_paid(db, tmp_path):
     assert s.action("A1", "2026-11-30", "call")["status"] == "planned"
 
 
+def test_a_paid_plan_suppresses_on_its_last_day_and_is_completed_the_day_after(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-10-01", months=3, amount="300.00")
+    s.event("e1", "A1", "2026-10-01T10:00:00+08:00", "payment_plan", "300.00", "2026-11-28")
+    s.pay("p1", "A1", "2026-10-05T10:00:00+08:00", "300.00")  # period 10-01..10-30: paid
+    s.run("2026-11-28")  # the plan's last day: still active
+    s.run("2026-11-29")
+    rows = s.query("select as_of, plan_status, suppress_reason from collections.case_state order by as_of")
+    assert [(r["plan_status"], r["suppress_reason"]) for r in rows] == [("active", "payment_plan"), ("completed", None)]
+    assert s.action("A1", "2026-11-28", "call")["reason"] == "payment_plan"
+
+
+def test_a_cured_case_owes_nothing_and_is_0_days_past_due(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    overdue_by(s, "A1", 10)
+    s.run("2026-11-27")
+    s.pay("p1", "A1", "2026-11-28T09:00:00+08:00", "1000.00")
+    s.run(DAY)
+    cured = s.query("select status, dpd, overdue_amount from collections.case_state where as_of = %(d)s", {"d": DAY})
+    assert cured == [{"status": "cured", "dpd": 0, "overdue_amount": 0}]
+
+
+def test_each_portfolios_actions_are_planned_under_it(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    for portfolio in ("P1", "P2", "P3"):
+        overdue_by(s, f"{portfolio}-A", 10, portfolio=portfolio)
+    s.run(DAY)
+    rows = s.query(
+        "select al.portfolio, a.portfolio as account_portfolio from collections.action_log al"
+        " join collections.account a using (account_id) order by al.portfolio"
+    )
+    assert [(r["portfolio"], r["account_portfolio"]) for r in rows] == [("P1", "P1"), ("P2", "P2"), ("P3", "P3")]
+
+
 def test_a_payment_on_the_first_day_of_a_period_does_not_make_up_the_one_before(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-10-01", months=3, amount="1000.00")
