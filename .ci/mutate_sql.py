@@ -87,6 +87,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "reminders only (all alike, then by account); capacity and the call priority are other kinds'; "
         "action_log does not keep it"
     ),
+    ("actions/plan.sql", "d.channel = 'dialer' and d.no_call_days >= 0", "> -> >="): (
+        "with no_call_days = 0 the window of the exists, as_of + 2 .. as_of, is empty"
+    ),
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 1) + 29) / 30, 7)", "0 -> 1"): _NO_ARREARS,
     ("cases/evaluate.sql", "and least((coalesce(a.dpd, 0) + 29) / 30, 7) >= r.min_bucket", "drop where line"): (
         "a rung's min_dpd is already at least its bucket's first dpd (domain/policy.py, Enter.min_dpd): "

@@ -376,6 +376,16 @@ def test_a_paid_plan_suppresses_on_its_last_day_and_is_completed_the_day_after(d
     assert s.action("A1", "2026-11-28", "call")["reason"] == "payment_plan"
 
 
+def test_a_plan_of_one_yuan_a_period_with_nothing_paid_is_broken(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-10-01", months=3, amount="300.00")
+    s.event("e1", "A1", "2026-10-01T10:00:00+08:00", "payment_plan", "1.00", "2027-03-01")
+    s.run("2026-10-30")  # the first period's last day: nothing due of the plan yet
+    s.run("2026-10-31")  # the first period ended with nothing paid
+    rows = s.query("select plan_status from collections.case_state order by as_of")
+    assert [r["plan_status"] for r in rows] == ["active", "broken"]
+
+
 def test_a_cured_case_owes_nothing_and_is_0_days_past_due(db, tmp_path):
     s = Scenario(db, tmp_path)
     overdue_by(s, "A1", 10)
