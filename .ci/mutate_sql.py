@@ -6,7 +6,8 @@ constant shifted by one, or one ``and``/``or`` line of a where clause dropped. F
 the tests written for that file (OWN; with --all-tests, every test that loads it, traced by the
 sqltrace plugin) run against a copy of
 include/sql holding the mutant (``COLLECTIONS_SQL_DIR``), as a fresh pytest process with
-``-x``: a failing test kills the mutant. The work tree's SQL is never written to.
+``-x``: a failing test kills the mutant. The work tree's SQL is never written to. Before the first
+mutant, those tests run once on the SQL as it is: the run stops if one fails (it would kill every mutant).
 
     .venv/bin/python .ci/mutate_sql.py [--areas arrears,cases] [--sample N] [--jobs 2]
 """
@@ -270,6 +271,20 @@ class Runner:
             finally:
                 self.running.discard(p)
 
+    def baseline(self, names: list[str]) -> None:
+        """Run the tests of ``names`` once on the SQL as it is: a test that fails there would count every
+        mutant it meets as killed, so the run stops instead (a missing font, a red test)."""
+        tests = sorted({t for n in names for t in self.loads.get(n, [])})
+        root = self.copies.get()
+        try:
+            code, out = self._pytest(tests, root, 3600)
+        finally:
+            self.copies.put(root)
+        if code != 0:
+            failed = re.findall(r"^(?:FAILED|ERROR) \S+", out, re.MULTILINE) or [out[-2000:]]
+            raise SystemExit("the mutants' tests fail on the SQL as it is; nothing was run:\n" + "\n".join(failed))
+        print(f"{len(tests)} tests pass on the SQL as it is", flush=True)
+
     def stop(self) -> None:
         """End the mutants under way (on Ctrl-C or a kill)."""
         for p in list(self.running):
@@ -338,6 +353,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # a kill, like Ctrl-C, still ends the tests and removes the copies
     began = time.monotonic()
     print(f"{len(mutants)} SQL mutants ({len(mutants) - len(todo)} done before), {args.jobs} at a time", flush=True)
+    if todo:
+        runner.baseline(sorted({m.file for m in todo}))
     pool = ThreadPoolExecutor(args.jobs)
     try:
         with (OUT / "sql-mutants.jsonl").open("a" if args.resume or args.survivors else "w", encoding="utf-8") as log:
