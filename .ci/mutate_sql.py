@@ -75,6 +75,10 @@ PYTEST = ("-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not airfl
 
 # Mutants judged equivalent: (file, a piece of the mutated line, or of the dropped one, operator) -> why
 # no test can tell it from the original.
+_BUCKET_LINE = (
+    "a rung's min_dpd is already at least its bucket's first dpd (domain/policy.py, Enter.min_dpd): dpd >= min_dpd "
+    "implies the bucket's condition, which the mutant only drops or makes weaker"
+)
 _NO_ARREARS = "a.dpd is null only for a case with no arrears today, which is cured or closed and gets no rung"
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("cases/fill_work.sql", "as_of <= %(as_of)s", "< -> <="): (
@@ -91,10 +95,19 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("actions/plan.sql", "d.channel = 'dialer' and d.no_call_days >= 0", "> -> >="): (
         "with no_call_days = 0 the window of the exists, as_of + 2 .. as_of, is empty"
     ),
+    ("actions/plan.sql", "p.account_id, null, p.customer_id, 1, 0, p.cease_contact", "0 -> 1"): (
+        "a reminder's dpd is read by nothing: only the capacity queue (visits, referrals) and the call priority "
+        "read dpd, and action_log does not keep it"
+    ),
+    ("arrears/choose_work.sql", "when s.is_called then s.last_value else 1 end", "0 -> 1"): (
+        "arrears are computed after the day's load in every run (the plan loads first; a missing drop fails "
+        "the run), and the first load calls the sequence: is_called is false only before any load"
+    ),
+    ("cases/evaluate.sql", "least((coalesce(a.dpd, 0) + 30) / 30, 7) >= r.min_bucket", "29 -> 30"): _BUCKET_LINE,
+    ("cases/evaluate.sql", "least((coalesce(a.dpd, 0) + 29) / 30, 8) >= r.min_bucket", "7 -> 8"): _BUCKET_LINE,
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 1) + 29) / 30, 7)", "0 -> 1"): _NO_ARREARS,
     ("cases/evaluate.sql", "and least((coalesce(a.dpd, 0) + 29) / 30, 7) >= r.min_bucket", "drop where line"): (
-        "a rung's min_dpd is already at least its bucket's first dpd (domain/policy.py, Enter.min_dpd): "
-        "dpd >= min_dpd implies the bucket's condition"
+        _BUCKET_LINE
     ),
     ("cases/evaluate.sql", "when s.every_days > 1 then coalesce((", "0 -> 1"): (
         "with every_days = 1 the branch before it always holds ((as_of - since) % 1 = 0): only every_days > 1 "
