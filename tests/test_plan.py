@@ -138,6 +138,7 @@ def test_the_hourly_outbox_steps_send_what_waits_read_the_receipts_and_check_the
     assert [(r["account_id"], r["status"]) for r in waiting_before] == [("CALL", "planned"), ("NOTE", "planned")]
     monkeypatch.setenv("COLLECTIONS_NOW", "2026-11-29T12:00:00+08:00")
     caplog.set_level(logging.INFO, logger="debt_collections.plan")
+    caplog.clear()  # the day's own run logged too, when another test set the level before this one
     work = plan.waiting(db, s.policy)
     assert [w.label for w in work] == [
         f"P1 2026-11-28 {r['kind']}" for r in sorted(waiting_before, key=lambda r: r["kind"])
