@@ -105,6 +105,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ),
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 0) + 30) / 30, 7) >= r.min_bucket", "29 -> 30"): _BUCKET_LINE,
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 0) + 29) / 30, 8) >= r.min_bucket", "7 -> 8"): _BUCKET_LINE,
+    ("actions/plan.sql", "and not coalesce(r.cap_rank >= r.daily_limit, false)", "> -> >="): (
+        "the capacity queue holds roster kinds' orders only (visits, referrals: field_app, legal_portal) and the "
+        "daily caps are of sms and the dialer only (store/daily.py, _CAPS): cap_rank is null in it"
+    ),
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 1) + 29) / 30, 7)", "0 -> 1"): _NO_ARREARS,
     ("cases/evaluate.sql", "and least((coalesce(a.dpd, 0) + 29) / 30, 7) >= r.min_bucket", "drop where line"): (
         _BUCKET_LINE

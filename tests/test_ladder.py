@@ -376,6 +376,17 @@ def test_a_paid_plan_suppresses_on_its_last_day_and_is_completed_the_day_after(d
     assert s.action("A1", "2026-11-28", "call")["reason"] == "payment_plan"
 
 
+def test_a_payment_on_the_first_day_of_the_third_period_does_not_make_up_the_second(db, tmp_path):
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-10-01", months=3, amount="1000.00")
+    s.event("e1", "A1", "2026-10-01T10:00:00+08:00", "payment_plan", "300.00", "2027-03-01")
+    s.pay("p1", "A1", "2026-10-05T10:00:00+08:00", "300.00")  # period 10-01..10-30: paid
+    s.pay("p2", "A1", "2026-11-05T10:00:00+08:00", "100.00")  # period 10-31..11-29: short
+    s.pay("p3", "A1", "2026-11-30T10:00:00+08:00", "300.00")  # the first day of period 11-30..12-29
+    s.run("2026-11-30")
+    assert s.query("select plan_status from collections.case_state") == [{"plan_status": "broken"}]
+
+
 def test_a_plan_of_one_yuan_a_period_with_nothing_paid_is_broken(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1", first_due="2026-10-01", months=3, amount="300.00")

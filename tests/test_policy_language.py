@@ -174,6 +174,8 @@ def test_a_reminder_stops_for_a_hold_and_goes_once_the_hold_is_lifted(db, tmp_pa
         ],
         # an event dated after as_of (in the policy's timezone) is not applied yet
         "LATER_HOLD": [("bankruptcy", "2026-11-28T16:30:00Z")],
+        # ... and one late on the reminder's own day (in the policy's timezone) is
+        "TODAY_HOLD": [("dispute", "2026-11-28T23:00:00+08:00")],
     }
     for account, happened in events.items():
         lease(s, account, first_due="2026-12-01")
@@ -191,6 +193,7 @@ def test_a_reminder_stops_for_a_hold_and_goes_once_the_hold_is_lifted(db, tmp_pa
         "SAME_DISPUTE": ("planned", None),
         "SAME_CEASE": ("planned", None),
         "LATER_HOLD": ("planned", None),
+        "TODAY_HOLD": ("suppressed", "dispute"),
     }
 
 
