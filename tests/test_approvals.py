@@ -74,6 +74,46 @@ def test_the_request_names_the_count_the_amounts_and_links_to_the_list():
     assert body.endswith("[The list in the Collections view](/collections/approvals?portfolio=P1)")
 
 
+def test_an_answer_is_read_value_by_value():
+    # blanks skipped, several accounts approved, the reason kept only with a rejection
+    got = read_answer(LISTED, ["", "A1", "A2"], [], "not needed")
+    assert (got.approve, got.reject, got.reason, got.undecided, got.problems) == (
+        ("A1:legal", "A2:legal"),
+        (),
+        "",
+        ("A3:legal",),
+        (),
+    )
+    unknown = read_answer(LISTED, [], ["A9"], "gone")
+    assert unknown.problems == ("rejected 'A9' is not one of the listed actions (give an account id of the list)",)
+    no_reason = read_answer(LISTED, [], ["A1"], None)
+    assert (no_reason.reject, no_reason.reason, no_reason.undecided) == ((), "", ("A1:legal", "A2:legal", "A3:legal"))
+
+
+def test_an_action_waiting_reads_as_the_approver_sees_it():
+    row = {"idempotency_key": "k1", "account_id": "A1", "as_of": DAY, "kind": "legal", "dpd": 92}
+    bare = Awaiting.from_row(row)
+    assert bare == Awaiting("k1", "A1", DAY, "legal", 92, None, "")
+    assert approvals.label(bare) == "A1 · legal of 2026-09-01 · dpd 92 · - overdue"
+    full = Awaiting.from_row({**row, "overdue_amount": "6000.5", "currency": "CNY"})
+    assert full.overdue_amount == Decimal("6000.50")
+    assert approvals.label(full) == "A1 · legal of 2026-09-01 · dpd 92 · 6,000.50 CNY overdue"
+    assert approvals.money(Decimal("1234.5"), "") == "1,234.50"
+
+
+def test_the_request_reads_whole():
+    subject, body = approvals.request_text("P1", [item("A1"), item("A2")], None)
+    assert subject == "P1: 2 legal action(s) to approve, 12,000.00 CNY overdue"
+    assert body == (
+        "These actions of **P1** cannot be taken back once sent. Choose the ones to approve (or *Approve all "
+        "listed*); to reject some, list their account ids under *reject* and give the *reason*. What you leave "
+        "undecided waits and is asked about again the next day.\n\n"
+        "| account | action | planned for | dpd | overdue |\n|---|---|---|---|---|\n"
+        "| A1 | legal | 2026-09-01 | 92 | 6,000.00 CNY |\n| A2 | legal | 2026-09-01 | 92 | 6,000.00 CNY |\n\n"
+        "Total overdue: **12,000.00 CNY**."
+    )
+
+
 def test_the_shipped_policies_ask_for_approval_of_legal_referrals_and_repossessions():
     asked = {
         name: [r.stage for r in load_policy(STANDARD.with_name(f"{name}.yaml")).approval_rungs]

@@ -428,6 +428,9 @@ def test_a_run_the_ready_marker_started_evaluates_the_day_the_marker_names():
 def test_a_run_with_no_logical_date_and_no_day_of_a_marker_evaluates_the_day_before_it_ran():
     run_after = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai on the 29th
     assert parse_run_params({}, MARKED, None, run_after=run_after).as_of == pendulum.date(2026, 11, 28)
+    # the day is the policy's: 17:00 UTC on the 28th is already 01:00 on the 29th in Shanghai
+    late = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
+    assert parse_run_params({}, MARKED, None, run_after=late).as_of == pendulum.date(2026, 11, 28)
     # an asset event posted by hand (no payload of a marker) names no day
     assert days_of_markers([None, True, {"from": "api"}, "2026-11-01"]) == []
     with pytest.raises(ConfigError, match="param as_of is required"):
@@ -481,3 +484,10 @@ def test_a_ready_marker_is_refused_for_a_feed_that_is_not_files():
     )
     with pytest.raises(ConfigError, match="ready_marker is for csv drops"):
         parse_policy(text, str(STANDARD))
+
+
+def test_a_ready_marker_pattern_needs_a_ready_marker():
+    from debt_collections.domain.policy import Feed
+
+    with pytest.raises(ValueError, match="^no ready_marker$"):
+        Feed().marker_glob()

@@ -135,6 +135,33 @@ def test_explain_names_a_sticky_stage():
     assert "visit        enters  (dpd 32 >= 31)" in lines
 
 
+def test_explain_keeps_a_sticky_stage_only_above_the_rung_reached_and_ignores_a_stage_no_longer_in_the_ladder():
+    from decimal import Decimal
+
+    from debt_collections.domain.explain import Facts, rungs_reached
+    from debt_collections.policy.loader import load_policy
+
+    policy = load_policy(POLICIES / "standard.yaml")
+    # in legal, and legal's entry holds today: the stage is the rung reached, not the sticky one
+    held = rungs_reached(policy, Facts(100, Decimal("6000.00")), previous_stage="legal")
+    assert held[-1] == "stage: legal (the highest rung whose entry holds)"
+    # in legal, and no rung's entry holds today: legal all the same
+    none = rungs_reached(policy, Facts(0, Decimal("0.00")), previous_stage="legal")
+    assert none[-1] == "stage: legal (sticky: the case entered it before and stays until it closes)"
+    # a stage the policy no longer has (a rung renamed since) is not sticky
+    gone = rungs_reached(policy, Facts(32, Decimal("2000.00")), previous_stage="old_legal")
+    assert gone[-1] == "stage: visit (the highest rung whose entry holds)"
+
+
+def test_the_facts_of_a_case_are_read_from_its_explain_row():
+    from decimal import Decimal
+
+    from debt_collections.domain.explain import Facts
+
+    row = {"dpd": 40, "overdue_amount": Decimal("1200.00"), "product": "lease", "risk_grade": "B", "broken_promises": 2}
+    assert Facts.of_case(row) == Facts(40, Decimal("1200.00"), "lease", "B", 2)
+
+
 def test_the_ladder_table_reads_every_entry_condition_and_repeat():
     from debt_collections.domain.explain import ladder_table
     from debt_collections.policy.loader import load_policy
