@@ -153,6 +153,30 @@ def test_explain_keeps_a_sticky_stage_only_above_the_rung_reached_and_ignores_a_
     assert gone[-1] == "stage: visit (the highest rung whose entry holds)"
 
 
+def test_next_steps_name_the_rungs_next_action_and_the_first_rung_above_it():
+    import datetime as dt
+    from decimal import Decimal
+
+    from debt_collections.domain.explain import Facts, next_steps
+    from debt_collections.policy.loader import load_policy
+
+    policy = load_policy(POLICIES / "standard.yaml")
+    day = dt.date(2026, 11, 28)
+    # on notice since 11-24 (every 3 days: 11-24, 11-27, 11-30), dpd 5: call from dpd 8
+    assert next_steps(policy, Facts(5, Decimal("900.00")), "notice", dt.date(2026, 11, 24), day) == [
+        "notice via sms_or_letter on 2026-11-30 (every 3 day(s) on notice)",
+        "call from 2026-12-01 if still unpaid (dpd >= 8)",
+    ]
+    # on a rung acting once per case, at the top of the ladder: nothing above
+    assert next_steps(policy, Facts(120, Decimal("6000.00")), "legal", dt.date(2026, 11, 1), day) == [
+        "legal via legal_portal: once per case on legal, not repeated"
+    ]
+    # no stage yet (not overdue): the first rung, from the day the dpd reaches it
+    assert next_steps(policy, Facts(0, Decimal("0.00")), None, None, day) == [
+        "notice from 2026-11-29 if still unpaid (dpd >= 1)"
+    ]
+
+
 def test_the_facts_of_a_case_are_read_from_its_explain_row():
     from decimal import Decimal
 
