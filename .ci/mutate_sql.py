@@ -60,6 +60,7 @@ OWN = {
         "tests/test_stages.py",
         "tests/test_capacity.py",
         "tests/test_variants.py",
+        "tests/test_approvals.py",
     ),
     "actions": ("tests/test_ladder.py",),
     "actions/plan.sql": (
@@ -108,6 +109,17 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("actions/plan.sql", "and not coalesce(r.cap_rank >= r.daily_limit, false)", "> -> >="): (
         "the capacity queue holds roster kinds' orders only (visits, referrals: field_app, legal_portal) and the "
         "daily caps are of sms and the dialer only (store/daily.py, _CAPS): cap_rank is null in it"
+    ),
+    ("actions/plan.sql", "d.channel = 'dialer' and d.no_call_days > 1", "0 -> 1"): (
+        "with no_call_days = 1 the window of the exists, as_of + 1 .. as_of, is empty"
+    ),
+    ("actions/plan.sql", "limit 2", "1 -> 2"): (
+        "the lateral reads an action's decisions latest first and the insert's on conflict do nothing keeps "
+        "the first row of a key: a second decision row changes nothing"
+    ),
+    ("cases/evaluate.sql", "or f.last_resolved <= f.last_dispute) then 'dispute'", "< -> <="): (
+        "hold_reason is kept only for a case on hold; deceased and bankruptcy come first in the case, and a case "
+        "is on hold for a dispute only when the status's own test (resolved strictly before it) says so"
     ),
     ("cases/evaluate.sql", "least((coalesce(a.dpd, 1) + 29) / 30, 7)", "0 -> 1"): _NO_ARREARS,
     ("cases/evaluate.sql", "and least((coalesce(a.dpd, 0) + 29) / 30, 7) >= r.min_bucket", "drop where line"): (

@@ -160,6 +160,22 @@ def test_a_referral_waits_for_a_decision_and_nothing_goes_to_the_partner(db, tmp
     assert sorted(a["key"].split(":")[1] for a in accepted) == ["visit"]
 
 
+def test_a_rerun_after_a_referral_went_out_evaluates_the_case_as_the_first_run_did(db, tmp_path, simulator):
+    # a referral acts once per case: the one sent today is not "an earlier one" on a rerun of today
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-06-01", months=6, amount="2000.00")
+    s.run(DAY)
+    listed = plan.approval_request(db, s.policy, "P1")
+    plan.apply_answer(
+        db, "P1", listed, read_answer(listed, [APPROVE_ALL], [], None), decided_by="al", via="collections_view", now=NOW
+    )
+    assert plan.send_approved(db, s.policy, "P1", clients(simulator), NOW)["sent"] == 1
+    first = s.query("select stage, status, action_due from collections.case_state")
+    s.run(DAY)
+    assert s.query("select stage, status, action_due from collections.case_state") == first
+    assert first == [{"stage": "legal", "status": "open", "action_due": True}]
+
+
 def test_approving_some_sends_exactly_those_and_a_rejection_keeps_its_reason_and_reviewer(db, tmp_path, simulator):
     s = Scenario(db, tmp_path)
     three_in_legal(s)

@@ -93,11 +93,14 @@ def test_a_partly_prepaid_installment_is_reminded_of_what_is_left(db, tmp_path):
     s.pay("p1", "PART", "2026-11-27T09:00:00+08:00", "400.00")
     lease(s, "NEARLY", first_due="2026-12-01", amount="1000.00")
     s.pay("p2", "NEARLY", "2026-11-27T09:00:00+08:00", "999.50")  # within the 1.00 tolerance
+    lease(s, "EXACT", first_due="2026-12-01", amount="1000.00")
+    s.pay("p3", "EXACT", "2026-11-27T09:00:00+08:00", "999.00")  # 1.00 left: at the tolerance, not over it
     s.run(DAY)
     assert s.query("select amount_due, due_date from collections.action_log where account_id = 'PART'") == [
         {"amount_due": pytest.approx(600), "due_date": d("2026-12-01")}
     ]
     assert s.action("NEARLY", DAY, "reminder") is None
+    assert s.action("EXACT", DAY, "reminder") is None
 
 
 def test_money_paid_on_the_reminders_own_day_counts_and_the_next_days_does_not(db, tmp_path):
@@ -389,3 +392,20 @@ def test_another_accounts_money_does_not_keep_a_promise(db, tmp_path):
     s.pay("r1", "OTHER", "2026-11-22T10:00:00+08:00", "5000.00")  # in the promise's window, on another account
     s.run(DAY)
     assert s.case("BROKE", DAY)["stage"] == "visit"  # its own promise is broken all the same
+
+
+def test_a_promise_paid_after_its_last_day_stays_broken_and_counts_for_the_rung_after_broken_promises(db, tmp_path):
+    # lease.yaml's visit rung needs a broken promise (and M2): money paid after the promise's last day does
+    # not keep it, nor take it off the broken promises the rung counts
+    s = Scenario(db, tmp_path, policy=load_policy(LEASE))
+    for account, late in (("LATE", True), ("NONE", False)):
+        lease(s, account, first_due="2026-10-20", amount="1000.00")  # dpd 39 on DAY
+        s.event(f"e-{account}", account, "2026-11-10T10:00:00+08:00", "promise_to_pay", "400.00", "2026-11-20")
+        if late:
+            s.pay(f"p-{account}", account, "2026-11-22T10:00:00+08:00", "400.00")
+    s.run(DAY)
+    rows = s.query("select account_id, promise_status, stage from collections.case_state order by account_id")
+    assert rows == [
+        {"account_id": "LATE", "promise_status": "broken", "stage": "visit"},
+        {"account_id": "NONE", "promise_status": "broken", "stage": "visit"},
+    ]
