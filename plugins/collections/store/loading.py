@@ -35,6 +35,7 @@ class LoadResult:
     rows_in: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
     portfolios: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # each step's wall time: copy, validate, upsert
 
     @property
     def reject_ratio(self) -> Decimal:
@@ -81,7 +82,7 @@ def load_drop(
         "paid_at_before": paid_at_before or Feed().paid_at_before(feed_date, "UTC"),
     }
     result = LoadResult(feed_date.to_date_string())
-    seconds: dict[str, float] = {}
+    seconds = result.seconds
     with connect(conninfo, autocommit=True) as conn:
         try:
             began = time.monotonic()
