@@ -77,10 +77,11 @@ def floor(admin: str, folder: Path) -> dict:
                 columns = ", ".join(f'"c{i}" text' for i in range(len(header)))
                 conn.execute(f"create unlogged table {entity.name} ({columns})")
                 statement = f"copy {entity.name} from stdin (format csv, header true)"
-                with conn.cursor() as cur, cur.copy(statement) as copy, path.open("rb") as fh:
-                    while chunk := fh.read(1 << 20):
-                        copy.write(chunk)
-                rows += cur.rowcount
+                with conn.cursor() as cur:
+                    with cur.copy(statement) as copy, path.open("rb") as fh:
+                        while chunk := fh.read(1 << 20):
+                            copy.write(chunk)
+                    rows += cur.rowcount
         seconds = time.monotonic() - began
         return {"seconds": round(seconds, 2), "rows": rows, "rows_per_s": round(rows / seconds)}
     finally:
