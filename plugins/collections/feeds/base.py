@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from debt_collections.feeds.entities import Entity
@@ -40,6 +41,20 @@ class FeedSource(Protocol):
     def records(self, entity: Entity) -> Iterator[Record] | None:
         """The entity's rows, streamed; None when an optional entity is absent."""
         ...
+
+    def file(self, entity: Entity) -> CsvFile | None:
+        """The entity's CSV file, when the source has one the loader may COPY whole (else None: the loader
+        reads ``records``). Reading it whole must give exactly the rows ``records`` gives."""
+        ...
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    """A CSV file of the drop and its header: where each of the entity's fields is (1-based, None: absent)."""
+
+    path: Path
+    columns: tuple[int | None, ...]
+    width: int
 
 
 def clean_field(value: str | None) -> tuple[str | None, str | None]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pendulum
 
 from debt_collections.errors import FeedError
-from debt_collections.feeds.base import Record, clean_field
+from debt_collections.feeds.base import CsvFile, Record, clean_field
 from debt_collections.feeds.entities import ENTITIES, Entity
 
 csv.field_size_limit(sys.maxsize)
@@ -46,6 +46,29 @@ class CsvSource:
                 return None
             raise FeedError(f"missing drop: {path} not found")
         return self._read(entity, path)
+
+    def file(self, entity: Entity) -> CsvFile | None:
+        """The entity's file and its header, for the loader to COPY whole; None when the file is absent or its
+        header is not one line of plain UTF-8 (``records`` reads it, and says what is wrong)."""
+        path = Path(self.location(entity))
+        if not path.is_file():
+            return None
+        with path.open("rb") as fh:
+            first = fh.readline()
+        if not first.strip():
+            return None  # no header: records() says so
+        try:
+            text = first.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+        if '"' in text or "\r" in text.rstrip("\r\n"):
+            return None  # a quoted header, or lines ended by a lone carriage return
+        header = next(csv.reader([text.rstrip("\r\n")], strict=False), None)
+        if header is None:
+            return None
+        header = [h.strip() for h in header]
+        columns = _column_map(entity, header, path)
+        return CsvFile(path, tuple(None if c is None else c + 1 for c in columns), len(header))
 
     def _read(self, entity: Entity, path: Path) -> Iterator[Record]:
         with path.open("rb") as raw_file:

@@ -52,6 +52,10 @@ class HttpSource:
         if self._page(path) is None:
             raise FeedError(f"missing drop: GET {self.client.base_url.rstrip('/')}{path} answered 404")
 
+    def file(self, entity: Entity) -> None:
+        """No file: the loader reads ``records``."""
+        return None
+
     def records(self, entity: Entity) -> Iterator[Record] | None:
         first = self._page(self._url(entity.name, self.portfolios[0]))
         if first is None:

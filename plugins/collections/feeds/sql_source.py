@@ -35,6 +35,10 @@ class SqlSource:
         if missing:
             raise FeedError("missing drop: " + ", ".join(missing) + " not found")
 
+    def file(self, entity: Entity) -> None:
+        """No file: the loader reads ``records``."""
+        return None
+
     def records(self, entity: Entity) -> Iterator[Record] | None:
         conn = source.connect(self.conninfo)
         columns = source.columns(conn, self.schema, entity.name)

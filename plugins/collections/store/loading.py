@@ -6,18 +6,21 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pendulum
+import psycopg
 
 from debt_collections.domain.policy import DataQuality, Feed
 from debt_collections.errors import FeedError
 from debt_collections.faults import crash_point
-from debt_collections.feeds.base import FeedSource
-from debt_collections.feeds.entities import ENTITIES
+from debt_collections.feeds.base import CsvFile, FeedSource, Record
+from debt_collections.feeds.entities import ENTITIES, Entity
 from debt_collections.store.db import Conn, connect, fetch_all, fetch_row, lock_portfolio_data, lock_portfolio_day, run
 from debt_collections.store.sql import sql
 
@@ -32,6 +35,7 @@ class LoadResult:
     rows_in: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
     portfolios: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # each step's wall time: copy, validate, upsert
 
     @property
     def reject_ratio(self) -> Decimal:
@@ -78,7 +82,7 @@ def load_drop(
         "paid_at_before": paid_at_before or Feed().paid_at_before(feed_date, "UTC"),
     }
     result = LoadResult(feed_date.to_date_string())
-    seconds: dict[str, float] = {}
+    seconds = result.seconds
     with connect(conninfo, autocommit=True) as conn:
         try:
             began = time.monotonic()
@@ -110,23 +114,93 @@ def load_drop(
 
 
 def _stage(conn: Conn, source: FeedSource, params: dict[str, Any]) -> str:
-    """COPY every entity of the drop into staging, as delivered; the drop's fingerprint."""
+    """Stage every entity of the drop, as delivered; the drop's fingerprint.
+
+    A CSV file is COPYed whole when it can be (``_copy_file``), else read row by row; either way
+    the fingerprint takes the file's bytes. A source without files gives its rows' raw text.
+    """
     fingerprint = hashlib.sha256()
     with conn.transaction():
         run(conn, "load/register_staging.sql", params)
         for entity in ENTITIES:
-            records = source.records(entity)
-            if records is None:
-                continue
             location = source.location(entity)
+            file = source.file(entity)
+            records = source.records(entity) if file is None else None
+            if file is None and records is None:
+                continue  # an optional entity, absent
             fingerprint.update(entity.name.encode())
-            with conn.cursor().copy(sql(f"load/copy_{entity.name}.sql")) as copy:
-                for rec in records:
-                    fingerprint.update(rec.raw.encode("utf-8", "backslashreplace") + b"\n")
-                    head = (params["load_id"], params["feed_date"], rec.position, location, rec.raw, rec.parse_error)
-                    copy.write_row((*head, *rec.fields))
+            if file is None:
+                _copy_records(conn, entity, records or iter(()), location, params, fingerprint)
+                continue
+            digest = _copy_file(conn, entity, file, location, params)
+            if digest is None:
+                log.info("%s: read row by row (a quote, NUL, \\x01, \\x02 or \\. in it, or not plain UTF-8)", location)
+                _copy_records(conn, entity, source.records(entity) or iter(()), location, params, None)
+                digest = _file_digest(file.path)
+            fingerprint.update(digest)
         run(conn, "load/analyze_staging.sql")
     return fingerprint.hexdigest()
+
+
+def _copy_records(
+    conn: Conn,
+    entity: Entity,
+    records: Iterator[Record],
+    location: str,
+    params: dict[str, Any],
+    fingerprint: Any | None,
+) -> None:
+    """COPY the entity's rows into staging as the reader parsed them (the fingerprint, when given, takes each
+    row's raw text)."""
+    with conn.cursor().copy(sql(f"load/copy_{entity.name}.sql")) as copy:
+        for rec in records:
+            if fingerprint is not None:
+                fingerprint.update(rec.raw.encode("utf-8", "backslashreplace") + b"\n")
+            head = (params["load_id"], params["feed_date"], rec.position, location, rec.raw, rec.parse_error)
+            copy.write_row((*head, *rec.fields))
+
+
+class _NotWhole(Exception):
+    """The file holds what only the row-by-row reader reads right."""
+
+
+# A quote may make a record span lines and means what COPY and Python's csv read differently; \x01 and
+# \x02 stand for COPY's delimiter and quote; NUL is refused by both; a line "\\." would end COPY's input.
+_NOT_WHOLE = (b'"', b"\x00", b"\x01", b"\x02")
+CHUNK = 1 << 20
+
+
+def _copy_file(conn: Conn, entity: Entity, file: CsvFile, location: str, params: dict[str, Any]) -> bytes | None:
+    """COPY a CSV file whole into a temporary table of lines and split them in SQL into staging, row for row
+    what the Python reader would stage; the file's sha256. None, with nothing staged, when the file holds a
+    byte of ``_NOT_WHOLE`` or a ``\\.``, or COPY refuses it (not UTF-8, mixed line ends)."""
+    digest = hashlib.sha256()
+    bind = {**params, "source": location, "width": file.width}
+    bind.update({f"c_{name}": column for name, column in zip(entity.fields, file.columns, strict=True)})
+    try:
+        with conn.transaction():  # a savepoint: what a refused file staged is undone
+            run(conn, "load/create_feed_lines.sql")
+            with conn.cursor().copy(sql("load/copy_feed_lines.sql")) as copy, file.path.open("rb") as fh:
+                tail = b""
+                while chunk := fh.read(CHUNK):
+                    if any(b in chunk for b in _NOT_WHOLE) or b"\\." in chunk or tail + chunk[:1] == b"\\.":
+                        raise _NotWhole
+                    tail = chunk[-1:]
+                    digest.update(chunk)
+                    copy.write(chunk)
+            run(conn, f"load/stage_lines_{entity.name}.sql", bind)
+            run(conn, "load/clear_feed_lines.sql")
+    except (_NotWhole, psycopg.errors.DataError):
+        return None
+    return digest.digest()
+
+
+def _file_digest(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.digest()
 
 
 def _validate(conn: Conn, params: dict[str, Any], result: LoadResult) -> None:
