@@ -168,6 +168,8 @@ class _NotWhole(Exception):
 # \x02 stand for COPY's delimiter and quote; NUL is refused by both; a line "\\." would end COPY's input.
 _NOT_WHOLE = (b'"', b"\x00", b"\x01", b"\x02")
 CHUNK = 1 << 20
+# staging columns named otherwise than the feed's fields (load/copy_events.sql)
+STAGING_NAMES = {"events": {"reason": "reason_code", "source": "event_source"}}
 
 
 def _copy_file(conn: Conn, entity: Entity, file: CsvFile, location: str, params: dict[str, Any]) -> bytes | None:
@@ -175,8 +177,16 @@ def _copy_file(conn: Conn, entity: Entity, file: CsvFile, location: str, params:
     what the Python reader would stage; the file's sha256. None, with nothing staged, when the file holds a
     byte of ``_NOT_WHOLE`` or a ``\\.``, or COPY refuses it (not UTF-8, mixed line ends)."""
     digest = hashlib.sha256()
-    bind = {**params, "source": location, "width": file.width}
-    bind.update({f"c_{name}": column for name, column in zip(entity.fields, file.columns, strict=True)})
+    renamed = STAGING_NAMES.get(entity.name, {})
+    bind = {
+        **params,
+        "staging": f"stg_{entity.name}",
+        "columns": [renamed.get(name, name) for name in entity.fields],
+        "fields": list(entity.fields),
+        "positions": list(file.columns),
+        "width": file.width,
+        "source": location,
+    }
     try:
         with conn.transaction():  # a savepoint: what a refused file staged is undone
             run(conn, "load/create_feed_lines.sql")
@@ -188,7 +198,7 @@ def _copy_file(conn: Conn, entity: Entity, file: CsvFile, location: str, params:
                     tail = chunk[-1:]
                     digest.update(chunk)
                     copy.write(chunk)
-            run(conn, f"load/stage_lines_{entity.name}.sql", bind)
+            run(conn, "load/stage_feed_lines.sql", bind)
             run(conn, "load/clear_feed_lines.sql")
     except (_NotWhole, psycopg.errors.DataError):
         return None
