@@ -37,6 +37,9 @@ EQUIVALENT: dict[str, str] = {
     "debt_collections.domain.arrears.x_bucket__mutmut_1": (
         "dpd <= 0 -> dpd < 0: bucket(0) is M{(0 - 1) // 30 + 1} = M0 either way"
     ),
+    "debt_collections.domain.approvals.x_request_text__mutmut_5": (
+        "sum's start 0 instead of Decimal(0): a sum of Decimals is the same Decimal, and money(0) reads 0.00 too"
+    ),
     "debt_collections.domain.approvals.x_read_answer__mutmut_16": (
         "keys |= every listed key -> keys = every listed key: what keys held before is among them"
     ),

@@ -114,6 +114,19 @@ def test_the_request_reads_whole():
     )
 
 
+def test_a_request_of_two_kinds_without_a_currency_or_an_amount_reads_whole():
+    listed = [
+        Awaiting("k1", "A1", DAY, "legal", 92, None, ""),
+        Awaiting("k2", "A2", DAY, "repossession", 120, Decimal("10.00"), ""),
+    ]
+    subject, body = approvals.request_text("P2", listed, None)
+    assert subject == "P2: 2 legal and repossession action(s) to approve, 10.00 overdue"
+    assert body.endswith(
+        "| A1 | legal | 2026-09-01 | 92 | - |\n| A2 | repossession | 2026-09-01 | 120 | 10.00 |\n\n"
+        "Total overdue: **10.00**."
+    )
+
+
 def test_the_shipped_policies_ask_for_approval_of_legal_referrals_and_repossessions():
     asked = {
         name: [r.stage for r in load_policy(STANDARD.with_name(f"{name}.yaml")).approval_rungs]

@@ -62,3 +62,22 @@ def test_good_input_becomes_the_outcome_it_says():
     assert check_outcome("contact_outcome", " ", "", "wrong_number", today=TODAY, case_status="cured").reason == (
         "wrong_number"
     )
+
+
+def test_the_edges_of_each_field_are_accepted_and_each_refusal_lists_what_is_allowed():
+    # 0.01 and the largest amount numeric(17, 2) holds; an until exactly 366 days ahead
+    assert check_outcome("promise_to_pay", "1.00", "2027-11-22", "", today=TODAY, case_status="open") == Outcome(
+        "promise_to_pay", Decimal("1.00"), date(2027, 11, 22), None
+    )
+    biggest = check_outcome("payment_plan", "999999999999999.99", "2026-12-01", "", today=TODAY, case_status="open")
+    assert biggest.amount == Decimal("999999999999999.99")
+    with pytest.raises(OutcomeError) as kind:
+        check_outcome("party", "", "", "", today=TODAY, case_status="open")
+    assert str(kind.value) == (
+        "kind 'party' is not one of promise_to_pay, payment_plan, delinquency_reason, contact_outcome"
+    )
+    with pytest.raises(OutcomeError) as reason:
+        check_outcome("contact_outcome", "", "", "busy", today=TODAY, case_status="open")
+    assert str(reason.value) == (
+        "reason 'busy' is not one of right_party, no_answer, wrong_number, refused, third_party (for contact_outcome)"
+    )

@@ -171,6 +171,12 @@ def test_next_steps_name_the_rungs_next_action_and_the_first_rung_above_it():
     assert next_steps(policy, Facts(120, Decimal("6000.00")), "legal", dt.date(2026, 11, 1), day) == [
         "legal via legal_portal: once per case on legal, not repeated"
     ]
+    # a case kept on visit below visit's dpd (sticky or a rung of fewer conditions): the next rung is the
+    # one above visit, and a rung whose dpd the case already has but not its amount is not "from today"
+    assert next_steps(policy, Facts(20, Decimal("900.00")), "visit", None, day) == [
+        "legal from 2027-02-07 if still unpaid (dpd >= 91 and overdue >= 5000.00)"
+    ]
+    assert next_steps(policy, Facts(91, Decimal("1000.00")), "visit", None, day) == []
     # no stage yet (not overdue): the first rung, from the day the dpd reaches it
     assert next_steps(policy, Facts(0, Decimal("0.00")), None, None, day) == [
         "notice from 2026-11-29 if still unpaid (dpd >= 1)"
