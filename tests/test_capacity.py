@@ -205,6 +205,22 @@ def test_a_rerun_after_the_roster_grew_gives_the_new_slots_to_the_orders_still_w
     }
 
 
+def test_a_rerun_keeps_a_roster_of_one_assignee_within_its_capacity(db, tmp_path, simulator):
+    s = scenario(db, tmp_path, "assignees:\n  - {kind: visit, region: east, assignee: agent-wang, daily_capacity: 2}\n")
+    accounts = overdue(s, 3, dpd=45, amount="1000.00")
+    s.run(DAY)
+    client = PartnerClient(simulator.url, requests.Session(), RetryPolicy(attempts=3), rng=random.Random(1))
+    now = pendulum.datetime(2026, 11, 29, 10, tz="Asia/Shanghai")
+    assert outbox.deliver(db, "P1", d(DAY), "visit", {"field_app": client}, now=now)["sent"] == 2
+    s.run(DAY)
+    rows = orders(s, "visit", DAY)
+    assert [(r["account_id"], r["status"]) for r in rows] == [
+        (accounts[0], "sent"),
+        (accounts[1], "sent"),
+        (accounts[2], "deferred"),
+    ]
+
+
 def test_pending_work_leaves_out_capacity_deferred_orders(db, tmp_path):
     s = scenario(db, tmp_path, VISITS)
     overdue(s, 2, dpd=45, amount="1000.00", region="west", prefix="W")
