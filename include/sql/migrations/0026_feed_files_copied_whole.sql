@@ -1,5 +1,5 @@
 -- A CSV file of the feed is COPYed whole into a temporary table of lines and split in SQL
--- (store/loading.py, "_stage_file"), instead of being parsed row by row in Python: the
+-- (store/loading.py, "_copy_file"), instead of being parsed row by row in Python: the
 -- two functions below give each field exactly what the Python reader gives it
 -- (feeds/base.py, clean_field): str.strip()'s whitespace, every character Python's
 -- str.isspace() accepts, taken off both ends, and an empty value read as null.
