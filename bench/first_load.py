@@ -13,8 +13,10 @@ accounts, every installment and the repayment history), then, each in a database
   row in Python, the loader before it), with the seconds of its steps (copy, validate, upsert).
 
 Prints, and writes to ``bench/first_load.json``: rows, seconds and rows a second of each, the
-loader against the floor, the database's size against the CSV's (after the load: staging's
-deleted rows are still in its files, so this is the peak), and the load average before and after.
+loader against the floor, the database's size against the CSV's, after the load and at its peak
+(sampled every half second while it runs: staging and the checked rows are temporary tables of the
+loading session, in the database's files until the load ends; a sort's temporary files are not),
+and the load average before and after.
 A script that reports figures, not a test: it asserts nothing about time.
 """
 
@@ -25,6 +27,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -38,6 +41,7 @@ from debt_collections.feeds.entities import ENTITIES, Entity
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.store.loading import load_drop
 from debt_collections.store.migrate import migrate
+from debt_collections.store.sql import sql
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = pendulum.date(2026, 11, 15)
@@ -88,22 +92,37 @@ def floor(admin: str, folder: Path) -> dict:
         _drop(admin, name)
 
 
+class PeakSize(threading.Thread):
+    """The database's largest size while a load runs, sampled every half second."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.peak, self.done = dsn, 0, threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            while True:
+                size = conn.execute(sql("bench/database_size.sql")).fetchone()[0]
+                self.peak = max(self.peak, size)
+                if self.done.wait(0.5):
+                    return
+
+
 def loader(admin: str, root: Path, reader: str) -> dict:
     name, dsn = _database(admin)
     try:
         migrate(dsn)
         source = CsvSource(root, DAY) if reader == "whole" else RowByRow(root, DAY)
+        sampler = PeakSize(dsn)
+        sampler.start()
         began = time.monotonic()
         result = load_drop(dsn, source, DAY, portfolios=None, max_reject_ratio=Decimal("0.01"))
         seconds = time.monotonic() - began
+        sampler.done.set()
+        sampler.join()
         rows = sum(result.rows_in.values())
         with psycopg.connect(dsn) as conn:
-            size = conn.execute("select pg_database_size(current_database())").fetchone()[0]
-            staging = conn.execute(
-                "select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c"
-                " join pg_namespace n on n.oid = c.relnamespace"
-                " where n.nspname = 'collections' and c.relname like 'stg\\_%' and c.relkind = 'r'"
-            ).fetchone()[0]
+            size = conn.execute(sql("bench/database_size.sql")).fetchone()[0]
         return {
             "seconds": round(seconds, 2),
             "steps": {k: round(v, 2) for k, v in result.seconds.items()},
@@ -111,7 +130,7 @@ def loader(admin: str, root: Path, reader: str) -> dict:
             "rows_per_s": round(rows / seconds),
             "quarantined": sum(result.quarantined.values()),
             "database_bytes": size,
-            "staging_bytes": int(staging),
+            "peak_bytes": max(sampler.peak, size),
         }
     finally:
         _drop(admin, name)
@@ -138,6 +157,7 @@ def main() -> int:
             got = loader(args.db, root, reader)
             got["over_floor"] = round(got["seconds"] / out["floor"]["seconds"], 1)
             got["database_over_csv"] = round(got["database_bytes"] / csv_bytes, 1)
+            got["peak_over_csv"] = round(got["peak_bytes"] / csv_bytes, 1)
             out[reader] = got
             print(f"{reader}: {got}", flush=True)
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -5,8 +5,6 @@ ends that change) is not staged whole, and the reader reads it."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from debt_collections.errors import FeedError
@@ -14,7 +12,7 @@ from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.feeds.entities import BY_NAME, ENTITIES
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.store import loading
-from debt_collections.store.db import connect
+from debt_collections.store.db import connect, run
 from tests.scenario import d
 
 DAY = "2026-11-28"
@@ -63,24 +61,19 @@ def _stage(
     if body is not None:
         (folder / f"{name}.csv").write_bytes(body)
     source, entity = CsvSource(tmp_path, d(DAY)), BY_NAME[name]
-    params = {"load_id": uuid.uuid4(), "feed_date": d(DAY)}
-    location = source.location(entity)
     with connect(db, autocommit=True) as conn, conn.transaction():
+        run(conn, "load/create_staging.sql")
         if whole:
             file = source.file(entity)
-            digest = None if file is None else loading._copy_file(conn, entity, file, location, params)
+            digest = None if file is None else loading._copy_file(conn, entity, file)
             if file is None:
                 list(source.records(entity) or ())  # the reader's errors, as the loader would meet them
         else:
             records = source.records(entity)
             assert records is not None
-            loading._copy_records(conn, entity, records, location, params, None)
+            loading._copy_records(conn, entity, records, None)
             digest = None
-        rows = conn.execute(
-            f"select * from collections.stg_{name} where load_id = %s order by position", [params["load_id"]]
-        ).fetchall()
-    for row in rows:
-        del row["load_id"], row["staged_at"]
+        rows = conn.execute(f"select * from pg_temp.stg_{name} order by position").fetchall()
     return digest, rows
 
 

@@ -1,48 +1,108 @@
-"""Staging: a load leaves none of its rows behind, and clears what a load that died left."""
+"""Staging: a load's staged and checked rows are temporary tables of its own session, so that nothing of a
+load outlives it, however it ends, and concurrent loads never see each other's rows."""
 
 from __future__ import annotations
 
-import uuid
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pendulum
+import psycopg
 
 from debt_collections.store.db import connect
 from tests.scenario import Scenario
 
-STAGING = ("stg_customers", "stg_accounts", "stg_installments", "stg_repayments", "stg_events")
+# a load of the drop of 2026-09-10 from the folder given, killed by SIGKILL at a crash point of the loader
+LOAD = """
+import sys, pendulum
+from decimal import Decimal
+from debt_collections.feeds.csv_source import CsvSource
+from debt_collections.store.loading import load_drop
+db, root = sys.argv[1:3]
+day = pendulum.date(2026, 9, 10)
+load_drop(db, CsvSource(root, day), day, portfolios=None, max_reject_ratio=Decimal("0.5"))
+"""
+LOAD_TABLES = "(relname like 'stg\\_%' or relname like 'chk\\_%' or relname = 'feed_lines')"
 
 
-def _staged(db: str) -> dict[str, int]:
+def _load_tables(db: str) -> list[tuple[str, str]]:
+    """Staging and checked tables anywhere in the database: (schema, table)."""
     with connect(db) as conn:
-        rows = {t: conn.execute(f"select count(*) as n from collections.{t}").fetchone()["n"] for t in STAGING}
-        rows["staging_load"] = conn.execute("select count(*) as n from collections.staging_load").fetchone()["n"]
-    return rows
+        rows = conn.execute(
+            "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            f"where c.relkind = 'r' and {LOAD_TABLES} order by 1, 2"
+        ).fetchall()
+    return [(r["nspname"], r["relname"]) for r in rows]
 
 
-def test_a_load_clears_its_staging_rows_and_those_a_dead_load_left_a_day_ago(db, tmp_path):
+def _loaded(db: str) -> dict[str, int]:
+    with connect(db) as conn:
+        return {
+            t: conn.execute(f"select count(*) as n from collections.{t}").fetchone()["n"]
+            for t in ("customer", "account", "installment", "quarantine")
+        }
+
+
+def _book(db: str, tmp_path) -> Scenario:
+    s = Scenario(db, tmp_path)
+    s.account("A1")
+    s.account("A2")
+    s.extra_lines["installments"] = ["NOPE,1,2026-09-01,10.00"]  # one row for the quarantine
+    s.write_drop(pendulum.date(2026, 9, 10))
+    return s
+
+
+def test_a_load_leaves_no_table_behind_and_staging_is_not_in_the_schema(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account("A1")
     s.run("2026-09-10")
-    assert set(_staged(db).values()) == {0}
+    assert _load_tables(db) == []
+    assert _loaded(db)["account"] == 1
 
-    # a load that staged its rows two days ago and died before clearing them, and one still running
-    dead, running = uuid.uuid4(), uuid.uuid4()
-    with connect(db) as conn:
-        for load_id, age in ((dead, "2 days"), (running, "1 hour")):
-            conn.execute(
-                "insert into collections.staging_load (load_id, started_at) values (%s, now() - %s::interval)",
-                [load_id, age],
-            )
-            for position, table in enumerate(STAGING, start=1):
-                conn.execute(
-                    f"insert into collections.{table} (load_id, feed_date, position, source, raw) "
-                    "values (%s, '2026-09-09', %s, 'x.csv', 'raw')",
-                    [load_id, position],
-                )
-        conn.commit()
 
-    s.run("2026-09-11")
-    with connect(db) as conn:
-        left = {
-            t: [r["load_id"] for r in conn.execute(f"select load_id from collections.{t}").fetchall()]
-            for t in (*STAGING, "staging_load")
-        }
-    assert left == {t: [running] for t in (*STAGING, "staging_load")}
+def test_a_load_killed_after_checking_leaves_its_quarantine_and_no_staging(db, tmp_path):
+    _book(db, tmp_path)
+    env = {**os.environ, "COLLECTIONS_CRASH_AT": "load.validated"}
+    proc = subprocess.run(
+        [sys.executable, "-c", LOAD, db, str(tmp_path)],
+        env=env,
+        start_new_session=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, f"the load was not killed at load.validated: {proc.stderr[-2000:]}"
+    # the server drops a session's temporary tables when it sees the session gone
+    deadline = time.monotonic() + 30
+    while (left := _load_tables(db)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == [], f"a killed load left {left} behind after 30 s"
+    # the checks committed (quarantine) before the kill; nothing was upserted
+    assert _loaded(db) == {"customer": 0, "account": 0, "installment": 0, "quarantine": 1}
+
+    # the rerun loads the drop whole, and quarantines the bad row once
+    subprocess.run([sys.executable, "-c", LOAD, db, str(tmp_path)], check=True, timeout=120)
+    assert _loaded(db)["account"] == 2 and _loaded(db)["quarantine"] == 1
+    assert _load_tables(db) == []
+
+
+def test_a_load_sees_only_its_own_staged_rows(db, tmp_path):
+    # another session's staging table of the same name, full of rows that would be loaded if they were read
+    with psycopg.connect(db, autocommit=True) as other:
+        other.execute(
+            "create temporary table stg_accounts (position bigint, raw text, parse_error text, account_id text, "
+            "customer_id text, portfolio text, product text, vin text, currency text, principal_outstanding text, "
+            "opened_on text, status text, risk_grade text)"
+        )
+        other.execute(
+            "insert into stg_accounts values (1, 'x', null, 'GHOST', 'C1', 'P', 'loan', null, 'CNY', '1', "
+            "'2026-01-01', 'active', null)"
+        )
+        _book(db, tmp_path)
+        subprocess.run([sys.executable, "-c", LOAD, db, str(tmp_path)], check=True, timeout=120)
+        with connect(db) as conn:
+            ids = [r["account_id"] for r in conn.execute("select account_id from collections.account order by 1")]
+        assert ids == ["A1", "A2"]

@@ -1,21 +1,5 @@
--- Remove a load's staging rows when it ends, and any left behind by a load that
--- died more than a day ago (found through collections.staging_load). Each delete
--- looks rows up by load_id on the staging index (= any of an array): after a first
--- load the staging tables hold millions of dead rows until autovacuum passes, and a
--- scan of them cost the next day's load 1.9 s at 100,000 accounts.
-with done as (
-    delete from collections.staging_load
-    where load_id = %(load_id)s or started_at < now() - interval '1 day'
-    returning load_id
-),
-
-ids as (
-    select array(select load_id from done) as load_ids
-),
-
-c as (delete from collections.stg_customers where load_id = any((select load_ids from ids)::uuid[])),
-a as (delete from collections.stg_accounts where load_id = any((select load_ids from ids)::uuid[])),
-i as (delete from collections.stg_installments where load_id = any((select load_ids from ids)::uuid[])),
-r as (delete from collections.stg_repayments where load_id = any((select load_ids from ids)::uuid[]))
-
-delete from collections.stg_events where load_id = any((select load_ids from ids)::uuid[]);
+-- Drop a load's staging and checked rows when it ends (a session that dies takes its temporary
+-- tables with it).
+drop table if exists pg_temp.stg_customers, pg_temp.stg_accounts, pg_temp.stg_installments, pg_temp.stg_repayments,
+    pg_temp.stg_events, pg_temp.chk_customers, pg_temp.chk_accounts, pg_temp.chk_installments, pg_temp.chk_repayments,
+    pg_temp.chk_events;

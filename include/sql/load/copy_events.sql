@@ -1,2 +1,2 @@
--- Stream the events rows of a drop into staging, every field as text.
-copy collections.stg_events (load_id, feed_date, position, source, raw, parse_error, event_id, account_id, at, kind, amount, until, reason_code, event_source) from stdin
+-- Stream the events rows of a drop into this load's staging table, every field as text.
+copy pg_temp.stg_events (position, raw, parse_error, event_id, account_id, at, kind, amount, until, reason_code, event_source) from stdin

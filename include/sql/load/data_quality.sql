@@ -2,9 +2,9 @@
 -- valid rows, the previous drop's fingerprint, and the book's balance before and
 -- after the drop's accounts would be upserted.
 with valid_accounts as (
-    select distinct on (account_id) account_id, principal_outstanding::numeric as principal, status
-    from collections.stg_accounts
-    where load_id = %(load_id)s and reason is null
+    select distinct on (account_id) account_id, principal_outstanding as principal, status
+    from pg_temp.chk_accounts
+    where reason is null
       and (%(portfolios)s::text[] is null or scope = any(%(portfolios)s::text[]))
     order by account_id, position
 ),
@@ -16,11 +16,11 @@ stored as (
 )
 
 select
-    (select count(*) from collections.stg_customers where load_id = %(load_id)s and reason is null)
-    + (select count(*) from collections.stg_accounts where load_id = %(load_id)s and reason is null)
-    + (select count(*) from collections.stg_installments where load_id = %(load_id)s and reason is null)
-    + (select count(*) from collections.stg_repayments where load_id = %(load_id)s and reason is null)
-    + (select count(*) from collections.stg_events where load_id = %(load_id)s and reason is null) as valid_rows,
+    (select count(*) from pg_temp.chk_customers where reason is null)
+    + (select count(*) from pg_temp.chk_accounts where reason is null)
+    + (select count(*) from pg_temp.chk_installments where reason is null)
+    + (select count(*) from pg_temp.chk_repayments where reason is null)
+    + (select count(*) from pg_temp.chk_events where reason is null) as valid_rows,
     (select fingerprint from collections.feed_fingerprint
      where feed_date < %(feed_date)s order by feed_date desc limit 1) as previous_fingerprint,
     (select count(*) from stored) as book_accounts,

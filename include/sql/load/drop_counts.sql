@@ -1,17 +1,20 @@
--- Rows in the drop that this run covers, and how many of them are invalid, per entity.
-with staged as (
-    select 'customers' as entity, source, scope, reason from collections.stg_customers where load_id = %(load_id)s
+-- Rows in the drop that this run covers, and how many of them are invalid, per entity, with the
+-- source each came from (entities[k] from sources[k]).
+with checked as (
+    select 'customers' as entity, scope, reason from pg_temp.chk_customers
     union all
-    select 'accounts', source, scope, reason from collections.stg_accounts where load_id = %(load_id)s
+    select 'accounts', scope, reason from pg_temp.chk_accounts
     union all
-    select 'installments', source, scope, reason from collections.stg_installments where load_id = %(load_id)s
+    select 'installments', scope, reason from pg_temp.chk_installments
     union all
-    select 'repayments', source, scope, reason from collections.stg_repayments where load_id = %(load_id)s
+    select 'repayments', scope, reason from pg_temp.chk_repayments
     union all
-    select 'events', source, scope, reason from collections.stg_events where load_id = %(load_id)s
+    select 'events', scope, reason from pg_temp.chk_events
 )
-select entity, min(source) as source, count(*)::int as rows_in, count(reason)::int as quarantined
-from staged
-where %(portfolios)s::text[] is null or scope is null or scope = any(%(portfolios)s::text[])
-group by entity
-order by entity;
+
+select c.entity, min(s.source) as source, count(*)::int as rows_in, count(c.reason)::int as quarantined
+from checked c
+join unnest(%(entities)s::text[], %(sources)s::text[]) as s (entity, source) using (entity)
+where %(portfolios)s::text[] is null or c.scope is null or c.scope = any(%(portfolios)s::text[])
+group by c.entity
+order by c.entity;

@@ -2,11 +2,10 @@
 -- an event_id already stored (with the same content: validation checked) is a no-op.
 insert into collections.event (event_id, account_id, at, kind, amount, until, reason, source, feed_date)
 select distinct on (s.event_id)
-       s.event_id, s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date, s.reason_code,
-       coalesce(s.event_source, 'feed'), s.feed_date
-from collections.stg_events s
-where s.load_id = %(load_id)s
-  and s.reason is null
+       s.event_id, s.account_id, s.at, s.kind, s.amount, s.until, s.reason_code,
+       coalesce(s.event_source, 'feed'), %(feed_date)s::date
+from pg_temp.chk_events s
+where s.reason is null
   and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
 order by s.event_id, s.position
 on conflict (event_id) do nothing;

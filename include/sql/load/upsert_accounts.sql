@@ -4,10 +4,9 @@ insert into collections.account as a
      load_seq)
 select distinct on (s.account_id)
        s.account_id, s.customer_id, s.portfolio, s.product, s.vin, s.currency,
-       s.principal_outstanding::numeric, s.opened_on::date, s.status, s.risk_grade, s.feed_date, %(load_seq)s
-from collections.stg_accounts s
-where s.load_id = %(load_id)s
-  and s.reason is null
+       s.principal_outstanding, s.opened_on, s.status, s.risk_grade, %(feed_date)s::date, %(load_seq)s
+from pg_temp.chk_accounts s
+where s.reason is null
   and (%(portfolios)s::text[] is null or s.scope = any(%(portfolios)s::text[]))
 order by s.account_id, s.position
 on conflict (account_id) do update

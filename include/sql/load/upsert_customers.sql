@@ -2,16 +2,14 @@
 -- only customers with an account in those portfolios are touched.
 insert into collections.customer as c (customer_id, full_name, phone, region, timezone, language, address, feed_date)
 select distinct on (s.customer_id)
-       s.customer_id, s.full_name, s.phone, s.region, s.timezone, s.language, s.address, s.feed_date
-from collections.stg_customers s
-where s.load_id = %(load_id)s
-  and s.reason is null
+       s.customer_id, s.full_name, s.phone, s.region, s.timezone, s.language, s.address, %(feed_date)s::date
+from pg_temp.chk_customers s
+where s.reason is null
   and (%(portfolios)s::text[] is null
-       or exists (select 1 from collections.stg_accounts a
-                  where a.load_id = s.load_id and a.customer_id = s.customer_id and a.reason is null
-                    and a.portfolio = any(%(portfolios)s::text[]))
-       or exists (select 1 from collections.account a
-                  where a.customer_id = s.customer_id and a.portfolio = any(%(portfolios)s::text[])))
+       or s.customer_id in (select a.customer_id from pg_temp.chk_accounts a
+                            where a.reason is null and a.portfolio = any(%(portfolios)s::text[]))
+       or s.customer_id in (select a.customer_id from collections.account a
+                            where a.portfolio = any(%(portfolios)s::text[])))
 order by s.customer_id, s.position
 on conflict (customer_id) do update
 set full_name = excluded.full_name, phone = excluded.phone, region = excluded.region,

@@ -1,10 +1,13 @@
--- Give each staged customer row the first reason it cannot be loaded (null = valid).
--- Customers belong to no portfolio themselves: scope stays null.
+-- Check each staged customer row once, into pg_temp.chk_customers: the first reason it cannot be
+-- loaded (null = valid) and its values; the raw text kept for a rejected row only (the quarantine's).
+-- Staging is read, never rewritten. Customers belong to no portfolio themselves: scope stays null.
+insert into pg_temp.chk_customers (position, reason, raw, customer_id, full_name, phone, region, timezone, language, address)
 with zones as materialized (
     select name from pg_timezone_names
 )
-update collections.stg_customers s
-set reason = case
+select v.position, v.reason, case when v.reason is not null then v.raw end,
+       v.customer_id, v.full_name, v.phone, v.region, v.timezone, v.language, v.address
+from (select s.*, case
     when s.parse_error is not null then s.parse_error
     when s.customer_id is null then 'missing field: customer_id'
     when s.full_name is null then 'missing field: full_name'
@@ -21,11 +24,14 @@ set reason = case
     when s.timezone not in (select name from zones) then 'unknown timezone: ' || left(s.timezone, 64)
     when s.language not in ('zh-CN', 'en') then 'bad language: ' || left(s.language, 16) || ' (allowed: zh-CN, en)'
     when exists (
-        select 1 from collections.stg_customers d
-        where d.load_id = s.load_id and d.customer_id = s.customer_id and d.position < s.position
+        select 1 from pg_temp.stg_customers d
+        where d.customer_id = s.customer_id and d.position < s.position
           and d.parse_error is null
           and (d.full_name, d.phone, d.region, d.timezone, d.language, d.address)
               is distinct from (s.full_name, s.phone, s.region, s.timezone, s.language, s.address)
     ) then 'customer_id repeated in this drop with other content'
-end
-where s.load_id = %(load_id)s;
+end as reason
+from pg_temp.stg_customers s
+-- offset 0: the reason is computed once a row (pulled up, it would be computed again for each use below)
+offset 0
+) v;

@@ -1,15 +1,20 @@
--- Give each staged event row the first reason it cannot be loaded (null = valid).
--- Events are append-only by event_id, like repayments.
+-- Check each staged event row once, into pg_temp.chk_events: the first reason it cannot be loaded
+-- (null = valid), the portfolio of its account as scope, its values typed; the raw text kept for
+-- a rejected row only. Staging is read, never rewritten. Events are append-only by event_id, like
+-- repayments.
 with valid_accounts as (
     select distinct on (account_id) account_id, portfolio
-    from collections.stg_accounts
-    where load_id = %(load_id)s and reason is null
+    from pg_temp.chk_accounts
+    where reason is null
     order by account_id, position
 )
 
-update collections.stg_events s
-set scope = x.portfolio,
-    reason = case
+insert into pg_temp.chk_events (position, scope, reason, raw, event_id, account_id, at, kind, amount, until, reason_code, event_source)
+select v.position, v.portfolio, v.reason, case when v.reason is not null then v.raw end,
+       v.event_id, v.account_id, case when v.reason is null then v.at::timestamptz end, v.kind,
+       case when v.reason is null then v.amount::numeric end,
+       case when v.reason is null then v.until::date end, v.reason_code, v.event_source
+from (select s.*, case
     when s.parse_error is not null then s.parse_error
     when s.event_id is null then 'missing field: event_id'
     when s.account_id is null then 'missing field: account_id'
@@ -41,7 +46,7 @@ set scope = x.portfolio,
     when s.kind in ('promise_to_pay', 'payment_plan') and s.amount is null then 'missing field: amount (required for ' || s.kind || ')'
     when s.kind in ('promise_to_pay', 'payment_plan') and s.until is null then 'missing field: until (required for ' || s.kind || ')'
     when s.kind in ('promise_to_pay', 'payment_plan') and s.amount::numeric <= 0 then 'amount must be positive for ' || s.kind
-    when x.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
+    when s.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
     when exists (
         select 1 from collections.event e
         where e.event_id = s.event_id
@@ -49,11 +54,11 @@ set scope = x.portfolio,
               is distinct from (s.account_id, s.at::timestamptz, s.kind, s.amount::numeric, s.until::date,
                                 s.reason_code, coalesce(s.event_source, 'feed'))
     ) then 'conflicting re-delivery: event_id ' || left(s.event_id, 64) || ' was loaded before with other content'
-    when x.conflicts then 'conflicting re-delivery: event_id ' || left(s.event_id, 64) || ' repeated in this drop with other content'
-end
+    when s.conflicts then 'conflicting re-delivery: event_id ' || left(s.event_id, 64) || ' repeated in this drop with other content'
+end as reason
 from (
     select
-        st.position,
+        st.*,
         coalesce(sa.portfolio, a.portfolio) as portfolio,
         -- a later row of the same id whose content differs from the first one
         (st.account_id, st.at, st.kind, st.amount, st.until, st.reason_code, st.event_source) is distinct from (
@@ -61,10 +66,11 @@ from (
             first_value(st.kind) over same_key, first_value(st.amount) over same_key,
             first_value(st.until) over same_key, first_value(st.reason_code) over same_key,
             first_value(st.event_source) over same_key) as conflicts
-    from collections.stg_events st
+    from pg_temp.stg_events st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
-    where st.load_id = %(load_id)s
     window same_key as (partition by st.event_id, st.parse_error is null order by st.position)
-) x
-where s.load_id = %(load_id)s and s.position = x.position;
+) s
+-- offset 0: the reason is computed once a row (pulled up, it would be computed again for each use below)
+offset 0
+) v;

@@ -1,15 +1,20 @@
--- Give each staged installment row the first reason it cannot be loaded (null = valid);
--- scope is the portfolio of its account (a valid account in this drop, else the stored one).
+-- Check each staged installment row once, into pg_temp.chk_installments: the first reason it cannot
+-- be loaded (null = valid), the portfolio of its account as scope (a valid account in this drop,
+-- else the stored one), its values typed; the raw text kept for a rejected row only. Staging is
+-- read, never rewritten.
 with valid_accounts as (
     select distinct on (account_id) account_id, portfolio
-    from collections.stg_accounts
-    where load_id = %(load_id)s and reason is null
+    from pg_temp.chk_accounts
+    where reason is null
     order by account_id, position
 )
 
-update collections.stg_installments s
-set scope = x.portfolio,
-    reason = case
+insert into pg_temp.chk_installments (position, scope, reason, raw, account_id, seq, due_date, amount_due)
+select v.position, v.portfolio, v.reason, case when v.reason is not null then v.raw end, v.account_id,
+       case when v.reason is null then v.seq::integer end,
+       case when v.reason is null then v.due_date::date end,
+       case when v.reason is null then v.amount_due::numeric end
+from (select s.*, case
     when s.parse_error is not null then s.parse_error
     when s.account_id is null then 'missing field: account_id'
     when s.seq is null then 'missing field: seq'
@@ -19,20 +24,21 @@ set scope = x.portfolio,
     when not collections.is_date(s.due_date) then 'bad date in due_date: ' || left(s.due_date, 32)
     when not collections.is_decimal(s.amount_due) then 'amount_due is not a finite decimal with at most 2 places: ' || left(s.amount_due, 32)
     when s.amount_due::numeric < 0 then 'amount_due is negative: ' || s.amount_due
-    when x.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
-    when x.conflicts then 'installment (account_id, seq) repeated in this drop with other content'
-end
+    when s.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
+    when s.conflicts then 'installment (account_id, seq) repeated in this drop with other content'
+end as reason
 from (
     select
-        st.position,
+        st.*,
         coalesce(sa.portfolio, a.portfolio) as portfolio,
         -- a later row of the same key whose content differs from the first one
         (st.due_date, st.amount_due) is distinct from
             (first_value(st.due_date) over same_key, first_value(st.amount_due) over same_key) as conflicts
-    from collections.stg_installments st
+    from pg_temp.stg_installments st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
-    where st.load_id = %(load_id)s
     window same_key as (partition by st.account_id, st.seq, st.parse_error is null order by st.position)
-) x
-where s.load_id = %(load_id)s and s.position = x.position;
+) s
+-- offset 0: the reason is computed once a row (pulled up, it would be computed again for each use below)
+offset 0
+) v;

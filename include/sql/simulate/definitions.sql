@@ -7,7 +7,8 @@ from (
     from pg_proc p
     join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = 'collections' and p.prokind = 'f' and p.prorettype <> 'trigger'::regtype
-      and p.proname not in ('analyze_staging', 'analyze_after_load', 'create_scratch_schema', 'drop_scratch_schema')
+      and p.proname not in ('analyze_after_load', 'begin_bulk_load', 'end_bulk_load', 'create_scratch_schema',
+                            'drop_scratch_schema')
     union all
     select 2, c.oid, format('create view collections.%%I as %%s', c.relname, pg_get_viewdef(c.oid))
     from pg_class c

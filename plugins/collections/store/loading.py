@@ -1,11 +1,14 @@
-"""Loading a day's drop: COPY into staging, validate in SQL, quarantine, gate, upsert."""
+"""Loading a day's drop: COPY into staging, check in SQL, quarantine, gate, upsert.
+
+Staging and the checked rows are temporary tables of the loading session (load/create_staging.sql):
+each load has its own, concurrent loads never meet, and nothing outlives the session.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,16 +77,18 @@ def load_drop(
     window, ``Feed.paid_at_before``, in UTC) is quarantined as implausible.
     """
     source.check_drop()
-    # each load stages its own copy of the drop: concurrent runs never share staging rows
     params: dict[str, Any] = {
         "feed_date": feed_date,
         "portfolios": portfolios,
-        "load_id": uuid.uuid4(),
         "paid_at_before": paid_at_before or Feed().paid_at_before(feed_date, "UTC"),
+        # where each entity came from (_stage), for the quarantine and feed_load rows
+        "entities": [],
+        "sources": [],
     }
     result = LoadResult(feed_date.to_date_string())
     seconds = result.seconds
     with connect(conninfo, autocommit=True) as conn:
+        run(conn, "load/session_for_load.sql")
         try:
             began = time.monotonic()
             fingerprint = _stage(conn, source, params)
@@ -121,7 +126,7 @@ def _stage(conn: Conn, source: FeedSource, params: dict[str, Any]) -> str:
     """
     fingerprint = hashlib.sha256()
     with conn.transaction():
-        run(conn, "load/register_staging.sql", params)
+        run(conn, "load/create_staging.sql")
         for entity in ENTITIES:
             location = source.location(entity)
             file = source.file(entity)
@@ -129,16 +134,18 @@ def _stage(conn: Conn, source: FeedSource, params: dict[str, Any]) -> str:
             if file is None and records is None:
                 continue  # an optional entity, absent
             fingerprint.update(entity.name.encode())
+            params["entities"].append(entity.name)
+            params["sources"].append(location)
             if file is None:
-                _copy_records(conn, entity, records or iter(()), location, params, fingerprint)
+                _copy_records(conn, entity, records or iter(()), fingerprint)
                 continue
-            digest = _copy_file(conn, entity, file, location, params)
+            digest = _copy_file(conn, entity, file)
             if digest is None:
                 log.info("%s: read row by row (a quote, NUL, \\x01, \\x02 or \\. in it, or not plain UTF-8)", location)
-                _copy_records(conn, entity, source.records(entity) or iter(()), location, params, None)
+                _copy_records(conn, entity, source.records(entity) or iter(()), None)
                 digest = _file_digest(file.path)
             fingerprint.update(digest)
-        run(conn, "load/analyze_staging.sql")
+        run(conn, "load/index_staging.sql")
     return fingerprint.hexdigest()
 
 
@@ -146,8 +153,6 @@ def _copy_records(
     conn: Conn,
     entity: Entity,
     records: Iterator[Record],
-    location: str,
-    params: dict[str, Any],
     fingerprint: Any | None,
 ) -> None:
     """COPY the entity's rows into staging as the reader parsed them (the fingerprint, when given, takes each
@@ -156,8 +161,7 @@ def _copy_records(
         for rec in records:
             if fingerprint is not None:
                 fingerprint.update(rec.raw.encode("utf-8", "backslashreplace") + b"\n")
-            head = (params["load_id"], params["feed_date"], rec.position, location, rec.raw, rec.parse_error)
-            copy.write_row((*head, *rec.fields))
+            copy.write_row((rec.position, rec.raw, rec.parse_error, *rec.fields))
 
 
 class _NotWhole(Exception):
@@ -172,20 +176,18 @@ CHUNK = 1 << 20
 STAGING_NAMES = {"events": {"reason": "reason_code", "source": "event_source"}}
 
 
-def _copy_file(conn: Conn, entity: Entity, file: CsvFile, location: str, params: dict[str, Any]) -> bytes | None:
+def _copy_file(conn: Conn, entity: Entity, file: CsvFile) -> bytes | None:
     """COPY a CSV file whole into a temporary table of lines and split them in SQL into staging, row for row
     what the Python reader would stage; the file's sha256. None, with nothing staged, when the file holds a
     byte of ``_NOT_WHOLE`` or a ``\\.``, or COPY refuses it (not UTF-8, mixed line ends)."""
     digest = hashlib.sha256()
     renamed = STAGING_NAMES.get(entity.name, {})
     bind = {
-        **params,
         "staging": f"stg_{entity.name}",
         "columns": [renamed.get(name, name) for name in entity.fields],
         "fields": list(entity.fields),
         "positions": list(file.columns),
         "width": file.width,
-        "source": location,
     }
     try:
         with conn.transaction():  # a savepoint: what a refused file staged is undone
@@ -214,11 +216,14 @@ def _file_digest(path: Path) -> bytes:
 
 
 def _validate(conn: Conn, params: dict[str, Any], result: LoadResult) -> None:
-    """Validate the staged rows in SQL, quarantine the bad ones, and count both per entity."""
+    """Check the staged rows in SQL, each once, into the checked tables (staging is never rewritten, and is
+    dropped when all are checked), quarantine the bad ones, and count both per entity."""
     with conn.transaction():
         run(conn, "ops/session_for_bulk.sql")
         for entity in ENTITIES:
             run(conn, f"load/validate_{entity.name}.sql", params)
+            run(conn, "load/analyze_checked.sql")  # the next entity's checks join this one's rows
+        run(conn, "load/drop_staged.sql")
         run(conn, "load/quarantine.sql", params)
         for row in fetch_all(conn, "load/drop_counts.sql", params):
             result.rows_in[row["entity"]] = row["rows_in"]
@@ -238,8 +243,13 @@ def _upsert(conn: Conn, params: dict[str, Any]) -> list[str]:
         lock_portfolio_data(conn, covered)
         lock_portfolio_day(conn, covered, params["feed_date"])
         params["load_seq"] = fetch_row(conn, "load/next_load_seq.sql")["load_seq"]
+        # into an empty book (a first load): indexes built and foreign keys checked after the rows, in sets
+        aside = fetch_row(conn, "load/begin_bulk_load.sql")["aside"]
         for name in UPSERTS:
             run(conn, f"load/{name}.sql", params)
+        if aside:
+            made = fetch_row(conn, "load/end_bulk_load.sql")["made"]
+            log.info("first load: %d indexes and foreign keys built and checked after the rows", made)
         if portfolios is not None:
             return list(portfolios)
         return [r["portfolio"] for r in fetch_all(conn, "ops/known_portfolios.sql")]
