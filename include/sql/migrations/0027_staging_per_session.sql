@@ -4,7 +4,8 @@
 -- source columns (the same for every row of a load), no index kept up during COPY, and
 -- nothing left behind by a load that dies: the server drops a session's temporary tables
 -- when the session ends, however it ends. collections.staging_load, which found what a dead
--- load had left, goes with them.
+-- load had left, goes with them. The lines of a file COPYed whole (pg_temp.feed_lines) are
+-- kept as they came, and split as they are staged (before, each line was kept split too).
 drop table collections.stg_customers, collections.stg_accounts, collections.stg_installments,
     collections.stg_repayments, collections.stg_events, collections.staging_load;
 drop function collections.analyze_staging();
@@ -34,7 +35,7 @@ begin
             ', case when c.parse_error is null then nullif(c.v[%s], '''') end', coalesce(positions[k]::text, 'null')
         );
         too_long := too_long || format(
-            ' when length(l.f[%s]) > 4096 then %L', coalesce(positions[k]::text, 'null'),
+            ' when length(s.f[%s]) > 4096 then %L', coalesce(positions[k]::text, 'null'),
             fields[k] || ': field longer than 4096 characters'
         );
     end loop;
@@ -42,19 +43,23 @@ begin
         insert into pg_temp.%I (position, raw, parse_error, %s)
         select l.n + 1, coalesce(l.line, ''), c.parse_error %s
         from pg_temp.feed_lines l
-        -- offset 0: computed once a line (pulled up, it would be computed again for every field)
+        -- the line split at its commas, and whether a field of it starts or ends with whitespace
+        -- (offset 0, here and below: computed once a line, not again for every field)
+        cross join lateral (
+            select string_to_array(l.line, ',') as f, collections.feed_spaced(l.line) as spaced offset 0
+        ) s
         cross join lateral (
             select
                 -- a line with a field to trim (rare) is trimmed field by field
                 case
-                    when l.spaced then array(
-                        select collections.feed_value(u.v) from unnest(l.f) with ordinality as u (v, i) order by u.i
+                    when s.spaced then array(
+                        select collections.feed_value(u.v) from unnest(s.f) with ordinality as u (v, i) order by u.i
                     )
-                    else l.f
+                    else s.f
                 end as v,
                 case
-                    when coalesce(cardinality(l.f), 0) <> $1
-                        then 'row has ' || coalesce(cardinality(l.f), 0) || ' fields, header has ' || $1
+                    when coalesce(cardinality(s.f), 0) <> $1
+                        then 'row has ' || coalesce(cardinality(s.f), 0) || ' fields, header has ' || $1
                     %s
                 end as parse_error
             offset 0

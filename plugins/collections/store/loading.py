@@ -90,12 +90,9 @@ def load_drop(
     with connect(conninfo, autocommit=True) as conn:
         run(conn, "load/session_for_load.sql")
         try:
-            began = time.monotonic()
-            fingerprint = _stage(conn, source, params)
-            seconds["copy"] = time.monotonic() - began
+            fingerprint = _stage(conn, source, params, seconds)
             crash_point("load.staged")
-            _validate(conn, params, result)
-            seconds["validate"] = time.monotonic() - began - seconds["copy"]
+            _quarantine(conn, params, result)
             crash_point("load.validated")
             if result.reject_ratio > max_reject_ratio:
                 raise FeedError(
@@ -105,8 +102,9 @@ def load_drop(
                     f"See collections.quarantine where feed_date = '{feed_date.to_date_string()}'"
                 )
             _data_quality_gates(conn, params, fingerprint, data_quality or DataQuality(), confirm_data_quality)
+            began = time.monotonic()
             result.portfolios = _upsert(conn, params)
-            seconds["upsert"] = time.monotonic() - began - seconds["copy"] - seconds["validate"]
+            seconds["upsert"] = time.monotonic() - began
             crash_point("load.upserted")
             written = sum(result.rows_in.values()) - sum(result.quarantined.values())
             analysed = fetch_row(conn, "load/analyze_after_load.sql", {"rows_written": written})["analysed"]
@@ -118,35 +116,56 @@ def load_drop(
     return result
 
 
-def _stage(conn: Conn, source: FeedSource, params: dict[str, Any]) -> str:
-    """Stage every entity of the drop, as delivered; the drop's fingerprint.
+def _stage(conn: Conn, source: FeedSource, params: dict[str, Any], seconds: dict[str, float]) -> str:
+    """Stage every entity of the drop, as delivered, and check it in SQL, an entity at a time (its staged
+    rows dropped once checked, so that no more than one entity's are held on disk); the drop's fingerprint.
+    ``seconds`` gets the time spent copying and checking.
 
     A CSV file is COPYed whole when it can be (``_copy_file``), else read row by row; either way
     the fingerprint takes the file's bytes. A source without files gives its rows' raw text.
     """
     fingerprint = hashlib.sha256()
-    with conn.transaction():
-        run(conn, "load/create_staging.sql")
-        for entity in ENTITIES:
-            location = source.location(entity)
-            file = source.file(entity)
-            records = source.records(entity) if file is None else None
-            if file is None and records is None:
-                continue  # an optional entity, absent
-            fingerprint.update(entity.name.encode())
-            params["entities"].append(entity.name)
-            params["sources"].append(location)
-            if file is None:
-                _copy_records(conn, entity, records or iter(()), fingerprint)
-                continue
-            digest = _copy_file(conn, entity, file)
-            if digest is None:
-                log.info("%s: read row by row (a quote, NUL, \\x01, \\x02 or \\. in it, or not plain UTF-8)", location)
-                _copy_records(conn, entity, source.records(entity) or iter(()), None)
-                digest = _file_digest(file.path)
-            fingerprint.update(digest)
-        run(conn, "load/index_staging.sql")
+    seconds.update(copy=0.0, validate=0.0)
+    run(conn, "load/create_staging.sql")
+    for entity in ENTITIES:
+        # a transaction an entity: the files of its dropped staging table go at its commit
+        with conn.transaction():
+            run(conn, "ops/session_for_bulk.sql")
+            began = time.monotonic()
+            digest = _stage_entity(conn, source, entity, params, fingerprint)
+            if digest is not None:
+                fingerprint.update(entity.name.encode() + digest)
+            run(conn, f"load/stage_index_{entity.name}.sql")
+            checked = time.monotonic()
+            seconds["copy"] += checked - began
+            run(conn, f"load/validate_{entity.name}.sql", params)
+            run(conn, f"load/checked_{entity.name}.sql")
+            seconds["validate"] += time.monotonic() - checked
     return fingerprint.hexdigest()
+
+
+def _stage_entity(
+    conn: Conn, source: FeedSource, entity: Entity, params: dict[str, Any], fingerprint: Any
+) -> bytes | None:
+    """Stage one entity of the drop; what its file adds to the fingerprint (None: its rows' text went in
+    already, or it is absent)."""
+    location = source.location(entity)
+    file = source.file(entity)
+    records = source.records(entity) if file is None else None
+    if file is None and records is None:
+        return None  # an optional entity, absent
+    params["entities"].append(entity.name)
+    params["sources"].append(location)
+    if file is None:
+        fingerprint.update(entity.name.encode())
+        _copy_records(conn, entity, records or iter(()), fingerprint)
+        return None
+    digest = _copy_file(conn, entity, file)
+    if digest is None:
+        log.info("%s: read row by row (a quote, NUL, \\x01, \\x02 or \\. in it, or not plain UTF-8)", location)
+        _copy_records(conn, entity, source.records(entity) or iter(()), None)
+        digest = _file_digest(file.path)
+    return digest
 
 
 def _copy_records(
@@ -215,15 +234,10 @@ def _file_digest(path: Path) -> bytes:
     return digest.digest()
 
 
-def _validate(conn: Conn, params: dict[str, Any], result: LoadResult) -> None:
-    """Check the staged rows in SQL, each once, into the checked tables (staging is never rewritten, and is
-    dropped when all are checked), quarantine the bad ones, and count both per entity."""
+def _quarantine(conn: Conn, params: dict[str, Any], result: LoadResult) -> None:
+    """Quarantine the rows the checks refused, and count the rows and the refused per entity."""
     with conn.transaction():
         run(conn, "ops/session_for_bulk.sql")
-        for entity in ENTITIES:
-            run(conn, f"load/validate_{entity.name}.sql", params)
-            run(conn, "load/analyze_checked.sql")  # the next entity's checks join this one's rows
-        run(conn, "load/drop_staged.sql")
         run(conn, "load/quarantine.sql", params)
         for row in fetch_all(conn, "load/drop_counts.sql", params):
             result.rows_in[row["entity"]] = row["rows_in"]

@@ -1,0 +1,9 @@
+-- The accounts rows are checked (pg_temp.chk_accounts): their staged copy goes, and the checked rows get
+-- statistics (temporary tables are never analysed by autovacuum), which the next entity's checks,
+-- the gates and the upserts are planned from.
+do $$
+begin
+    drop table pg_temp.stg_accounts;
+    analyze pg_temp.chk_accounts;
+end
+$$;

@@ -1,0 +1,9 @@
+-- The events rows are checked (pg_temp.chk_events): their staged copy goes, and the checked rows get
+-- statistics (temporary tables are never analysed by autovacuum), which the next entity's checks,
+-- the gates and the upserts are planned from.
+do $$
+begin
+    drop table pg_temp.stg_events;
+    analyze pg_temp.chk_events;
+end
+$$;

@@ -1,0 +1,3 @@
+-- After COPY of the installments rows: statistics, so that validation's joins are planned from the real
+-- row count.
+analyze pg_temp.stg_installments;
