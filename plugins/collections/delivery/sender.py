@@ -4,6 +4,7 @@ to a partner that takes them (its batch endpoint, a result per item)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 
 from debt_collections.clock import now as clock_now
 from debt_collections.delivery.http import DeliveryRefused, PartnerClient, PartnerUnavailable
-from debt_collections.delivery.letters import LetterError, letter_pdf
+from debt_collections.delivery.letters import LetterError, letter_font, letter_pdf
 from debt_collections.domain.policy import Messages
 from debt_collections.policy.templates import MessageTooLong, TemplateError, compose
 from debt_collections.stages import channel_paths, registry
@@ -97,6 +98,21 @@ def message_or_failure(row: dict[str, Any], messages: Messages | None, opt_out: 
         return Result(key, "failed", f"template: {exc}"[:300], None, 0, None)
 
 
+def cut_letter_font(rows: list[dict[str, Any]], messages: Messages | None) -> None:
+    """Cut the letter font once for the letters among ``rows``: their names, addresses and the lender's
+    signature (delivery/letters.py), so that the threads setting them do not each cut it again for a
+    name's new characters. Without a font, nothing: each letter then fails with the fix."""
+    letters = [row for row in rows if row["channel"] == "letter"]
+    if not letters:
+        return
+    messages = messages or Messages()
+    parts = [
+        f"{row['full_name']}{row.get('address') or ''}{messages.signature_for(str(row['language']))}" for row in letters
+    ]
+    with contextlib.suppress(LetterError):
+        letter_font("".join(parts))
+
+
 def send_one_by_one(
     rows: list[dict[str, Any]],
     client: PartnerClient,
@@ -124,6 +140,7 @@ def send_one_by_one(
         body = response.json()
         return Result(key, "sent", None, str(body.get("message_id")), 1, clock())
 
+    cut_letter_font(rows, messages)
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="deliver") as pool:
         return list(pool.map(one, rows))
 
@@ -145,6 +162,7 @@ def send_in_batches(
     """
     size = max(1, client.batch_size)
     chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+    cut_letter_font(rows, messages)
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="deliver") as pool:
         futures = [pool.submit(_send_list, chunk, client, clock, messages, opt_out) for chunk in chunks]
         for done in as_completed(futures):
