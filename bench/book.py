@@ -1,6 +1,6 @@
 """Book-scale benchmark: generate, load and run one day of ``collections_standard`` through Airflow.
 
-    .venv/bin/python bench/book.py [--sizes 100000 300000 1000000] [--sample 10000]
+    .venv/bin/python bench/book.py [--sizes 100000 300000 1000000] [--sample 10000] [--keep]
                                    [--db 'host=127.0.0.1 user=postgres dbname=postgres']
 
 For each size: generate a book (36 monthly installments per account, about 8% of
@@ -400,8 +400,11 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
     finally:
         server.shutdown()
         server.server_close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        if ARGS.keep:  # for bench/explain.py: the book as the next day left it
+            print(f"[{accounts}] kept the database {name}", flush=True)
+        else:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{name}" with (force)')
         subprocess.run(["rm", "-rf", str(drops)], check=False)
     return result
 
@@ -443,6 +446,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
     parser.add_argument("--sample", type=int, default=10_000, help="accounts of the row-by-row reference")
     parser.add_argument("--db", default="host=127.0.0.1 user=postgres dbname=postgres", help="maintenance conninfo")
+    parser.add_argument("--keep", action="store_true", help="keep each size's database (bench/explain.py reads it)")
     parser.add_argument("--json", default=str(REPO / "bench" / "results.json"))
     parser.add_argument("--markdown", default=str(REPO / "bench" / "RESULTS.md"))
     ARGS = parser.parse_args()
