@@ -12,7 +12,7 @@ import pendulum
 import pytest
 import requests
 
-from debt_collections.delivery.http import PartnerClient, RetryPolicy
+from debt_collections.delivery.http import CircuitBreaker, PartnerClient, RetryPolicy
 from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import load_policy
 from debt_collections.store import outbox
@@ -343,3 +343,37 @@ def test_an_earlier_cases_deferred_order_is_not_carried_into_a_new_case(db, tmp_
     assert states[2]["case_id"] != states[0]["case_id"] and states[3]["stage_since"] == d(DAYS[2])
     later = s.query("select account_id from collections.action where kind = 'visit' and as_of > %(d)s", {"d": DAYS[0]})
     assert later == []
+
+
+def test_an_order_deferred_because_the_partner_was_down_keeps_its_slot_from_another_portfolio(db, tmp_path, simulator):
+    """An order handed to an assignee whose delivery found the field app down waits in the outbox with its
+    assignee and goes later: another portfolio of the region planning the same day must not get its slot."""
+    s = scenario(db, tmp_path, "assignees:\n  - {kind: visit, region: east, assignee: agent-wang, daily_capacity: 2}\n")
+    for portfolio in ("P1", "P2"):
+        for i in range(2):
+            s.account(
+                f"{portfolio}-{i}",
+                portfolio=portfolio,
+                customer=s.customer(f"C-{portfolio}-{i}", region="east"),
+                months=1,
+                amount="1000.00",
+                first_due=d(DAY).subtract(days=45 - i).to_date_string(),
+            )
+    s.run(DAY, portfolios=["P1"])
+    now = pendulum.datetime(2026, 11, 29, 10, tz="Asia/Shanghai")
+    # the field app's circuit is open (it failed every request of the hour): the orders wait, assigned
+    down = PartnerClient(simulator.url, requests.Session(), breaker=CircuitBreaker(threshold=0))
+    assert outbox.deliver(db, "P1", d(DAY), "visit", {"field_app": down}, now=now)["deferred"] == 2
+    assert {(r["status"], r["assignee"]) for r in orders(s, "visit", DAY)} == {("deferred", "agent-wang")}
+    s.run(DAY, portfolios=["P2"])
+    rows = orders(s, "visit", DAY)
+    assert [(r["account_id"], r["status"], r["reason"], r["assignee"]) for r in rows if r["account_id"] >= "P2"] == [
+        ("P2-0", "deferred", "capacity", None),
+        ("P2-1", "deferred", "capacity", None),
+    ]
+    # the field app is back: P1's two orders go to agent-wang, who gets no more than his two
+    up = PartnerClient(simulator.url, requests.Session(), RetryPolicy(attempts=3), rng=random.Random(1))
+    assert outbox.deliver(db, "P1", d(DAY), "visit", {"field_app": up}, now=now.add(hours=1))["sent"] == 2
+    assert outbox.deliver(db, "P2", d(DAY), "visit", {"field_app": up}, now=now.add(hours=1))["sent"] == 0
+    accepted = requests.get(simulator.url + "/_accepted", timeout=5).json()
+    assert [a["body"]["assignee"] for a in accepted] == ["agent-wang", "agent-wang"]

@@ -195,12 +195,15 @@ roster as (
 ),
 
 -- what each assignee already has of the day's orders of this kind (kept from an earlier
--- plan of the day, of any portfolio): those slots are taken
+-- plan of the day, of any portfolio): those slots are taken. An order holds its slot from
+-- the plan that assigned it, whatever became of it since: sent, failed (it may be resent),
+-- or waiting in the outbox because the partner was down (it goes later, to the same
+-- assignee). Orders stopped by a rule or deferred for capacity were never assigned.
 taken as (
     select al.assignee, count(*)::int as n
     from collections.action_log al
     where %(roster_on)s and al.as_of = %(as_of)s and al.kind = %(kind)s
-      and al.assignee = any(%(roster_assignees)s::text[]) and al.status not in ('suppressed', 'deferred')
+      and al.assignee = any(%(roster_assignees)s::text[])
     group by al.assignee
 ),
 
