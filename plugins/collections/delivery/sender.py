@@ -107,7 +107,8 @@ def cut_letter_font(rows: list[dict[str, Any]], messages: Messages | None) -> No
         return
     messages = messages or Messages()
     parts = [
-        f"{row['full_name']}{row.get('address') or ''}{messages.signature_for(str(row['language']))}" for row in letters
+        f"{row.get('full_name') or ''}{row.get('address') or ''}{messages.signature_for(str(row.get('language')))}"
+        for row in letters
     ]
     with contextlib.suppress(LetterError):
         letter_font("".join(parts))
