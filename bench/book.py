@@ -193,9 +193,12 @@ def _xcom_value(value):
         value = bytes(value).decode()
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            value = json.loads(value)
         except ValueError:
             return value
+    # a step's typed result (plan.py) as Airflow's serializer stores a dataclass: its fields under __data__
+    if isinstance(value, dict) and "__classname__" in value and isinstance(value.get("__data__"), dict):
+        return value["__data__"]
     return value
 
 
@@ -229,7 +232,7 @@ def phases(run_: dict, rows: dict) -> list[dict]:
         )
         if name == "arrears + cases":  # the evaluate tasks time their two statements
             for part in ("arrears", "cases"):
-                secs = sum((t["returned"] or {}).get("seconds", {}).get(part, 0) for t in tasks)
+                secs = sum((t["returned"] or {}).get(f"{part}_seconds", 0) for t in tasks)
                 key = "overdue_accounts" if part == "arrears" else "cases"
                 n = sum((t["returned"] or {}).get(key, 0) for t in tasks)
                 out.append(
