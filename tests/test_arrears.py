@@ -161,3 +161,14 @@ def test_money_is_numeric_in_the_views(db):
         "hold_reason",
         "variant",  # SPEC 6: added later, after the others
     ]
+
+
+def test_the_products_connections_compile_nothing_with_jit_and_start_outside_a_transaction(db):
+    """ops/session_defaults.sql: JIT compiling cost more than running the daily statements (bench/RESULTS.md);
+    a connection given to a caller has no transaction open, so the caller's transaction is its own."""
+    from psycopg.pq import TransactionStatus
+
+    for autocommit in (False, True):
+        with connect(db, autocommit=autocommit) as conn:
+            assert conn.info.transaction_status == TransactionStatus.IDLE
+            assert conn.execute("show jit").fetchone() == {"jit": "off"}

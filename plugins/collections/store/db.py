@@ -17,8 +17,17 @@ Conn = psycopg.Connection[Row]
 
 
 def connect(conninfo: str, *, autocommit: bool = False) -> Conn:
-    """A new psycopg connection whose rows are dicts."""
-    return psycopg.Connection[Row].connect(conninfo, autocommit=autocommit, row_factory=dict_row)
+    """A new psycopg connection whose rows are dicts, with the product's session settings
+    (``ops/session_defaults.sql``, committed so that the caller starts with no transaction open)."""
+    conn = psycopg.Connection[Row].connect(conninfo, autocommit=autocommit, row_factory=dict_row)
+    try:
+        conn.execute(statement("ops/session_defaults.sql"))
+        if not autocommit:
+            conn.commit()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 @contextlib.contextmanager
