@@ -62,6 +62,20 @@ def overdue(s: Scenario, n: int, *, dpd: int, amount: str, region: str = "east",
     ]
 
 
+def in_two_portfolios(s: Scenario, n: int) -> None:
+    """``n`` accounts of region east in each of P1 and P2 (P1-0, P1-1, ...), the first the most overdue."""
+    for portfolio in ("P1", "P2"):
+        for i in range(n):
+            s.account(
+                f"{portfolio}-{i}",
+                portfolio=portfolio,
+                customer=s.customer(f"C-{portfolio}-{i}", region="east"),
+                months=1,
+                amount="1000.00",
+                first_due=d(DAY).subtract(days=45 - i).to_date_string(),
+            )
+
+
 def orders(s: Scenario, kind: str, as_of: str) -> list[dict]:
     return s.query(
         "select account_id, status, reason, assignee from collections.action"
@@ -271,16 +285,7 @@ def test_a_simulation_of_a_roster_policy_reproduces_its_history(db, tmp_path):
 
 def test_portfolios_sharing_a_region_share_its_capacity(db, tmp_path):
     s = scenario(db, tmp_path, VISITS)
-    for portfolio in ("P1", "P2"):
-        for i in range(4):
-            s.account(
-                f"{portfolio}-{i}",
-                portfolio=portfolio,
-                customer=s.customer(f"C-{portfolio}-{i}", region="east"),
-                months=1,
-                amount="1000.00",
-                first_due=d(DAY).subtract(days=45 - i).to_date_string(),
-            )
+    in_two_portfolios(s, 4)
     assigned: list[str] = []
     for day, want in zip(
         DAYS[:3], ({"agent-wang": 2, "agent-li": 1}, {"agent-wang": 2, "agent-li": 1}, None), strict=True
@@ -349,16 +354,7 @@ def test_an_order_deferred_because_the_partner_was_down_keeps_its_slot_from_anot
     """An order handed to an assignee whose delivery found the field app down waits in the outbox with its
     assignee and goes later: another portfolio of the region planning the same day must not get its slot."""
     s = scenario(db, tmp_path, "assignees:\n  - {kind: visit, region: east, assignee: agent-wang, daily_capacity: 2}\n")
-    for portfolio in ("P1", "P2"):
-        for i in range(2):
-            s.account(
-                f"{portfolio}-{i}",
-                portfolio=portfolio,
-                customer=s.customer(f"C-{portfolio}-{i}", region="east"),
-                months=1,
-                amount="1000.00",
-                first_due=d(DAY).subtract(days=45 - i).to_date_string(),
-            )
+    in_two_portfolios(s, 2)
     s.run(DAY, portfolios=["P1"])
     now = pendulum.datetime(2026, 11, 29, 10, tz="Asia/Shanghai")
     # the field app's circuit is open (it failed every request of the hour): the orders wait, assigned
