@@ -37,7 +37,7 @@ $(WEB): $(NODE) $(wildcard plugins/collections/ui/web/*)
 # pytest-xdist runs the suite in TEST_WORKERS processes, a test file each at a time (--dist loadfile: a file's
 # module fixtures, such as a generated book or a live Airflow, are made once). Each process has its own
 # template database, Airflow home and metadata database (tests/conftest.py). Two workers on this project's
-# 2-core machine: 16 min 47 s against 28 min 21 s in one; four took as long as two (README, "Tests").
+# 2-core machine: 16 min 46 s against 28 min 21 s in one; four took as long as two (README, "Tests").
 # TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 test: $(STAMP) $(WEB)
