@@ -63,29 +63,30 @@ class _CutFont:
         self.source = source
         with ttLib.TTFont(source, fontNumber=0, lazy=True) as font:
             self.has = frozenset(font.getBestCmap())
-        self.covered: frozenset[int] = frozenset()
-        self.file: Path | None = None
+        # the newest cut and the characters it covers, published together: a thread reads both at once
+        self.newest: tuple[Path, frozenset[int]] | None = None
         self._lock = threading.Lock()
         self._dir = Path(tempfile.mkdtemp(prefix="letter-font-"))
         atexit.register(shutil.rmtree, self._dir, True)
 
     def file_for(self, text: str) -> Path:
         need = {ord(c) for c in text} & self.has
-        file = self.file  # read once: another thread may publish a newer cut meanwhile
-        if file is not None and need <= self.covered:
-            return file
+        newest = self.newest
+        if newest is not None and need <= newest[1]:
+            return newest[0]
         with self._lock:
-            if self.file is None or not need <= self.covered:
-                covered = self.covered | need | (_SEED & self.has)
+            newest = self.newest
+            if newest is None or not need <= newest[1]:
+                covered = (newest[1] if newest else frozenset()) | need | (_SEED & self.has)
                 font = ttLib.TTFont(self.source, fontNumber=0, recalcTimestamp=False, lazy=True)
                 cutter = subset.Subsetter(_options())
                 cutter.populate(unicodes=covered)
                 cutter.subset(font)
-                file = self._dir / f"cut-{len(list(self._dir.iterdir()))}.ttf"
+                file = self._dir / f"cut-{len(covered)}.ttf"  # a cut only grows: its size names it
                 font.save(file)
                 font.close()
-                self.file, self.covered = file, covered
-            return self.file
+                newest = self.newest = (file, covered)
+            return newest[0]
 
 
 def _options() -> subset.Options:
