@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/delivery.py [--accounts 60000] [--batch-size 200] [--batch-concurrency 4]
         [--concurrency 8] [--simulator-process] [--rounds batches/healthy,...] [--channels sms,dialer,...]
-        [--db 'host=127.0.0.1 user=postgres dbname=postgres']
+        [--db 'host=127.0.0.1 user=postgres dbname=postgres'] [--keep]
 
 Generates a book, evaluates one day (the clock pinned to the morning after, so that the
 day's notices and calls go out in the contact window), then delivers every planned action
@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--simulator-process", action="store_true", help="the simulator in a process of its own")
     parser.add_argument("--rounds", default=",".join(f"{m}/{f}" for m, f, _, _ in ROUNDS), help="which rounds")
     parser.add_argument("--channels", default=",".join(CHANNELS), help="which channels (the others stay planned)")
+    parser.add_argument("--keep", action="store_true", help="keep the database (for bench/explain.py), print its name")
     args = parser.parse_args()
     os.environ["COLLECTIONS_NOW"] = NOW.isoformat()  # the day is evaluated the morning after, as the DAG would
     name = f"bench_delivery_{uuid.uuid4().hex[:6]}"
@@ -114,8 +115,11 @@ def main() -> None:
             json.dumps({**settings, "simulator_process": args.simulator_process, **results, "loadavg": load}, indent=2)
         )
     finally:
-        with psycopg.connect(args.db, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+        if args.keep:
+            print(f"kept database {name}", file=sys.stderr)
+        else:
+            with psycopg.connect(args.db, autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def _round(db: str, portfolios: list[str], args: argparse.Namespace, mode: str, faults: dict, kill: bool) -> dict:

@@ -278,6 +278,39 @@ def test_the_call_queue_entry_carries_the_dialers_daily_caps(db, tmp_path, simul
     assert body["number"] == "+8613800000001" and body["priority"] == "12.50"  # 18/90*50 + 1000/20000*50
 
 
+def test_only_a_call_gets_a_dial_budget_and_what_goes_out_carries_its_cases_arrears(db, tmp_path, simulator):
+    s = book(Scenario(db, tmp_path))
+    s.run(DAY)
+    for portfolio in ("P1", "P2"):
+        for kind in ("notice", "call", "visit", "legal"):
+            outbox.deliver(db, portfolio, d(DAY), kind, clients(simulator), now=IN_WINDOW, caps=s.policy.contact)
+    actions = s.query(
+        "select al.channel, al.status, al.dial_budget, al.idempotency_key from collections.action_log al "
+        "where al.as_of = %(d)s",
+        {"d": d(DAY)},
+    )
+    sent = collections.Counter(a["channel"] for a in actions if a["status"] == "sent")
+    assert {"sms", "dialer", "field_app", "legal_portal"} <= set(sent), sent
+    # an SMS, a visit or a referral has no dial attempts: nothing to budget
+    assert [a for a in actions if a["channel"] != "dialer" and a["dial_budget"] is not None] == []
+    assert all(a["dial_budget"] == 1 for a in actions if a["channel"] == "dialer" and a["status"] == "sent")
+    # each item the partners took carries the case's days past due and overdue amount of the day
+    cases = {
+        r["idempotency_key"]: (r["dpd"], r["overdue_amount"])
+        for r in s.query(
+            "select al.idempotency_key, cs.dpd, cs.overdue_amount::text as overdue_amount "
+            "from collections.action_log al join collections.case_state cs "
+            "on cs.case_id = al.case_id and cs.as_of = al.as_of and cs.portfolio = al.portfolio"
+        )
+    }
+    _, accepted = sim_log(simulator)
+    assert len(accepted) == sum(sent.values())
+    assert {a["key"]: (a["body"]["dpd"], a["body"]["overdue_amount"]) for a in accepted} == {
+        a["key"]: cases[a["key"]] for a in accepted
+    }
+    assert all(dpd > 0 for dpd, _ in cases.values())
+
+
 def test_receipts_settle_each_sent_action_as_delivered_or_failed_with_the_reason(db, tmp_path, simulator):
     s = book(Scenario(db, tmp_path), n=60)
     s.run(DAY)

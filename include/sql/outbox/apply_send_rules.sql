@@ -98,7 +98,8 @@ ruled as (
             when c.debtor_connected >= %(max_connected_calls)s then 'max_connected_calls_per_debtor_per_day'
             when c.left_on_number < 1 then 'max_dial_attempts_per_number_per_day'
         end) as rule,
-        least(%(attempts_per_entry)s, c.left_on_number) as budget
+        -- a call's attempts (least() skips a null: a row that is no call gets none, and is left alone)
+        case when c.idempotency_key is not null then least(%(attempts_per_entry)s, c.left_on_number) end as budget
     from windowed w
     left join calls c using (idempotency_key)
 )

@@ -11,11 +11,17 @@ select
     cu.phone, cu.full_name, cu.address, cu.region, cu.language, acc.vin, acc.currency,
     %(max_dial_attempts)s::int as max_dial_attempts, %(max_connected_calls)s::int as max_connected_calls,
     coalesce(al.dial_budget, %(attempts_per_entry)s)::int as attempts_per_entry,
-    case when last_paid.channel = 'auto_debit' then next_due.due_date end as next_debit_date
+    next_due.due_date as next_debit_date
 from collections.action_log al
 join collections.customer cu using (customer_id)
 join collections.account acc on acc.account_id = al.account_id
-left join collections.case_state cs on cs.case_id = al.case_id and cs.as_of = al.as_of and cs.portfolio = al.portfolio
+-- the case's row of the day by its key, one lookup an action: the day's rows are newer than the
+-- table's statistics, so a plain join was planned as a scan of the portfolio's day per action
+left join lateral (
+    select cs.dpd, cs.overdue_amount from collections.case_state cs
+    where cs.portfolio = al.portfolio and cs.as_of = al.as_of and cs.case_id = al.case_id
+    limit 1
+) cs on true
 left join lateral (
     select r.channel from collections.repayment r
     where r.account_id = al.account_id and r.amount > 0 and r.feed_date <= al.as_of
@@ -23,7 +29,7 @@ left join lateral (
 ) last_paid on true
 left join lateral (
     select min(i.due_date) as due_date from collections.installment i
-    where i.account_id = al.account_id and i.due_date > al.as_of
+    where last_paid.channel = 'auto_debit' and i.account_id = al.account_id and i.due_date > al.as_of
 ) next_due on true
 where al.portfolio = %(portfolio)s and al.as_of = %(as_of)s and al.kind = %(kind)s
   and not al.dry_run
