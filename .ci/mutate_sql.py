@@ -342,6 +342,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=0, help="run only N mutants drawn at random (0: all)")
     parser.add_argument("--resume", action="store_true", help="keep the kills of the last runs, run the others")
     parser.add_argument("--survivors", action="store_true", help="keep the kills of the last runs, run their survivors")
+    parser.add_argument(
+        "--lines", action="append", default=[], help="FILE:FROM-TO: only the mutants of these lines (after an edit)"
+    )
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once")
     parser.add_argument("--all-tests", action="store_true", help="every test that loads the file, not only its own")
@@ -360,6 +363,8 @@ def main() -> int:
     if not areas:
         return 0
     mutants = [m for area in areas for f in sorted((SQL / area).glob("*.sql")) for m in mutants_of(f"{area}/{f.name}")]
+    if args.lines:
+        mutants = [m for m in mutants if any(_within(m, span) for span in args.lines)]
     if args.list:
         for m in mutants:
             print(f"{m.file}:{m.line}  {m.operator:16}  {m.text.strip() or m.original.strip()}")
@@ -409,6 +414,13 @@ def _done_before(mutants: list[Mutant], outcomes: tuple[str, ...] = ("killed",))
     rows = [Mutant(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line]
     # a survivor judged equivalent is kept too: no test can kill it
     return {m.key: m for m in rows if m.key in wanted and (m.outcome in outcomes or _equivalent(m))}
+
+
+def _within(m: Mutant, span: str) -> bool:
+    """Whether the mutant is on a line of ``span`` (``actions/plan.sql:120-131``, or one line)."""
+    file, _, lines = span.rpartition(":")
+    first, _, last = lines.partition("-")
+    return m.file == file and int(first) <= m.line <= int(last or first)
 
 
 def _interrupt(signum: int, frame: object) -> None:

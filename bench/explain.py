@@ -1,12 +1,13 @@
 """The plans of a day's evaluation: ``EXPLAIN (ANALYZE, BUFFERS)`` of its statements, rolled back.
 
     .venv/bin/python bench/explain.py --db 'host=127.0.0.1 user=postgres dbname=<a loaded book>' \
-        --as-of 2026-11-16 --portfolio AUTO-EAST [--statement arrears/compute.sql ...]
+        --as-of 2026-11-16 --portfolio AUTO-EAST [--statement arrears/compute.sql ...] [--plan call ...]
 
 Runs each statement of ``evaluate`` (arrears, then cases) for one portfolio and day
-as the product binds it, under EXPLAIN (ANALYZE, BUFFERS), inside a transaction
-that is rolled back, and prints the plans. A book loaded by ``bench/book.py --keep``
-is a good subject.
+as the product binds it, under EXPLAIN (ANALYZE, BUFFERS), then the plan statement of
+each rung named by ``--plan`` (the ``plan`` step), inside a transaction that is rolled
+back, and prints the plans. A book loaded by ``bench/book.py --keep`` (or
+``bench/delivery.py --keep``) is a good subject.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import pendulum
 
 from debt_collections.domain.params import RunParams
 from debt_collections.policy.loader import load_policy
-from debt_collections.store.daily import EVALUATE_STATEMENTS, evaluate_params
-from debt_collections.store.db import connect, run
+from debt_collections.stages import registry
+from debt_collections.store.daily import EVALUATE_STATEMENTS, evaluate_params, plan_params
+from debt_collections.store.db import Conn, connect, run
 from debt_collections.store.sql import sql
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--policy", default=str(REPO / "dags" / "policies" / "standard.yaml"))
     parser.add_argument("--statement", action="append", help=f"plans of these only (default: {', '.join(PLANNED)})")
     parser.add_argument("--full", action="store_true", help="compute every account, not only those that changed")
+    parser.add_argument("--plan", action="append", default=[], help="then the plan statement of this rung (stage)")
     args = parser.parse_args()
     policy = load_policy(args.policy)
     params = RunParams(pendulum.parse(args.as_of).date(), None, policy.stages, False)
@@ -45,9 +48,18 @@ def main() -> None:
                 run(conn, name, bind)
                 continue
             # EXPLAIN ANALYZE runs the statement: what it writes is there for the next one
-            rows = conn.execute("explain (analyze, buffers) " + sql(name), bind).fetchall()
-            print(f"-- {name}\n" + "\n".join(next(iter(r.values())) for r in rows) + "\n")
+            explain(conn, name, bind)
+        for stage in args.plan:
+            explain(
+                conn, registry()[policy.rung(stage).action].plan_sql, plan_params(policy, stage, args.portfolio, params)
+            )
         conn.rollback()  # nothing of the analysed statements stays
+
+
+def explain(conn: Conn, name: str, bind: dict) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of include/sql/<name>, printed; it runs, so what it writes is there for the next."""
+    rows = conn.execute("explain (analyze, buffers) " + sql(name), bind).fetchall()
+    print(f"-- {name}\n" + "\n".join(next(iter(r.values())) for r in rows) + "\n")
 
 
 if __name__ == "__main__":

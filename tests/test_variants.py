@@ -200,7 +200,7 @@ def test_the_shipped_gentle_challenger_switches_on_by_uncommenting_it(tmp_path):
         ('  - {name: a, share: "0.5"}\n  - {name: a, share: "0.5"}\n', "variant names must be unique: a"),
         (
             '  - {name: a, share: "0.5"}\n  - {name: b, share: "0.5", ladder: {phone: {sticky: true}}}\n',
-            "variants[1] (b): ladder.phone: no such rung",
+            "variants[1] (b): ladder.phone: no such rung (rungs: notice, call, visit, legal)",
         ),
         (
             '  - {name: a, share: "0.5"}\n  - {name: b, share: "0.5", ladder: {call: {action: visit}}}\n',
@@ -218,9 +218,18 @@ def test_the_shipped_gentle_challenger_switches_on_by_uncommenting_it(tmp_path):
             '  - {name: a, share: "0.5"}\n  - {name: b, share: "0.5", ladder: {call: {enter: {dpd_at_least: 40}}}}\n',
             "ladder rungs must be listed lowest first",
         ),
-        ('  - {name: a, share: "0.5"}\n  - {name: b, share: "0.5", contact: {preset: us}}\n', "contact.preset"),
+        (
+            '  - {name: a, share: "0.5"}\n  - {name: b, share: "0.5", contact: {preset: us}}\n',
+            "contact.preset cannot change in a variant (the jurisdiction is the policy's)",
+        ),
+        (
+            'contact: {no_call_days_after_conversation: 3}\nvariants:\n  - {name: a, share: "0.5"}\n'
+            '  - {name: b, share: "0.5", contact: {no_call_days_after_conversation: 2}}\n',
+            "contact.no_call_days_after_conversation 2 is looser than the policy's 3",
+        ),
     ],
 )
 def test_a_variant_that_breaks_a_rule_is_refused_naming_it(tmp_path, variants, message):
+    text = variants if variants.startswith("contact:") else "variants:\n" + variants
     with pytest.raises(ConfigError, match=re.escape(message)):
-        load_policy(with_variants(tmp_path, "variants:\n" + variants))
+        load_policy(with_variants(tmp_path, text))

@@ -70,21 +70,6 @@ pre_due as (
     group by t.account_id, t.customer_id, t.due_date, t.amount_due, t.paid_total, t.due_before
 ),
 
--- customers whose number, by the latest contact outcome on any of their accounts,
--- reached someone else (SPEC 5: nobody but the customer is contacted): no call and no
--- SMS goes to it (a notice goes by letter) until a later outcome says right_party
-wrong_numbers as (
-    select customer_id
-    from (
-        select distinct on (a.customer_id) a.customer_id, e.reason
-        from collections.event e
-        join collections.account a using (account_id)
-        where e.kind = 'contact_outcome' and (e.at at time zone %(tz)s)::date <= %(as_of)s
-        order by a.customer_id, e.at desc, e.event_id desc
-    ) latest
-    where reason in ('wrong_number', 'third_party')
-),
-
 subjects as (
     select
         cs.account_id, cs.case_id, cs.customer_id, cs.dpd, cs.overdue_amount, cs.cease_contact,
@@ -115,10 +100,10 @@ due as (
         cu.region,
         cu.language,
         cu.timezone,
-        w.customer_id is not null as wrong_number,
+        coalesce(w.wrong, false) as wrong_number,
         case
             when v.rung_channel <> 'sms_or_letter' then v.rung_channel
-            when cu.phone is not null and w.customer_id is null then 'sms'
+            when cu.phone is not null and not coalesce(w.wrong, false) then 'sms'
             else 'letter'
         end as channel,
         v.template,
@@ -131,7 +116,19 @@ due as (
     from subjects s
     join variants v using (variant)
     join collections.customer cu using (customer_id)
-    left join wrong_numbers w using (customer_id)
+    -- whether the customer's number, by the latest contact outcome on any of their accounts,
+    -- reached someone else (SPEC 5: nobody but the customer is contacted): no call and no
+    -- SMS goes to it (a notice goes by letter) until a later outcome says right_party.
+    -- Looked up for the day's subjects only, by their accounts (not every customer's outcomes)
+    left join lateral (
+        select e.reason in ('wrong_number', 'third_party') as wrong
+        from collections.account a
+        join collections.event e on e.account_id = a.account_id
+        where a.customer_id = s.customer_id
+          and e.kind = 'contact_outcome' and (e.at at time zone %(tz)s)::date <= %(as_of)s
+        order by e.at desc, e.event_id desc
+        limit 1
+    ) w on true
 ),
 
 ruled as (

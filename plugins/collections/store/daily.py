@@ -126,9 +126,24 @@ def plan_stage(
     conninfo: str, policy: Policy, stage: str, portfolio: str, params: RunParams, *, run_id: str | None = None
 ) -> int:
     """Write the day's actions of one rung for one portfolio; how many were written."""
+    kind = registry()[policy.rung(stage).action]
+    bind = plan_params(policy, stage, portfolio, params, run_id=run_id)
+    with transaction(conninfo) as conn:
+        lock_portfolio_day(conn, [portfolio], params.as_of)
+        if bind["roster_on"]:
+            run(conn, "actions/lock_capacity.sql", bind)
+        written = run(conn, kind.plan_sql, bind)
+    crash_point("plan.done")
+    return written
+
+
+def plan_params(
+    policy: Policy, stage: str, portfolio: str, params: RunParams, *, run_id: str | None = None
+) -> dict[str, Any]:
+    """What a rung's plan statement (``actions/plan.sql`` or its kind's own) binds for one portfolio and day."""
     rung = policy.rung(stage)
     kind = registry()[rung.action]
-    bind = {
+    return {
         **kind.plan_params(),
         **variant_plan_params(policy, stage),
         **policy.roster_params(rung.action),
@@ -143,13 +158,6 @@ def plan_stage(
         "run_id": run_id,
         "approval": rung.needs_approval,
     }
-    with transaction(conninfo) as conn:
-        lock_portfolio_day(conn, [portfolio], params.as_of)
-        if bind["roster_on"]:
-            run(conn, "actions/lock_capacity.sql", bind)
-        written = run(conn, kind.plan_sql, bind)
-    crash_point("plan.done")
-    return written
 
 
 # the per-customer daily caps of a plan: channel and the rule named on what it stops
