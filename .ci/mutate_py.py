@@ -43,6 +43,13 @@ EQUIVALENT: dict[str, str] = {
     "debt_collections.domain.approvals.x_read_answer__mutmut_16": (
         "keys |= every listed key -> keys = every listed key: what keys held before is among them"
     ),
+    **{
+        f"debt_collections.domain.policy.xǁPolicyǁvariant_of__mutmut_{n}": (
+            "zip(..., strict=True) -> strict None/False/left out: the names and variant_upto() are both made from "
+            "variant_policies(), one entry a variant, so the two never differ in length"
+        )
+        for n in (10, 13, 14)
+    },
 }
 
 

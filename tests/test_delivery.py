@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import random
+import re
 
 import pendulum
 import pytest
@@ -665,3 +666,47 @@ def test_a_partner_connections_extra_says_its_batch_size_and_concurrency():
     for bad in ({"concurrency": 0}, {"batch_size": 5000}, {"batch_size": "lots"}, {"concurrency": True}):
         with pytest.raises(ConfigError, match="collections_sms: extra"):
             partner_limits("collections_sms", bad)
+
+
+@pytest.mark.parametrize(
+    ("statement", "kind", "uses", "never"),
+    [
+        # the calls with the dialer in the last two days, by sent_at: not a scan of the whole log
+        (
+            "outbox/apply_send_rules.sql",
+            "call",
+            r"Index Scan using action_log_dialer_sent_idx on action_log \w+[^\n]*\n\s+Index Cond: \(sent_at > ",
+            "Seq Scan on action_log",
+        ),
+        # whether the number reached someone else: the outcomes of each subject's accounts, not every customer's
+        (
+            "actions/plan.sql",
+            "call",
+            r"Index Scan using account_customer_idx on account a [^\n]*\n"
+            r"\s+Index Cond: \(customer_id = \w+\.customer_id\)",
+            "Seq Scan on event",
+        ),
+    ],
+    ids=["dialled_calls", "wrong_numbers"],
+)
+def test_the_days_statements_find_their_rows_by_index_not_by_a_scan_of_the_history(
+    db, tmp_path, statement, kind, uses, never
+):
+    """Each of these read a table that grows with the book's history whole (bench/RESULTS.md); with sequential
+    scans made as dear as the planner allows, each must look its rows up by the index, bound to what it needs."""
+    from debt_collections.domain.params import RunParams
+    from debt_collections.store.daily import plan_params
+    from debt_collections.store.db import connect
+    from debt_collections.store.sql import sql
+
+    s = book(Scenario(db, tmp_path), n=8)
+    s.run(DAY)
+    if statement.startswith("actions/"):
+        bind = plan_params(s.policy, "call", "P1", RunParams(d(DAY), None, s.policy.stages, False))
+    else:
+        bind = outbox._bind("P1", d(DAY), kind, IN_WINDOW, s.policy.contact)
+    with connect(db) as conn:
+        conn.execute("set local enable_seqscan = off")
+        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("explain " + sql(statement), bind).fetchall())
+        conn.rollback()
+    assert re.search(uses, plan) and never not in plan, plan
