@@ -538,6 +538,12 @@ def test_a_number_that_reached_someone_else_is_not_called_and_a_notice_goes_by_l
     call, notice = s.action("CALL", DAY, "call"), s.action("NOTE", DAY, "notice")
     assert (call["status"], call["reason"]) == ("suppressed", "not_the_customers_number")
     assert (notice["status"], notice["channel"]) == ("planned", "letter")
+    # neither an event of another kind after it nor an outcome after the day lifts it
+    s.event("r1", "CALL", "2026-11-28T09:00:00+08:00", "delinquency_reason", reason="income_drop", source="feed")
+    s.event("o3", "CALL", "2026-11-29T09:00:00+08:00", "contact_outcome", reason="right_party", source="ui")
+    s.run(DAY)
+    call, notice = s.action("CALL", DAY, "call"), s.action("NOTE", DAY, "notice")
+    assert (call["status"], call["reason"], notice["channel"]) == ("suppressed", "not_the_customers_number", "letter")
     s.event("o2", "NOTE", "2026-11-28T18:00:00+08:00", "contact_outcome", reason="right_party", source="ui")
     s.run(DAY)  # the same day again, with the agent's word that the number is the customer's
     call, notice = s.action("CALL", DAY, "call"), s.action("NOTE", DAY, "notice")
