@@ -311,6 +311,17 @@ def test_bucket_threshold_is_the_bucket_of_spec_section_3(db, tmp_path):
     assert (s.case("D31", DAY)["bucket"], s.case("D31", DAY)["stage"]) == ("M2", "visit")
 
 
+def test_a_rung_for_some_products_is_reached_by_their_accounts_only(db, tmp_path):
+    leases = "enter: {dpd_at_least: 31, products: [lease, finance_lease]}"
+    text = policy_text(STANDARD, "enter: {dpd_at_least: 31}", leases)
+    s = Scenario(db, tmp_path, policy=policy(text, "standard.yaml"))
+    for account, product in (("LOAN", "loan"), ("LEASE", "lease"), ("FINANCE", "finance_lease")):
+        s.account(account, product=product, months=1, first_due=d(DAY).subtract(days=40).to_date_string())
+    s.run(DAY)
+    stages = {a: s.case(a, DAY)["stage"] for a in ("LOAN", "LEASE", "FINANCE")}
+    assert stages == {"LOAN": "call", "LEASE": "visit", "FINANCE": "visit"}
+
+
 # -- contact-rule presets ----------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import load_policy
-from tests.scenario import STANDARD, Scenario
+from tests.scenario import STANDARD, Scenario, d
 
 DEFAULTS = STANDARD.with_name("defaults.yaml")
 
@@ -90,6 +90,27 @@ def test_the_variant_of_10000_accounts_is_the_specs_hash_and_each_follows_its_ow
         ("firm", "call"): counts["firm"],
         ("gentle", "notice"): counts["gentle"],
     }
+
+
+def test_every_variants_case_takes_the_highest_rung_it_reaches(db, tmp_path):
+    """Each variant's rungs keep their ladder's order: a case far behind reaches the visit in every variant,
+    and one of 100 days and 9,000.00 the legal referral (the variants' rungs are bound as one list)."""
+    policy = load_policy(with_variants(tmp_path, THREE_YAML))
+    s = Scenario(db, tmp_path, policy=policy)
+    found: dict[str, list[str]] = {"champion": [], "gentle": [], "firm": []}
+    i = 0
+    while min(len(v) for v in found.values()) < 2:
+        account = f"X{i:04d}"
+        variant = spec_variant("collections_standard", account, THREE)
+        if len(found[variant]) < 2:
+            dpd = 40 if not found[variant] else 100
+            first_due = d("2026-11-28").subtract(days=dpd).to_date_string()
+            s.account(account, first_due=first_due, months=1, amount="9000.00")
+            found[variant].append(account)
+        i += 1
+    s.run("2026-11-28")
+    stages = {v: [s.case(a, "2026-11-28")["stage"] for a in accounts] for v, accounts in found.items()}
+    assert stages == {v: ["visit", "legal"] for v in found}
 
 
 def test_each_variants_contact_rules_and_repeats_are_its_overrides(db, tmp_path):
