@@ -534,10 +534,13 @@ def test_a_number_that_reached_someone_else_is_not_called_and_a_notice_goes_by_l
     s.account("CALL", customer=who, first_due="2026-11-10", months=2)  # dpd 18: a call a day
     s.account("NOTE", customer=who, first_due="2026-11-27", months=2)  # dpd 1: the first notice
     s.event("o1", "CALL", "2026-11-27T10:00:00+08:00", "contact_outcome", reason=outcome, source="dialer")
+    # another customer's outcome is theirs alone
+    s.account("ELSE", customer=s.customer("CU-2", phone="+8613800000043"), first_due="2026-11-10", months=2)
     s.run(DAY)
     call, notice = s.action("CALL", DAY, "call"), s.action("NOTE", DAY, "notice")
     assert (call["status"], call["reason"]) == ("suppressed", "not_the_customers_number")
     assert (notice["status"], notice["channel"]) == ("planned", "letter")
+    assert (s.action("ELSE", DAY, "call")["status"], s.action("ELSE", DAY, "call")["reason"]) == ("planned", None)
     # neither an event of another kind after it nor an outcome after the day lifts it
     s.event("r1", "CALL", "2026-11-28T09:00:00+08:00", "delinquency_reason", reason="income_drop", source="feed")
     s.event("o3", "CALL", "2026-11-29T09:00:00+08:00", "contact_outcome", reason="right_party", source="ui")
