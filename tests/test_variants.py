@@ -211,6 +211,17 @@ def test_the_shipped_gentle_challenger_switches_on_by_uncommenting_it(tmp_path):
     assert (gentle.rung("call").min_dpd, gentle.rung("notice").repeat_every_days) == (15, 5)
     assert (champion.rung("call").min_dpd, champion.rung("notice").repeat_every_days) == (8, 3)
     assert gentle.contact == champion.contact == policy.contact
+
+
+def test_a_variants_override_of_one_key_keeps_the_policys_others_beside_it(tmp_path):
+    later = (
+        'variants:\n  - {name: champion, share: "0.5"}\n'
+        '  - {name: later, share: "0.5", ladder: {legal: {enter: {dpd_at_least: 120}}}}\n'
+    )
+    sides = {name: side for name, _, side in load_policy(with_variants(tmp_path, later)).variant_policies()}
+    legal = sides["later"].rung("legal").enter
+    assert (legal.dpd_at_least, legal.overdue_amount_at_least) == (120, Decimal("5000.00"))
+    assert sides["champion"].rung("legal").enter.dpd_at_least == 91
     assert load_policy(STANDARD).variant_policies()[0][0] == "champion"  # as shipped: one variant
 
 
