@@ -63,6 +63,25 @@ EQUIVALENT: dict[str, str] = {
         )
         for n in (24, 28)
     },
+    **{
+        f"debt_collections.policy.loader.x__load_roster__mutmut_{n}": (
+            "the place of capacity.roster when the line index has none, (source, 1) -> none or (source, 2): "
+            "never used, since a roster is loaded only when capacity.roster is set, in the policy or its "
+            "defaults, and the index records the line of every key of both"
+        )
+        for n in (6, 11)
+    },
+    "debt_collections.policy.loader.x__format_errors__mutmut_33": (
+        "the place of an error no key of the file holds, (source, 1) -> (source, 2): never used, since the "
+        "search ends at the document's root, (), which the line index always holds"
+    ),
+    **{
+        f"debt_collections.policy.templates.x_samples__mutmut_{n}": (
+            "a sample's name in a language _SAMPLE_NAMES lacks, 'Wang Fang' -> another: samples are made only "
+            "for LANGUAGES, each of which has its name"
+        )
+        for n in (15, 16)
+    },
 }
 
 

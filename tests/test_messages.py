@@ -13,7 +13,8 @@ from debt_collections.cli import main
 from debt_collections.domain.messages import segments, sms_text
 from debt_collections.domain.policy import Messages
 from debt_collections.policy.lint import lint
-from debt_collections.policy.templates import LANGUAGES, MessageTooLong, compose, money, samples
+from debt_collections.policy.loader import load_policy
+from debt_collections.policy.templates import LANGUAGES, MessageTooLong, compose, money, render, samples
 from debt_collections.store import outbox
 from tests.scenario import Scenario, d
 from tests.test_delivery import clients, sim_log
@@ -246,3 +247,43 @@ def test_without_its_font_a_letter_is_failed_with_the_fix_not_sent(db, tmp_path,
     action = s.action("ACC0001", NOTICE_DAY, "notice")
     assert counts["failed"] == 1 and sent == []
     assert action["reason"].startswith("letter: no font for letters at ") and "fonts-wqy-microhei" in action["reason"]
+
+
+def test_the_samples_a_template_is_checked_with_name_only_the_ways_to_pay_the_policy_sets():
+    messages = Messages.model_validate({"payment": {"hotline": "400-820-9999"}})
+    for sample in samples("en", reminder=False, messages=messages) + samples("zh-CN", reminder=True, messages=messages):
+        assert sample["hotline"] == "400-820-9999"
+        assert not {"pay_link", "bank_name", "bank_account_no", "hotline_hours"} & set(sample)
+    assert {s["name"] for s in samples("zh-CN", reminder=False)} == {"王芳"}
+
+
+def test_lint_measures_an_sms_as_its_reader_gets_it_with_the_signature(tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(REPO / "dags" / "policies", folder)
+    defaults = folder / "defaults.yaml"
+    defaults.write_text(defaults.read_text().replace("max_sms_segments: 2", "max_sms_segments: 1"))
+    messages = load_policy(folder / "standard.yaml").messages
+    reported = {
+        m.group(1)
+        for p in lint(folder)
+        if (
+            m := re.search(
+                r"standard\.yaml: ladder stage notice: sms_too_long: notice_sms\.zh-CN renders to (.+?), over max_sms",
+                p,
+            )
+        )
+    }
+    signed = {
+        str(
+            segments(
+                sms_text(
+                    render("notice_sms.zh-CN", v),
+                    language="zh-CN",
+                    signature=messages.signature_for("zh-CN"),
+                    opt_out=False,
+                )
+            )
+        )
+        for v in samples("zh-CN", reminder=False, messages=messages)
+    }
+    assert reported and reported == signed
