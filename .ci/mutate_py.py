@@ -87,14 +87,19 @@ EQUIVALENT: dict[str, str] = {
 
 def forget_survivors(areas: list[str]) -> int:
     """Clear mutmut's verdict on the survivors of the areas, so that they run again (against tests added
-    since: mutmut reruns a mutant only when its function changes); how many."""
+    since: mutmut reruns a mutant only when its function changes); how many. Those judged equivalent keep
+    theirs: no test can kill them, and each would run every test that calls its function."""
     count = 0
     for meta in (REPO / "mutants").rglob("*.py.meta"):
         data = json.loads(meta.read_text(encoding="utf-8"))
         verdicts = data["exit_code_by_key"]
         mine = {k: code for k, code in verdicts.items() if any(k.startswith(AREAS[a]) for a in areas)}
         # survived (0), no tests (5, 33), or ended by a signal (suspicious)
-        again = [k for k, code in mine.items() if code in (0, 5, 33) or (code is not None and code < 0)]
+        again = [
+            k
+            for k, code in mine.items()
+            if (code in (0, 5, 33) or (code is not None and code < 0)) and k not in EQUIVALENT
+        ]
         for key in again:
             verdicts[key] = None
         if again:
