@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from debt_collections.cli import main
 from debt_collections.policy.lint import schema_text
-from debt_collections.policy.templates import REMINDER_SAMPLE, SAMPLE, TemplateError, render
+from debt_collections.policy.templates import REMINDER_SAMPLE, SAMPLE, TemplateError, money, render, template_root
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "dags" / "policies"
@@ -81,6 +82,25 @@ def test_an_undefined_variable_fails_instead_of_printing_nothing(tmp_path):
     (tmp_path / "typo.en.j2").write_text("Dear {{ nmae }}")
     with pytest.raises(TemplateError, match="'nmae' is undefined; the variables are name, account_ref"):
         render("typo.en", SAMPLE, tmp_path)
+
+
+def test_a_template_that_does_not_parse_is_named_with_its_line(tmp_path):
+    (tmp_path / "broken.en.j2").write_text("Dear {{ name }},\n{% if dpd %}late\n")
+    with pytest.raises(TemplateError, match=re.escape(f"{tmp_path / 'broken.en.j2'}:2: ")):
+        render("broken.en", SAMPLE, tmp_path)
+
+
+def test_an_amount_that_is_not_one_is_refused_naming_it():
+    assert money("1234.5", "CNY", "zh-CN") == "1,234.50元" and money("1234.5", "CNY") == "CNY 1,234.50"
+    with pytest.raises(TemplateError, match=re.escape("not an amount: 'twelve'")):
+        money("twelve", "CNY")
+
+
+def test_collections_template_dir_puts_a_lenders_own_templates_in_place_of_the_shipped_ones(tmp_path, monkeypatch):
+    (tmp_path / "notice_sms.en.j2").write_text("Hello {{ name }}, from our own template")
+    monkeypatch.setenv("COLLECTIONS_TEMPLATE_DIR", str(tmp_path))
+    assert template_root() == tmp_path
+    assert render("notice_sms.en", SAMPLE) == "Hello Wang Fang, from our own template"
 
 
 def test_every_shipped_template_renders_in_both_languages(capsys):
