@@ -71,6 +71,9 @@ EQUIVALENT: dict[str, str] = {
         )
         for n in (6, 11)
     },
+    "debt_collections.policy.loader.x__refuse_aliases__mutmut_17": (
+        "`if event.start_mark` -> `or True`: PyYAML's parser gives every anchor and alias event its start mark"
+    ),
     "debt_collections.policy.loader.x__format_errors__mutmut_33": (
         "the place of an error no key of the file holds, (source, 1) -> (source, 2): never used, since the "
         "search ends at the document's root, (), which the line index always holds"

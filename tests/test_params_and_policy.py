@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,9 +14,10 @@ import pytest
 from debt_collections.domain.params import days_of_markers, default_as_of, parse_run_params
 from debt_collections.domain.policy import Feed
 from debt_collections.errors import ConfigError
-from debt_collections.policy.loader import load_policy, parse_policy
+from debt_collections.policy.loader import MAX_POLICY_BYTES, load_policy, parse_policy
 
 STANDARD = Path(__file__).resolve().parents[1] / "dags" / "policies" / "standard.yaml"
+DEFAULTS = STANDARD.with_name("defaults.yaml")
 LEASE = STANDARD.with_name("lease.yaml")
 POLICY = load_policy(STANDARD)
 
@@ -271,8 +273,13 @@ def test_a_yaml_alias_bomb_is_refused_at_once_naming_the_line(tmp_path):
     levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(STANDARD.read_text() + "\n".join(levels) + "\n")
+    first_anchor = len(STANDARD.read_text().splitlines()) + 1  # a0's line
     started = time.monotonic()
-    with pytest.raises(ConfigError, match=r"bomb.yaml:\d+: YAML anchors and aliases \(&name, \*name\) are not allowed"):
+    message = (
+        f"bomb.yaml:{first_anchor}: YAML anchors and aliases (&name, *name) are not allowed in a policy file: "
+        "write the value out, or put shared keys in defaults.yaml"
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load_policy(bomb)
     assert time.monotonic() - started < 1.0
 
@@ -282,6 +289,17 @@ def test_an_oversized_policy_file_is_refused(tmp_path):
     big.write_text(STANDARD.read_text() + "#" * (300 * 1024) + "\n")
     with pytest.raises(ConfigError, match=r"big.yaml: policy file of \d+ bytes, over the 262144 allowed"):
         load_policy(big)
+
+
+def test_policy_text_of_the_size_allowed_is_read_and_a_byte_more_is_refused():
+    """The same cap on text handed to the parser (a policy given as text, not read from a file)."""
+    defaults = (DEFAULTS.read_text(), str(DEFAULTS))
+    text = STANDARD.read_text()
+    at = text + "#" * (MAX_POLICY_BYTES - len(text.encode("utf-8")) - 1) + "\n"
+    assert len(at.encode("utf-8")) == MAX_POLICY_BYTES
+    assert parse_policy(at, "at.yaml", defaults=defaults).dag_id == "collections_standard"
+    with pytest.raises(ConfigError, match=re.escape("over.yaml: policy text over the 262144 bytes allowed")):
+        parse_policy(at + "#", "over.yaml", defaults=defaults)
 
 
 def test_a_day_before_the_policys_start_date_is_refused_naming_the_key():
