@@ -173,6 +173,27 @@ def test_a_referral_waits_for_a_decision_and_nothing_goes_to_the_partner(db, tmp
     assert sorted(a["key"].split(":")[1] for a in accepted) == ["visit"]
 
 
+def test_the_approval_task_logs_say_what_was_listed_decided_and_sent(db, tmp_path, simulator, caplog):
+    """What an operator reads in the approvals DAG's task logs, and what a request nobody answered leaves."""
+    s = Scenario(db, tmp_path)
+    three_in_legal(s)
+    s.run(DAY)
+    caplog.set_level("INFO", logger="debt_collections.plan")
+    listed = plan.approval_request(db, s.policy, "P1")
+    assert plan.no_answer("P1", listed) == plan.Decided("P1", 3, undecided=3, timed_out=True)
+    decided = plan.apply_answer(
+        db, "P1", listed, read_answer(listed, ["A1"], [], None), decided_by="lead", via="collections_view"
+    )
+    assert decided == plan.Decided("P1", 3, approved=1, undecided=2, decided_by="lead")
+    plan.send_approved(db, s.policy, "P1", clients(simulator), NOW)
+    assert [r.getMessage() for r in caplog.records if r.name == "debt_collections.plan"] == [
+        "approvals portfolio=P1 listed=3",
+        "approvals portfolio=P1: no decision in time; 3 action(s) stay awaiting_approval",
+        "approvals portfolio=P1 by=lead via=collections_view approved=1 rejected=0 undecided=2 decided_before=0",
+        "approvals portfolio=P1 send sent=1 failed=0 deferred=0 waiting=0",
+    ]
+
+
 def test_a_rerun_after_a_referral_went_out_evaluates_the_case_as_the_first_run_did(db, tmp_path, simulator):
     # a referral acts once per case: the one sent today is not "an earlier one" on a rerun of today
     s = Scenario(db, tmp_path)

@@ -302,6 +302,11 @@ def test_policy_text_of_the_size_allowed_is_read_and_a_byte_more_is_refused():
         parse_policy(at + "#", "over.yaml", defaults=defaults)
 
 
+def test_a_control_character_in_policy_text_is_refused_as_not_valid_yaml_naming_it():
+    with pytest.raises(ConfigError, match=re.escape("ctl.yaml: not valid YAML: unacceptable character #x0007")):
+        parse_policy("dag_id: x\nbad: \x07\n", "ctl.yaml")
+
+
 def test_a_day_before_the_policys_start_date_is_refused_naming_the_key():
     assert POLICY.start_date.isoformat() == "2020-01-01"
     with pytest.raises(ConfigError, match=r"param as_of 2019-12-31 is before policy collections_standard's start_date"):
