@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pendulum
+import psycopg
 import pytest
 
 from debt_collections import plan
@@ -91,11 +92,12 @@ def test_the_scope_is_worked_out_in_one_place():
     assert (one.requested, one.effective) == (("AUTO-NORTH",), ("AUTO-NORTH",))
 
 
-def test_a_walked_day_returns_each_steps_result(db, tmp_path):
+def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
     from debt_collections.feeds.csv_source import CsvSource
     from debt_collections.policy.loader import load_policy
 
     policy = load_policy(STANDARD)
+    caplog.set_level("INFO", logger="debt_collections.plan")
     generate_book(tmp_path, BookSpec(accounts=200, start=d("2026-11-28"), end=d("2026-11-28"), seed=2))
     day = d("2026-11-28")
     out = plan.run_day(
@@ -104,10 +106,29 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path):
         CsvSource(tmp_path, day),
         RunParams(day, None, policy.stages, True),
         now=pendulum.datetime(2026, 11, 29, 2, tz="Asia/Shanghai"),
+        run_id="walk-1",
     )
     portfolios = out.load.portfolios
     assert portfolios and {e.portfolio for e in out.evaluated} == set(portfolios)
     assert [(p.stage, p.portfolio) for p in out.planned] == [(s, p) for s in out.chosen.stages for p in portfolios]
+    # each plan step says how many actions it wrote, and the rows name the walk that wrote them (each rung of
+    # standard.yaml is named for its kind)
+    with psycopg.connect(db) as conn:
+        written = dict(
+            conn.execute(
+                "select kind || ':' || portfolio, count(*) from collections.action_log "
+                "where as_of = %s and run_id = 'walk-1' group by 1",
+                [day],
+            ).fetchall()
+        )
+    assert {f"{p.stage}:{p.portfolio}": p.actions for p in out.planned if p.actions} == written
+    assert sum(p.actions for p in out.planned) > 0
+    # and the task log of each says what it did
+    logged = {r.getMessage() for r in caplog.records if r.name == "debt_collections.plan"}
+    for p in out.planned:
+        assert f"plan stage={p.stage} portfolio={p.portfolio} actions={p.actions}" in logged
+        kind = policy.rung(p.stage).action
+        assert f"deliver kind={kind} portfolio={p.portfolio} dry run: nothing sent" in logged
     assert all(x.dry_run and x.sent == 0 for x in out.delivered)  # a dry run sends nothing
     assert [r.portfolio for r in out.reported] == list(portfolios)
     assert sum(e.cases for e in out.evaluated) == sum(r.figures["cases"] for r in out.reported) > 0
