@@ -76,13 +76,15 @@ messages: $(STAMP)
 # MUTATE_RESUME=1 keeps the kills of the last run and runs its survivors again (tests may have been added);
 # mutmut keeps its verdicts in mutants/ (rm -rf mutants for a fresh run). MUTATE_PY_SAMPLE draws that many
 # mutants of policy/ and plan.py at random (a full run of them takes hours on two cores: every test loads a
-# policy); MUTATE_PY_SAMPLE= runs them all.
+# policy); MUTATE_PY_SAMPLE= runs them all. MUTATE_LINES='actions/plan.sql:120-131' runs only the SQL mutants of
+# those lines (after an edit; several spans separated by spaces).
 MUTATE_AREAS ?= arrears,cases,actions,domain,policy,plan
 MUTATE_JOBS  ?= 2
 MUTATE_PY_SAMPLE ?= policy=80,plan=80
 mutate: $(STAMP)
 	$(BIN)/python .ci/mutate_sql.py --areas $(MUTATE_AREAS) --jobs $(MUTATE_JOBS) \
-		$(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE),) $(if $(MUTATE_RESUME),--resume,)
+		$(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE),) $(if $(MUTATE_RESUME),--resume,) \
+		$(foreach span,$(MUTATE_LINES),--lines $(span))
 	$(BIN)/python .ci/mutate_py.py --areas $(MUTATE_AREAS) --max-children $(MUTATE_JOBS) $(if $(MUTATE_RESUME),--recheck,) \
 		$(if $(MUTATE_PY_SAMPLE),--sample $(MUTATE_PY_SAMPLE),)
 
