@@ -202,3 +202,37 @@ def test_the_hourly_outbox_steps_send_what_waits_read_the_receipts_and_check_the
         ),
         "deadline as_of=2026-11-28 past=True missing=none alerted=False",
     ]
+
+
+def test_a_delivery_resends_the_failed_only_when_asked_and_counts_what_waits_for_a_partner(
+    db, tmp_path, simulator, caplog
+):
+    """plan.deliver, the step the DAG's deliver tasks run: an action a partner refused stays failed on the next
+    delivery unless the run asks for ``resend_failed``; an action of a channel without a partner waits."""
+    import requests
+
+    from debt_collections.delivery.http import PartnerClient, RetryPolicy
+    from tests.scenario import Scenario
+    from tests.test_delivery import clients
+
+    s = Scenario(db, tmp_path)
+    s.account("A1", first_due="2026-11-20", months=1)  # dpd 8 on the day: a call
+    s.run("2026-11-28")
+    caplog.set_level("INFO", logger="debt_collections.plan")
+    now = pendulum.datetime(2026, 11, 29, 10, tz="Asia/Shanghai")
+    params = RunParams(d("2026-11-28"), None, s.policy.stages, False)
+    day = plan.Day(db, s.policy, params)
+    assert plan.deliver(day, "call", "P1", {}, now) == plan.Delivered("call", "P1", "call", waiting=1)
+    refusing = {"dialer": PartnerClient(simulator.url + "/nowhere", requests.Session(), RetryPolicy(attempts=1))}
+    assert plan.deliver(day, "call", "P1", refusing, now).failed == 1
+    assert plan.deliver(day, "call", "P1", clients(simulator), now) == plan.Delivered("call", "P1", "call")
+    again = plan.Day(db, s.policy, dataclasses.replace(params, resend_failed=True))
+    assert plan.deliver(again, "call", "P1", clients(simulator), now) == plan.Delivered(
+        "call", "P1", "call", resent=1, sent=1
+    )
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("deliver kind=call")] == [
+        "deliver kind=call portfolio=P1 resent=0 sent=0 failed=0 deferred=0 waiting=1",
+        "deliver kind=call portfolio=P1 resent=0 sent=0 failed=1 deferred=0 waiting=0",
+        "deliver kind=call portfolio=P1 resent=0 sent=0 failed=0 deferred=0 waiting=0",
+        "deliver kind=call portfolio=P1 resent=1 sent=1 failed=0 deferred=0 waiting=0",
+    ]
