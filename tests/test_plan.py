@@ -129,6 +129,12 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
         assert f"plan stage={p.stage} portfolio={p.portfolio} actions={p.actions}" in logged
         kind = policy.rung(p.stage).action
         assert f"deliver kind={kind} portfolio={p.portfolio} dry run: nothing sent" in logged
+    assert "run as_of=2026-11-28 portfolios=all stages=notice,call,visit,legal dry_run=True" in logged
+    plan.prepare(db, policy, RunParams(day, ("AUTO-EAST", "AUTO-NORTH"), ("call",), False))
+    assert (
+        caplog.records[-1].getMessage()
+        == "run as_of=2026-11-28 portfolios=AUTO-EAST,AUTO-NORTH stages=call dry_run=False"
+    )
     assert all(x.dry_run and x.sent == 0 for x in out.delivered)  # a dry run sends nothing
     assert [r.portfolio for r in out.reported] == list(portfolios)
     assert sum(e.cases for e in out.evaluated) == sum(r.figures["cases"] for r in out.reported) > 0
