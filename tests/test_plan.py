@@ -140,6 +140,9 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
     assert sum(e.cases for e in out.evaluated) == sum(r.figures["cases"] for r in out.reported) > 0
     assert Decimal(out.load.reject_ratio) < Decimal("0.01")
     assert dataclasses.asdict(out)["params"]["dry_run"] is True
+    # another policy's run of the day loads nothing again: it acts on the portfolios the book holds
+    again = plan.load_feed(plan.Day(db, policy, out.params), None)
+    assert (again.portfolios, again.rows_in, again.reject_ratio) == (portfolios, {}, "0")
 
 
 def test_the_hourly_outbox_steps_send_what_waits_read_the_receipts_and_check_the_deadline(
