@@ -130,6 +130,12 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
         kind = policy.rung(p.stage).action
         assert f"deliver kind={kind} portfolio={p.portfolio} dry run: nothing sent" in logged
     assert "run as_of=2026-11-28 portfolios=all stages=notice,call,visit,legal dry_run=True" in logged
+    for e in out.evaluated:
+        said = (
+            f"evaluate portfolio={e.portfolio} overdue_accounts={e.overdue_accounts} cases={e.cases} "
+            f"accounts_computed={e.accounts_computed} incremental={e.incremental} arrears_s={e.arrears_seconds:.2f} "
+        )
+        assert any(line.startswith(said) for line in logged), said
     plan.prepare(db, policy, RunParams(day, ("AUTO-EAST", "AUTO-NORTH"), ("call",), False))
     assert (
         caplog.records[-1].getMessage()
