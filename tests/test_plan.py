@@ -130,6 +130,8 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
         kind = policy.rung(p.stage).action
         assert f"deliver kind={kind} portfolio={p.portfolio} dry run: nothing sent" in logged
     assert "run as_of=2026-11-28 portfolios=all stages=notice,call,visit,legal dry_run=True" in logged
+    following = "; following " + ", ".join(out.chosen.stages)
+    assert any(line.startswith("stage work {'") and line.endswith(following) for line in logged), logged
     for e in out.evaluated:
         said = (
             f"evaluate portfolio={e.portfolio} overdue_accounts={e.overdue_accounts} cases={e.cases} "
