@@ -130,6 +130,17 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
         kind = policy.rung(p.stage).action
         assert f"deliver kind={kind} portfolio={p.portfolio} dry run: nothing sent" in logged
     assert "run as_of=2026-11-28 portfolios=all stages=notice,call,visit,legal dry_run=True" in logged
+    with psycopg.connect(db) as conn:
+        due = conn.execute(
+            "select stage, count(*)::int from collections.case_state where as_of = %s and status = 'open' "
+            "and action_due group by stage",
+            [day],
+        ).fetchall()
+    assert out.chosen.work == dict(due) and set(out.chosen.stages) == set(out.chosen.work)
+    for r in out.reported:
+        f = r.figures
+        said = f"report portfolio={r.portfolio} cases={f['cases']} opened={f['opened']} cured={f['cured']} actions="
+        assert any(line.startswith(said) for line in logged), said
     following = "; following " + ", ".join(out.chosen.stages)
     assert any(line.startswith("stage work {'") and line.endswith(following) for line in logged), logged
     for e in out.evaluated:
