@@ -264,3 +264,21 @@ def test_a_delivery_resends_the_failed_only_when_asked_and_counts_what_waits_for
         "deliver kind=call portfolio=P1 resent=0 sent=0 failed=0 deferred=0 waiting=0",
         "deliver kind=call portfolio=P1 resent=1 sent=1 failed=0 deferred=0 waiting=0",
     ]
+
+
+def test_a_walks_run_id_is_its_start_in_utc_whatever_the_servers_timezone(db, tmp_path, monkeypatch):
+    from tests.scenario import Scenario
+
+    monkeypatch.setenv("COLLECTIONS_NOW", "2026-11-29T10:00:00+08:00")
+    pendulum.set_local_timezone(pendulum.timezone("Asia/Shanghai"))  # a server set to Shanghai time
+    try:
+        s = Scenario(db, tmp_path)
+        s.account("A1", first_due="2026-11-20", months=1)
+        s.run("2026-11-28")
+    finally:
+        pendulum.set_local_timezone()
+    runs = {
+        r["run_id"]
+        for r in s.query("select run_id from collections.case_state union select run_id from collections.action_log")
+    }
+    assert runs == {"run_day__2026-11-29T02:00:00+00:00"}
