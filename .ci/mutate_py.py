@@ -4,7 +4,8 @@ mutmut (configured in pyproject.toml, [tool.mutmut]) copies the package to mutan
 every function of domain/, policy/ and plan.py carries its mutants behind a switch, and runs
 the tests that call a function once per mutant of it. This script runs it over the chosen
 areas and prints the score per area: killed, survived, equivalent (EQUIVALENT below, each
-with the reason), and the score of the non-equivalent ones; build/mutate/py.json keeps it.
+with the reason), and the score of the non-equivalent ones; build/mutate/py.json keeps it. A
+mutant only a test outside the selection kills (KILLED_ELSEWHERE, with the test) counts as killed.
 
     .venv/bin/python .ci/mutate_py.py [--areas domain,policy,plan] [--sample policy=60,plan=60] [--seed 7]
                                       [--max-children 2] [--recheck] [--report-only]
@@ -88,6 +89,22 @@ EQUIVALENT: dict[str, str] = {
 }
 
 
+# Mutants the selection's tests miss but a test outside it kills (an Airflow run, a suite not in
+# pytest_add_cli_args_test_selection): mutmut's name -> the test, each checked by hand with the mutant applied.
+KILLED_ELSEWHERE: dict[str, str] = {
+    "debt_collections.plan.x_load_feed__mutmut_37": (
+        "tests/test_data_quality.py (data_quality=policy.data_quality left out of load_drop: 1 failed)"
+    ),
+    "debt_collections.plan.x_load_feed__mutmut_38": (
+        "tests/test_data_quality.py (confirm_data_quality left out of load_drop: 1 failed)"
+    ),
+    "debt_collections.plan.x_choose_stages__mutmut_37": (
+        "tests/test_crash_resume.py::test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run "
+        "(crash_point(None): 'crash in task choose_stages: exit 0, expected -9')"
+    ),
+}
+
+
 def forget_survivors(areas: list[str]) -> int:
     """Clear mutmut's verdict on the survivors of the areas, so that they run again (against tests added
     since: mutmut reruns a mutant only when its function changes); how many. Those judged equivalent keep
@@ -101,7 +118,7 @@ def forget_survivors(areas: list[str]) -> int:
         again = [
             k
             for k, code in mine.items()
-            if (code in (0, 5, 33) or (code is not None and code < 0)) and k not in EQUIVALENT
+            if (code in (0, 5, 33) or (code is not None and code < 0)) and k not in EQUIVALENT | KILLED_ELSEWHERE
         ]
         for key in again:
             verdicts[key] = None
@@ -166,7 +183,7 @@ def summary(verdicts: dict[str, str], areas: list[str]) -> dict[str, dict[str, i
         row: Counter[str] = Counter()
         for name, verdict in mine.items():
             row["mutants"] += 1
-            if verdict in KILLED:
+            if verdict in KILLED or name in KILLED_ELSEWHERE:
                 row["killed"] += 1
             elif verdict == "not checked":
                 row["not checked"] += 1
@@ -209,7 +226,7 @@ def main() -> int:
             f" {row.get('equivalent', 0):11} {row.get('not checked', 0):10} {row['score']:6}%"
         )
     for name, verdict in sorted(verdicts.items()):
-        if verdict not in KILLED and verdict != "not checked" and name not in EQUIVALENT:
+        if verdict not in KILLED and verdict != "not checked" and name not in EQUIVALENT | KILLED_ELSEWHERE:
             print(f"  {verdict}: {name}  (mutmut show {name})")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "py.json").write_text(json.dumps({"areas": table, "mutants": verdicts}, indent=1), encoding="utf-8")
