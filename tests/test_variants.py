@@ -252,7 +252,7 @@ def test_a_variants_override_of_one_key_keeps_the_policys_others_beside_it(tmp_p
         ),
         (
             '  - {name: a, share: "0.5"}\n  - {name: b, share: "0.5", contact: {preset: us}}\n',
-            "contact.preset cannot change in a variant (the jurisdiction is the policy's)",
+            "variants[1] (b): contact.preset cannot change in a variant (the jurisdiction is the policy's)",
         ),
         (
             'contact: {no_call_days_after_conversation: 3}\nvariants:\n  - {name: a, share: "0.5"}\n'
