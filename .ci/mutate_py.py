@@ -105,6 +105,10 @@ KILLED_ELSEWHERE: dict[str, str] = {
 }
 
 
+# judged already, and so never run again nor listed as surviving
+JUDGED = EQUIVALENT.keys() | KILLED_ELSEWHERE.keys()
+
+
 def forget_survivors(areas: list[str]) -> int:
     """Clear mutmut's verdict on the survivors of the areas, so that they run again (against tests added
     since: mutmut reruns a mutant only when its function changes); how many. Those judged equivalent keep
@@ -116,9 +120,7 @@ def forget_survivors(areas: list[str]) -> int:
         mine = {k: code for k, code in verdicts.items() if any(k.startswith(AREAS[a]) for a in areas)}
         # survived (0), no tests (5, 33), or ended by a signal (suspicious)
         again = [
-            k
-            for k, code in mine.items()
-            if (code in (0, 5, 33) or (code is not None and code < 0)) and k not in EQUIVALENT | KILLED_ELSEWHERE
+            k for k, code in mine.items() if (code in (0, 5, 33) or (code is not None and code < 0)) and k not in JUDGED
         ]
         for key in again:
             verdicts[key] = None
@@ -217,6 +219,9 @@ def main() -> int:
     if not args.report_only:
         run_areas(areas, sizes, args.seed, args.max_children)
     verdicts = results(areas)
+    if not verdicts:
+        print("no mutmut results for these areas in mutants/: run `make mutate` (or without --report-only) first")
+        return 0
     table = summary(verdicts, areas)
     print("\nPython mutation score (mutmut):")
     print(f"{'area':10} {'mutants':>8} {'killed':>7} {'survived':>9} {'equivalent':>11} {'unchecked':>10} {'score':>7}")
@@ -226,7 +231,7 @@ def main() -> int:
             f" {row.get('equivalent', 0):11} {row.get('not checked', 0):10} {row['score']:6}%"
         )
     for name, verdict in sorted(verdicts.items()):
-        if verdict not in KILLED and verdict != "not checked" and name not in EQUIVALENT | KILLED_ELSEWHERE:
+        if verdict not in KILLED and verdict != "not checked" and name not in JUDGED:
             print(f"  {verdict}: {name}  (mutmut show {name})")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "py.json").write_text(json.dumps({"areas": table, "mutants": verdicts}, indent=1), encoding="utf-8")

@@ -174,6 +174,8 @@ def dag_run(env: dict, meta: str, as_of: pendulum.Date, logical: str, log: Path)
                 "task": ti["task_id"],
                 "portfolio": ti["rendered_map_index"],
                 "state": ti["state"],
+                "start": start,  # unix times, for a run's span (bench/local_executor.py)
+                "end": end,
                 "seconds": round(ti["seconds"] or 0.0, 2),
                 "peak_rss_mib": round(sampler.peak(start, end) / 2**20, 1) if start else None,
                 "returned": _xcom_value(xcoms.get((ti["task_id"], ti["map_index"]))),

@@ -19,8 +19,7 @@ import pendulum
 
 from debt_collections.domain.params import RunParams
 from debt_collections.policy.loader import load_policy
-from debt_collections.stages import registry
-from debt_collections.store.daily import EVALUATE_STATEMENTS, evaluate_params, plan_params
+from debt_collections.store.daily import EVALUATE_STATEMENTS, evaluate_params, plan_params, plan_statement
 from debt_collections.store.db import Conn, connect, run
 from debt_collections.store.sql import sql
 
@@ -50,9 +49,7 @@ def main() -> None:
             # EXPLAIN ANALYZE runs the statement: what it writes is there for the next one
             explain(conn, name, bind)
         for stage in args.plan:
-            explain(
-                conn, registry()[policy.rung(stage).action].plan_sql, plan_params(policy, stage, args.portfolio, params)
-            )
+            explain(conn, plan_statement(policy, stage), plan_params(policy, stage, args.portfolio, params))
         conn.rollback()  # nothing of the analysed statements stays
 
 

@@ -126,15 +126,19 @@ def plan_stage(
     conninfo: str, policy: Policy, stage: str, portfolio: str, params: RunParams, *, run_id: str | None = None
 ) -> int:
     """Write the day's actions of one rung for one portfolio; how many were written."""
-    kind = registry()[policy.rung(stage).action]
     bind = plan_params(policy, stage, portfolio, params, run_id=run_id)
     with transaction(conninfo) as conn:
         lock_portfolio_day(conn, [portfolio], params.as_of)
         if bind["roster_on"]:
             run(conn, "actions/lock_capacity.sql", bind)
-        written = run(conn, kind.plan_sql, bind)
+        written = run(conn, plan_statement(policy, stage), bind)
     crash_point("plan.done")
     return written
+
+
+def plan_statement(policy: Policy, stage: str) -> str:
+    """The statement that writes a rung's actions: its kind's (``actions/plan.sql`` unless the kind has its own)."""
+    return registry()[policy.rung(stage).action].plan_sql
 
 
 def plan_params(
