@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/delivery.py [--accounts 60000] [--batch-size 200] [--batch-concurrency 4]
         [--concurrency 8] [--simulator-process] [--rounds batches/healthy,...] [--channels sms,dialer,...]
-        [--db 'host=127.0.0.1 user=postgres dbname=postgres'] [--keep]
+        [--portfolios-at-once 1] [--db 'host=127.0.0.1 user=postgres dbname=postgres'] [--keep]
 
 Generates a book, evaluates one day (the clock pinned to the morning after, so that the
 day's notices and calls go out in the contact window), then delivers every planned action
@@ -21,7 +21,9 @@ with other lists in flight), then delivered again to the end. Prints actions per
 overall and per channel (a channel at a time: the SMS gateway, letter house and dialer are
 the batch partners), and checks that no idempotency key was accepted twice. ``--simulator-process`` runs the
 simulator in a process of its own (a partner is another machine) instead of a thread of
-the benchmark. A script, not a test.
+the benchmark. ``--portfolios-at-once N`` delivers N portfolios' actions of a kind at the
+same time, in threads, as the DAG's mapped ``deliver`` tasks of a rung run under an executor
+with free slots (default 1: one portfolio after another). A script, not a test.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -87,6 +90,7 @@ def main() -> None:
     parser.add_argument("--rounds", default=",".join(f"{m}/{f}" for m, f, _, _ in ROUNDS), help="which rounds")
     parser.add_argument("--channels", default=",".join(CHANNELS), help="which channels (the others stay planned)")
     parser.add_argument("--keep", action="store_true", help="keep the database (for bench/explain.py), print its name")
+    parser.add_argument("--portfolios-at-once", type=int, default=1, help="portfolios delivering a kind at once")
     args = parser.parse_args()
     os.environ["COLLECTIONS_NOW"] = NOW.isoformat()  # the day is evaluated the morning after, as the DAG would
     name = f"bench_delivery_{uuid.uuid4().hex[:6]}"
@@ -109,7 +113,8 @@ def main() -> None:
         }
         load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
         settings = {
-            k: getattr(args, k) for k in ("accounts", "concurrency", "batch_size", "batch_concurrency", "channels")
+            k: getattr(args, k)
+            for k in ("accounts", "concurrency", "batch_size", "batch_concurrency", "channels", "portfolios_at_once")
         }
         print(
             json.dumps({**settings, "simulator_process": args.simulator_process, **results, "loadavg": load}, indent=2)
@@ -135,13 +140,13 @@ def _round(db: str, portfolios: list[str], args: argparse.Namespace, mode: str, 
             # a delivering process dies in the middle (SIGKILL: no clean-up at all) ...
             child = multiprocessing.get_context("fork").Process(
                 target=_killed_delivery,
-                args=(db, portfolios, partners, args.concurrency, args.channels.split(","), args.kill_at),
+                args=(db, portfolios, partners, args),
             )
             child.start()
             child.join()
             kills = int(child.exitcode == -signal.SIGKILL)
         # ... and the next delivery sends what is left
-        totals, by_channel = _deliver_all(db, portfolios, partners, args.concurrency, args.channels.split(","))
+        totals, by_channel = _deliver_all(db, portfolios, partners, args)
         seconds = time.monotonic() - began
         # the partners' receipts settle what they accepted (also an answer lost to the kill)
         outbox.collect_receipts(db, partners)
@@ -216,30 +221,31 @@ def _simulator(own_process: bool) -> Iterator[str]:
         proc.wait()
 
 
-def _killed_delivery(
-    db: str, portfolios: list[str], partners: dict, concurrency: int, channels: list[str], point: str
-) -> None:
-    """Deliver in a process group of its own that SIGKILLs itself at crash point ``point``
+def _killed_delivery(db: str, portfolios: list[str], partners: dict, args: argparse.Namespace) -> None:
+    """Deliver in a process group of its own that SIGKILLs itself at crash point ``--kill-at``
     (``deliver.sent#3``: the third set of results is in, not written back; others are in flight)."""
     os.setsid()
-    os.environ["COLLECTIONS_CRASH_AT"] = point
-    _deliver_all(db, portfolios, partners, concurrency, channels)
+    os.environ["COLLECTIONS_CRASH_AT"] = args.kill_at
+    _deliver_all(db, portfolios, partners, args)
 
 
-def _deliver_all(
-    db: str, portfolios: list[str], partners: dict, concurrency: int, channels: list[str]
-) -> tuple[dict, dict]:
+def _deliver_all(db: str, portfolios: list[str], partners: dict, args: argparse.Namespace) -> tuple[dict, dict]:
     """Deliver every kind of every portfolio of the day, inside the contact window, a channel at a
-    time (the others of its kind wait, as without a partner); counts by outcome, and per channel the
-    actions sent, the seconds spent and the rate."""
+    time (the others of its kind wait, as without a partner), ``--portfolios-at-once`` portfolios at
+    a time; counts by outcome, and per channel the actions sent, the seconds spent and the rate."""
     totals = {"sent": 0, "failed": 0, "deferred": 0}
     by_channel: dict[str, Any] = {}
+    channels = args.channels.split(",")
     for kind, channel in (step for step in STEPS if step[1] in channels):
         began, sent = time.monotonic(), 0
-        for portfolio in portfolios:
-            counts = outbox.deliver(
-                db, portfolio, DAY, kind, {channel: partners[channel]}, concurrency=concurrency, now=NOW
-            )
+
+        def deliver(portfolio: str, kind: str = kind, channel: str = channel) -> dict[str, int]:
+            clients = {channel: partners[channel]}
+            return outbox.deliver(db, portfolio, DAY, kind, clients, concurrency=args.concurrency, now=NOW)
+
+        with ThreadPoolExecutor(max_workers=args.portfolios_at_once) as pool:
+            every = list(pool.map(deliver, portfolios))
+        for counts in every:
             for k in totals:
                 totals[k] += counts[k]
             sent += counts["sent"]

@@ -168,6 +168,133 @@ def test_one_sms_per_customer_per_day_across_portfolios_at_send_time(db, tmp_pat
     assert row == {"status": "suppressed", "reason": "max_sms_per_customer_per_day"}
 
 
+def test_two_sms_deliveries_at_once_to_one_customer_send_one_sms(db, tmp_path, simulator):
+    """Both deliveries reach the gateway's latency at the same time; the customer's day is claimed
+    once (migration 0030), so one SMS goes and the other is suppressed, whichever comes first."""
+    import threading
+
+    s = Scenario(db, tmp_path)
+    shared = s.customer("CU")
+    s.account("A1", portfolio="P1", customer=shared, first_due="2026-11-27", months=1)
+    s.account("A2", portfolio="P2", customer=shared, first_due="2026-11-27", months=1)
+    s.run(DAY)
+    faults(simulator, latency_ms=300)
+    barrier = threading.Barrier(2)
+
+    def deliver(portfolio: str) -> None:
+        barrier.wait(timeout=30)
+        outbox.deliver(db, portfolio, d(DAY), "notice", clients(simulator), now=IN_WINDOW)
+
+    threads = [threading.Thread(target=deliver, args=(p,)) for p in ("P1", "P2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a delivery did not end within 60 s"
+    _, accepted = sim_log(simulator)
+    assert len(accepted) == 1
+    rows = s.query("select status, reason from collections.action_log order by status")
+    assert rows == [
+        {"status": "sent", "reason": None},
+        {"status": "suppressed", "reason": "max_sms_per_customer_per_day"},
+    ]
+
+
+def test_an_sms_delivery_does_not_wait_for_another_portfolios_slow_gateway(db, tmp_path, simulator):
+    """SMS deliveries once ran one at a time under one lock for the whole server: a gateway that
+    hung on one portfolio's messages held every other portfolio's. Now only a shared customer's
+    day is held, so P2 delivers while P1's request is still with its gateway."""
+    import http.server
+    import threading
+
+    arrived, release = threading.Event(), threading.Event()
+
+    class Hanging(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            arrived.set()
+            release.wait(timeout=60)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    gateway = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    try:
+        s = Scenario(db, tmp_path)
+        s.account("A1", portfolio="P1", customer=s.customer("C1"), first_due="2026-11-27", months=1)
+        s.account("A2", portfolio="P2", customer=s.customer("C2"), first_due="2026-11-27", months=1)
+        s.run(DAY)
+        hanging = PartnerClient(
+            f"http://127.0.0.1:{gateway.server_address[1]}",
+            requests.Session(),
+            RetryPolicy(attempts=1, timeout=90),
+        )
+        slow = threading.Thread(
+            target=outbox.deliver, args=(db, "P1", d(DAY), "notice", {"sms": hanging}), kwargs={"now": IN_WINDOW}
+        )
+        slow.start()
+        assert arrived.wait(timeout=30), "P1's SMS never reached its gateway (30 s)"
+        other = threading.Thread(
+            target=outbox.deliver, args=(db, "P2", d(DAY), "notice", clients(simulator)), kwargs={"now": IN_WINDOW}
+        )
+        other.start()
+        other.join(timeout=30)
+        assert not other.is_alive(), "P2's SMS delivery waited for P1's gateway (30 s)"
+        assert slow.is_alive()  # P1's request is still with its gateway
+        release.set()
+        slow.join(timeout=60)
+        rows = s.query("select account_id, status from collections.action_log order by account_id")
+        assert rows == [{"account_id": "A1", "status": "failed"}, {"account_id": "A2", "status": "sent"}]
+    finally:
+        release.set()
+        gateway.shutdown()
+        gateway.server_close()
+
+
+def test_a_failed_sms_leaves_the_customers_day_to_another_sms(db, tmp_path, simulator):
+    """The claim of an SMS that did not go frees the customer's day: P1's notice is refused by its
+    gateway, P2's to the same customer goes; once P2's went, P1's resent is suppressed."""
+    s = Scenario(db, tmp_path)
+    shared = s.customer("CU")
+    s.account("A1", portfolio="P1", customer=shared, first_due="2026-11-27", months=1)
+    s.account("A2", portfolio="P2", customer=shared, first_due="2026-11-27", months=1)
+    s.run(DAY)
+    broken = {"sms": PartnerClient(simulator.url + "/nowhere", requests.Session(), RetryPolicy(attempts=1))}
+    assert outbox.deliver(db, "P1", d(DAY), "notice", broken, now=IN_WINDOW)["failed"] == 1
+    assert outbox.deliver(db, "P2", d(DAY), "notice", clients(simulator), now=IN_WINDOW)["sent"] == 1
+    assert outbox.resend_failed(db, "P1", d(DAY), ["notice"]) == 1
+    assert outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=IN_WINDOW)["sent"] == 0
+    rows = s.query("select account_id, status, reason from collections.action_log order by account_id")
+    assert rows == [
+        {"account_id": "A1", "status": "suppressed", "reason": "max_sms_per_customer_per_day"},
+        {"account_id": "A2", "status": "sent", "reason": None},
+    ]
+
+
+def test_a_delivery_killed_after_claiming_its_customers_days_sends_their_sms_on_the_rerun(db, tmp_path, simulator):
+    """The claims of a killed delivery are its own actions': the rerun sends them, once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    s = Scenario(db, tmp_path)
+    for i in (1, 2):
+        s.account(f"A{i}", portfolio="P1", customer=s.customer(f"C{i}"), first_due="2026-11-27", months=1)
+    s.run(DAY)
+    env = {**os.environ, "COLLECTIONS_CRASH_AT": "deliver.sms_claimed"}
+    cmd = [sys.executable, "-c", KILLED_BATCH_DELIVERY, simulator.url, db]
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)  # the crash point kills its process group
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "the delivery never reached deliver.sms_claimed"
+    assert sim_log(simulator)[1] == []
+    assert s.query("select count(*) as n from collections.sms_day_claim")[0]["n"] == 2
+    assert outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=IN_WINDOW)["sent"] == 2
+    assert len(sim_log(simulator)[1]) == 2
+
+
 def test_dry_run_sends_nothing(db, tmp_path, simulator):
     s = book(Scenario(db, tmp_path))
     s.run(DAY, dry_run=True)

@@ -7,6 +7,7 @@ update collections.action_log
 set status = 'planned', reason = null, sent_at = null, partner_message_id = null, receipt_at = null
 where status in ('sent', 'delivered', 'failed', 'deferred');
 delete from collections.receipt_cursor;
+delete from collections.sms_day_claim;  -- the SMS days claimed by the round before (migration 0030)
 -- fresh statistics for the outbox statements, as autovacuum gives a day's actions soon after
 -- they are planned (a round that starts on stale ones measures the planner's guess instead)
 analyze collections.action_log;

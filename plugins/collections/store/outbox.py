@@ -15,7 +15,7 @@ from debt_collections.delivery.http import DeliveryRefused, PartnerClient, Partn
 from debt_collections.delivery.sender import Result, send_in_batches, send_one_by_one
 from debt_collections.domain.policy import ContactRules, Messages
 from debt_collections.faults import crash_point
-from debt_collections.stages import channel_paths, registry
+from debt_collections.stages import channel_paths
 from debt_collections.store.db import Conn, connect, fetch_all, fetch_one, run, transaction
 from debt_collections.store.sql import sql
 
@@ -46,9 +46,6 @@ def deliver(
     framing = {"messages": messages, "opt_out": caps.preset == "us"}
     bind = _bind(portfolio, as_of, kind, now, caps)
     counts = {"sent": 0, "failed": 0, "deferred": 0, "waiting": 0}
-    # every kind that can text a customer (notices, reminders, ...) sends under one lock per
-    # day, so that the one-SMS-per-customer check at send time cannot race between them
-    sms = "sms" in registry()[kind].channels
     # sent_at on the delivery's clock: ``now`` plus the time spent since, so that the
     # send-time rules (one SMS per customer per local day) compare like with like
     began = time.monotonic()
@@ -57,26 +54,38 @@ def deliver(
         return pendulum.instance(now).add(seconds=time.monotonic() - began)
 
     with connect(conninfo, autocommit=True) as conn:
-        if sms:
-            run(conn, "outbox/lock_sms.sql", bind)
-        try:
-            with conn.transaction():
-                run(conn, "outbox/reopen_deferred.sql", bind)
-                run(conn, "outbox/apply_send_rules.sql", bind)
-            by_channel: dict[str, list[dict[str, Any]]] = {}
-            for row in fetch_all(conn, "outbox/sendable.sql", bind):
-                by_channel.setdefault(row["channel"], []).append(row)
-            for channel, channel_rows in by_channel.items():
-                client = clients.get(channel)
-                if client is None:
-                    counts["waiting"] += len(channel_rows)
-                    continue
-                for status, n in _send(conn, channel_rows, client, concurrency, clock, framing).items():
-                    counts[status] += n
-        finally:
-            if sms:
-                run(conn, "outbox/unlock_sms.sql", bind)
+        with conn.transaction():
+            run(conn, "outbox/reopen_deferred.sql", bind)
+            run(conn, "outbox/apply_send_rules.sql", bind)
+        by_channel: dict[str, list[dict[str, Any]]] = {}
+        for row in fetch_all(conn, "outbox/sendable.sql", bind):
+            by_channel.setdefault(row["channel"], []).append(row)
+        for channel, channel_rows in by_channel.items():
+            client = clients.get(channel)
+            if client is None:
+                counts["waiting"] += len(channel_rows)
+                continue
+            if channel == "sms":
+                channel_rows = _claim_sms_days(conn, channel_rows, now)
+            for status, n in _send(conn, channel_rows, client, concurrency, clock, framing).items():
+                counts[status] += n
     return counts
+
+
+def _claim_sms_days(conn: Conn, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The SMS rows whose customer's day this delivery holds now; the others are suppressed.
+
+    One SMS a customer a day (SPEC 5) across portfolios and kinds: each customer's local day is
+    claimed by a unique key in a statement that commits before anything is sent, so deliveries
+    of other portfolios run at once and only two SMS to one customer meet (migration 0030).
+    """
+    bind = {"keys": [r["idempotency_key"] for r in rows], "now": now}
+    run(conn, "outbox/free_sms_claims.sql", bind)
+    taken = {r["idempotency_key"] for r in fetch_all(conn, "outbox/claim_sms.sql", bind)}
+    crash_point("deliver.sms_claimed")  # the days are claimed; nothing has gone to the gateway
+    if taken:
+        log.info("sms suppressed=%d (the customer's day already claimed by another SMS)", len(taken))
+    return [r for r in rows if r["idempotency_key"] not in taken]
 
 
 def _bind(portfolio: str, as_of: pendulum.Date, kind: str, now: datetime, caps: ContactRules) -> dict[str, Any]:

@@ -1,1 +1,0 @@
-select pg_advisory_unlock(hashtext('collections-sms'), 0);
