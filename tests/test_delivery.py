@@ -7,6 +7,7 @@ import random
 import re
 
 import pendulum
+import psycopg
 import pytest
 import requests
 
@@ -295,6 +296,22 @@ def test_a_delivery_killed_after_claiming_its_customers_days_sends_their_sms_on_
     assert len(sim_log(simulator)[1]) == 2
 
 
+def test_the_claims_of_days_that_are_over_are_pruned_as_sms_go(db, tmp_path, simulator):
+    """The claims table holds the last days, not the history: a delivery drops the claims of days over
+    everywhere (before the day before its UTC date) and keeps yesterday's and today's."""
+    s = Scenario(db, tmp_path)
+    s.account("A1", portfolio="P1", customer=s.customer("C1"), first_due="2026-11-27", months=1)
+    s.run(DAY)
+    with psycopg.connect(db, autocommit=True) as conn:  # the delivery's UTC date is 2026-11-29
+        conn.execute(
+            "insert into collections.sms_day_claim (customer_id, local_day, idempotency_key, claimed_at) values"
+            " ('OLD', '2026-11-27', 'k-old', now()), ('KEPT', '2026-11-28', 'k-kept', now())"
+        )
+    assert outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=IN_WINDOW)["sent"] == 1
+    days = s.query("select customer_id, local_day::text as day from collections.sms_day_claim order by 1")
+    assert days == [{"customer_id": "C1", "day": "2026-11-29"}, {"customer_id": "KEPT", "day": "2026-11-28"}]
+
+
 def test_dry_run_sends_nothing(db, tmp_path, simulator):
     s = book(Scenario(db, tmp_path))
     s.run(DAY, dry_run=True)
@@ -565,6 +582,34 @@ def test_dial_attempts_on_a_number_are_summed_over_every_customer_sharing_it(db,
     assert (third["status"], third["reason"]) == ("suppressed", "max_dial_attempts_per_number_per_day")
 
 
+def test_two_portfolios_calls_delivered_at_once_share_their_numbers_dial_attempts(db, tmp_path, simulator):
+    """The DAG delivers each portfolio's calls in a task of its own, at once: P1's and P2's customers share
+    one number (6 dials a day, 3 an entry). Both deliveries once counted before either had sent, and the
+    number got 9; now the budgets are granted one delivery at a time, a budgeted call counting in full."""
+    import threading
+
+    s = _calls(Scenario(db, tmp_path), [("A1", "C1", "P1"), ("A2", "C2", "P1"), ("A3", "C3", "P2")], per_7_days=21)
+    faults(simulator, latency_ms=300)  # each delivery's calls are with the dialer while the other counts
+    partners = clients(simulator)
+    barrier = threading.Barrier(2)
+
+    def deliver(portfolio: str) -> None:
+        barrier.wait(timeout=30)
+        _deliver_calls(s, db, portfolio, partners)
+
+    threads = [threading.Thread(target=deliver, args=(p,)) for p in ("P1", "P2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a delivery did not end within 60 s"
+    accepted = sim_log(simulator)[1]
+    assert sum(a["body"]["max_attempts"] for a in accepted) == 6, accepted  # the number's 6, not 9
+    assert len(accepted) == 2
+    stopped = s.query("select reason from collections.action_log where status = 'suppressed'")
+    assert stopped == [{"reason": "max_dial_attempts_per_number_per_day"}]
+
+
 def test_the_dialers_receipts_are_read_back_and_what_is_left_on_the_number_is_what_the_next_call_gets(
     db, tmp_path, simulator
 ):
@@ -806,6 +851,14 @@ def test_a_partner_connections_extra_says_its_batch_size_and_concurrency():
             r"action_log_dialer_sent_idx)[^\n]*\n\s+Index Cond: \(sent_at > ",
             "Seq Scan on action_log",
         ),
+        # the calls other deliveries have budgeted and not sent, by budget_at (migration 0031)
+        (
+            "outbox/apply_send_rules.sql",
+            "call",
+            r"(?:Index Scan using action_log_dialer_budgeted_idx on action_log \w+|Bitmap Index Scan on "
+            r"action_log_dialer_budgeted_idx)[^\n]*\n\s+Index Cond: \(budget_at > ",
+            "Seq Scan on action_log",
+        ),
         # whether the number reached someone else: the outcomes of each subject's accounts, not every customer's
         (
             "actions/plan.sql",
@@ -815,7 +868,7 @@ def test_a_partner_connections_extra_says_its_batch_size_and_concurrency():
             "Seq Scan on event",
         ),
     ],
-    ids=["dialled_calls", "wrong_numbers"],
+    ids=["dialled_calls", "budgeted_calls", "wrong_numbers"],
 )
 def test_the_days_statements_find_their_rows_by_index_not_by_a_scan_of_the_history(
     db, tmp_path, statement, kind, uses, never

@@ -11,7 +11,8 @@
 -- SMS (max_sms_per_customer_per_day), whether the first is still with the gateway or done;
 -- deliveries to other customers do not wait at all. A claim whose SMS failed or was suppressed
 -- frees the day again (outbox/free_sms_claims.sql); one whose SMS is still planned (a delivery
--- killed mid-way) is its own action's on the rerun.
+-- killed mid-way) is its own action's on the rerun. Only the last days' claims are kept: the
+-- action log is the record of what was sent.
 create table collections.sms_day_claim (
     customer_id     text not null,
     local_day       date not null,          -- the customer's calendar day, in their timezone
@@ -19,3 +20,6 @@ create table collections.sms_day_claim (
     claimed_at      timestamptz not null,
     primary key (customer_id, local_day)
 );
+
+-- Claims of past days are pruned as deliveries go (outbox/prune_sms_claims.sql): by this index.
+create index sms_day_claim_day_idx on collections.sms_day_claim (local_day);

@@ -6,8 +6,10 @@
 -- when its number has no dial attempt left of max_dial_attempts today. Numbers shared
 -- between customers are added up; a call the dialer took counts what its receipt says
 -- (dial_attempts, connected) or, until the receipt comes, all the attempts it was
--- allowed and connected. A call that may go gets its dial_budget: the attempts the
--- dialer may make on it (at most attempts_per_entry).
+-- allowed and connected; a call another delivery has budgeted and not yet sent counts
+-- the same, from when it was budgeted (migration 0031: deliveries of calls take
+-- outbox/lock_dial_budgets.sql first). A call that may go gets its dial_budget: the
+-- attempts the dialer may make on it (at most attempts_per_entry).
 with outbox as (
     select al.idempotency_key, al.customer_id, al.channel, al.priority, al.window_opens_at, al.window_closes_at,
            cu.timezone, cu.phone, (%(now)s::timestamptz at time zone cu.timezone)::date as today
@@ -48,6 +50,16 @@ dialled as (
     where al.channel = 'dialer' and not al.dry_run and al.sent_at is not null
       and al.status in ('sent', 'delivered', 'failed')
       and al.sent_at > %(now)s::timestamptz - interval '2 days'
+    union all
+    -- and the calls another delivery has budgeted in the last two days and not yet sent (in flight,
+    -- or waiting for its rerun): all their attempts, connected, at the time of their budget
+    select cu.phone, al.customer_id, al.budget_at, al.dial_budget, true
+    from collections.action_log al
+    join collections.customer cu using (customer_id)
+    where al.channel = 'dialer' and not al.dry_run and al.sent_at is null and al.dial_budget is not null
+      and al.budget_at is not null and al.status in ('planned', 'deferred')
+      and al.budget_at > %(now)s::timestamptz - interval '2 days'
+      and not (al.portfolio = %(portfolio)s and al.as_of = %(as_of)s and al.kind = %(kind)s)
 ),
 
 -- the calls that may go, and what their debtor and number already used today (in the
@@ -112,6 +124,8 @@ set status = case
     end,
     reason = coalesce(r.rule, al.reason),
     dial_budget = case when r.rule is null then r.budget else al.dial_budget end,
+    -- a call a rule stopped holds no budget for the others (reserve_dial_budgets.sql sets it)
+    budget_at = case when r.rule is null then al.budget_at end,
     window_opens_at = al.window_opens_at + make_interval(days => r.days_late),
     window_closes_at = al.window_closes_at + make_interval(days => r.days_late)
 from ruled r

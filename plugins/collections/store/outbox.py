@@ -15,7 +15,7 @@ from debt_collections.delivery.http import DeliveryRefused, PartnerClient, Partn
 from debt_collections.delivery.sender import Result, send_in_batches, send_one_by_one
 from debt_collections.domain.policy import ContactRules, Messages
 from debt_collections.faults import crash_point
-from debt_collections.stages import channel_paths
+from debt_collections.stages import channel_paths, registry
 from debt_collections.store.db import Conn, connect, fetch_all, fetch_one, run, transaction
 from debt_collections.store.sql import sql
 
@@ -54,12 +54,20 @@ def deliver(
         return pendulum.instance(now).add(seconds=time.monotonic() - began)
 
     with connect(conninfo, autocommit=True) as conn:
+        by_channel: dict[str, list[dict[str, Any]]] = {}
         with conn.transaction():
+            calls = "dialer" in registry()[kind].channels
+            if calls:
+                # dial budgets one delivery at a time, each counting those the others hold (migration
+                # 0031); the lock goes with this transaction, before anything is sent
+                run(conn, "outbox/lock_dial_budgets.sql", bind)
             run(conn, "outbox/reopen_deferred.sql", bind)
             run(conn, "outbox/apply_send_rules.sql", bind)
-        by_channel: dict[str, list[dict[str, Any]]] = {}
-        for row in fetch_all(conn, "outbox/sendable.sql", bind):
-            by_channel.setdefault(row["channel"], []).append(row)
+            for row in fetch_all(conn, "outbox/sendable.sql", bind):
+                by_channel.setdefault(row["channel"], []).append(row)
+            if calls and "dialer" in clients and by_channel.get("dialer"):
+                keys = [r["idempotency_key"] for r in by_channel["dialer"]]
+                run(conn, "outbox/reserve_dial_budgets.sql", {"keys": keys, "now": now})
         for channel, channel_rows in by_channel.items():
             client = clients.get(channel)
             if client is None:
@@ -80,6 +88,7 @@ def _claim_sms_days(conn: Conn, rows: list[dict[str, Any]], now: datetime) -> li
     of other portfolios run at once and only two SMS to one customer meet (migration 0030).
     """
     bind = {"keys": [r["idempotency_key"] for r in rows], "now": now}
+    run(conn, "outbox/prune_sms_claims.sql", bind)
     run(conn, "outbox/free_sms_claims.sql", bind)
     taken = {r["idempotency_key"] for r in fetch_all(conn, "outbox/claim_sms.sql", bind)}
     crash_point("deliver.sms_claimed")  # the days are claimed; nothing has gone to the gateway
