@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -258,3 +260,26 @@ def task_failures(proc) -> list[str]:
     """The lines in which an ``airflow dags test`` process reports a failed task (a run can still end
     "success" when only tasks upstream of an all-done task failed)."""
     return re.findall(r"Task failed; ti=.*", (proc.stdout or "") + (proc.stderr or ""))
+
+
+def in_threads(*calls: Callable[[], object], timeout: float = 120.0, together: bool = False) -> list[BaseException]:
+    """Each call in a thread of its own (``together``: released at the same moment); what they raised.
+    Every thread must end within ``timeout`` seconds."""
+    barrier = threading.Barrier(len(calls)) if together else None
+    errors: list[BaseException] = []
+
+    def wrap(fn: Callable[[], object]) -> None:
+        try:
+            if barrier is not None:
+                barrier.wait(timeout=30)
+            fn()
+        except BaseException as exc:  # noqa: BLE001  # reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrap, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), f"a thread did not end within {timeout:.0f} s"
+    return errors

@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from tests.scenario import Scenario
+from tests.scenario import Scenario, in_threads
 
 DAY = "2026-11-28"
 
@@ -24,29 +24,12 @@ def _book(s: Scenario) -> Scenario:
     return s
 
 
-def _in_threads(*calls) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def wrap(fn):
-        try:
-            fn()
-        except BaseException as exc:  # reported by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=wrap, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return errors
-
-
 def test_two_runs_of_the_same_day_and_portfolio_end_as_one_run(db, tmp_path):
     s = _book(Scenario(db, tmp_path))
     s.run(DAY)
     once = s.views()
     assert (
-        _in_threads(
+        in_threads(
             lambda: s.run(DAY, portfolios=["P1"], write=False), lambda: s.run(DAY, portfolios=["P1"], write=False)
         )
         == []

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import collections
+import functools
 import random
 import re
+import threading
+from collections.abc import Callable
 
 import pendulum
 import psycopg
@@ -14,7 +17,7 @@ import requests
 from debt_collections.delivery.http import CircuitBreaker, PartnerClient, RetryPolicy
 from debt_collections.simulator.server import SimulatorServer
 from debt_collections.store import outbox
-from tests.scenario import Scenario, d
+from tests.scenario import Scenario, d, in_threads
 
 DAY = "2026-11-28"
 IN_WINDOW = pendulum.datetime(2026, 11, 29, 10, 0, tz="Asia/Shanghai")  # 10:00 the morning after
@@ -39,6 +42,12 @@ def faults(sim: SimulatorServer, **kw) -> None:
 
 def sim_log(sim: SimulatorServer) -> tuple[list[dict], list[dict]]:
     return (requests.get(sim.url + "/_log", timeout=5).json(), requests.get(sim.url + "/_accepted", timeout=5).json())
+
+
+def at_once(deliver: Callable[[str], object], portfolios: list[str]) -> None:
+    """``deliver`` of each portfolio in a thread of its own, released together, as the DAG's mapped
+    deliver tasks run; each must end within 60 s, and none may raise."""
+    assert in_threads(*(functools.partial(deliver, p) for p in portfolios), timeout=60, together=True) == []
 
 
 def book(s: Scenario, n: int = 40) -> Scenario:
@@ -172,26 +181,13 @@ def test_one_sms_per_customer_per_day_across_portfolios_at_send_time(db, tmp_pat
 def test_two_sms_deliveries_at_once_to_one_customer_send_one_sms(db, tmp_path, simulator):
     """Both deliveries reach the gateway's latency at the same time; the customer's day is claimed
     once (migration 0030), so one SMS goes and the other is suppressed, whichever comes first."""
-    import threading
-
     s = Scenario(db, tmp_path)
     shared = s.customer("CU")
     s.account("A1", portfolio="P1", customer=shared, first_due="2026-11-27", months=1)
     s.account("A2", portfolio="P2", customer=shared, first_due="2026-11-27", months=1)
     s.run(DAY)
     faults(simulator, latency_ms=300)
-    barrier = threading.Barrier(2)
-
-    def deliver(portfolio: str) -> None:
-        barrier.wait(timeout=30)
-        outbox.deliver(db, portfolio, d(DAY), "notice", clients(simulator), now=IN_WINDOW)
-
-    threads = [threading.Thread(target=deliver, args=(p,)) for p in ("P1", "P2")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a delivery did not end within 60 s"
+    at_once(lambda p: outbox.deliver(db, p, d(DAY), "notice", clients(simulator), now=IN_WINDOW), ["P1", "P2"])
     _, accepted = sim_log(simulator)
     assert len(accepted) == 1
     rows = s.query("select status, reason from collections.action_log order by status")
@@ -206,7 +202,6 @@ def test_an_sms_delivery_does_not_wait_for_another_portfolios_slow_gateway(db, t
     hung on one portfolio's messages held every other portfolio's. Now only a shared customer's
     day is held, so P2 delivers while P1's request is still with its gateway."""
     import http.server
-    import threading
 
     arrived, release = threading.Event(), threading.Event()
 
@@ -586,23 +581,10 @@ def test_two_portfolios_calls_delivered_at_once_share_their_numbers_dial_attempt
     """The DAG delivers each portfolio's calls in a task of its own, at once: P1's and P2's customers share
     one number (6 dials a day, 3 an entry). Both deliveries once counted before either had sent, and the
     number got 9; now the budgets are granted one delivery at a time, a budgeted call counting in full."""
-    import threading
-
     s = _calls(Scenario(db, tmp_path), [("A1", "C1", "P1"), ("A2", "C2", "P1"), ("A3", "C3", "P2")], per_7_days=21)
     faults(simulator, latency_ms=300)  # each delivery's calls are with the dialer while the other counts
     partners = clients(simulator)
-    barrier = threading.Barrier(2)
-
-    def deliver(portfolio: str) -> None:
-        barrier.wait(timeout=30)
-        _deliver_calls(s, db, portfolio, partners)
-
-    threads = [threading.Thread(target=deliver, args=(p,)) for p in ("P1", "P2")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a delivery did not end within 60 s"
+    at_once(lambda p: _deliver_calls(s, db, p, partners), ["P1", "P2"])
     accepted = sim_log(simulator)[1]
     assert sum(a["body"]["max_attempts"] for a in accepted) == 6, accepted  # the number's 6, not 9
     assert len(accepted) == 2
