@@ -22,11 +22,15 @@ import tempfile
 import threading
 from functools import cache
 from pathlib import Path
-
-from fontTools import subset, ttLib  # type: ignore[import-untyped]  # no stubs
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from debt_collections.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fontTools import subset  # type: ignore[import-untyped]  # no stubs
+
+# fontTools and fpdf2 are imported where a letter is set, not with this module: every task process
+# of the daily DAG imports the delivery code, and most never set a letter (0.2 s a process).
 
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 # what every cut holds from the start: ASCII, Latin-1, general and CJK punctuation, full-width forms
@@ -60,6 +64,8 @@ class _CutFont:
     """
 
     def __init__(self, source: Path) -> None:
+        from fontTools import ttLib
+
         self.source = source
         with ttLib.TTFont(source, fontNumber=0, lazy=True) as font:
             self.has = frozenset(font.getBestCmap())
@@ -77,6 +83,8 @@ class _CutFont:
         with self._lock:
             newest = self.newest
             if newest is None or not need <= newest[1]:
+                from fontTools import subset, ttLib
+
                 covered = (newest[1] if newest else frozenset()) | need | (_SEED & self.has)
                 font = ttLib.TTFont(self.source, fontNumber=0, recalcTimestamp=False, lazy=True)
                 cutter = subset.Subsetter(_options())
@@ -91,6 +99,8 @@ class _CutFont:
 
 def _options() -> subset.Options:
     """Keep what fpdf2 reads (widths, names, metrics, outlines, .notdef): it cuts again per letter."""
+    from fontTools import subset
+
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
@@ -120,6 +130,8 @@ def letter_font(text: str) -> Path:
 def letter_pdf(text: str, *, name: str, address: str | None, sender: str) -> bytes:
     """The letter: ``sender`` at the top, the address block (``name``, ``address``) where a
     window envelope shows it, then ``text``; A4, one or more pages."""
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_creator("debt_collections")
     pdf.set_title("letter")
