@@ -296,6 +296,20 @@ def _stage_group(policy: Policy, rung: Step, run: Any, portfolios: Any, chooser:
     return delivered
 
 
+# The dialect of every param's schema. Airflow validates each param with ``jsonschema.validate`` whenever it
+# serializes the DAG (the DAG processor's every parse, each task's start), and that call first checks the
+# schema against its dialect's metaschema: draft 2020-12's (vocabularies joined by $dynamicRef) costs about
+# 3.3x draft 7's for these schemas (3.6 ms against 1.1 ms for the six of a daily DAG), and nothing here
+# needs a keyword newer than draft 7 (docs/DESIGN-NOTES.md, "The trigger form").
+SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
+
+
+def _param(default: Any, **schema: Any) -> Param:
+    """A run param whose schema names its dialect (``SCHEMA_DIALECT``)."""
+    schema["$schema"] = SCHEMA_DIALECT
+    return Param(default, **schema)
+
+
 def _optional(json_type: str) -> dict[str, Any]:
     """The schema keys of an optional param of ``json_type`` (it has a default): the values it accepts are
     exactly those of ``json_type``, and Airflow's trigger form shows no "required" star.
@@ -309,7 +323,7 @@ def _optional(json_type: str) -> dict[str, Any]:
 def _params(policy: Policy) -> dict[str, Param]:
     portfolio_item: dict[str, Any] = {"type": "string", "pattern": PORTFOLIO_NAME.pattern}
     return {
-        "as_of": Param(
+        "as_of": _param(
             None,
             type=["null", "string"],
             format="date",
@@ -319,7 +333,7 @@ def _params(policy: Policy) -> dict[str, Param]:
             'give it as "YYYY-MM-DD" in the JSON conf. Empty: the day before the run\'s logical date '
             f"in {policy.timezone}.",
         ),
-        "portfolios": Param(
+        "portfolios": _param(
             [],
             **_optional("array"),
             items=portfolio_item,
@@ -328,7 +342,7 @@ def _params(policy: Policy) -> dict[str, Param]:
             title="Portfolios",
             description="Portfolios to run; empty = all. Other portfolios are left untouched.",
         ),
-        "stages": Param(
+        "stages": _param(
             [],
             **_optional("array"),
             items={"type": "string", "enum": list(policy.stages)},
@@ -337,20 +351,20 @@ def _params(policy: Policy) -> dict[str, Param]:
             title="Stages",
             description="Ladder stages that act in this run; empty = all. Cases are always evaluated.",
         ),
-        "dry_run": Param(
+        "dry_run": _param(
             False,
             **_optional("boolean"),
             title="Dry run",
             description="Evaluate and record, send nothing.",
         ),
-        "confirm_data_quality": Param(
+        "confirm_data_quality": _param(
             False,
             **_optional("boolean"),
             title="Confirm data-quality warnings",
             description="Load a drop that a data-quality gate stopped (empty, repeated, large balance shift) "
             "after checking it.",
         ),
-        "resend_failed": Param(
+        "resend_failed": _param(
             False,
             **_optional("boolean"),
             title="Resend failed actions",
@@ -418,22 +432,22 @@ def build_simulate_dag(policies: str | Path) -> DAG:
 def _simulate_params() -> dict[str, Param]:
     day: dict[str, Any] = {"type": ["null", "string"], "format": "date"}
     return {
-        "candidate": Param(
+        "candidate": _param(
             "standard.yaml",
             type="string",
             minLength=1,
             title="Candidate policy",
             description="A policy file name of dags/policies (e.g. standard.yaml), or a path.",
         ),
-        "baseline": Param(
+        "baseline": _param(
             None,
             type=["null", "string"],
             title="Baseline policy",
             description="The policy in force. Empty: the policy of dags/policies that covers the portfolios.",
         ),
-        "from": Param(None, **day, title="First day", description="The first day replayed, YYYY-MM-DD."),
-        "to": Param(None, **day, title="Last day", description="The last day replayed, YYYY-MM-DD."),
-        "portfolios": Param(
+        "from": _param(None, **day, title="First day", description="The first day replayed, YYYY-MM-DD."),
+        "to": _param(None, **day, title="Last day", description="The last day replayed, YYYY-MM-DD."),
+        "portfolios": _param(
             [],
             **_optional("array"),
             items={"type": "string", "pattern": PORTFOLIO_NAME.pattern},
@@ -524,14 +538,14 @@ class ApprovalRequest(HITLOperator):
             options=[approvals.APPROVE_ALL],
             multiple=True,
             params={
-                approvals.REJECT_FIELD: Param(
+                approvals.REJECT_FIELD: _param(
                     [],
                     type="array",
                     items={"type": "string"},
                     title="Reject these (account ids)",
                     description="The accounts whose actions you reject, one per line; give the reason below.",
                 ),
-                approvals.REASON_FIELD: Param(
+                approvals.REASON_FIELD: _param(
                     "",
                     type="string",
                     maxLength=500,
