@@ -198,10 +198,8 @@ def _send_list(
 
 def _not_sent(key: str, exc: PartnerUnavailable | DeliveryRefused) -> Result:
     """What a request that did not go through means for an action: deferred while the partner is
-    unavailable, its circuit open or its attempts run out on errors that may pass (5xx, 429, no
-    answer): the next delivery tries again with the same key, and a partner that did take it then
-    answers a duplicate. Failed only when the partner refused it (a 4xx): that needs a person."""
-    if isinstance(exc, PartnerUnavailable) or exc.retryable:
+    unavailable (the next delivery tries again), failed when it refused."""
+    if isinstance(exc, PartnerUnavailable):
         return Result(key, "deferred", f"partner_unavailable: {exc}"[:300], None, 1, None)
     return Result(key, "failed", str(exc)[:300], None, 1, None)
 
