@@ -302,6 +302,48 @@ def test_a_case_cured_before_anyone_decided_is_not_listed(db, tmp_path):
     assert [i.account_id for i in plan.approval_request(db, s.policy, "P1")] == ["A2", "A3"]
 
 
+def test_an_approval_answered_after_the_case_changed_sends_nothing_the_day_would_not(db, tmp_path, simulator):
+    """A request may be answered a day or more after it was asked (its timeout is up to two weeks), with the list
+    as it was asked: approving it still sends no referral for a case cured since, put on hold, or under a promise
+    (SPEC 4 and 11). The send-time rules look at the case's latest evaluation; the decision stays on record."""
+    s = Scenario(db, tmp_path)
+    three_in_legal(s)
+    s.account("A4", first_due="2026-06-01", months=6, amount="2000.00")  # nothing changes: its referral goes
+    s.run(DAY)
+    listed = plan.approval_request(db, s.policy, "P1")
+    assert [i.account_id for i in listed] == ["A1", "A2", "A3", "A4"]
+    s.pay("p1", "A1", "2026-09-02T09:00:00+08:00", "8000.00")  # June to September: cured
+    s.event("e2", "A2", "2026-09-02T09:00:00+08:00", "dispute")
+    s.event("e3", "A3", "2026-09-02T09:00:00+08:00", "promise_to_pay", "2000.00", "2026-09-09")
+    s.run("2026-09-02")
+    latest = s.query(
+        "select status, hold_reason, suppress_reason from collections.case_state where as_of = '2026-09-02' "
+        "and account_id in ('A1', 'A2', 'A3') order by account_id"
+    )
+    assert [tuple(c.values()) for c in latest] == [
+        ("cured", None, None),
+        ("on_hold", "dispute", None),
+        ("open", None, "promise_to_pay"),
+    ]
+    # a request asked now lists only the referral the day would still plan
+    assert [i.account_id for i in plan.approval_request(db, s.policy, "P1")] == ["A4"]
+    answer = read_answer(listed, [APPROVE_ALL], [], None)  # the answer to the request of the day before
+    assert plan.apply_answer(db, "P1", listed, answer, decided_by="lead", via="airflow", now=NOW).approved == 4
+    assert plan.send_approved(db, s.policy, "P1", clients(simulator), NOW)["sent"] == 1
+    got = {
+        r["account_id"]: (r["status"], r["reason"], r["approved_by"])
+        for r in s.query("select * from collections.action_log where kind = 'legal' and as_of = %(d)s", {"d": DAY})
+    }
+    assert got == {
+        "A1": ("suppressed", "case_cured", "lead"),
+        "A2": ("suppressed", "dispute", "lead"),
+        "A3": ("suppressed", "promise_to_pay", "lead"),
+        "A4": ("sent", None, "lead"),
+    }
+    _, accepted = sim_log(simulator)
+    assert [a["key"].split("-")[1] for a in accepted] == ["A4"]
+
+
 def test_a_dry_run_plans_no_referral_for_anyone_to_approve(db, tmp_path):
     s = Scenario(db, tmp_path)
     three_in_legal(s)

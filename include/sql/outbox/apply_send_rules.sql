@@ -10,11 +10,29 @@
 -- the same, from when it was budgeted (migration 0031: deliveries of calls take
 -- outbox/lock_dial_budgets.sql first). A call that may go gets its dial_budget: the
 -- attempts the dialer may make on it (at most attempts_per_entry).
+-- An approved action (SPEC 11: a legal referral, a repossession) may go out days after it was
+-- planned: it is suppressed when its case, as of its latest evaluation, no longer takes it (cured
+-- or closed: case_cured, case_closed; on hold: the hold's reason; under a promise or a payment
+-- plan, or cease_contact, for the kinds those stop), as the plan of that day would have done.
 with outbox as (
     select al.idempotency_key, al.customer_id, al.channel, al.priority, al.window_opens_at, al.window_closes_at,
-           cu.timezone, cu.phone, (%(now)s::timestamptz at time zone cu.timezone)::date as today
+           cu.timezone, cu.phone, (%(now)s::timestamptz at time zone cu.timezone)::date as today,
+           case
+               when lc.status in ('cured', 'closed') then 'case_' || lc.status
+               when lc.hold_reason is not null then lc.hold_reason
+               when lc.cease_contact and %(stopped_by_cease_contact)s then 'cease_contact'
+               when lc.suppress_reason is not null and %(stopped_by_promise)s then lc.suppress_reason
+           end as case_rule
     from collections.action_log al
     join collections.customer cu using (customer_id)
+    -- the case's latest evaluation, looked up for approved actions only (case_state_case_idx)
+    left join lateral (
+        select cs.status, cs.hold_reason, cs.cease_contact, cs.suppress_reason
+        from collections.case_state cs
+        where al.approved_by is not null and cs.case_id = al.case_id
+        order by cs.as_of desc
+        limit 1
+    ) lc on true
     where al.portfolio = %(portfolio)s and al.as_of = %(as_of)s and al.kind = %(kind)s
       and al.status in ('planned', 'deferred') and al.reason is distinct from 'capacity' and not al.dry_run
 ),
@@ -23,6 +41,7 @@ windowed as (
     select
         o.*,
         case
+            when o.case_rule is not null then o.case_rule
             when o.channel = 'sms' and exists (
                 select 1 from collections.action_log s
                 where s.customer_id = o.customer_id and s.channel = 'sms' and s.status in ('sent', 'delivered')

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from debt_collections.domain.approvals import Awaiting
+from debt_collections.stages import registry
 from debt_collections.store.db import Row, connect, fetch_all, transaction
 
 
@@ -21,9 +22,17 @@ def portfolios_waiting(conninfo: str, kinds: Sequence[str]) -> list[str]:
 
 
 def awaiting(conninfo: str, portfolio: str, kinds: Sequence[str]) -> list[Awaiting]:
-    """The actions of one portfolio waiting for a decision, oldest first (cases still open only)."""
+    """The actions of one portfolio waiting for a decision, oldest first: of cases still open, and not
+    stopped today by a promise, a payment plan or cease_contact (for the kinds those stop)."""
+    stage_kinds = registry()
+    bind = {
+        "portfolio": portfolio,
+        "kinds": list(kinds),
+        "promise_kinds": [k for k in kinds if k in stage_kinds and stage_kinds[k].stopped_by_promise],
+        "cease_kinds": [k for k in kinds if k in stage_kinds and stage_kinds[k].stopped_by_cease_contact],
+    }
     with connect(conninfo) as conn:
-        rows = fetch_all(conn, "approvals/awaiting.sql", {"portfolio": portfolio, "kinds": list(kinds)})
+        rows = fetch_all(conn, "approvals/awaiting.sql", bind)
     return [Awaiting.from_row(r) for r in rows]
 
 

@@ -99,11 +99,15 @@ def _claim_sms_days(conn: Conn, rows: list[dict[str, Any]], now: datetime) -> li
 
 def _bind(portfolio: str, as_of: pendulum.Date, kind: str, now: datetime, caps: ContactRules) -> dict[str, Any]:
     """The parameters of the outbox statements for one (portfolio, day, kind) at ``now``."""
+    stage_kind = registry().get(kind)
     return {
         "portfolio": portfolio,
         "as_of": as_of,
         "kind": kind,
         "now": now,
+        # what stops this kind of action (apply_send_rules.sql: an approved action whose case changed)
+        "stopped_by_promise": bool(stage_kind and stage_kind.stopped_by_promise),
+        "stopped_by_cease_contact": bool(stage_kind and stage_kind.stopped_by_cease_contact),
         "max_dial_attempts": caps.max_dial_attempts_per_number_per_day,
         "max_connected_calls": caps.max_connected_calls_per_debtor_per_day,
         "attempts_per_entry": caps.call_attempts_per_entry,
