@@ -1382,6 +1382,31 @@ def test_the_approvals_page_lists_what_waits_and_an_approver_approves_or_rejects
     assert all(f"<td>{when}</td>" in page for when in shown), shown
 
 
+def test_approving_one_of_two_actions_waiting_on_an_account_approves_that_one_only(ui, token, db, tmp_path):
+    """Subprime: a repossession (dpd 61) left undecided, then the same account's legal referral (dpd 91), both
+    waiting. The approver ticks the referral: the repossession keeps waiting (once, both went: the form's
+    choice was read as the account)."""
+    from debt_collections.ui.rerun import form_token
+    from tests.scenario import REPO
+
+    s = Scenario(db, tmp_path, policy=load_policy(REPO / "dags" / "policies" / "subprime.yaml"))
+    s.account("S1", portfolio="SUB-CENTRAL", first_due="2026-06-01", months=6, amount="2000.00")
+    s.run("2026-08-01")  # June and July unpaid: dpd 61, 4000.00 overdue
+    s.run("2026-09-01")  # and August: dpd 92
+    waiting = {
+        r["kind"]: r["idempotency_key"]
+        for r in s.query("select kind, idempotency_key from collections.action_log where status = 'awaiting_approval'")
+    }
+    assert set(waiting) == {"repossession", "legal"}, waiting
+    page = ui("/collections/approvals?portfolio=SUB-CENTRAL")
+    assert page.status_code == 200 and page.text.count('<tr data-account="S1"') == 2
+    data = {"portfolio": "SUB-CENTRAL", "csrf": form_token(token), "keys": [waiting["legal"]], "decision": "approve"}
+    done = ui.post("/collections/approvals", data=data)
+    assert done.status_code == 200 and "Approved 1 action(s) of SUB-CENTRAL" in done.text, done.text
+    got = {r["kind"]: r["status"] for r in s.query("select kind, status from collections.action_log")}
+    assert (got["legal"], got["repossession"]) == ("planned", "awaiting_approval"), got
+
+
 def _log_in(browser, live_api: str, airflow_home: Path):
     """Log in to Airflow as admin on its own login page; a 60 s wait for what comes next."""
     from selenium.common.exceptions import StaleElementReferenceException

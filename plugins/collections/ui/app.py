@@ -561,7 +561,8 @@ def decide(
         return _approvals(request, user, conninfo, portfolio, 400, error=str(exc))
     listed = plan.approval_request(conninfo, policy, portfolio)
     posted = set(keys or [])
-    chosen = [i.account_id for i in listed if i.idempotency_key in posted]
+    # each chosen action by its label: an account id would choose every action of the account listed
+    chosen = [approvals.label(i) for i in listed if i.idempotency_key in posted]
     gone = len(posted - {i.idempotency_key for i in listed})  # decided since the page was read, or case closed
     if not chosen:
         why = _("none of the chosen actions waits any more") if gone else _("choose at least one action")
