@@ -14,8 +14,9 @@ from debt_collections.domain import approvals
 from debt_collections.domain.approvals import APPROVE_ALL, Awaiting, read_answer
 from debt_collections.errors import ConfigError
 from debt_collections.policy.loader import load_policy
+from debt_collections.store import outbox
 from tests.scenario import STANDARD, Scenario
-from tests.test_delivery import clients, sim_log
+from tests.test_delivery import clients, faults, sim_log
 
 DAY = "2026-09-01"  # three installments of 2000.00 unpaid since June: dpd 92, 6000.00 overdue, legal
 NOW = pendulum.datetime(2026, 9, 2, 10, tz="Asia/Shanghai")
@@ -342,6 +343,31 @@ def test_an_approval_answered_after_the_case_changed_sends_nothing_the_day_would
     }
     _, accepted = sim_log(simulator)
     assert [a["key"].split("-")[1] for a in accepted] == ["A4"]
+
+
+def test_a_referral_deferred_while_the_law_firm_was_down_is_the_cases_one_and_not_planned_again(
+    db, tmp_path, simulator
+):
+    """Approved, then deferred (the law firm's circuit open): it goes with the next delivery, so it is the
+    case's one referral, and the next day plans no second one for a person to approve and send twice."""
+    s = Scenario(db, tmp_path)
+    for account in ("A1", "A2"):
+        s.account(account, first_due="2026-06-01", months=6, amount="2000.00")
+    s.run(DAY)
+    s.approve_all("lead")
+    faults(simulator, error_rate=1.0)
+    down = clients(simulator, attempts=1, breaker=1)  # A1's request fails and opens the circuit; A2 waits
+    assert outbox.deliver(db, "P1", pendulum.Date(2026, 9, 1), "legal", down, now=NOW, concurrency=1) == {
+        "sent": 0,
+        "failed": 1,
+        "deferred": 1,
+        "waiting": 0,
+    }
+    assert s.action("A2", DAY, "legal")["status"] == "deferred"
+    s.run("2026-09-02")
+    assert s.action("A2", "2026-09-02", "legal") is None
+    due = s.query("select action_due from collections.case_state where account_id = 'A2' and as_of = '2026-09-02'")
+    assert due == [{"action_due": False}]
 
 
 def test_a_dry_run_plans_no_referral_for_anyone_to_approve(db, tmp_path):

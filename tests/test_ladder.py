@@ -488,6 +488,23 @@ def test_an_account_is_never_queued_more_than_7_times_in_7_days(db, tmp_path):
     assert max(sum(1 for x in days if 0 <= (day - x).days < 7) for day in days) == 7
 
 
+def test_calls_deferred_to_the_customers_window_count_in_the_7_day_allowance(db, tmp_path):
+    """A customer in London: each delivery (noon in Shanghai, 04:00 there) defers the day's call to the window,
+    and the hourly outbox sends it then. A deferred call still goes, so it counts in the allowance (here 3
+    attempts in any 7 days, one an entry): at most 3 entries in any 7 days, the rest suppressed. Before,
+    deferred calls did not count, and each of the 20 days queued one."""
+    s = Scenario(db, tmp_path)
+    contact = s.policy.contact.model_copy(update={"max_call_attempts_per_account_per_7_days": 3})
+    s.policy = s.policy.model_copy(update={"contact": contact})
+    s.account("A1", first_due="2026-10-01", months=2, customer=s.customer("C1", timezone="Europe/London"))
+    s.run_days("2026-10-09", "2026-10-28")
+    calls = s.query("select as_of, status, reason from collections.action where kind = 'call' order by as_of")
+    queued = [r["as_of"] for r in calls if r["status"] == "deferred"]
+    assert {r["reason"] for r in calls if r["status"] == "deferred"} == {"contact_window"}
+    assert len(calls) == 20 and max(sum(1 for x in queued if 0 <= (day - x).days < 7) for day in queued) == 3
+    assert {r["reason"] for r in calls if r["status"] == "suppressed"} == {"max_call_attempts_per_account_per_7_days"}
+
+
 def test_a_tighter_7_day_call_allowance_suppresses_the_entries_beyond_it(db, tmp_path):
     # 3 dial attempts per account in any 7 days, one attempt an entry: at most 3 entries in any 7 days,
     # the others suppressed naming the rule (with the rule disabled, all 20 days would be queued)

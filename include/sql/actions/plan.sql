@@ -139,12 +139,12 @@ ruled as (
             when d.cease_contact and %(stopped_by_cease_contact)s then 'cease_contact'
             when d.wrong_number and d.channel in ('sms', 'dialer') then 'not_the_customers_number'
             when d.suppress_reason is not null and %(stopped_by_promise)s then d.suppress_reason
-            -- a rolling 7-day cap on an account's call attempts: each call-queue entry
-            -- allows the dialer attempts_per_entry attempts
+            -- a rolling 7-day cap on an account's call attempts: each call-queue entry allows the dialer
+            -- attempts_per_entry attempts (one deferred, to the window or while the dialer was down, counts)
             when d.channel = 'dialer' and (
                 select count(*) + 1 from collections.action_log c
                 where c.account_id = d.account_id and c.channel = 'dialer' and not c.dry_run
-                  and c.status in ('planned', 'sent', 'delivered')
+                  and (c.status in ('planned', 'sent', 'delivered') or (c.status = 'deferred' and c.reason is distinct from 'capacity'))
                   and c.as_of between %(as_of)s::date - 6 and %(as_of)s::date - 1
             ) * d.attempts_per_entry > d.max_calls_7_days then 'max_call_attempts_per_account_per_7_days'
             -- no call within no_call_days days after a conversation (the day of the

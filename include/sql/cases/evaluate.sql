@@ -263,8 +263,10 @@ select
         else not exists (
             select 1 from collections.action_log al
             where al.case_id = s.case_id and al.kind = s.action_kind and al.as_of < %(as_of)s
-              -- waiting for a decision, or rejected (SPEC 11), the case's one action is taken
-              and al.status in ('planned', 'sent', 'delivered', 'awaiting_approval', 'rejected') and not al.dry_run
+              -- waiting for a decision, or rejected (SPEC 11), the case's one action is taken; so is one
+              -- deferred (it goes later: the window, the partner down), but for one deferred for capacity
+              and (al.status in ('planned', 'sent', 'delivered', 'awaiting_approval', 'rejected')
+                   or (al.status = 'deferred' and al.reason is distinct from 'capacity')) and not al.dry_run
         )
     end,
     s.suppress_reason,
