@@ -198,6 +198,40 @@ def test_nothing_leaves_outside_the_window_in_the_customers_timezone(db, tmp_pat
     assert len(accepted) == 2
 
 
+def test_a_notice_waiting_for_the_window_is_not_sent_once_the_case_is_cured_on_hold_or_told_to_stop(
+    db, tmp_path, simulator
+):
+    """Notices of 2026-11-28, waiting for the window (the morning after); before it opens, the next day's run
+    finds one customer paid up, one account disputed, one customer asking for no contact. The hourly outbox
+    then sends the fourth only: a notice saying "overdue" to a customer who paid, or during a dispute, is what
+    the day's plan would not have sent (SPEC 4, 5). Each of the three is suppressed with the reason."""
+    s = Scenario(db, tmp_path)
+    for i, account in enumerate(("PAID", "DISPUTED", "CEASED", "STILL")):
+        s.account(account, first_due="2026-11-27", months=1, customer=s.customer(f"C{i}", phone=f"+861380000000{i}"))
+    s.run(DAY)
+    early = pendulum.datetime(2026, 11, 29, 7, 0, tz="Asia/Shanghai")  # before 08:00: every notice waits
+    assert outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=early)["sent"] == 0
+    s.pay("p1", "PAID", "2026-11-29T06:00:00+08:00", "1000.00")
+    s.event("e1", "DISPUTED", "2026-11-29T06:00:00+08:00", "dispute")
+    s.event("e2", "CEASED", "2026-11-29T06:00:00+08:00", "cease_contact")
+    s.run("2026-11-29")
+    counts = outbox.deliver(db, "P1", d(DAY), "notice", clients(simulator), now=IN_WINDOW)
+    assert counts["sent"] == 1, counts
+    got = {
+        r["account_id"]: (r["status"], r["reason"])
+        for r in s.query(
+            "select account_id, status, reason from collections.action_log where as_of = %(d)s", {"d": DAY}
+        )
+    }
+    assert got == {
+        "PAID": ("suppressed", "case_cured"),
+        "DISPUTED": ("suppressed", "dispute"),
+        "CEASED": ("suppressed", "cease_contact"),
+        "STILL": ("sent", None),
+    }
+    assert [a["key"].split("-")[1] for a in sim_log(simulator)[1]] == ["STILL"]
+
+
 def test_window_passed_moves_to_the_next_opening(db, tmp_path, simulator):
     s = Scenario(db, tmp_path)
     s.account("SH", first_due="2026-11-27", months=1)

@@ -10,10 +10,12 @@
 -- the same, from when it was budgeted (migration 0031: deliveries of calls take
 -- outbox/lock_dial_budgets.sql first). A call that may go gets its dial_budget: the
 -- attempts the dialer may make on it (at most attempts_per_entry).
--- An approved action (SPEC 11: a legal referral, a repossession) may go out days after it was
--- planned: it is suppressed when its case, as of its latest evaluation, no longer takes it (cured
--- or closed: case_cured, case_closed; on hold: the hold's reason; under a promise or a payment
+-- An action may go out a day or more after it was planned (deferred to the customer's window or
+-- while a partner was down, approved days later (SPEC 11), resent): when its case has been
+-- evaluated since, it is suppressed if that latest evaluation no longer takes it (cured or
+-- closed: case_cured, case_closed; on hold: the hold's reason; under a promise or a payment
 -- plan, or cease_contact, for the kinds those stop), as the plan of that day would have done.
+-- An action sent on its own day meets the evaluation it was planned from: nothing to look up.
 with outbox as (
     select al.idempotency_key, al.customer_id, al.channel, al.priority, al.window_opens_at, al.window_closes_at,
            cu.timezone, cu.phone, (%(now)s::timestamptz at time zone cu.timezone)::date as today,
@@ -25,11 +27,11 @@ with outbox as (
            end as case_rule
     from collections.action_log al
     join collections.customer cu using (customer_id)
-    -- the case's latest evaluation, looked up for approved actions only (case_state_case_idx)
+    -- the case's latest evaluation after the action's day, if any (case_state_case_idx)
     left join lateral (
         select cs.status, cs.hold_reason, cs.cease_contact, cs.suppress_reason
         from collections.case_state cs
-        where al.approved_by is not null and cs.case_id = al.case_id
+        where cs.case_id = al.case_id and cs.as_of > al.as_of
         order by cs.as_of desc
         limit 1
     ) lc on true
