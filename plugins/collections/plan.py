@@ -209,12 +209,6 @@ def load_feed(day: Day, source: FeedSource | None) -> Loaded:
 def evaluate(day: Day, portfolio: str) -> Evaluated:
     """Arrears and cases of one portfolio."""
     counts = daily.evaluate_portfolio(day.conninfo, day.policy, portfolio, day.params, run_id=day.run_id)
-    kinds = approval_kinds(day.policy)
-    if kinds and not day.params.dry_run:
-        # what waits for a decision on a case that no longer takes it is suppressed with the reason
-        withdrawn = approvals_store.withdraw_stale(day.conninfo, portfolio, kinds)
-        if withdrawn:
-            log.info("evaluate portfolio=%s: %d action(s) waiting for approval withdrawn", portfolio, withdrawn)
     out = Evaluated(
         portfolio,
         counts["overdue_accounts"],

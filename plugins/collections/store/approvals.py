@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from debt_collections.domain.approvals import Awaiting
 from debt_collections.stages import registry
@@ -22,29 +21,19 @@ def portfolios_waiting(conninfo: str, kinds: Sequence[str]) -> list[str]:
         return [r["portfolio"] for r in fetch_all(conn, "approvals/portfolios.sql", {"kinds": list(kinds)})]
 
 
-def _bind(portfolio: str, kinds: Sequence[str]) -> dict[str, Any]:
-    """A portfolio, the action kinds that wait for approval, and those of them a promise or cease_contact stops."""
+def awaiting(conninfo: str, portfolio: str, kinds: Sequence[str]) -> list[Awaiting]:
+    """The actions of one portfolio waiting for a decision, oldest first: of cases still open, and not
+    stopped today by a promise, a payment plan or cease_contact (for the kinds those stop)."""
     stage_kinds = registry()
-    return {
+    bind = {
         "portfolio": portfolio,
         "kinds": list(kinds),
         "promise_kinds": [k for k in kinds if k in stage_kinds and stage_kinds[k].stopped_by_promise],
         "cease_kinds": [k for k in kinds if k in stage_kinds and stage_kinds[k].stopped_by_cease_contact],
     }
-
-
-def awaiting(conninfo: str, portfolio: str, kinds: Sequence[str]) -> list[Awaiting]:
-    """The actions of one portfolio waiting for a decision, oldest first: of cases still open, and not
-    stopped today by a promise, a payment plan or cease_contact (for the kinds those stop)."""
     with connect(conninfo) as conn:
-        rows = fetch_all(conn, "approvals/awaiting.sql", _bind(portfolio, kinds))
+        rows = fetch_all(conn, "approvals/awaiting.sql", bind)
     return [Awaiting.from_row(r) for r in rows]
-
-
-def withdraw_stale(conninfo: str, portfolio: str, kinds: Sequence[str]) -> int:
-    """Suppress, with the reason, the actions waiting for a decision whose case no longer takes them; how many."""
-    with transaction(conninfo) as conn:
-        return int(fetch_all(conn, "approvals/withdraw_stale.sql", _bind(portfolio, kinds))[0]["withdrawn"])
 
 
 def decide(
