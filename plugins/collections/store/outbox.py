@@ -105,7 +105,7 @@ def _bind(portfolio: str, as_of: pendulum.Date, kind: str, now: datetime, caps: 
         "as_of": as_of,
         "kind": kind,
         "now": now,
-        # what stops this kind of action (apply_send_rules.sql: an approved action whose case changed)
+        # what stops this kind of action (apply_send_rules.sql: an action whose case changed since its day)
         "stopped_by_promise": bool(stage_kind and stage_kind.stopped_by_promise),
         "stopped_by_cease_contact": bool(stage_kind and stage_kind.stopped_by_cease_contact),
         "max_dial_attempts": caps.max_dial_attempts_per_number_per_day,
