@@ -18,11 +18,12 @@ from typing import Any
 
 import pendulum
 import psycopg
+from psycopg import sql as pgsql
 
 from debt_collections.domain.policy import DataQuality, Feed
 from debt_collections.errors import FeedError
 from debt_collections.faults import crash_point
-from debt_collections.feeds.base import CsvFile, FeedSource, Record
+from debt_collections.feeds.base import MAX_FIELD_CHARS, CsvFile, FeedSource, Record
 from debt_collections.feeds.entities import ENTITIES, Entity
 from debt_collections.store.db import Conn, connect, fetch_all, fetch_row, lock_portfolio_data, lock_portfolio_day, run
 from debt_collections.store.sql import sql, statement
@@ -160,12 +161,14 @@ def _stage_entity(
         fingerprint.update(entity.name.encode())
         _copy_records(conn, entity, records or iter(()), fingerprint)
         return None
-    digest = _copy_file(conn, entity, file)
-    if digest is None:
+    copied = _copy_file(conn, entity, file)
+    if copied is None:
         log.info("%s: read row by row (a quote, NUL, \\x01, \\x02 or \\. in it, or not plain UTF-8)", location)
         _copy_records(conn, entity, source.records(entity) or iter(()), None)
-        digest = _file_digest(file.path)
-    return digest
+        return _file_digest(file.path)
+    if copied.split_in_sql:
+        log.info("%s: split in SQL (whitespace at a field's edge, a long line or a row of another width)", location)
+    return copied.digest
 
 
 def _copy_records(
@@ -187,18 +190,115 @@ class _NotWhole(Exception):
     """The file holds what only the row-by-row reader reads right."""
 
 
+class _NotCsv(Exception):
+    """A line of the file that COPY's CSV reader would read otherwise than the row-by-row reader (a field
+    with whitespace at an edge, or maybe longer than 4096 characters): the file is split in SQL instead."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    """A CSV file COPYed whole: its sha256, and whether its lines were split in SQL (else COPY's CSV reader
+    read them straight into staging)."""
+
+    digest: bytes
+    split_in_sql: bool
+
+
 # A quote may make a record span lines and means what COPY and Python's csv read differently; \x01 and
 # \x02 stand for COPY's delimiter and quote; NUL is refused by both; a line "\\." would end COPY's input.
 _NOT_WHOLE = (b'"', b"\x00", b"\x01", b"\x02")
 CHUNK = 1 << 20
 # staging columns named otherwise than the feed's fields (load/copy_events.sql)
 STAGING_NAMES = {"events": {"reason": "reason_code", "source": "event_source"}}
+# What str.strip() takes from a field's edges (collections.feed_value): ASCII ones turned into a space to
+# look for ", ", " ,", a space at a line's start or end; the others (in UTF-8) looked for anywhere.
+_ASCII_SPACES = b"\t\x0b\x0c\x1c\x1d\x1e\x1f "
+_TO_SPACE = bytes.maketrans(_ASCII_SPACES, b" " * len(_ASCII_SPACES))
+_SPACE_AT_AN_EDGE = (b", ", b" ,", b"\n ", b" \n", b" \r")
+_WIDE_SPACES = tuple(c.encode() for c in "\x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") + tuple(
+    chr(c).encode() for c in range(0x2000, 0x200B)
+)
 
 
-def _copy_file(conn: Conn, entity: Entity, file: CsvFile) -> bytes | None:
+def _copy_file(conn: Conn, entity: Entity, file: CsvFile) -> Copied | None:
+    """COPY a CSV file whole into staging, row for row what the Python reader would stage. Straight in,
+    read by COPY's CSV reader (``_copy_csv``), when the file's header names only the entity's fields and
+    no line holds what that reader reads otherwise; else as a table of lines split in SQL
+    (``_copy_lines``). None, with nothing staged, when the file holds a byte of ``_NOT_WHOLE`` or a
+    ``\\.``, or COPY refuses it (not UTF-8, mixed line ends): the Python reader reads it."""
+    header = _csv_header(entity, file)
+    if header is not None:
+        try:
+            return Copied(_copy_csv(conn, entity, file, header), split_in_sql=False)
+        except _NotWhole:
+            return None
+        except (_NotCsv, psycopg.errors.DataError):
+            pass  # an edge space, a long line, a row of another width (or a byte COPY refuses): split in SQL
+    digest = _copy_lines(conn, entity, file)
+    return None if digest is None else Copied(digest, split_in_sql=True)
+
+
+def _csv_header(entity: Entity, file: CsvFile) -> list[str] | None:
+    """The staging columns of the file's columns in their order, when each is a field of the entity (none
+    other, none twice); else None."""
+    renamed = STAGING_NAMES.get(entity.name, {})
+    by_position = {p: renamed.get(name, name) for name, p in zip(entity.fields, file.columns, strict=True) if p}
+    if sorted(by_position) != list(range(1, file.width + 1)):
+        return None
+    return [by_position[p] for p in range(1, file.width + 1)]
+
+
+def _chunks(file: CsvFile, digest: Any, csv: bool) -> Iterator[bytes]:
+    """The file's bytes a chunk at a time, into ``digest`` as they go; _NotWhole at the first byte only the
+    reader reads right, and (``csv``) _NotCsv at the first line COPY's CSV reader would read otherwise."""
+    tail, line = b"\n", 0  # the last bytes seen (a line's start before the first), the current line's length
+    with file.path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if any(b in chunk for b in _NOT_WHOLE) or b"\\." in chunk or tail[-1:] + chunk[:1] == b"\\.":
+                raise _NotWhole
+            if csv:
+                line = _check_csv(tail + chunk, line, len(tail))
+            tail = (tail + chunk)[-3:]
+            digest.update(chunk)
+            yield chunk
+    if csv:
+        _check_csv(tail + b"\n", line, len(tail))
+
+
+def _check_csv(window: bytes, line: int, seen: int) -> int:
+    """_NotCsv if ``window`` (the bytes of a chunk after the last ``seen`` of the one before) shows a
+    field with whitespace at an edge or a line longer than 4096 bytes (so maybe a field longer than
+    4096 characters); the length of its last, unfinished line (``line``: that of the line it continues)."""
+    if any(edge in window.translate(_TO_SPACE) for edge in _SPACE_AT_AN_EDGE):
+        raise _NotCsv
+    if not window.isascii() and any(space in window for space in _WIDE_SPACES):
+        raise _NotCsv
+    parts = window[seen:].split(b"\n")
+    first = line + len(parts[0])
+    if max(first, max(map(len, parts[1:]), default=0)) > MAX_FIELD_CHARS:
+        raise _NotCsv
+    return len(parts[-1]) if len(parts) > 1 else first
+
+
+def _copy_csv(conn: Conn, entity: Entity, file: CsvFile, header: list[str]) -> bytes:
+    """COPY a CSV file straight into the entity's staging table, made again for the file's columns
+    (migration 0032); the file's sha256. _NotWhole or _NotCsv, with nothing staged, as ``_chunks``."""
+    digest = hashlib.sha256()
+    staging = f"stg_{entity.name}"
+    copy_sql = pgsql.SQL(sql("load/copy_csv_staging.sql")).format(
+        staging=pgsql.Identifier(staging), columns=pgsql.SQL(", ").join(map(pgsql.Identifier, header))
+    )
+    with conn.transaction():  # a savepoint: what a refused file staged is undone, the staging table as it was
+        run(conn, "load/stage_csv_table.sql", {"staging": staging, "header": header})
+        with conn.cursor().copy(copy_sql) as copy:
+            for chunk in _chunks(file, digest, csv=True):
+                copy.write(chunk)
+    return digest.digest()
+
+
+def _copy_lines(conn: Conn, entity: Entity, file: CsvFile) -> bytes | None:
     """COPY a CSV file whole into a temporary table of lines and split them in SQL into staging, row for row
-    what the Python reader would stage; the file's sha256. None, with nothing staged, when the file holds a
-    byte of ``_NOT_WHOLE`` or a ``\\.``, or COPY refuses it (not UTF-8, mixed line ends)."""
+    what the Python reader would stage; the file's sha256. None, with nothing staged, as ``_copy_file``."""
     digest = hashlib.sha256()
     renamed = STAGING_NAMES.get(entity.name, {})
     bind = {
@@ -211,13 +311,8 @@ def _copy_file(conn: Conn, entity: Entity, file: CsvFile) -> bytes | None:
     try:
         with conn.transaction():  # a savepoint: what a refused file staged is undone
             run(conn, "load/create_feed_lines.sql")
-            with conn.cursor().copy(sql("load/copy_feed_lines.sql")) as copy, file.path.open("rb") as fh:
-                tail = b""
-                while chunk := fh.read(CHUNK):
-                    if any(b in chunk for b in _NOT_WHOLE) or b"\\." in chunk or tail + chunk[:1] == b"\\.":
-                        raise _NotWhole
-                    tail = chunk[-1:]
-                    digest.update(chunk)
+            with conn.cursor().copy(sql("load/copy_feed_lines.sql")) as copy:
+                for chunk in _chunks(file, digest, csv=False):
                     copy.write(chunk)
             run(conn, "load/stage_feed_lines.sql", bind)
             run(conn, "load/clear_feed_lines.sql")
