@@ -51,6 +51,8 @@ BAD_ROWS = [
     ("installments", "A1,x,2026-12-01,100.00", "seq is not a whole number"),
     ("repayments", "pay9,A1,2026-11-20 10:00:00,100.00,,", "bad timestamp in paid_at"),
     ("repayments", "pay9,A1,2026-11-20T25:00:00+08:00,100.00,,", "bad timestamp in paid_at"),
+    ("repayments", "pay9,A1,2026-02-30T10:00:00+08:00,100.00,,", "bad timestamp in paid_at"),
+    ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,100.001,,", "amount is not a finite decimal"),
     ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,,,", "missing field: amount"),
     ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,-5.00,,", "amount must be positive"),
     ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,-5.00,nosuch,", "reverses unknown payment_id"),

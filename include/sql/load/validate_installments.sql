@@ -1,12 +1,22 @@
 -- Check each staged installment row once, into pg_temp.chk_installments: the first reason it cannot
 -- be loaded (null = valid), the portfolio of its account as scope (a valid account in this drop,
 -- else the stored one), its values typed; the raw text kept for a rejected row only. Staging is
--- read, never rewritten.
+-- read, never rewritten. The date and the amount are checked once a distinct value, not once a row (a
+-- book's 3.6 million installments hold about 2,000 dates and 250 amounts; the checks' regular
+-- expressions cost about 1 µs each a call).
 with valid_accounts as (
     select distinct on (account_id) account_id, portfolio
     from pg_temp.chk_accounts
     where reason is null
     order by account_id, position
+),
+
+due_dates as (
+    select v, collections.is_date(v) as ok from (select distinct due_date as v from pg_temp.stg_installments) d
+),
+
+amounts as (
+    select v, collections.is_decimal(v) as ok from (select distinct amount_due as v from pg_temp.stg_installments) d
 )
 
 insert into pg_temp.chk_installments (position, scope, reason, raw, account_id, seq, due_date, amount_due)
@@ -21,8 +31,8 @@ from (select s.*, case
     when s.due_date is null then 'missing field: due_date'
     when s.amount_due is null then 'missing field: amount_due'
     when s.seq !~ '^[0-9]{1,6}$' then 'seq is not a whole number: ' || left(s.seq, 32)
-    when not collections.is_date(s.due_date) then 'bad date in due_date: ' || left(s.due_date, 32)
-    when not collections.is_decimal(s.amount_due) then 'amount_due is not a finite decimal with at most 2 places: ' || left(s.amount_due, 32)
+    when not s.due_date_ok then 'bad date in due_date: ' || left(s.due_date, 32)
+    when not s.amount_due_ok then 'amount_due is not a finite decimal with at most 2 places: ' || left(s.amount_due, 32)
     when s.amount_due::numeric < 0 then 'amount_due is negative: ' || s.amount_due
     when s.portfolio is null then 'unknown account_id: ' || left(s.account_id, 64)
     when s.conflicts then 'installment (account_id, seq) repeated in this drop with other content'
@@ -31,13 +41,18 @@ from (
     select
         st.*,
         coalesce(sa.portfolio, a.portfolio) as portfolio,
-        -- a later row of the same key whose content differs from the first one
+        dd.ok as due_date_ok,
+        am.ok as amount_due_ok,
+        -- a later row of the same key whose content differs from the first one (grouped bytewise, as
+        -- every collation that is deterministic groups: sorted so, about 1.5x faster)
         (st.due_date, st.amount_due) is distinct from
             (first_value(st.due_date) over same_key, first_value(st.amount_due) over same_key) as conflicts
     from pg_temp.stg_installments st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
-    window same_key as (partition by st.account_id, st.seq, st.parse_error is null order by st.position)
+    left join due_dates dd on dd.v = st.due_date
+    left join amounts am on am.v = st.amount_due
+    window same_key as (partition by st.account_id collate "C", st.seq collate "C", st.parse_error is null order by st.position)
 ) s
 -- offset 0: the reason is computed once a row (pulled up, it would be computed again for each use below)
 offset 0

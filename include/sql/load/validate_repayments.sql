@@ -2,12 +2,27 @@
 -- loaded (null = valid), the portfolio of its account as scope, its values typed; the raw text kept
 -- for a rejected row only. Staging is read, never rewritten. Repayments are append-only by
 -- payment_id: the same row again is a no-op (valid, skipped at insert), the same id with other
--- content is a conflict.
+-- content is a conflict. The timestamp and the amount are checked once a distinct value, not once a
+-- row: a timestamp as its date and the rest (the rest after a date that is valid: is_timestamptz(v)
+-- holds exactly when both do), as load/validate_installments.sql checks its dates and amounts.
 with valid_accounts as (
     select distinct on (account_id) account_id, portfolio
     from pg_temp.chk_accounts
     where reason is null
     order by account_id, position
+),
+
+paid_dates as (
+    select v, collections.is_date(v) as ok from (select distinct left(paid_at, 10) as v from pg_temp.stg_repayments) d
+),
+
+paid_times as (
+    select v, collections.is_timestamptz('2000-01-01' || v) as ok
+    from (select distinct substr(paid_at, 11) as v from pg_temp.stg_repayments) d
+),
+
+amounts as (
+    select v, collections.is_decimal(v) as ok from (select distinct amount as v from pg_temp.stg_repayments) d
 )
 
 insert into pg_temp.chk_repayments (position, scope, reason, raw, payment_id, account_id, paid_at, amount, reverses, channel)
@@ -20,8 +35,8 @@ from (select s.*, case
     when s.account_id is null then 'missing field: account_id'
     when s.paid_at is null then 'missing field: paid_at'
     when s.amount is null then 'missing field: amount'
-    when not collections.is_timestamptz(s.paid_at) then 'bad timestamp in paid_at (ISO 8601 with a UTC offset): ' || left(s.paid_at, 40)
-    when not collections.is_decimal(s.amount) then 'amount is not a finite decimal with at most 2 places: ' || left(s.amount, 32)
+    when not (s.paid_date_ok and s.paid_time_ok) then 'bad timestamp in paid_at (ISO 8601 with a UTC offset): ' || left(s.paid_at, 40)
+    when not s.amount_ok then 'amount is not a finite decimal with at most 2 places: ' || left(s.amount, 32)
     -- a payment from the future (a mistyped year): the policy's feed.paid_at_days_ahead bounds it
     when s.paid_at::timestamptz >= %(paid_at_before)s::timestamptz
         then 'paid_at ' || left(s.paid_at, 40) || ' is later than the drop''s day allows (feed.paid_at_days_ahead)'
@@ -34,18 +49,22 @@ from (select s.*, case
                      where o.payment_id = s.reverses and o.account_id = s.account_id
                        and o.reverses is null and o.parse_error is null)
         then 'reverses unknown payment_id: ' || left(s.reverses, 64)
-    when exists (
-        select 1 from collections.repayment r
-        where r.payment_id = s.payment_id
-          and (r.account_id, r.paid_at, r.amount, r.reverses, r.channel)
-              is distinct from (s.account_id, s.paid_at::timestamptz, s.amount::numeric, s.reverses, s.channel)
-    ) then 'conflicting re-delivery: payment_id ' || left(s.payment_id, 64) || ' was loaded before with other content'
+    when s.stored_payment_id is not null
+     and (s.stored_account_id, s.stored_paid_at, s.stored_amount, s.stored_reverses, s.stored_channel)
+         is distinct from (s.account_id, s.paid_at::timestamptz, s.amount::numeric, s.reverses, s.channel) then 'conflicting re-delivery: payment_id ' || left(s.payment_id, 64) || ' was loaded before with other content'
     when s.conflicts then 'conflicting re-delivery: payment_id ' || left(s.payment_id, 64) || ' repeated in this drop with other content'
 end as reason
 from (
     select
         st.*,
         coalesce(sa.portfolio, a.portfolio) as portfolio,
+        pd.ok as paid_date_ok,
+        pt.ok as paid_time_ok,
+        am.ok as amount_ok,
+        -- the payment as stored, when its id was loaded before (a join: at a first load's size a hash
+        -- join over the stored rows, not a lookup a row)
+        r.payment_id as stored_payment_id, r.account_id as stored_account_id, r.paid_at as stored_paid_at,
+        r.amount as stored_amount, r.reverses as stored_reverses, r.channel as stored_channel,
         -- a later row of the same id whose content differs from the first one
         (st.account_id, st.paid_at, st.amount, st.reverses, st.channel) is distinct from (
             first_value(st.account_id) over same_key, first_value(st.paid_at) over same_key,
@@ -54,7 +73,11 @@ from (
     from pg_temp.stg_repayments st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
-    window same_key as (partition by st.payment_id, st.parse_error is null order by st.position)
+    left join collections.repayment r on r.payment_id = st.payment_id
+    left join paid_dates pd on pd.v = left(st.paid_at, 10)
+    left join paid_times pt on pt.v = substr(st.paid_at, 11)
+    left join amounts am on am.v = st.amount
+    window same_key as (partition by st.payment_id collate "C", st.parse_error is null order by st.position)
 ) s
 -- offset 0: the reason is computed once a row (pulled up, it would be computed again for each use below)
 offset 0
