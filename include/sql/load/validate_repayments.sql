@@ -61,8 +61,8 @@ from (
         pd.ok as paid_date_ok,
         pt.ok as paid_time_ok,
         am.ok as amount_ok,
-        -- the payment as stored, when its id was loaded before (a join: at a first load's size a hash
-        -- join over the stored rows, not a lookup a row)
+        -- the payment as stored, when its id was loaded before (a join, not a subquery run a row: the
+        -- planner chooses how from the sizes of the drop and the book)
         r.payment_id as stored_payment_id, r.account_id as stored_account_id, r.paid_at as stored_paid_at,
         r.amount as stored_amount, r.reverses as stored_reverses, r.channel as stored_channel,
         -- a later row of the same id whose content differs from the first one
