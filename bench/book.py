@@ -410,6 +410,7 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
         else:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'drop database if exists "{name}" with (force)')
+                conn.execute(f'drop role if exists "collections_app_{name}"')  # its migrations made it
         subprocess.run(["rm", "-rf", str(drops)], check=False)
     return result
 

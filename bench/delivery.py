@@ -125,6 +125,7 @@ def main() -> None:
         else:
             with psycopg.connect(args.db, autocommit=True) as conn:
                 conn.execute(f'drop database if exists "{name}" with (force)')
+                conn.execute(f'drop role if exists "collections_app_{name}"')  # its migrations made it
 
 
 def _round(db: str, portfolios: list[str], args: argparse.Namespace, mode: str, faults: dict, kill: bool) -> dict:

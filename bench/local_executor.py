@@ -167,6 +167,7 @@ def main() -> None:
         with psycopg.connect(args.db, autocommit=True) as conn:
             for name in names.values():
                 conn.execute(f'drop database if exists "{name}" with (force)')
+                conn.execute(f'drop role if exists "collections_app_{name}"')  # its migrations made it
     le, dt = result["local_executor"], result["dags_test"]
     result["local_executor_cost_per_task_instance_seconds"] = round(
         (le["wall_seconds"] - dt["wall_seconds"]) / le["task_instances"], 2

@@ -74,6 +74,7 @@ def main() -> None:
         server.server_close()
         with psycopg.connect(args.db, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
+            conn.execute(f'drop role if exists "collections_app_{name}"')  # its migrations made it
 
 
 def _run_for_real(db: str, policy, drops: Path, first, last, url: str) -> float:
