@@ -167,7 +167,11 @@ def _stage_entity(
         _copy_records(conn, entity, source.records(entity) or iter(()), None)
         return _file_digest(file.path)
     if copied.split_in_sql:
-        log.info("%s: split in SQL (whitespace at a field's edge, a long line or a row of another width)", location)
+        log.info(
+            "%s: split in SQL (a column not the entity's, whitespace at a field's edge, a long line or a row of "
+            "another width)",
+            location,
+        )
     return copied.digest
 
 
