@@ -245,11 +245,16 @@ def _copy_file(conn: Conn, entity: Entity, file: CsvFile) -> Copied | None:
 def _csv_header(entity: Entity, file: CsvFile) -> list[str] | None:
     """The staging columns of the file's columns in their order, when each is a field of the entity (none
     other, none twice); else None."""
-    renamed = STAGING_NAMES.get(entity.name, {})
-    by_position = {p: renamed.get(name, name) for name, p in zip(entity.fields, file.columns, strict=True) if p}
+    by_position = {p: column for column, p in zip(_staging_columns(entity), file.columns, strict=True) if p}
     if sorted(by_position) != list(range(1, file.width + 1)):
         return None
     return [by_position[p] for p in range(1, file.width + 1)]
+
+
+def _staging_columns(entity: Entity) -> list[str]:
+    """The staging table's columns for the entity's fields, in the fields' order."""
+    renamed = STAGING_NAMES.get(entity.name, {})
+    return [renamed.get(name, name) for name in entity.fields]
 
 
 def _chunks(file: CsvFile, digest: Any, csv: bool) -> Iterator[bytes]:
@@ -273,7 +278,8 @@ def _check_csv(window: bytes, line: int, seen: int) -> int:
     """_NotCsv if ``window`` (the bytes of a chunk after the last ``seen`` of the one before) shows a
     field with whitespace at an edge or a line longer than 4096 bytes (so maybe a field longer than
     4096 characters); the length of its last, unfinished line (``line``: that of the line it continues)."""
-    if any(edge in window.translate(_TO_SPACE) for edge in _SPACE_AT_AN_EDGE):
+    spaced = window.translate(_TO_SPACE)
+    if any(edge in spaced for edge in _SPACE_AT_AN_EDGE):
         raise _NotCsv
     if not window.isascii() and any(space in window for space in _WIDE_SPACES):
         raise _NotCsv
@@ -304,10 +310,9 @@ def _copy_lines(conn: Conn, entity: Entity, file: CsvFile) -> bytes | None:
     """COPY a CSV file whole into a temporary table of lines and split them in SQL into staging, row for row
     what the Python reader would stage; the file's sha256. None, with nothing staged, as ``_copy_file``."""
     digest = hashlib.sha256()
-    renamed = STAGING_NAMES.get(entity.name, {})
     bind = {
         "staging": f"stg_{entity.name}",
-        "columns": [renamed.get(name, name) for name in entity.fields],
+        "columns": _staging_columns(entity),
         "fields": list(entity.fields),
         "positions": list(file.columns),
         "width": file.width,
