@@ -144,6 +144,49 @@ def test_conflicting_duplicates_within_one_drop(db, tmp_path):
     assert s.query("select amount from collections.repayment") == [{"amount": Decimal("1000.00")}]
 
 
+@pytest.mark.parametrize("first_load", [True, False], ids=["first load", "later drop"])
+def test_a_key_repeated_in_one_drop_keeps_its_first_row_and_quarantines_other_content(db, tmp_path, first_load):
+    s = _lenient(Scenario(db, tmp_path))
+    s.account(GOOD_ACCOUNT)
+    if not first_load:
+        s.run("2026-11-27")  # the book is stored: the drop's rows are upserted, not bulk-inserted
+    s.extra_lines["installments"] = [
+        "A1,98,2027-11-01,100.00",
+        "A1,98,2027-11-01,100.00",  # the same row again: fine
+        "A1,99,2027-12-01,100.00",
+        "A1,99,2027-12-01,90.00",  # the same key with another amount: quarantined
+        "A1,99,2027-12-02,100.00",  # and with another date
+    ]
+    s.extra_lines["events"] = [
+        "ev7,A1,2026-11-02T10:00:00+08:00,dispute,,,,",
+        "ev7,A1,2026-11-02T10:00:00+08:00,dispute,,,,",  # the same row again: fine
+        "ev8,A1,2026-11-03T10:00:00+08:00,dispute,,,,",
+        "ev8,A1,2026-11-04T10:00:00+08:00,dispute,,,,",  # the same id at another time: quarantined
+    ]
+    s.run(DAY)
+    rows = s.query(
+        "select entity, reason from collections.quarantine where feed_date = %s order by entity desc, position", [DAY]
+    )
+    assert [(r["entity"], r["reason"]) for r in rows] == [
+        ("installments", "installment (account_id, seq) repeated in this drop with other content"),
+        ("installments", "installment (account_id, seq) repeated in this drop with other content"),
+        ("events", "conflicting re-delivery: event_id ev8 repeated in this drop with other content"),
+    ]
+    stored = s.query(
+        "select seq, due_date, amount_due from collections.installment where account_id = 'A1' and seq > 97 "
+        "order by seq"
+    )
+    assert stored == [
+        {"seq": 98, "due_date": d("2027-11-01"), "amount_due": Decimal("100.00")},
+        {"seq": 99, "due_date": d("2027-12-01"), "amount_due": Decimal("100.00")},
+    ]
+    events = s.query("select event_id, at from collections.event where event_id in ('ev7', 'ev8') order by event_id")
+    assert [(e["event_id"], e["at"].isoformat()) for e in events] == [
+        ("ev7", "2026-11-02T02:00:00+00:00"),
+        ("ev8", "2026-11-03T02:00:00+00:00"),
+    ]
+
+
 def test_reject_ratio_gate_fails_after_quarantining_and_loads_nothing(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account(GOOD_ACCOUNT, months=1)  # 3 good rows (customer, account, installment)

@@ -23,6 +23,21 @@ paid_times as (
 
 amounts as (
     select v, collections.is_decimal(v) as ok from (select distinct amount as v from pg_temp.stg_repayments) d
+),
+
+-- the first row of each payment_id delivered more than once (none or a handful): the ids found by counting
+-- (hashed), and only their rows sorted, not every row of the drop
+firsts as (
+    select distinct on (st.payment_id) st.payment_id, st.account_id, st.paid_at, st.amount, st.reverses, st.channel
+    from pg_temp.stg_repayments st
+    join (
+        select payment_id from pg_temp.stg_repayments
+        where parse_error is null
+        group by payment_id
+        having count(*) > 1
+    ) repeated using (payment_id)
+    where st.parse_error is null
+    order by st.payment_id, st.position
 )
 
 insert into pg_temp.chk_repayments (position, scope, reason, raw, payment_id, account_id, paid_at, amount, reverses, channel)
@@ -66,10 +81,9 @@ from (
         r.payment_id as stored_payment_id, r.account_id as stored_account_id, r.paid_at as stored_paid_at,
         r.amount as stored_amount, r.reverses as stored_reverses, r.channel as stored_channel,
         -- a later row of the same id whose content differs from the first one
-        (st.account_id, st.paid_at, st.amount, st.reverses, st.channel) is distinct from (
-            first_value(st.account_id) over same_key, first_value(st.paid_at) over same_key,
-            first_value(st.amount) over same_key, first_value(st.reverses) over same_key,
-            first_value(st.channel) over same_key) as conflicts
+        f.payment_id is not null
+            and (st.account_id, st.paid_at, st.amount, st.reverses, st.channel)
+                is distinct from (f.account_id, f.paid_at, f.amount, f.reverses, f.channel) as conflicts
     from pg_temp.stg_repayments st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
@@ -77,7 +91,7 @@ from (
     left join paid_dates pd on pd.v = left(st.paid_at, 10)
     left join paid_times pt on pt.v = substr(st.paid_at, 11)
     left join amounts am on am.v = st.amount
-    window same_key as (partition by st.payment_id collate "C", st.parse_error is null order by st.position)
+    left join firsts f on f.payment_id = st.payment_id and st.parse_error is null
 ) s
 -- offset 0: the reason is computed once a row (pulled up, it would be computed again for each use below)
 offset 0
