@@ -187,6 +187,35 @@ def test_a_key_repeated_in_one_drop_keeps_its_first_row_and_quarantines_other_co
     ]
 
 
+def test_a_repeat_is_judged_by_its_values_not_its_spelling(db, tmp_path):
+    """The same key spelt twice (seq 097 is seq 97) with other content is quarantined, not dropped unseen;
+    the same values spelt twice (100 and 100.00, one instant at two offsets) are one row, not a conflict."""
+    s = _lenient(Scenario(db, tmp_path))
+    s.account(GOOD_ACCOUNT)
+    s.extra_lines["installments"] = [
+        "A1,97,2027-10-01,100.00",
+        "A1,097,2027-10-01,90.00",  # seq 97 again, another amount
+        "A1,96,2027-09-01,100",
+        "A1,96,2027-09-01,100.00",  # the same amount
+    ]
+    s.extra_lines["repayments"] = [
+        "pay7,A1,2026-11-01T10:00:00+08:00,50,,bank",
+        "pay7,A1,2026-11-01T02:00:00+00:00,50.00,,bank",  # the same payment, spelt otherwise
+    ]
+    s.run(DAY)
+    rows = s.query("select entity, reason from collections.quarantine where feed_date = %s", [DAY])
+    assert [(r["entity"], r["reason"]) for r in rows] == [
+        ("installments", "installment (account_id, seq) repeated in this drop with other content")
+    ]
+    stored = s.query(
+        "select seq, amount_due from collections.installment where account_id = 'A1' and seq in (96, 97) order by seq"
+    )
+    assert stored == [{"seq": 96, "amount_due": Decimal("100.00")}, {"seq": 97, "amount_due": Decimal("100.00")}]
+    assert s.query("select amount from collections.repayment where payment_id = 'pay7'") == [
+        {"amount": Decimal("50.00")}
+    ]
+
+
 def test_reject_ratio_gate_fails_after_quarantining_and_loads_nothing(db, tmp_path):
     s = Scenario(db, tmp_path)
     s.account(GOOD_ACCOUNT, months=1)  # 3 good rows (customer, account, installment)

@@ -25,17 +25,26 @@ amounts as (
     select v, collections.is_decimal(v) as ok from (select distinct amount as v from pg_temp.stg_repayments) d
 ),
 
--- the first row of each payment_id delivered more than once (none or a handful): the ids found by counting
--- (hashed), and only their rows sorted, not every row of the drop
+-- the payment ids delivered more than once (none or a handful): found by counting (hashed), not by sorting
+-- every row of the drop
+repeated as (
+    select payment_id from pg_temp.stg_repayments
+    where parse_error is null
+    group by payment_id
+    having count(*) > 1
+),
+
+-- the first row of each of those ids, its values typed where they can be (a row whose values cannot be is
+-- refused before its repeats are looked at)
 firsts as (
-    select distinct on (st.payment_id) st.payment_id, st.account_id, st.paid_at, st.amount, st.reverses, st.channel
+    select distinct on (st.payment_id) st.payment_id, st.account_id,
+           case when pd.ok and pt.ok then st.paid_at::timestamptz end as paid_at_v,
+           case when am.ok then st.amount::numeric end as amount_v, st.reverses, st.channel
     from pg_temp.stg_repayments st
-    join (
-        select payment_id from pg_temp.stg_repayments
-        where parse_error is null
-        group by payment_id
-        having count(*) > 1
-    ) repeated using (payment_id)
+    join repeated using (payment_id)
+    left join paid_dates pd on pd.v = left(st.paid_at, 10)
+    left join paid_times pt on pt.v = substr(st.paid_at, 11)
+    left join amounts am on am.v = st.amount
     where st.parse_error is null
     order by st.payment_id, st.position
 )
@@ -80,10 +89,11 @@ from (
         -- planner chooses how from the sizes of the drop and the book)
         r.payment_id as stored_payment_id, r.account_id as stored_account_id, r.paid_at as stored_paid_at,
         r.amount as stored_amount, r.reverses as stored_reverses, r.channel as stored_channel,
-        -- a later row of the same id whose content differs from the first one
+        -- a later row of the same id whose values differ from the first one's
         f.payment_id is not null
-            and (st.account_id, st.paid_at, st.amount, st.reverses, st.channel)
-                is distinct from (f.account_id, f.paid_at, f.amount, f.reverses, f.channel) as conflicts
+            and (st.account_id, case when pd.ok and pt.ok then st.paid_at::timestamptz end,
+                 case when am.ok then st.amount::numeric end, st.reverses, st.channel)
+                is distinct from (f.account_id, f.paid_at_v, f.amount_v, f.reverses, f.channel) as conflicts
     from pg_temp.stg_repayments st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
