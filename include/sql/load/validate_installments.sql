@@ -1,7 +1,7 @@
 -- Check each staged installment row once, into pg_temp.chk_installments: the first reason it cannot
 -- be loaded (null = valid), the portfolio of its account as scope (a valid account in this drop,
 -- else the stored one), its values typed; the raw text kept for a rejected row only. Staging is
--- read, never rewritten. The seq, the date and the amount are checked once a distinct value, not once a row (a
+-- read, never rewritten. The date and the amount are checked once a distinct value, not once a row (a
 -- book's 3.6 million installments hold about 2,000 dates and 250 amounts; the checks' regular
 -- expressions cost about 1 µs each a call).
 with valid_accounts as (
@@ -19,39 +19,32 @@ amounts as (
     select v, collections.is_decimal(v) as ok from (select distinct amount_due as v from pg_temp.stg_installments) d
 ),
 
-seqs as (
-    select v, case when v ~ '^[0-9]{1,6}$' then v::integer end as n
-    from (select distinct seq as v from pg_temp.stg_installments) d
-),
-
--- the keys delivered more than once (in a book's drop, none or a handful), as stored (seq 097 is seq 97): found
--- by counting (hashed), not by sorting every row of the drop
+-- the keys delivered more than once (in a book's drop, none or a handful), as stored: a seq without its leading
+-- zeros (097 is seq 97; a seq that is not a whole number is refused anyway). Found by counting (hashed), not
+-- by sorting every row of the drop
 repeated as (
-    select st.account_id, sq.n as seq_n
-    from pg_temp.stg_installments st
-    join seqs sq on sq.v = st.seq
-    where st.parse_error is null and sq.n is not null
-    group by st.account_id, sq.n
+    select account_id, ltrim(seq, '0') as seq_key
+    from pg_temp.stg_installments
+    where parse_error is null
+    group by account_id, ltrim(seq, '0')
     having count(*) > 1
 ),
 
 -- the first row of each of those keys, its values typed where they can be (a row whose values cannot be is
--- refused before its repeats are looked at)
+-- refused before its repeats are looked at); the checks run on these few rows only
 firsts as (
-    select distinct on (r.account_id, r.seq_n) r.account_id, r.seq_n,
-           case when dd.ok then st.due_date::date end as due_date_v,
-           case when am.ok then st.amount_due::numeric end as amount_due_v
+    select distinct on (r.account_id, r.seq_key) r.account_id, r.seq_key,
+           case when collections.is_date(st.due_date) then st.due_date::date end as due_date_v,
+           case when collections.is_decimal(st.amount_due) then st.amount_due::numeric end as amount_due_v
     from repeated r
-    join seqs sq on sq.n = r.seq_n
-    join pg_temp.stg_installments st on st.account_id = r.account_id and st.seq = sq.v and st.parse_error is null
-    left join due_dates dd on dd.v = st.due_date
-    left join amounts am on am.v = st.amount_due
-    order by r.account_id, r.seq_n, st.position
+    join pg_temp.stg_installments st
+      on st.account_id = r.account_id and ltrim(st.seq, '0') = r.seq_key and st.parse_error is null
+    order by r.account_id, r.seq_key, st.position
 )
 
 insert into pg_temp.chk_installments (position, scope, reason, raw, account_id, seq, due_date, amount_due)
 select v.position, v.portfolio, v.reason, case when v.reason is not null then v.raw end, v.account_id,
-       case when v.reason is null then v.seq_n end,
+       case when v.reason is null then v.seq::integer end,
        case when v.reason is null then v.due_date::date end,
        case when v.reason is null then v.amount_due::numeric end
 from (select s.*, case
@@ -60,7 +53,7 @@ from (select s.*, case
     when s.seq is null then 'missing field: seq'
     when s.due_date is null then 'missing field: due_date'
     when s.amount_due is null then 'missing field: amount_due'
-    when s.seq_n is null then 'seq is not a whole number: ' || left(s.seq, 32)
+    when s.seq !~ '^[0-9]{1,6}$' then 'seq is not a whole number: ' || left(s.seq, 32)
     when not s.due_date_ok then 'bad date in due_date: ' || left(s.due_date, 32)
     when not s.amount_due_ok then 'amount_due is not a finite decimal with at most 2 places: ' || left(s.amount_due, 32)
     when s.amount_due::numeric < 0 then 'amount_due is negative: ' || s.amount_due
@@ -71,7 +64,6 @@ from (
     select
         st.*,
         coalesce(sa.portfolio, a.portfolio) as portfolio,
-        sq.n as seq_n,
         dd.ok as due_date_ok,
         am.ok as amount_due_ok,
         -- a later row of the same key whose values differ from the first one's
@@ -81,10 +73,9 @@ from (
     from pg_temp.stg_installments st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
-    left join seqs sq on sq.v = st.seq
     left join due_dates dd on dd.v = st.due_date
     left join amounts am on am.v = st.amount_due
-    left join firsts f on f.account_id = st.account_id and f.seq_n = sq.n and st.parse_error is null
+    left join firsts f on f.account_id = st.account_id and f.seq_key = ltrim(st.seq, '0') and st.parse_error is null
 ) s
 -- offset 0: the reason is computed once a row (pulled up, it would be computed again for each use below)
 offset 0

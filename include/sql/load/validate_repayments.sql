@@ -35,16 +35,13 @@ repeated as (
 ),
 
 -- the first row of each of those ids, its values typed where they can be (a row whose values cannot be is
--- refused before its repeats are looked at)
+-- refused before its repeats are looked at); the checks run on these few rows only
 firsts as (
     select distinct on (st.payment_id) st.payment_id, st.account_id,
-           case when pd.ok and pt.ok then st.paid_at::timestamptz end as paid_at_v,
-           case when am.ok then st.amount::numeric end as amount_v, st.reverses, st.channel
+           case when collections.is_timestamptz(st.paid_at) then st.paid_at::timestamptz end as paid_at_v,
+           case when collections.is_decimal(st.amount) then st.amount::numeric end as amount_v, st.reverses, st.channel
     from pg_temp.stg_repayments st
     join repeated using (payment_id)
-    left join paid_dates pd on pd.v = left(st.paid_at, 10)
-    left join paid_times pt on pt.v = substr(st.paid_at, 11)
-    left join amounts am on am.v = st.amount
     where st.parse_error is null
     order by st.payment_id, st.position
 )
