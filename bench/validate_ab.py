@@ -1,7 +1,7 @@
 """A validation statement of the first load against its text at another commit, on the same staged rows.
 
     .venv/bin/python bench/validate_ab.py [--accounts 100000] [--entities installments,repayments]
-                                          [--rounds 2] [--base HEAD]
+                                          [--rounds 2] --base COMMIT
                                           [--db 'host=127.0.0.1 user=postgres dbname=postgres']
 
 Generates a book of ``--accounts`` accounts (one drop, as ``bench/first_load.py`` does; kept under the
@@ -9,7 +9,8 @@ system's temporary folder and reused at the same size), then runs ``store.loadin
 fresh database. When the load reaches ``load/validate_<entity>.sql`` of a chosen entity, the staged
 rows are checked ``--rounds`` times by each text in turn (base, tree; then tree, base; ...), the
 checked rows emptied before each, and each run's rows and reasons compared: the two texts must give
-the same reasons to the same positions, or the script stops. Then the load goes on as usual.
+the same reasons to the same positions, or the script stops (a generated book has no bad or repeated rows:
+this checks that the texts agree on a clean drop; tests/test_feed.py holds the rules). Then the load goes on.
 
 Prints a line a run: entity, which text, seconds, and a digest of the reasons by position.
 A script that reports figures, not a test: it asserts nothing about time.
@@ -40,7 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 DAY = pendulum.date(2026, 11, 15)
 DIGEST = (
     "select count(*) as rows, count(reason) as rejected, "
-    "md5(string_agg(coalesce(reason, '-') || position, ',' order by position)) as reasons from pg_temp.chk_{entity}"
+    "md5(string_agg(position || ':' || coalesce(reason, '-'), ',' order by position)) as reasons "
+    "from pg_temp.chk_{entity}"
 )
 
 
@@ -49,7 +51,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--entities", default="installments,repayments")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--base", default="HEAD", help="the commit whose statements are compared")
+    parser.add_argument("--base", required=True, help="the commit whose statements the tree's are compared with")
     parser.add_argument("--db", default="host=127.0.0.1 user=postgres dbname=postgres", help="maintenance conninfo")
     args = parser.parse_args()
     entities = args.entities.split(",")

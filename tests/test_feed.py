@@ -52,6 +52,9 @@ BAD_ROWS = [
     ("repayments", "pay9,A1,2026-11-20 10:00:00,100.00,,", "bad timestamp in paid_at"),
     ("repayments", "pay9,A1,2026-11-20T25:00:00+08:00,100.00,,", "bad timestamp in paid_at"),
     ("repayments", "pay9,A1,2026-02-30T10:00:00+08:00,100.00,,", "bad timestamp in paid_at"),
+    # offsets the server cannot read (at most 15:59): refused, not a cast error that stops the whole load
+    ("repayments", "pay9,A1,2026-11-20T10:00:00+16:00,100.00,,", "bad timestamp in paid_at"),
+    ("repayments", "pay9,A1,2026-11-20T10:00:00+08:75,100.00,,", "bad timestamp in paid_at"),
     ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,100.001,,", "amount is not a finite decimal"),
     ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,,,", "missing field: amount"),
     ("repayments", "pay9,A1,2026-11-20T10:00:00+08:00,-5.00,,", "amount must be positive"),
@@ -62,6 +65,7 @@ BAD_ROWS = [
     ("repayments", "pay9,A1,2099-11-20T10:00:00+08:00,999999.00,,", "paid_at 2099-11-20T10:00:00+08:00 is later than"),
     ("repayments", "pay9,A1,2026-11-30T00:00:00+08:00,5.00,,", "paid_at 2026-11-30T00:00:00+08:00 is later than"),
     ("events", "ev9,A1,2026-11-20T10:00:00+08:00,party,,,,", "bad kind"),
+    ("events", "ev9,A1,2026-11-20T10:00:00-16:00,dispute,,,,", "bad timestamp in at"),
     ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,,2026-12-01,,", "missing field: amount"),
     ("events", "ev9,A1,2026-11-20T10:00:00+08:00,promise_to_pay,100.00,,,", "missing field: until"),
     ("events", "ev9,A1,2026-11-20T10:00:00+08:00,payment_plan,100.00,2026-02-29,,", "bad date in until"),
@@ -197,6 +201,8 @@ def test_a_repeat_is_judged_by_its_values_not_its_spelling(db, tmp_path):
         "A1,097,2027-10-01,90.00",  # seq 97 again, another amount
         "A1,96,2027-09-01,100",
         "A1,96,2027-09-01,100.00",  # the same amount
+        "A1,0000095,2027-08-01,90.00",  # not a seq (7 digits): refused on its own, not the first of seq 95
+        "A1,95,2027-08-01,100.00",
     ]
     s.extra_lines["repayments"] = [
         "pay7,A1,2026-11-01T10:00:00+08:00,50,,bank",
@@ -204,13 +210,19 @@ def test_a_repeat_is_judged_by_its_values_not_its_spelling(db, tmp_path):
     ]
     s.run(DAY)
     rows = s.query("select entity, reason from collections.quarantine where feed_date = %s", [DAY])
-    assert [(r["entity"], r["reason"]) for r in rows] == [
-        ("installments", "installment (account_id, seq) repeated in this drop with other content")
+    assert sorted((r["entity"], r["reason"]) for r in rows) == [
+        ("installments", "installment (account_id, seq) repeated in this drop with other content"),
+        ("installments", "seq is not a whole number: 0000095"),
     ]
     stored = s.query(
-        "select seq, amount_due from collections.installment where account_id = 'A1' and seq in (96, 97) order by seq"
+        "select seq, amount_due from collections.installment where account_id = 'A1' and seq between 95 and 97 "
+        "order by seq"
     )
-    assert stored == [{"seq": 96, "amount_due": Decimal("100.00")}, {"seq": 97, "amount_due": Decimal("100.00")}]
+    assert stored == [
+        {"seq": 95, "amount_due": Decimal("100.00")},
+        {"seq": 96, "amount_due": Decimal("100.00")},
+        {"seq": 97, "amount_due": Decimal("100.00")},
+    ]
     assert s.query("select amount from collections.repayment where payment_id = 'pay7'") == [
         {"amount": Decimal("50.00")}
     ]

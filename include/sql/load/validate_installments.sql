@@ -20,12 +20,13 @@ amounts as (
 ),
 
 -- the keys delivered more than once (in a book's drop, none or a handful), as stored: a seq without its leading
--- zeros (097 is seq 97; a seq that is not a whole number is refused anyway). Found by counting (hashed), not
--- by sorting every row of the drop
+-- zeros (097 is seq 97), of 1 to 6 characters (an empty one or one of 7 digits is refused on its own and is no
+-- other row's first; a seq with any other character is refused, and so is every row it could match). Found by
+-- counting (hashed), not by sorting every row of the drop
 repeated as (
     select account_id, ltrim(seq, '0') as seq_key
     from pg_temp.stg_installments
-    where parse_error is null
+    where parse_error is null and length(seq) between 1 and 6
     group by account_id, ltrim(seq, '0')
     having count(*) > 1
 ),
@@ -38,7 +39,8 @@ firsts as (
            case when collections.is_decimal(st.amount_due) then st.amount_due::numeric end as amount_due_v
     from repeated r
     join pg_temp.stg_installments st
-      on st.account_id = r.account_id and ltrim(st.seq, '0') = r.seq_key and st.parse_error is null
+      on st.account_id = r.account_id and ltrim(st.seq, '0') = r.seq_key
+     and st.parse_error is null and length(st.seq) between 1 and 6
     order by r.account_id, r.seq_key, st.position
 )
 
