@@ -39,6 +39,7 @@ import pendulum
 import psutil
 import psycopg
 
+from benchdb import drop_database
 from debt_collections.policy.loader import load_policy
 from debt_collections.simulator.server import SimulatorServer
 from debt_collections.store.db import connect, fetch_all, fetch_one, run
@@ -408,9 +409,7 @@ def bench_size(admin: str, accounts: int, sample: int, home: Path, meta_db: str,
         if ARGS.keep:  # for bench/explain.py: the book as the next day left it
             print(f"[{accounts}] kept the database {name}", flush=True)
         else:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{name}" with (force)')
-                conn.execute(f'drop role if exists "collections_app_{name}"')  # its migrations made it
+            drop_database(admin, name)
         subprocess.run(["rm", "-rf", str(drops)], check=False)
     return result
 

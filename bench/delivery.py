@@ -50,6 +50,7 @@ import pendulum
 import psycopg
 import requests
 
+from benchdb import drop_database
 from debt_collections.delivery.http import PartnerClient, RetryPolicy
 from debt_collections.domain.params import RunParams
 from debt_collections.feeds.csv_source import CsvSource
@@ -123,9 +124,7 @@ def main() -> None:
         if args.keep:
             print(f"kept database {name}", file=sys.stderr)
         else:
-            with psycopg.connect(args.db, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{name}" with (force)')
-                conn.execute(f'drop role if exists "collections_app_{name}"')  # its migrations made it
+            drop_database(args.db, name)
 
 
 def _round(db: str, portfolios: list[str], args: argparse.Namespace, mode: str, faults: dict, kill: bool) -> dict:

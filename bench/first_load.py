@@ -36,6 +36,7 @@ from pathlib import Path
 import pendulum
 import psycopg
 
+from benchdb import drop_database
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.feeds.entities import ENTITIES, Entity
 from debt_collections.generator.book import BookSpec, generate_book
@@ -61,12 +62,6 @@ def _database(admin: str) -> tuple[str, str]:
     return name, psycopg.conninfo.make_conninfo(admin, dbname=name)
 
 
-def _drop(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'drop role if exists "collections_app_{name}"')
-
-
 def floor(admin: str, folder: Path) -> dict:
     """COPY each file into an unindexed unlogged table of text columns."""
     name, dsn = _database(admin)
@@ -89,7 +84,7 @@ def floor(admin: str, folder: Path) -> dict:
         seconds = time.monotonic() - began
         return {"seconds": round(seconds, 2), "rows": rows, "rows_per_s": round(rows / seconds)}
     finally:
-        _drop(admin, name)
+        drop_database(admin, name)
 
 
 class PeakSize(threading.Thread):
@@ -133,7 +128,7 @@ def loader(admin: str, root: Path, reader: str) -> dict:
             "peak_bytes": max(sampler.peak, size),
         }
     finally:
-        _drop(admin, name)
+        drop_database(admin, name)
 
 
 def main() -> int:

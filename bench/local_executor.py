@@ -36,6 +36,7 @@ import psycopg
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
+from benchdb import drop_database  # noqa: E402
 from book import BIN, DAG_ID, FIRST_DAY, NEXT_DAY, airflow_env, dag_run  # noqa: E402
 from debt_collections.simulator.server import SimulatorServer  # noqa: E402
 from debt_collections.store.migrate import migrate  # noqa: E402
@@ -164,10 +165,8 @@ def main() -> None:
                     "trigger_to_finished_seconds": round(ended - began, 2),
                 }
     finally:
-        with psycopg.connect(args.db, autocommit=True) as conn:
-            for name in names.values():
-                conn.execute(f'drop database if exists "{name}" with (force)')
-                conn.execute(f'drop role if exists "collections_app_{name}"')  # its migrations made it
+        for name in names.values():
+            drop_database(args.db, name)
     le, dt = result["local_executor"], result["dags_test"]
     result["local_executor_cost_per_task_instance_seconds"] = round(
         (le["wall_seconds"] - dt["wall_seconds"]) / le["task_instances"], 2

@@ -26,6 +26,7 @@ import pendulum
 import psycopg
 import requests
 
+from benchdb import drop_database
 from debt_collections.delivery.http import PartnerClient, RetryPolicy
 from debt_collections.domain.params import RunParams
 from debt_collections.feeds.csv_source import CsvSource
@@ -72,9 +73,7 @@ def main() -> None:
     finally:
         server.shutdown()
         server.server_close()
-        with psycopg.connect(args.db, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-            conn.execute(f'drop role if exists "collections_app_{name}"')  # its migrations made it
+        drop_database(args.db, name)
 
 
 def _run_for_real(db: str, policy, drops: Path, first, last, url: str) -> float:

@@ -31,6 +31,7 @@ from typing import Any
 import pendulum
 import psycopg
 
+from benchdb import drop_database
 from debt_collections.feeds.csv_source import CsvSource
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.store import loading
@@ -102,9 +103,7 @@ def main() -> None:
         loading.load_drop(dsn, CsvSource(drops, DAY), DAY, portfolios=None, max_reject_ratio=Decimal("0.5"))
     finally:
         loading.run = loading_run
-        with psycopg.connect(args.db, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-            conn.execute(f'drop role if exists "collections_app_{name}"')
+        drop_database(args.db, name)
     print(f"load average after: {os.getloadavg()}", flush=True)
 
 
