@@ -127,7 +127,9 @@ def test_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(two_dbs, tmp
 
 # -- the same under a real Airflow: SIGKILL inside each task of a DAG run in turn ----------------------
 
-TASKS = (
+# The crash points ``step:<point>`` the runs die at, in order: each task's end (its work done, Airflow not yet
+# told), and inside a rung's task (named after its stage) the end of its plan as well as of its delivery.
+KILLED_AT = (
     "prepare",
     "load_feed",
     "evaluate",
@@ -144,12 +146,12 @@ TASKS = (
 )
 
 
-def _dags_test_killed_in(task: str | None, env: dict, logical: str) -> None:
-    """Run a day through ``airflow dags test``; with ``task``, check that it died when that task's work was done
-    (the crash point ``step:<task_id>``, before Airflow recorded the task's success)."""
+def _dags_test_killed_in(point: str | None, env: dict, logical: str) -> None:
+    """Run a day through ``airflow dags test``; with ``point``, check that it died there (the crash point
+    ``step:<point>``, before Airflow recorded the task's success)."""
     from tests.test_airflow import AIRFLOW
 
-    env = {**env, "COLLECTIONS_CRASH_AT": f"step:{task}"} if task else env
+    env = {**env, "COLLECTIONS_CRASH_AT": f"step:{point}"} if point else env
     proc = subprocess.run(
         [AIRFLOW, "dags", "test", "collections_standard", logical, "-c", '{"as_of": "2026-11-28"}'],
         env=env,
@@ -158,9 +160,9 @@ def _dags_test_killed_in(task: str | None, env: dict, logical: str) -> None:
         text=True,
         timeout=300,
     )
-    expected = -signal.SIGKILL if task else 0
+    expected = -signal.SIGKILL if point else 0
     assert proc.returncode == expected, (
-        f"{logical}, crash in task {task or 'none'}: exit {proc.returncode}, expected {expected}\n"
+        f"{logical}, crash at {point or 'none'}: exit {proc.returncode}, expected {expected}\n"
         f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
     )
 
@@ -191,9 +193,9 @@ def test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run(air
         reference = _views(clean)
         requests.post(sim.url + "/_reset", timeout=5)
 
-        # every task of the day has work on this book, so each run dies in its task (checked)
-        for minute, task in enumerate(TASKS, start=1):
-            _dags_test_killed_in(task, envs[crashed], f"2026-11-29T01:{minute:02d}:00+00:00")
+        # every task of the day has work on this book, so each run dies at its point (checked)
+        for minute, point in enumerate(KILLED_AT, start=1):
+            _dags_test_killed_in(point, envs[crashed], f"2026-11-29T01:{minute:02d}:00+00:00")
         _dags_test_killed_in(None, envs[crashed], "2026-11-29T02:00:00+00:00")
         accepted = requests.get(sim.url + "/_accepted", timeout=10).json()
     finally:
@@ -219,6 +221,6 @@ def test_a_dag_run_killed_inside_each_task_in_turn_then_rerun_equals_one_run(air
         ]
     assert xcoms and not [p for p in personal for x in xcoms if p in x]
     print(
-        f"\nFIGURES airflow-crash-resume: tasks_killed={len(TASKS)} ({', '.join(TASKS)}) "
+        f"\nFIGURES airflow-crash-resume: runs_killed={len(KILLED_AT)} ({', '.join(KILLED_AT)}) "
         f"sent={len(sent)} keys_accepted_twice=0 xcoms_checked={len(xcoms)}"
     )

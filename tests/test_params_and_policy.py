@@ -206,6 +206,13 @@ BROKEN_LEASE = [
         "ladder:",
         "ladder: Value error, ladder stages must be unique, reminders included: notice is used twice",
     ),
+    (
+        "  - stage: courtesy",
+        "  - stage: report",
+        "ladder:",
+        "ladder: Value error, stage 'report' is the name of a step of the day (prepare, load_feed, evaluate, "
+        "choose_stages, report), which a rung's task would clash with",
+    ),
 ]
 
 

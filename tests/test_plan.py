@@ -70,8 +70,7 @@ def test_every_step_result_crosses_xcom_through_airflows_serializer():
         RunParams(pendulum.date(2026, 11, 28), ("P1",), ("notice", "call"), False, resend_failed=True),
         plan.Loaded("2026-11-28", {"accounts": 3}, {"accounts": 0}, "0.0000", ("P1", "P2")),
         plan.Evaluated("P1", 4, 5, 6, True, 0.1, 0.2),
-        plan.Planned("notice", "P1", 7),
-        plan.Delivered("call", "P1", "call", sent=3, deferred=1),
+        plan.Acted("call", "P1", "call", 7, sent=3, deferred=1),
         plan.Reported("P1", {"cases": 3, "overdue": "12.50"}),
         plan.Waiting("P1", pendulum.date(2026, 11, 28), "notice"),
     ]
@@ -110,7 +109,7 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
     )
     portfolios = out.load.portfolios
     assert portfolios and {e.portfolio for e in out.evaluated} == set(portfolios)
-    assert [(p.stage, p.portfolio) for p in out.planned] == [(s, p) for s in out.chosen.stages for p in portfolios]
+    assert [(a.stage, a.portfolio) for a in out.acted] == [(s, p) for s in out.chosen.stages for p in portfolios]
     # each plan step says how many actions it wrote, and the rows name the walk that wrote them (each rung of
     # standard.yaml is named for its kind)
     with psycopg.connect(db) as conn:
@@ -121,14 +120,14 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
                 [day],
             ).fetchall()
         )
-    assert {f"{p.stage}:{p.portfolio}": p.actions for p in out.planned if p.actions} == written
-    assert sum(p.actions for p in out.planned) > 0
+    assert {f"{a.stage}:{a.portfolio}": a.planned for a in out.acted if a.planned} == written
+    assert sum(a.planned for a in out.acted) > 0
     # and the task log of each says what it did
     logged = {r.getMessage() for r in caplog.records if r.name == "debt_collections.plan"}
-    for p in out.planned:
-        assert f"plan stage={p.stage} portfolio={p.portfolio} actions={p.actions}" in logged
-        kind = policy.rung(p.stage).action
-        assert f"deliver kind={kind} portfolio={p.portfolio} dry run: nothing sent" in logged
+    for a in out.acted:
+        assert f"plan stage={a.stage} portfolio={a.portfolio} actions={a.planned}" in logged
+        assert a.kind == policy.rung(a.stage).action
+        assert f"deliver kind={a.kind} portfolio={a.portfolio} dry run: nothing sent" in logged
     assert "run as_of=2026-11-28 portfolios=all stages=notice,call,visit,legal dry_run=True" in logged
     with psycopg.connect(db) as conn:
         due = conn.execute(
@@ -153,7 +152,7 @@ def test_a_walked_day_returns_each_steps_result(db, tmp_path, caplog):
     assert [r for r in caplog.records if r.name == "debt_collections.plan"][
         -1
     ].getMessage() == "run as_of=2026-11-28 portfolios=AUTO-EAST,AUTO-NORTH stages=call dry_run=False"
-    assert all(x.dry_run and x.sent == 0 for x in out.delivered)  # a dry run sends nothing
+    assert all(a.dry_run and a.sent == 0 for a in out.acted)  # a dry run sends nothing
     assert [r.portfolio for r in out.reported] == list(portfolios)
     assert sum(e.cases for e in out.evaluated) == sum(r.figures["cases"] for r in out.reported) > 0
     assert Decimal(out.load.reject_ratio) < Decimal("0.01")
@@ -234,7 +233,7 @@ def test_the_hourly_outbox_steps_send_what_waits_read_the_receipts_and_check_the
 def test_a_delivery_resends_the_failed_only_when_asked_and_counts_what_waits_for_a_partner(
     db, tmp_path, simulator, caplog
 ):
-    """plan.deliver, the step the DAG's deliver tasks run: an action a partner refused stays failed on the next
+    """plan.deliver, the second half of a rung's task: an action a partner refused stays failed on the next
     delivery unless the run asks for ``resend_failed``; an action of a channel without a partner waits."""
     import requests
 
@@ -250,12 +249,12 @@ def test_a_delivery_resends_the_failed_only_when_asked_and_counts_what_waits_for
     now = pendulum.datetime(2026, 11, 29, 10, tz="Asia/Shanghai")
     params = RunParams(d("2026-11-28"), None, s.policy.stages, False)
     day = plan.Day(db, s.policy, params)
-    assert plan.deliver(day, "call", "P1", {}, now) == plan.Delivered("call", "P1", "call", waiting=1)
+    assert plan.deliver(day, "call", "P1", {}, now) == plan.Acted("call", "P1", "call", waiting=1)
     refusing = {"dialer": PartnerClient(simulator.url + "/nowhere", requests.Session(), RetryPolicy(attempts=1))}
     assert plan.deliver(day, "call", "P1", refusing, now).failed == 1
-    assert plan.deliver(day, "call", "P1", clients(simulator), now) == plan.Delivered("call", "P1", "call")
+    assert plan.deliver(day, "call", "P1", clients(simulator), now) == plan.Acted("call", "P1", "call")
     again = plan.Day(db, s.policy, dataclasses.replace(params, resend_failed=True))
-    assert plan.deliver(again, "call", "P1", clients(simulator), now) == plan.Delivered(
+    assert plan.deliver(again, "call", "P1", clients(simulator), now) == plan.Acted(
         "call", "P1", "call", resent=1, sent=1
     )
     assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("deliver kind=call")] == [

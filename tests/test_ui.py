@@ -1658,17 +1658,17 @@ def test_a_stage_tasks_extra_link_opens_the_view_of_its_day_portfolio_and_stage(
 
     auth = {"Authorization": f"Bearer {token}"}
     links = airflow_api.get(
-        f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/call.plan/links",
+        f"/api/v2/dags/collections_standard/dagRuns/{run_id}/taskInstances/call/links",
         params={"map_index": 0},
         headers=auth,
     )
     assert links.status_code == 200, (links.text, _task_instances(run_id))
     link = links.json()["extra_links"]["Collections view"]
-    assert link.startswith("/collections/task?") and "task_id=call.plan" in link and "map_index=0" in link
+    assert link.startswith("/collections/task?") and "task_id=call&" in link and "map_index=0" in link
     landing = ui(link, follow_redirects=False)
     assert landing.status_code == 303
     assert landing.headers["location"].startswith(f"today?as_of={DAYS[-1]}&run_id=")
-    (portfolio,) = [t[3] for t in _task_instances(run_id) if t[:2] == ("call.plan", 0)]
+    (portfolio,) = [t[3] for t in _task_instances(run_id) if t[:2] == ("call", 0)]
     assert portfolio in ("P1", "P2", "P3")
     assert landing.headers["location"].endswith(f"&portfolio={portfolio}&stage=call")
     page = ui("/collections/" + landing.headers["location"]).text

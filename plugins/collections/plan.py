@@ -1,7 +1,7 @@
 """The plan of the day: the steps of a daily run, in order, written once.
 
     prepare -> load_feed -> evaluate[portfolio] -> choose_stages
-        -> <stage>.plan[portfolio] -> <stage>.deliver[portfolio]   (each chosen stage)
+        -> <stage>[portfolio]   (each chosen stage: plan, then deliver)
         -> report[portfolio]
 
 Each step is a typed function of the resolved run (:class:`Day`: the database, the
@@ -12,14 +12,16 @@ data, since results go to task logs and XCom. The Airflow adapter
 the demo, the benchmarks and the tests. A difference between the two is a bug.
 
 Each step logs one line of figures and passes the crash point ``step:<task id>``
-(``debt_collections.faults``) when its work is done. Nothing here imports Airflow.
+(``debt_collections.faults``) when its work is done; a rung's task passes two,
+``step:<stage>.plan`` once its actions are written and ``step:<stage>.deliver`` once
+they are delivered. Nothing here imports Airflow.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -113,12 +115,14 @@ class Planned:
 
 
 @dataclass(frozen=True)
-class Delivered:
-    """What became of one rung's outbox for one portfolio: nothing is sent in a dry run."""
+class Acted:
+    """One rung's work for one portfolio: the actions it planned (0 when the step only delivered), then what
+    became of its outbox (nothing is sent in a dry run)."""
 
     stage: str
     portfolio: str
     kind: str
+    planned: int = 0
     dry_run: bool = False
     resent: int = 0
     sent: int = 0
@@ -143,12 +147,11 @@ class DayResult:
     load: Loaded
     evaluated: tuple[Evaluated, ...] = ()
     chosen: Chosen = field(default_factory=lambda: Chosen({}, ()))
-    planned: tuple[Planned, ...] = ()
-    delivered: tuple[Delivered, ...] = ()
+    acted: tuple[Acted, ...] = ()
     reported: tuple[Reported, ...] = ()
 
 
-RESULT_TYPES = (RunParams, Loaded, Evaluated, Chosen, Planned, Delivered, Reported)  # and Decided, below
+RESULT_TYPES = (RunParams, Loaded, Evaluated, Chosen, Acted, Reported)  # and Decided, below
 
 
 # -- the steps ------------------------------------------------------------------------------------
@@ -252,7 +255,7 @@ def plan_stage(day: Day, stage: str, portfolio: str) -> Planned:
 
 def deliver(
     day: Day, stage: str, portfolio: str, partners: Mapping[str, PartnerClient], now: datetime | None = None
-) -> Delivered:
+) -> Acted:
     """Send the rung's planned actions of one portfolio that may go out ``now`` (never in a dry run).
 
     The send-time rules apply first: outside the customer's window a notice or a call
@@ -262,7 +265,7 @@ def deliver(
     params, kind = day.params, day.policy.rung(stage).action
     if params.dry_run:
         log.info("deliver kind=%s portfolio=%s dry run: nothing sent", kind, portfolio)
-        return Delivered(stage, portfolio, kind, dry_run=True)
+        return Acted(stage, portfolio, kind, dry_run=True)
     resent = outbox.resend_failed(day.conninfo, portfolio, params.as_of, [kind]) if params.resend_failed else 0
     counts = outbox.deliver(
         day.conninfo,
@@ -274,7 +277,7 @@ def deliver(
         caps=day.policy.contact,
         messages=day.policy.messages,
     )
-    out = Delivered(
+    out = Acted(
         stage,
         portfolio,
         kind,
@@ -296,6 +299,19 @@ def deliver(
     )
     crash_point(f"step:{stage}.deliver")
     return out
+
+
+def act(
+    day: Day, stage: str, portfolio: str, partners: Mapping[str, PartnerClient], now: datetime | None = None
+) -> Acted:
+    """One rung of one portfolio: plan the day's actions (:func:`plan_stage`), then deliver them (:func:`deliver`).
+
+    One task, not two: a task instance costs Airflow more than either step (docs/DESIGN-NOTES.md, "Shape of a
+    run"). Planning again is safe: it replaces only the unsent actions, so a retry after a delivery that failed
+    half way plans the rest again and sends only what has not gone.
+    """
+    planned = plan_stage(day, stage, portfolio)
+    return replace(deliver(day, stage, portfolio, partners, now), planned=planned.actions)
 
 
 def report(day: Day, portfolio: str) -> Reported:
@@ -340,12 +356,9 @@ def run_day(
     loaded = load_feed(day, source)
     evaluated = tuple(evaluate(day, p) for p in loaded.portfolios)
     chosen = choose_stages(day, loaded.portfolios)
-    planned, delivered = [], []
-    for stage in chosen.stages:
-        planned += [plan_stage(day, stage, p) for p in loaded.portfolios]
-        delivered += [deliver(day, stage, p, partners or {}, now) for p in loaded.portfolios]
+    acted = tuple(act(day, stage, p, partners or {}, now) for stage in chosen.stages for p in loaded.portfolios)
     reported = tuple(report(day, p) for p in loaded.portfolios)
-    return DayResult(day.params, loaded, evaluated, chosen, tuple(planned), tuple(delivered), reported)
+    return DayResult(day.params, loaded, evaluated, chosen, acted, reported)
 
 
 # -- the hourly outbox: what waits for its window, receipts, the report deadline ---------------------

@@ -1,8 +1,7 @@
 """The only place that builds Airflow objects: one DAG per policy file.
 
     prepare -> load_feed -> evaluate[portfolio] -> choose_stages
-        -> <stage>.plan[portfolio] -> <stage>.deliver[portfolio]
-           (one task group per rung; skipped when it has no work)
+        -> <stage>[portfolio]   (a task per rung: plan, then deliver; skipped when it has no work)
         -> report[portfolio]
 
 Tasks are mapped over portfolios (the map index shows the portfolio's name),
@@ -27,7 +26,6 @@ from airflow.sdk import (
     AssetWatcher,
     CronTriggerTimetable,
     Param,
-    TaskGroup,
     TriggerRule,
     get_current_context,
     task,
@@ -239,18 +237,17 @@ def build_dag(policy: Policy) -> DAG:
             """Follow only the stages that have work today, so the graph shows what ran; the report always
             (a branch skips the direct downstream tasks it does not name, and a day with no stage to act on
             is still reported)."""
-            return [f"{stage}.plan" for stage in plan.choose_stages(_day(policy, run), portfolios).stages] + ["report"]
+            return [*plan.choose_stages(_day(policy, run), portfolios).stages, "report"]
 
         run = prepare()
         portfolios = load_feed(run)
         evaluated = evaluate.partial(run=run).expand(portfolio=portfolios)
         chooser = choose_stages(run, portfolios)
         evaluated >> chooser
-        stage_ends = [_stage_group(policy, rung, run, portfolios, chooser) for rung in policy.steps]
+        rungs = [_rung(policy, rung).partial(run=run).expand(portfolio=portfolios) for rung in policy.steps]
         reported = _report(policy, run, portfolios)
+        chooser >> rungs >> reported
         chooser >> reported
-        for end in stage_ends:
-            end >> reported
     return dag
 
 
@@ -270,30 +267,26 @@ def _report(policy: Policy, run: Any, portfolios: Any) -> Any:
     return report.partial(run=run).expand(portfolio=portfolios)
 
 
-def _stage_group(policy: Policy, rung: Step, run: Any, portfolios: Any, chooser: Any) -> Any:
-    """The task group of one rung: plan, then deliver, each mapped over the portfolios; its deliver tasks."""
-    with TaskGroup(group_id=rung.stage, tooltip=f"{rung.stage}: {rung.action} via {rung.channel}"):
+def _rung(policy: Policy, rung: Step) -> Any:
+    """The task of one rung, named after its stage: plans the day's actions of a portfolio, then delivers them.
 
-        @task(task_id="plan", map_index_template="{{ portfolio_name }}")
-        @_fail_fast
-        def plan_stage(portfolio: str, run: RunParams) -> plan.Planned:
-            """Write the day's actions of this rung for one portfolio."""
-            _name_map_index(portfolio)
-            return plan.plan_stage(_day(policy, run), rung.stage, portfolio)
+    One task, not a plan task and a deliver task: each task instance costs Airflow about 0.3 s in ``dags test``
+    and 0.4 s under the LocalExecutor, more than most rungs' work (docs/DESIGN-NOTES.md, "Shape of a run")."""
 
-        @task(task_id="deliver", map_index_template="{{ portfolio_name }}")
-        @_fail_fast
-        def deliver(portfolio: str, run: RunParams) -> plan.Delivered:
-            """Send the rung's planned actions of one portfolio to its partner (never in a dry run)."""
-            _name_map_index(portfolio)
-            partners = {} if run.dry_run else connections.partner_clients(policy)
-            return plan.deliver(_day(policy, run), rung.stage, portfolio, partners)
+    @task(
+        task_id=rung.stage,
+        map_index_template="{{ portfolio_name }}",
+        doc_md=f"{rung.stage}: {rung.action} via {rung.channel}. Plans the day's actions of a portfolio, then "
+        "sends them to the partner (never in a dry run).",
+    )
+    @_fail_fast
+    def act(portfolio: str, run: RunParams) -> plan.Acted:
+        """Write the day's actions of this rung for one portfolio, then send them (never in a dry run)."""
+        _name_map_index(portfolio)
+        partners = {} if run.dry_run else connections.partner_clients(policy)
+        return plan.act(_day(policy, run), rung.stage, portfolio, partners)
 
-        planned = plan_stage.partial(run=run).expand(portfolio=portfolios)
-        delivered = deliver.partial(run=run).expand(portfolio=portfolios)
-        planned >> delivered
-    chooser >> planned
-    return delivered
+    return act
 
 
 # The dialect of every param's schema. Airflow validates each param with ``jsonschema.validate`` whenever it

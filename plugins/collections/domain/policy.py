@@ -28,6 +28,8 @@ _PORTFOLIO_PATTERN = re.compile(r"^[A-Za-z0-9_.*?-]{1,64}$")
 _STAGE = r"^[a-z][a-z0-9_]{0,30}$"
 _TEMPLATE = r"^[a-z0-9_.{}-]+$"
 _CONN_ID = r"^[a-z0-9_]+$"
+# the steps of the day other than the rungs: each rung's task is named after its stage, so no stage takes these
+DAY_STEPS = ("prepare", "load_feed", "evaluate", "choose_stages", "report")
 
 BUCKET_MIN_DPD = {b: 0 if i == 0 else 30 * (i - 1) + 1 for i, b in enumerate(BUCKETS)}  # M2 -> 31
 
@@ -574,6 +576,12 @@ class Policy(_Strict):
             raise ValueError(
                 f"ladder stages must be unique, reminders included: {', '.join(repeated)} "
                 f"is used twice (stages: {', '.join(stages)})"
+            )
+        taken = [s for s in stages if s in DAY_STEPS]
+        if taken:
+            raise ValueError(
+                f"stage {taken[0]!r} is the name of a step of the day ({', '.join(DAY_STEPS)}), which a rung's "
+                "task would clash with: name the rung after what it does"
             )
         for i in range(1, len(ladder)):
             low, high = ladder[i - 1], ladder[i]

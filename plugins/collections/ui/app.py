@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from debt_collections import clock
 from debt_collections.domain import outcomes
-from debt_collections.domain.policy import PORTFOLIO_NAME
+from debt_collections.domain.policy import DAY_STEPS, PORTFOLIO_NAME
 from debt_collections.errors import CollectionsError
 from debt_collections.store import ui as queries
 from debt_collections.ui import i18n, metadata, pages, rerun
@@ -708,8 +708,8 @@ def task(
     query = {"as_of": as_of, "run_id": run_id}
     if portfolio and PORTFOLIO_NAME.match(portfolio):
         query["portfolio"] = portfolio
-    if "." in task_id:
-        query["stage"] = task_id.split(".", 1)[0]
+    if map_index >= 0 and task_id not in DAY_STEPS:  # a rung's task, named after its stage
+        query["stage"] = task_id
     return RedirectResponse("today?" + urllib.parse.urlencode(query), status_code=303)
 
 
