@@ -165,8 +165,7 @@ def main() -> None:
                     "trigger_to_finished_seconds": round(ended - began, 2),
                 }
     finally:
-        for name in names.values():
-            drop_database(args.db, name)
+        drop_database(args.db, *names.values())
     le, dt = result["local_executor"], result["dags_test"]
     result["local_executor_cost_per_task_instance_seconds"] = round(
         (le["wall_seconds"] - dt["wall_seconds"]) / le["task_instances"], 2
