@@ -205,13 +205,12 @@ def _xcom_value(value):
     return value
 
 
-PHASES = (  # phase -> task ids (the stage groups' plan and deliver tasks are summed per phase)
+PHASES = (  # phase -> task ids (the rungs' tasks, each named after its stage, are summed in one phase)
     ("prepare", ("prepare",)),
     ("load", ("load_feed",)),
     ("arrears + cases", ("evaluate",)),
     ("routing", ("choose_stages",)),
-    ("stages: plan", ("notice.plan", "call.plan", "visit.plan", "legal.plan")),
-    ("delivery", ("notice.deliver", "call.deliver", "visit.deliver", "legal.deliver")),
+    ("rungs: plan and delivery", ("notice", "call", "visit", "legal")),
     ("report", ("report",)),
 )
 
@@ -257,8 +256,7 @@ def _rows_handled(phase: str, rows: dict) -> int | None:
         "load": rows["rows_in"],
         "arrears + cases": rows["accounts"],
         "routing": rows["case_day"],
-        "stages: plan": rows["actions"],
-        "delivery": rows["actions"],
+        "rungs: plan and delivery": rows["actions"],
         "report": rows["case_day"] + rows["actions"],
     }.get(phase)
 

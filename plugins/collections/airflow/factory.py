@@ -270,8 +270,8 @@ def _report(policy: Policy, run: Any, portfolios: Any) -> Any:
 def _rung(policy: Policy, rung: Step) -> Any:
     """The task of one rung, named after its stage: plans the day's actions of a portfolio, then delivers them.
 
-    One task, not a plan task and a deliver task: each task instance costs Airflow about 0.3 s in ``dags test``
-    and 0.4 s under the LocalExecutor, more than most rungs' work (docs/DESIGN-NOTES.md, "Shape of a run")."""
+    One task, not a plan task and a deliver task: under the LocalExecutor each task instance cost a run about
+    0.57 s of wall time, more than most rungs' work (docs/DESIGN-NOTES.md, "Shape of a run")."""
 
     @task(
         task_id=rung.stage,
