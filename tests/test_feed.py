@@ -208,6 +208,10 @@ def test_a_repeat_is_judged_by_its_values_not_its_spelling(db, tmp_path):
         "pay7,A1,2026-11-01T10:00:00+08:00,50,,bank",
         "pay7,A1,2026-11-01T02:00:00+00:00,50.00,,bank",  # the same payment, spelt otherwise
     ]
+    s.extra_lines["events"] = [
+        "ev9,A1,2026-11-02T10:00:00+08:00,promise_to_pay,100,2026-11-20,,",
+        "ev9,A1,2026-11-02T02:00:00+00:00,promise_to_pay,100.00,2026-11-20,,",  # the same promise, spelt otherwise
+    ]
     s.run(DAY)
     rows = s.query("select entity, reason from collections.quarantine where feed_date = %s", [DAY])
     assert sorted((r["entity"], r["reason"]) for r in rows) == [
@@ -225,6 +229,9 @@ def test_a_repeat_is_judged_by_its_values_not_its_spelling(db, tmp_path):
     ]
     assert s.query("select amount from collections.repayment where payment_id = 'pay7'") == [
         {"amount": Decimal("50.00")}
+    ]
+    assert s.query("select amount, until from collections.event where event_id = 'ev9'") == [
+        {"amount": Decimal("100.00"), "until": d("2026-11-20")}
     ]
 
 

@@ -1,12 +1,34 @@
 -- Check each staged event row once, into pg_temp.chk_events: the first reason it cannot be loaded
 -- (null = valid), the portfolio of its account as scope, its values typed; the raw text kept for
 -- a rejected row only. Staging is read, never rewritten. Events are append-only by event_id, like
--- repayments.
+-- repayments: the same event again is a no-op, the same id with other values is a conflict (values, not
+-- spellings: one instant at two offsets, 100 and 100.00, are the same).
 with valid_accounts as (
     select distinct on (account_id) account_id, portfolio
     from pg_temp.chk_accounts
     where reason is null
     order by account_id, position
+),
+
+-- the event ids delivered more than once (none or a handful): found by counting, not by sorting every row
+repeated as (
+    select event_id from pg_temp.stg_events
+    where parse_error is null
+    group by event_id
+    having count(*) > 1
+),
+
+-- the first row of each of those ids, its values typed where they can be (a row whose values cannot be is
+-- refused before its repeats are looked at)
+firsts as (
+    select distinct on (st.event_id) st.event_id, st.account_id, st.kind, st.reason_code, st.event_source,
+           case when collections.is_timestamptz(st.at) then st.at::timestamptz end as at_v,
+           case when collections.is_decimal(st.amount) then st.amount::numeric end as amount_v,
+           case when collections.is_date(st.until) then st.until::date end as until_v
+    from pg_temp.stg_events st
+    join repeated using (event_id)
+    where st.parse_error is null
+    order by st.event_id, st.position
 )
 
 insert into pg_temp.chk_events (position, scope, reason, raw, event_id, account_id, at, kind, amount, until, reason_code, event_source)
@@ -60,16 +82,18 @@ from (
     select
         st.*,
         coalesce(sa.portfolio, a.portfolio) as portfolio,
-        -- a later row of the same id whose content differs from the first one
-        (st.account_id, st.at, st.kind, st.amount, st.until, st.reason_code, st.event_source) is distinct from (
-            first_value(st.account_id) over same_key, first_value(st.at) over same_key,
-            first_value(st.kind) over same_key, first_value(st.amount) over same_key,
-            first_value(st.until) over same_key, first_value(st.reason_code) over same_key,
-            first_value(st.event_source) over same_key) as conflicts
+        -- a later row of the same id whose values differ from the first one's (typed only for the rows of
+        -- a repeated id; the row's own values are valid where this is looked at)
+        case when f.event_id is null then false
+             else (st.account_id, case when collections.is_timestamptz(st.at) then st.at::timestamptz end, st.kind,
+                   case when collections.is_decimal(st.amount) then st.amount::numeric end,
+                   case when collections.is_date(st.until) then st.until::date end, st.reason_code, st.event_source)
+                  is distinct from (f.account_id, f.at_v, f.kind, f.amount_v, f.until_v, f.reason_code, f.event_source)
+        end as conflicts
     from pg_temp.stg_events st
     left join valid_accounts sa using (account_id)
     left join collections.account a on a.account_id = st.account_id
-    window same_key as (partition by st.event_id, st.parse_error is null order by st.position)
+    left join firsts f on f.event_id = st.event_id and st.parse_error is null
 ) s
 -- offset 0: the reason is computed once a row (pulled up, it would be computed again for each use below)
 offset 0
