@@ -180,6 +180,33 @@ def test_one_bad_policy_is_an_import_error_of_its_own_file(airflow_home, tmp_pat
     assert f"broken.yaml:{line}: ladder[2].enter.dpd_at_least: Input should be a valid integer" in message
 
 
+def test_the_collections_view_link_is_on_a_daily_dags_portfolio_tasks_only():
+    """Evaluations, rungs (named after their stage) and reports are mapped over portfolios and linked; the
+    unmapped steps and the outbox's and approvals' mapped tasks (not a portfolio's day) are not."""
+    from types import SimpleNamespace
+
+    from debt_collections.airflow.links import CollectionsViewLink
+
+    def link(dag_id: str, task_id: str, map_index: int) -> str:
+        key = SimpleNamespace(dag_id=dag_id, run_id="manual__1", task_id=task_id, map_index=map_index)
+        return CollectionsViewLink().get_link(None, ti_key=key)
+
+    for task_id in ("evaluate", "notice", "repossession", "report"):
+        assert link("collections_subprime", task_id, 2) == (
+            f"/collections/task?dag_id=collections_subprime&run_id=manual__1&task_id={task_id}&map_index=2"
+        )
+    for dag_id, task_id, map_index in [
+        ("collections_standard", "prepare", -1),
+        ("collections_standard", "load_feed", -1),
+        ("collections_standard", "choose_stages", -1),
+        ("collections_standard_outbox", "send", 0),
+        ("collections_standard_approvals", "decide", 0),
+        ("collections_standard_approvals", "send", 1),
+        ("collections_simulate", "simulate", -1),
+    ]:
+        assert link(dag_id, task_id, map_index) == "", (dag_id, task_id)
+
+
 def test_airflow_plugins_lists_the_plugin(airflow_home):
     out = subprocess.run([AIRFLOW, "plugins", "--output", "json"], check=True, capture_output=True, text=True)
     plugins = json.loads(out.stdout[out.stdout.index("[") :])
