@@ -167,14 +167,36 @@ def test_a_key_repeated_in_one_drop_keeps_its_first_row_and_quarantines_other_co
         "ev8,A1,2026-11-03T10:00:00+08:00,dispute,,,,",
         "ev8,A1,2026-11-04T10:00:00+08:00,dispute,,,,",  # the same id at another time: quarantined
     ]
+    s.extra_lines["repayments"] = [
+        "pay8,A1,2026-11-02T10:00:00+08:00,50.00,,bank",
+        "pay8,A1,2026-11-02T10:00:00+08:00,50.00,,bank",  # the same payment again: fine
+        "pay8,A1,2026-11-02T10:00:00+08:00,50.00,,cash",  # another channel: quarantined
+        "pay8,A1,2026-11-03T10:00:00+08:00,50.00,,bank",  # another time
+        "pay8,X2,2026-11-02T10:00:00+08:00,50.00,,bank",  # another account
+        "pay9,A1,2026-11-02T11:00:00+08:00,30.00,,bank",
+        "rev8,A1,2026-11-04T10:00:00+08:00,-30.00,pay9,bank",
+        "rev8,A1,2026-11-04T10:00:00+08:00,-30.00,pay8,bank",  # the reversal of another payment
+    ]
     s.run(DAY)
     rows = s.query(
         "select entity, reason from collections.quarantine where feed_date = %s order by entity desc, position", [DAY]
     )
     assert [(r["entity"], r["reason"]) for r in rows] == [
+        *[("repayments", "conflicting re-delivery: payment_id pay8 repeated in this drop with other content")] * 3,
+        ("repayments", "conflicting re-delivery: payment_id rev8 repeated in this drop with other content"),
         ("installments", "installment (account_id, seq) repeated in this drop with other content"),
         ("installments", "installment (account_id, seq) repeated in this drop with other content"),
         ("events", "conflicting re-delivery: event_id ev8 repeated in this drop with other content"),
+    ]
+    paid = s.query(
+        "select payment_id, account_id, paid_at, channel, reverses from collections.repayment "
+        "where payment_id in ('pay8', 'rev8') order by payment_id"
+    )
+    assert [
+        (r["payment_id"], r["account_id"], r["paid_at"].isoformat(), r["channel"], r["reverses"]) for r in paid
+    ] == [
+        ("pay8", "A1", "2026-11-02T02:00:00+00:00", "bank", None),
+        ("rev8", "A1", "2026-11-04T02:00:00+00:00", "bank", "pay9"),
     ]
     stored = s.query(
         "select seq, due_date, amount_due from collections.installment where account_id = 'A1' and seq > 97 "
