@@ -17,6 +17,7 @@ import pytest
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.policy.loader import load_policy
 from debt_collections.store.db import connect
+from tests.airflow_cli import run_airflow
 from tests.scenario import d, dag_run_state, task_failures
 
 REPO = Path(__file__).resolve().parents[1]
@@ -262,13 +263,7 @@ def _views(db: str) -> tuple[list, list]:
 
 
 def _dags_test(env: dict, logical: str, conf: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [AIRFLOW, "dags", "test", "collections_standard", logical, "-c", json.dumps(conf)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_airflow(["dags", "test", "collections_standard", logical, "-c", json.dumps(conf)], env=env)
 
 
 def test_airflow_dags_test_runs_a_day_end_to_end_and_reruns_are_no_ops(airflow_home, fresh_db, generated_drop):
@@ -379,13 +374,7 @@ def test_a_day_not_reported_by_the_deadline_alerts_once(airflow_home, db, genera
         day = _dags_test(env, "2026-11-28", {"as_of": "2026-11-27"})
         assert dag_run_state(day) == "success", day.stdout[-3000:] + day.stderr[-3000:]
         for _ in range(2):  # the hourly check runs again: still one alert
-            hourly = subprocess.run(
-                [AIRFLOW, "dags", "test", "collections_standard_outbox"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
+            hourly = run_airflow(["dags", "test", "collections_standard_outbox"], env=env)
             assert dag_run_state(hourly) == "success" and not task_failures(hourly), (
                 hourly.stdout[-3000:] + hourly.stderr[-3000:]
             )
@@ -424,13 +413,7 @@ def test_a_run_pulls_the_feed_over_http_and_delivers_through_the_partners(airflo
         assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
         accepted = requests_get(server.url + "/_accepted")
         # the hourly outbox DAG picks up what waits (deferred to the window, or planned) and sends what it may now
-        outbox = subprocess.run(
-            [AIRFLOW, "dags", "test", "collections_standard_outbox"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        outbox = run_airflow(["dags", "test", "collections_standard_outbox"], env=env)
         assert dag_run_state(outbox) == "success" and not task_failures(outbox), (
             outbox.stdout[-3000:] + outbox.stderr[-3000:]
         )
@@ -512,12 +495,8 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
             ).fetchone()
 
     try:
-        out = subprocess.run(
-            [AIRFLOW, "dags", "test", "collections_subprime", "2026-11-29", "-c", json.dumps({"as_of": "2026-11-28"})],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        out = run_airflow(
+            ["dags", "test", "collections_subprime", "2026-11-29", "-c", json.dumps({"as_of": "2026-11-28"})], env=env
         )
         assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
         # a repossession order cannot be taken back: each one no rule stops waits for a decision, none went out
@@ -527,13 +506,7 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
         policy = load_policy(REPO / "dags" / "policies" / "subprime.yaml")
         listed = plan.approval_request(db, policy, "SUB-CENTRAL")
         plan.approve_waiting(db, policy, decided_by="lead", via="collections_view")
-        outbox = subprocess.run(
-            [AIRFLOW, "dags", "test", "collections_subprime_outbox"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        outbox = run_airflow(["dags", "test", "collections_subprime_outbox"], env=env)
         assert dag_run_state(outbox) == "success", outbox.stdout[-3000:] + outbox.stderr[-3000:]
         orders_received, after = received(), orders()
     finally:
@@ -554,13 +527,8 @@ def test_the_subprime_dag_runs_its_repossession_stage(airflow_home, db, tmp_path
 def test_the_lease_dag_sends_courtesy_reminders_before_the_due_date(airflow_home, db, tmp_path):
     drops = tmp_path / "drops"
     generate_book(drops, BookSpec(accounts=1500, start=d("2026-11-28"), end=d("2026-11-28"), seed=12))
-    out = subprocess.run(
-        [AIRFLOW, "dags", "test", "collections_lease", "2026-11-29", "-c", json.dumps({"as_of": "2026-11-28"})],
-        env=_env(db, drops),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    conf = json.dumps({"as_of": "2026-11-28"})
+    out = run_airflow(["dags", "test", "collections_lease", "2026-11-29", "-c", conf], env=_env(db, drops))
     assert dag_run_state(out) == "success", out.stdout[-3000:] + out.stderr[-3000:]
     with connect(db) as conn:
         portfolios = {r["portfolio"] for r in conn.execute("select distinct portfolio from collections.case_day")}

@@ -14,6 +14,7 @@ import requests
 
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.simulator.server import SimulatorServer
+from tests.airflow_cli import run_airflow
 from tests.pg import migrated_databases
 from tests.scenario import d
 
@@ -149,17 +150,8 @@ KILLED_AT = (
 def _dags_test_killed_in(point: str | None, env: dict, logical: str) -> None:
     """Run a day through ``airflow dags test``; with ``point``, check that it died there (the crash point
     ``step:<point>``, before Airflow recorded the task's success)."""
-    from tests.test_airflow import AIRFLOW
-
     env = {**env, "COLLECTIONS_CRASH_AT": f"step:{point}"} if point else env
-    proc = subprocess.run(
-        [AIRFLOW, "dags", "test", "collections_standard", logical, "-c", '{"as_of": "2026-11-28"}'],
-        env=env,
-        start_new_session=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_airflow(["dags", "test", "collections_standard", logical, "-c", '{"as_of": "2026-11-28"}'], env=env)
     expected = -signal.SIGKILL if point else 0
     assert proc.returncode == expected, (
         f"{logical}, crash at {point or 'none'}: exit {proc.returncode}, expected {expected}\n"

@@ -229,8 +229,8 @@ def test_the_app_role_can_simulate(history, pg_admin, candidate):
 @pytest.mark.airflow
 def test_the_simulate_dag_keeps_its_result(airflow_home, db, tmp_path, candidate):
     import os
-    import subprocess
-    import sys
+
+    from tests.airflow_cli import run_airflow
 
     _book(db, tmp_path / "book")
     parts = psycopg.conninfo.conninfo_to_dict(db)
@@ -248,15 +248,8 @@ def test_the_simulate_dag_keeps_its_result(airflow_home, db, tmp_path, candidate
         ),
     }
     conf = {"candidate": str(candidate), "from": FIRST, "to": LAST, "portfolios": ["P1"]}
-    airflow = str(Path(sys.executable).with_name("airflow"))
     before = _checksums(db)
-    done = subprocess.run(
-        [airflow, "dags", "test", "collections_simulate", "-c", json.dumps(conf)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_airflow(["dags", "test", "collections_simulate", "-c", json.dumps(conf)], env=env)
     assert dag_run_state(done) == "success" and not task_failures(done), done.stdout[-3000:] + done.stderr[-3000:]
     rows = _query(db, "select run_id, params, started_at <= finished_at as ordered, result from collections.simulation")
     assert len(rows) == 1 and rows[0]["ordered"]
