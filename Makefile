@@ -42,7 +42,7 @@ $(WEB): $(NODE) $(wildcard plugins/collections/ui/web/*)
 TEST_WORKERS ?= 2
 test: $(STAMP) $(WEB)
 	.ci/system-packages
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 demo: $(STAMP) $(WEB)
 	.ci/system-packages fonts

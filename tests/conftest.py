@@ -156,3 +156,17 @@ def simulator():
     yield server
     server.shutdown()
     server.server_close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The files that run Airflow or a browser (a test marked ``airflow`` or ``live``) first; each file's tests
+    together and in their order.
+
+    pytest-xdist hands each process a file at a time in this order (``make test`` passes
+    ``--no-loadscope-reorder``; by default it puts the files with the most tests first, and so these, one or two
+    long tests each, last). Long files first and the many short ones after: when one process has nothing left,
+    the other's last file is a short one. Measured in docs/RELIABILITY.md, "The test suite's time".
+    """
+    long_files = {item.path for item in items if item.get_closest_marker("airflow") or item.get_closest_marker("live")}
+    first_seen = {path: i for i, path in reversed(list(enumerate(item.path for item in items)))}
+    items.sort(key=lambda item: (item.path not in long_files, first_seen[item.path]))

@@ -11,7 +11,6 @@ A and B must be identical. See docs/SCALE-OUT.md.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections import Counter
 
@@ -19,7 +18,8 @@ import pytest
 
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.store.db import connect
-from tests.live_airflow import AIRFLOW, live_airflow, metadata_database, redis_answers
+from tests.airflow_cli import run_airflow
+from tests.live_airflow import live_airflow, metadata_database, redis_answers
 from tests.scenario import d, dag_run_state
 from tests.test_airflow import _env
 
@@ -60,41 +60,37 @@ def book(tmp_path):
     return root
 
 
-def test_celery_with_two_workers_writes_what_a_local_run_writes(pg_admin, db, fresh_db, book, tmp_path):
+def test_celery_with_two_workers_writes_what_a_local_run_writes(airflow_home, pg_admin, db, fresh_db, book, tmp_path):
     why = redis_answers("127.0.0.1", 6379)
     if why:
         pytest.skip(f"no Redis at 127.0.0.1:6379: {why}")
     conf = {"as_of": AS_OF}
-    # A starts from the migrated template, B from an empty database that its first task migrates
-    with metadata_database(pg_admin, tmp_path / "airflow") as meta:
-        # A: the reference, every task in one process (as in tests/test_airflow.py)
-        local = subprocess.run(
-            [AIRFLOW, "dags", "test", "collections_standard", "-c", json.dumps(conf)],
-            env={**_env(db, book), **meta, "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"},
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert dag_run_state(local) == "success", local.stdout[-3000:] + local.stderr[-3000:]
-
-        # B: a run triggered on live Airflow, its tasks sent through Redis to two Celery workers
-        with live_airflow(
+    # A's collections database is a copy of the migrated template, B's is empty (its first task migrates it).
+    # A: the reference, every task in one process, on the session's Airflow metadata database (as in
+    # tests/test_airflow.py)
+    local = run_airflow(["dags", "test", "collections_standard", "-c", json.dumps(conf)], env=_env(db, book))
+    assert dag_run_state(local) == "success", local.stdout[-3000:] + local.stderr[-3000:]
+    # B: a run triggered on live Airflow, its tasks sent through Redis to two Celery workers
+    with (
+        metadata_database(pg_admin, tmp_path / "airflow") as meta,
+        live_airflow(
             {**_env(fresh_db, book), **meta},
             tmp_path / "logs",
             executor="CeleryExecutor",
             workers=WORKERS,
             broker_url=BROKER,
-        ) as live:
-            live.unpause("collections_standard")
-            began = time.monotonic()
-            run_id = live.trigger("collections_standard", conf)
-            queue = live.env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]
-            # the run's tasks go to the queue its workers serve (not that of an older DAG version)
-            assert {t["queue"] for t in live.task_instances("collections_standard", run_id)} == {queue}
-            run = live.wait_for_run("collections_standard", run_id)
-            took = time.monotonic() - began
-            assert run["state"] == "success", live.report("collections_standard", run_id)
-            tis = live.task_instances("collections_standard", run_id)
+        ) as live,
+    ):
+        live.unpause("collections_standard")
+        began = time.monotonic()
+        run_id = live.trigger("collections_standard", conf)
+        queue = live.env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"]
+        # the run's tasks go to the queue its workers serve (not that of an older DAG version)
+        assert {t["queue"] for t in live.task_instances("collections_standard", run_id)} == {queue}
+        run = live.wait_for_run("collections_standard", run_id)
+        took = time.monotonic() - began
+        assert run["state"] == "success", live.report("collections_standard", run_id)
+        tis = live.task_instances("collections_standard", run_id)
     per_worker = Counter(t["hostname"] for t in tis if t["state"] == "success")
     print(f"celery run of {AS_OF}: {took:.0f} s from trigger to success; tasks per worker {dict(per_worker)}")
 

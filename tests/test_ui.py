@@ -20,6 +20,8 @@ from tests.scenario import Scenario, d, dag_run_state
 from tests.test_capacity import DAY as CAPACITY_DAY
 from tests.test_capacity import VISITS, overdue, with_roster
 
+pytestmark = pytest.mark.live
+
 DAYS = ("2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28")
 PAGES = (
     "/collections/today",

@@ -19,6 +19,8 @@ from tests.scenario import dag_run_state
 from tests.test_airflow import _dags_test, _env
 from tests.test_ui import BLOCKING, DAYS, RGB, SCREENSHOTS, _axe, _log_in, _luminance, tables
 
+pytestmark = pytest.mark.live
+
 # the fixtures of tests/test_ui.py, used here by name: a real Airflow API server app, a login, the book
 airflow_api, token, ui, book, live_api, browser = (
     test_ui.airflow_api,
