@@ -47,6 +47,7 @@ PG_ADMIN = _find_admin()
 # metadata database of this test session before any test imports it.
 AIRFLOW_HOME = REPO / ".pytest_cache" / f"airflow-{RUN_TAG}"
 AIRFLOW_META_DB = f"af_meta_{RUN_TAG}"
+AIRFLOW_META_TEMPLATE = f"af_tmpl_{RUN_TAG}"  # migrated once, never connected to after: copied, not migrated again
 _meta = psycopg.conninfo.conninfo_to_dict(PG_ADMIN)
 os.environ.update(
     {
@@ -108,19 +109,34 @@ def db(pg_admin: str, template_db: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def airflow_home(pg_admin: str) -> Iterator[Path]:
-    """A migrated Airflow metadata database (its own, in the test server) and AIRFLOW_HOME."""
+    """A migrated Airflow metadata database (its own, in the test server) and AIRFLOW_HOME.
+
+    ``airflow db migrate`` runs once, into a template that nothing else connects to; this database and each
+    live test's (``airflow_metadata_template``, tests/live_airflow.py) are copies of it.
+    """
     import subprocess
     import sys
 
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
     with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'create database "{AIRFLOW_META_DB}"')
+        conn.execute(f'create database "{AIRFLOW_META_TEMPLATE}"')
     airflow = Path(sys.executable).with_name("airflow")
-    done = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ.copy())
+    template_url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace(AIRFLOW_META_DB, AIRFLOW_META_TEMPLATE)
+    env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": template_url}
+    done = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=env)
     assert done.returncode == 0, f"airflow db migrate failed:\n{done.stderr[-600:]}"
+    with psycopg.connect(pg_admin, autocommit=True) as conn:
+        conn.execute(f'create database "{AIRFLOW_META_DB}" template "{AIRFLOW_META_TEMPLATE}"')
     yield AIRFLOW_HOME
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{AIRFLOW_META_DB}" with (force)')
+        conn.execute(f'drop database if exists "{AIRFLOW_META_TEMPLATE}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata_template(airflow_home: Path) -> str:
+    """The name of a migrated Airflow metadata database to copy (``metadata_database(..., template=...)``)."""
+    return AIRFLOW_META_TEMPLATE
 
 
 @pytest.fixture

@@ -68,8 +68,11 @@ def redis_answers(host: str = "127.0.0.1", port: int = 6379) -> str | None:
 
 
 @contextmanager
-def metadata_database(pg_admin: str, home: Path) -> Iterator[dict[str, str]]:
-    """A migrated Airflow metadata database of its own and an AIRFLOW_HOME: the env that points at them."""
+def metadata_database(pg_admin: str, home: Path, template: str | None = None) -> Iterator[dict[str, str]]:
+    """A migrated Airflow metadata database of its own and an AIRFLOW_HOME: the env that points at them.
+
+    With ``template`` (a migrated metadata database nothing is connected to: the ``airflow_metadata_template``
+    fixture) the database is a copy of it, else ``airflow db migrate`` makes it."""
     import psycopg
 
     name = f"af_live_{uuid.uuid4().hex[:10]}"
@@ -97,10 +100,11 @@ def metadata_database(pg_admin: str, home: Path) -> Iterator[dict[str, str]]:
             f"this process's clock is {skew:.0f} s ahead of the database server's: the scheduler would keep "
             "every run queued (under libfaketime, fake a time in the past: .ci/soak does)"
         )
-        conn.execute(f'create database "{name}"')
+        conn.execute(f'create database "{name}"' + (f' template "{template}"' if template else ""))
     try:
-        migrated = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=600)
-        assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
+        if not template:
+            migrated = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=600)
+            assert migrated.returncode == 0, migrated.stdout[-2000:] + migrated.stderr[-2000:]
         yield env
     finally:
         with psycopg.connect(pg_admin, autocommit=True) as conn:

@@ -88,7 +88,9 @@ def _legal(db: str) -> dict[str, dict]:
     return {r["account_id"]: r for r in rows}
 
 
-def test_a_legal_referral_waits_for_an_approval_given_through_airflows_hitl_api(pg_admin, db, tmp_path):
+def test_a_legal_referral_waits_for_an_approval_given_through_airflows_hitl_api(
+    airflow_metadata_template, pg_admin, db, tmp_path
+):
     s = Scenario(db, tmp_path / "drops")
     for account in ("A1", "A2", "A3"):  # June to August unpaid: dpd 92, 6000.00 overdue on DAY
         s.account(account, first_due="2026-06-01", months=6, amount="2000.00")
@@ -101,7 +103,7 @@ def test_a_legal_referral_waits_for_an_approval_given_through_airflows_hitl_api(
         env[f"AIRFLOW_CONN_COLLECTIONS_{name}"] = http
     try:
         with (
-            metadata_database(pg_admin, tmp_path / "airflow") as meta,
+            metadata_database(pg_admin, tmp_path / "airflow", template=airflow_metadata_template) as meta,
             live_airflow({**env, **meta}, tmp_path / "logs", dags=(DAG_ID, APPROVALS), scheduled_runs=True) as live,
         ):
             # the scheduler creates asset-triggered runs only with its job schedule on; it then also starts

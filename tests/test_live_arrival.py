@@ -88,7 +88,9 @@ def _evaluated(db: str) -> dict:
     return {r["run_id"]: r["as_of"] for r in rows}
 
 
-def test_the_cron_runs_without_a_marker_and_a_marker_starts_a_run_of_its_day(pg_admin, db, tmp_path):
+def test_the_cron_runs_without_a_marker_and_a_marker_starts_a_run_of_its_day(
+    airflow_metadata_template, pg_admin, db, tmp_path
+):
     policy = load_policy(REPO / "dags" / "policies" / "standard.yaml")
     today = pendulum.now(policy.timezone).date()
     drops = tmp_path / "drops"
@@ -105,7 +107,7 @@ def test_the_cron_runs_without_a_marker_and_a_marker_starts_a_run_of_its_day(pg_
     dags = {"AIRFLOW__CORE__DAGS_FOLDER": str(_dags_with_a_marker(tmp_path / "dags", fired))}
     try:
         with (
-            metadata_database(pg_admin, tmp_path / "airflow") as meta,
+            metadata_database(pg_admin, tmp_path / "airflow", template=airflow_metadata_template) as meta,
             live_airflow({**env, **meta, **dags}, tmp_path / "logs", scheduled_runs=True, triggerer=True) as live,
         ):
             live.unpause(DAG_ID)

@@ -63,9 +63,11 @@ def book(tmp_path):
     return root
 
 
-def test_a_rerun_from_the_view_runs_in_airflow_and_changes_only_the_chosen_portfolios(pg_admin, db, book, tmp_path):
+def test_a_rerun_from_the_view_runs_in_airflow_and_changes_only_the_chosen_portfolios(
+    airflow_metadata_template, pg_admin, db, book, tmp_path
+):
     with (
-        metadata_database(pg_admin, tmp_path / "airflow") as meta,
+        metadata_database(pg_admin, tmp_path / "airflow", template=airflow_metadata_template) as meta,
         live_airflow({**_env(db, book), **meta}, tmp_path / "logs") as live,
     ):
         live.unpause(DAG_ID)

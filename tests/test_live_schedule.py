@@ -42,7 +42,7 @@ def _scheduled_run(live, timeout: float = 180) -> dict:
 
 
 def test_the_scheduler_creates_a_run_without_conf_that_evaluates_the_day_before_its_logical_date(
-    pg_admin, db, tmp_path
+    airflow_metadata_template, pg_admin, db, tmp_path
 ):
     policy = load_policy(REPO / "dags" / "policies" / "standard.yaml")
     today = pendulum.now(policy.timezone).date()
@@ -53,7 +53,7 @@ def test_the_scheduler_creates_a_run_without_conf_that_evaluates_the_day_before_
     env = _env(db, drops)
     env.pop("COLLECTIONS_NOW")  # the product's clock is the scheduler's: the real one
     with (
-        metadata_database(pg_admin, tmp_path / "airflow") as meta,
+        metadata_database(pg_admin, tmp_path / "airflow", template=airflow_metadata_template) as meta,
         live_airflow({**env, **meta}, tmp_path / "logs", scheduled_runs=True) as live,
     ):
         live.unpause(DAG_ID)

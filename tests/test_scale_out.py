@@ -60,7 +60,9 @@ def book(tmp_path):
     return root
 
 
-def test_celery_with_two_workers_writes_what_a_local_run_writes(airflow_home, pg_admin, db, fresh_db, book, tmp_path):
+def test_celery_with_two_workers_writes_what_a_local_run_writes(
+    airflow_metadata_template, pg_admin, db, fresh_db, book, tmp_path
+):
     why = redis_answers("127.0.0.1", 6379)
     if why:
         pytest.skip(f"no Redis at 127.0.0.1:6379: {why}")
@@ -72,7 +74,7 @@ def test_celery_with_two_workers_writes_what_a_local_run_writes(airflow_home, pg
     assert dag_run_state(local) == "success", local.stdout[-3000:] + local.stderr[-3000:]
     # B: a run triggered on live Airflow, its tasks sent through Redis to two Celery workers
     with (
-        metadata_database(pg_admin, tmp_path / "airflow") as meta,
+        metadata_database(pg_admin, tmp_path / "airflow", template=airflow_metadata_template) as meta,
         live_airflow(
             {**_env(fresh_db, book), **meta},
             tmp_path / "logs",
