@@ -74,6 +74,7 @@ def metadata_database(pg_admin: str, home: Path, template: str | None = None) ->
     With ``template`` (a migrated metadata database nothing is connected to: the ``airflow_metadata_template``
     fixture) the database is a copy of it, else ``airflow db migrate`` makes it."""
     import psycopg
+    from cryptography.fernet import Fernet
 
     name = f"af_live_{uuid.uuid4().hex[:10]}"
     parts = psycopg.conninfo.conninfo_to_dict(pg_admin)
@@ -89,6 +90,11 @@ def metadata_database(pg_admin: str, home: Path, template: str | None = None) ->
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            # One key for every component. A home without airflow.cfg gets one written, with a Fernet key of its
+            # own, by the first process that reads it: components started together each wrote and used their
+            # own, and the triggerer could not read the triggers the DAG processor had encrypted (seen when the
+            # database was a copy and no `airflow db migrate` had written the file first).
+            "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
         }
     )
     with psycopg.connect(pg_admin, autocommit=True) as conn:
