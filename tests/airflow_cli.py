@@ -22,6 +22,7 @@ this module's.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import select
@@ -47,7 +48,9 @@ class _Server:
     """The client's side: one server process, a JSON line a request and a line for each answer."""
 
     def __init__(self) -> None:
-        self.log = Path(tempfile.mkstemp(prefix="warm-airflow-", suffix=".log")[1])
+        fd, log = tempfile.mkstemp(prefix="warm-airflow-", suffix=".log")
+        os.close(fd)
+        self.log = Path(log)
         self.settings = _read_at_import(os.environ)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
@@ -59,7 +62,11 @@ class _Server:
                 start_new_session=True,
             )
         self.buffer = b""
-        self.answer(timeout=180)  # {"ready": ...}: Airflow imported, the Execution API built
+        try:
+            self.answer(timeout=180)  # {"ready": ...}: Airflow imported, the Execution API built
+        except TimeoutError:
+            self.proc.kill()
+            raise RuntimeError(f"the warm airflow server was not ready in 180 s; its log:\n{self.tail()}") from None
 
     def answer(self, timeout: float) -> dict:
         assert self.proc.stdout is not None
@@ -91,7 +98,8 @@ class _Server:
             try:
                 returncode = self.answer(timeout=timeout)["returncode"]
             except TimeoutError:
-                os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):  # it may have ended since
+                    os.killpg(pid, signal.SIGKILL)
                 self.answer(timeout=60)
                 raise subprocess.TimeoutExpired([AIRFLOW, *args], timeout, out.read_text(), err.read_text()) from None
             return subprocess.CompletedProcess([AIRFLOW, *args], returncode, out.read_text(), err.read_text())
