@@ -34,8 +34,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+from tests.live_airflow import AIRFLOW, REPO
+
 WARM = os.environ.get("TEST_WARM_AIRFLOW", "1") != "0"
 PER_COMMAND = ("AIRFLOW_CONN_", "AIRFLOW_VAR_")  # read when looked up, so a command may set its own
 

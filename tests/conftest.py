@@ -49,6 +49,14 @@ AIRFLOW_HOME = REPO / ".pytest_cache" / f"airflow-{RUN_TAG}"
 AIRFLOW_META_DB = f"af_meta_{RUN_TAG}"
 AIRFLOW_META_TEMPLATE = f"af_tmpl_{RUN_TAG}"  # migrated once, never connected to after: copied, not migrated again
 _meta = psycopg.conninfo.conninfo_to_dict(PG_ADMIN)
+
+
+def _metadata_url(dbname: str) -> str:
+    """Airflow's SQLAlchemy URL of a metadata database on the test server."""
+    user, host, port = _meta.get("user", "postgres"), _meta.get("host", "127.0.0.1"), _meta.get("port", 5432)
+    return f"postgresql+psycopg2://{user}@/{dbname}?host={host}&port={port}"
+
+
 os.environ.update(
     {
         "AIRFLOW_HOME": str(AIRFLOW_HOME),
@@ -58,10 +66,7 @@ os.environ.update(
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         # an admin, and a viewer who may read the pages but record nothing (tests/test_ui.py)
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,viewer:viewer",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
-            f"postgresql+psycopg2://{_meta.get('user', 'postgres')}@/{AIRFLOW_META_DB}"
-            f"?host={_meta.get('host', '127.0.0.1')}&port={_meta.get('port', 5432)}"
-        ),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _metadata_url(AIRFLOW_META_DB),
     }
 )
 
@@ -121,8 +126,7 @@ def airflow_home(pg_admin: str) -> Iterator[Path]:
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'create database "{AIRFLOW_META_TEMPLATE}"')
     airflow = Path(sys.executable).with_name("airflow")
-    template_url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace(AIRFLOW_META_DB, AIRFLOW_META_TEMPLATE)
-    env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": template_url}
+    env = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": _metadata_url(AIRFLOW_META_TEMPLATE)}
     done = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=env)
     assert done.returncode == 0, f"airflow db migrate failed:\n{done.stderr[-600:]}"
     with psycopg.connect(pg_admin, autocommit=True) as conn:
@@ -184,5 +188,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the other's last file is a short one. Measured in docs/RELIABILITY.md, "The test suite's time".
     """
     long_files = {item.path for item in items if item.get_closest_marker("airflow") or item.get_closest_marker("live")}
-    first_seen = {path: i for i, path in reversed(list(enumerate(item.path for item in items)))}
-    items.sort(key=lambda item: (item.path not in long_files, first_seen[item.path]))
+    order: dict[Path, int] = {}
+    for item in items:
+        order.setdefault(item.path, len(order))
+    items.sort(key=lambda item: (item.path not in long_files, order[item.path]))
