@@ -22,10 +22,11 @@ from tests.test_ui import BLOCKING, DAYS, RGB, SCREENSHOTS, _axe, _log_in, _lumi
 pytestmark = pytest.mark.live
 
 # the fixtures of tests/test_ui.py, used here by name: a real Airflow API server app, a login, the book
-airflow_api, token, ui, book, live_api, browser = (
+airflow_api, token, ui, book_built_once, book, live_api, browser = (
     test_ui.airflow_api,
     test_ui.token,
     test_ui.ui,
+    test_ui.book_built_once,
     test_ui.book,
     test_ui.live_api,
     test_ui.browser,
