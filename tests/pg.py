@@ -17,6 +17,17 @@ def drop_database(admin: str, name: str) -> None:
         conn.execute(f'drop role if exists "collections_app_{name}"')
 
 
+def copied_database(admin: str, template: str, prefix: str = "coll_t") -> Iterator[str]:
+    """A new database copied from ``template`` (its conninfo), dropped after (a fixture's body)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" template "{template}"')
+    try:
+        yield psycopg.conninfo.make_conninfo(admin, dbname=name)
+    finally:
+        drop_database(admin, name)
+
+
 def recreate_from(admin: str, conninfo: str, template: str) -> None:
     """Make the database ``conninfo`` names a copy of ``template``: dropped, then created again under its name.
 

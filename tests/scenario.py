@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
+import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
 import pendulum
+import psycopg
 
 from debt_collections.domain.params import RunParams
 from debt_collections.domain.policy import Policy
@@ -19,6 +22,7 @@ from debt_collections.feeds.entities import BY_NAME
 from debt_collections.plan import DayResult, run_day
 from debt_collections.policy.loader import load_policy
 from debt_collections.store.db import connect
+from tests.pg import recreate_from
 
 REPO = Path(__file__).resolve().parents[1]
 STANDARD = REPO / "dags" / "policies" / "standard.yaml"
@@ -40,6 +44,15 @@ class Scenario:
     # who approves, after each (real) run, every action that waits for approval (SPEC 11); None: nobody,
     # the actions stay awaiting_approval. Tests of delivery set it: they are about what goes out.
     approver: str | None = None
+
+    def own_copy(self, pg_admin: str, conninfo: str, root: Path) -> Scenario:
+        """This scenario as a test's own: the database ``conninfo`` names made a copy of this one's, the drops copied
+        under ``root``, the rows to come added to a copy of these. For a book a module builds once (a module-scoped
+        fixture over ``tests.pg.copied_database``) and each of its tests changes as it likes."""
+        recreate_from(pg_admin, conninfo, psycopg.conninfo.conninfo_to_dict(self.conninfo)["dbname"])
+        shutil.copytree(self.root, root, dirs_exist_ok=True)
+        rows, extra_lines = copy.deepcopy(self.rows), copy.deepcopy(self.extra_lines)
+        return replace(self, conninfo=conninfo, root=root, rows=rows, extra_lines=extra_lines)
 
     def customer(
         self,

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from debt_collections.store.migrate import migrate
-from tests.pg import migrated_databases
+from tests.pg import copied_database, migrated_databases
 from tests.scenario import Scenario
 
 
@@ -71,24 +71,31 @@ def test_a_login_role_of_one_database_cannot_reach_another(two_databases, pg_adm
             conn.execute(f"drop role {name}")
 
 
+@pytest.fixture(scope="module")
+def history_built_once(pg_admin, template_db, tmp_path_factory) -> Iterator[Scenario]:
+    """A day with an action handed to a partner, a quarantined row, an event and a repayment; made once a module."""
+    for conninfo in copied_database(pg_admin, template_db):
+        s = Scenario(conninfo, tmp_path_factory.mktemp("history"))
+        s.account("A1", first_due="2026-10-01", months=3)
+        s.account("A2", first_due="2026-10-01", months=3)
+        s.event("e1", "A2", "2026-11-20T10:00:00+08:00", "dispute")
+        s.pay("p1", "A1", "2026-11-20T10:00:00+08:00", "10.00")
+        s.run("2026-11-28")
+        s.query(
+            "insert into collections.quarantine (feed_date, entity, source, position, raw, reason) "
+            "values ('2026-11-28', 'repayments', 'repayments.csv', 9, 'pGhost,GHOST', 'unknown account') returning 1"
+        )
+        sent = s.query(
+            "update collections.action_log set status = 'sent', sent_at = now() where account_id = 'A1' returning 1"
+        )
+        assert sent
+        yield s
+
+
 @pytest.fixture
-def history(db, tmp_path) -> Scenario:
-    """A day with an action handed to a partner, a quarantined row, an event and a repayment."""
-    s = Scenario(db, tmp_path)
-    s.account("A1", first_due="2026-10-01", months=3)
-    s.account("A2", first_due="2026-10-01", months=3)
-    s.event("e1", "A2", "2026-11-20T10:00:00+08:00", "dispute")
-    s.pay("p1", "A1", "2026-11-20T10:00:00+08:00", "10.00")
-    s.run("2026-11-28")
-    s.query(
-        "insert into collections.quarantine (feed_date, entity, source, position, raw, reason) "
-        "values ('2026-11-28', 'repayments', 'repayments.csv', 9, 'pGhost,GHOST', 'unknown account') returning 1"
-    )
-    sent = s.query(
-        "update collections.action_log set status = 'sent', sent_at = now() where account_id = 'A1' returning 1"
-    )
-    assert sent
-    return s
+def history(history_built_once, pg_admin, db, tmp_path) -> Scenario:
+    """That day in the test's own database (``db``, a copy of the one it was made in)."""
+    return history_built_once.own_copy(pg_admin, db, tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import re
-import shutil
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from html.parser import HTMLParser
@@ -21,7 +17,7 @@ import pytest
 
 from debt_collections.policy.loader import load_policy
 from debt_collections.ui.masking import mask_name, mask_phone
-from tests.pg import drop_database, recreate_from
+from tests.pg import copied_database
 from tests.scenario import Scenario, d, dag_run_state
 from tests.test_capacity import DAY as CAPACITY_DAY
 from tests.test_capacity import VISITS, overdue, with_roster
@@ -115,33 +111,25 @@ def _book(s: Scenario) -> Scenario:
 @pytest.fixture(scope="module")
 def book_built_once(pg_admin, template_db, tmp_path_factory) -> Iterator[Scenario]:
     """Four days of a small book across three portfolios, run once a module into a database of its own."""
-    name = f"coll_book_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" template "{template_db}"')
-    s = _book(Scenario(psycopg.conninfo.make_conninfo(pg_admin, dbname=name), tmp_path_factory.mktemp("book")))
-    for day in DAYS[:-1]:
-        s.run(day)
-    # the last drop carries one bad installment row of P1, and two rows of no portfolio (a repayment of an
-    # unknown account, a customer row that does not parse): quarantined, under the 1% reject ratio
-    s.account("F2", portfolio="P2", first_due="2026-12-01", months=120)
-    s.account("F3", portfolio="P3", first_due="2026-12-01", months=120)
-    s.extra_lines["installments"] = ["A0,99,2026-13-01,100.00"]
-    s.extra_lines["repayments"] = ["pGhost,GHOST,2026-11-28T10:00:00+08:00,5.00,,"]
-    s.extra_lines["customers"] = ["CU-BAD,Name,,east,Asia/Shanghai,zh-CN,,extra"]
-    s.run(DAYS[-1])
-    yield s
-    drop_database(pg_admin, name)
+    for conninfo in copied_database(pg_admin, template_db, "coll_book"):
+        s = _book(Scenario(conninfo, tmp_path_factory.mktemp("book")))
+        for day in DAYS[:-1]:
+            s.run(day)
+        # the last drop carries one bad installment row of P1, and two rows of no portfolio (a repayment of an
+        # unknown account, a customer row that does not parse): quarantined, under the 1% reject ratio
+        s.account("F2", portfolio="P2", first_due="2026-12-01", months=120)
+        s.account("F3", portfolio="P3", first_due="2026-12-01", months=120)
+        s.extra_lines["installments"] = ["A0,99,2026-13-01,100.00"]
+        s.extra_lines["repayments"] = ["pGhost,GHOST,2026-11-28T10:00:00+08:00,5.00,,"]
+        s.extra_lines["customers"] = ["CU-BAD,Name,,east,Asia/Shanghai,zh-CN,,extra"]
+        s.run(DAYS[-1])
+        yield s
 
 
 @pytest.fixture
 def book(book_built_once, pg_admin, db, tmp_path) -> Scenario:
     """That book, the test's own: its database is the test's ``db`` (a copy of the book's), its drops in tmp_path."""
-    built = book_built_once
-    recreate_from(pg_admin, db, psycopg.conninfo.conninfo_to_dict(built.conninfo)["dbname"])
-    shutil.copytree(built.root, tmp_path, dirs_exist_ok=True)
-    return replace(
-        built, conninfo=db, root=tmp_path, rows=copy.deepcopy(built.rows), extra_lines=copy.deepcopy(built.extra_lines)
-    )
+    return book_built_once.own_copy(pg_admin, db, tmp_path)
 
 
 # -- reading the pages ---------------------------------------------------------------------------
