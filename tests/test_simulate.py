@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from psycopg import sql as pgsql
 from debt_collections.cli import main
 from debt_collections.policy.loader import load_policy
 from debt_collections.simulate import resolve, simulate
-from tests.pg import drop_database
+from tests.pg import copied_database
 from tests.scenario import REPO, STANDARD, Scenario, d, dag_run_state, task_failures
 
 FIRST, LAST = "2026-11-08", "2026-11-16"
@@ -48,28 +47,15 @@ def _book(conninfo: str, root: Path) -> None:
 @pytest.fixture(scope="module")
 def history(pg_admin: str, template_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database holding the book's history, shared by the tests that only read it."""
-    name = f"coll_sim_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" template "{template_db}"')
-    dsn = psycopg.conninfo.make_conninfo(pg_admin, dbname=name)
-    try:
+    for dsn in copied_database(pg_admin, template_db, "coll_sim"):
         _book(dsn, tmp_path_factory.mktemp("sim_book"))
         yield dsn
-    finally:
-        drop_database(pg_admin, name)
 
 
 @pytest.fixture
 def own_history(pg_admin: str, history: str) -> Iterator[str]:
     """A copy of the history, for a test that changes it."""
-    name = f"coll_sim_{uuid.uuid4().hex[:10]}"
-    source = psycopg.conninfo.conninfo_to_dict(history)["dbname"]
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" template "{source}"')
-    try:
-        yield psycopg.conninfo.make_conninfo(pg_admin, dbname=name)
-    finally:
-        drop_database(pg_admin, name)
+    yield from copied_database(pg_admin, psycopg.conninfo.conninfo_to_dict(history)["dbname"], "coll_sim")
 
 
 @pytest.fixture
