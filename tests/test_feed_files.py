@@ -15,6 +15,7 @@ from debt_collections.feeds.entities import BY_NAME, ENTITIES
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.store import loading
 from debt_collections.store.db import connect, run
+from tests.pg import copied_database
 from tests.scenario import d
 
 DAY = "2026-11-28"
@@ -75,6 +76,13 @@ NOT_WHOLE = {
     "lines ended by a lone carriage return": b"account_id,seq,due_date,amount_due\rA1,1,2026-11-01,100.00\rA2,1,x,5\r",
     "line ends that change": b"account_id,seq,due_date,amount_due\r\nA1,1,2026-11-01,100.00\nA2,1,2026-11-01,1\r\n",
 }
+
+
+@pytest.fixture(scope="module")
+def db(pg_admin, template_db):
+    """One migrated database for the module's tests, not one a test: each test stages into the temporary tables of
+    connections of its own (load/create_staging.sql), which end with them, and writes nothing else."""
+    yield from copied_database(pg_admin, template_db)
 
 
 def _stage(
