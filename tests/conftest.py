@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from debt_collections.store.migrate import migrate
-from tests.pg import drop_database
+from tests.pg import copied_database, drop_database
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_TAG = uuid.uuid4().hex[:8]
@@ -105,11 +105,14 @@ def fresh_db(pg_admin: str) -> Iterator[str]:
 @pytest.fixture
 def db(pg_admin: str, template_db: str) -> Iterator[str]:
     """A migrated database of its own for one test, dropped after it."""
-    name = f"coll_t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}" template "{template_db}"')
-    yield _dsn_for(pg_admin, name)
-    drop_database(pg_admin, name)
+    yield from copied_database(pg_admin, template_db)
+
+
+@pytest.fixture(scope="module")
+def module_db(pg_admin: str, template_db: str) -> Iterator[str]:
+    """A migrated database that a module's tests share: only for tests that leave nothing another could see
+    (they call the schema's functions, or write the temporary tables of their own connections)."""
+    yield from copied_database(pg_admin, template_db)
 
 
 @pytest.fixture(scope="session")

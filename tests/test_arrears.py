@@ -8,7 +8,6 @@ import pytest
 
 from debt_collections.domain.arrears import bucket
 from debt_collections.store.db import connect
-from tests.pg import copied_database
 from tests.scenario import Scenario
 
 # Account default: 12 monthly installments of 1000.00 due on the 1st from 2026-08-01.
@@ -115,14 +114,8 @@ def test_reversal_subtracts(db, tmp_path):
     assert case["dpd"] == 2 and case["overdue_amount"] == Decimal("1000.00")
 
 
-@pytest.fixture(scope="module")
-def functions_db(pg_admin, template_db):
-    """A migrated database that the tests of the schema's functions share: they call them and write nothing."""
-    yield from copied_database(pg_admin, template_db)
-
-
 @pytest.mark.parametrize("dpd", [0, 1, 30, 31, 60, 61, 90, 91, 120, 121, 150, 151, 180, 181, 400])
-def test_bucket_boundaries_sql_and_python_agree(functions_db, dpd):
+def test_bucket_boundaries_sql_and_python_agree(module_db, dpd):
     expected = {
         0: "M0",
         1: "M1",
@@ -140,7 +133,7 @@ def test_bucket_boundaries_sql_and_python_agree(functions_db, dpd):
         181: "M7+",
         400: "M7+",
     }[dpd]
-    with connect(functions_db) as conn:
+    with connect(module_db) as conn:
         assert conn.execute("select collections.bucket(%s) as b", (dpd,)).fetchone()["b"] == expected
     assert bucket(dpd) == expected
 

@@ -15,7 +15,6 @@ from debt_collections.feeds.entities import BY_NAME, ENTITIES
 from debt_collections.generator.book import BookSpec, generate_book
 from debt_collections.store import loading
 from debt_collections.store.db import connect, run
-from tests.pg import copied_database
 from tests.scenario import d
 
 DAY = "2026-11-28"
@@ -78,13 +77,6 @@ NOT_WHOLE = {
 }
 
 
-@pytest.fixture(scope="module")
-def db(pg_admin, template_db):
-    """One migrated database for the module's tests, not one a test: each test stages into the temporary tables of
-    connections of its own (load/create_staging.sql), which end with them, and writes nothing else."""
-    yield from copied_database(pg_admin, template_db)
-
-
 def _stage(
     db: str, tmp_path, body: bytes | None, whole: bool, name: str = "installments"
 ) -> tuple[bytes | None, list[dict], bool | None]:
@@ -115,42 +107,42 @@ def _stage(
 
 @pytest.mark.parametrize("chunk", [loading.CHUNK, 1, 2], ids=["chunks of 1 MiB", "of 1 byte", "of 2 bytes"])
 @pytest.mark.parametrize("case", list(WHOLE))
-def test_a_file_copied_whole_stages_what_the_reader_stages(db, tmp_path, monkeypatch, case, chunk):
+def test_a_file_copied_whole_stages_what_the_reader_stages(module_db, tmp_path, monkeypatch, case, chunk):
     # small chunks: every check of the bytes as they stream meets a line, a field and a character cut
     monkeypatch.setattr(loading, "CHUNK", chunk)
-    digest, whole, split = _stage(db, tmp_path, WHOLE[case], whole=True)
-    _, read, _ = _stage(db, tmp_path, WHOLE[case], whole=False)
+    digest, whole, split = _stage(module_db, tmp_path, WHOLE[case], whole=True)
+    _, read, _ = _stage(module_db, tmp_path, WHOLE[case], whole=False)
     assert digest is not None, "the file was not COPYed whole"
     assert split is (case not in STRAIGHT), "read straight by COPY" if split is False else "split in SQL"
     assert whole == read
 
 
 @pytest.mark.parametrize("name", [e.name for e in ENTITIES])
-def test_each_file_of_a_generated_book_is_copied_whole_as_the_reader_reads_it(db, tmp_path, name):
+def test_each_file_of_a_generated_book_is_copied_whole_as_the_reader_reads_it(module_db, tmp_path, name):
     generate_book(tmp_path, BookSpec(accounts=300, start=d(DAY), end=d(DAY), seed=5))
-    digest, whole, split = _stage(db, tmp_path, None, whole=True, name=name)
-    _, read, _ = _stage(db, tmp_path, None, whole=False, name=name)
+    digest, whole, split = _stage(module_db, tmp_path, None, whole=True, name=name)
+    _, read, _ = _stage(module_db, tmp_path, None, whole=False, name=name)
     assert digest is not None and len(whole) > 0
     assert split is False, "a generated book's file is read straight into staging by COPY"
     assert whole == read
 
 
-def test_the_files_compared_hold_each_kind_of_row_they_are_named_for(db, tmp_path):
+def test_the_files_compared_hold_each_kind_of_row_they_are_named_for(module_db, tmp_path):
     # the comparison above is only as good as what the reader makes of those files
-    _, read, _ = _stage(db, tmp_path, WHOLE["whitespace at the edges"], whole=False)
+    _, read, _ = _stage(module_db, tmp_path, WHOLE["whitespace at the edges"], whole=False)
     assert [(r["account_id"], r["seq"], r["due_date"], r["amount_due"]) for r in read] == [
         ("A1", "1", "2026-11-01", "100.00"),
         (None, "2", "\u200b2026-12-01", "1 0"),  # a zero-width space is not whitespace to str.strip()
         (None, None, None, None),
     ]
     assert read[2]["parse_error"] == "row has 1 fields, header has 4"
-    _, read, _ = _stage(db, tmp_path, WHOLE["a field too long"], whole=False)
+    _, read, _ = _stage(module_db, tmp_path, WHOLE["a field too long"], whole=False)
     assert [r["parse_error"] for r in read] == [
         "amount_due: field longer than 4096 characters",
         "account_id: field longer than 4096 characters",
         "account_id: field longer than 4096 characters",
     ]
-    _, read, _ = _stage(db, tmp_path, WHOLE["blank lines"], whole=False)
+    _, read, _ = _stage(module_db, tmp_path, WHOLE["blank lines"], whole=False)
     assert [(r["position"], r["parse_error"]) for r in read] == [
         (2, "row has 0 fields, header has 4"),
         (3, None),
@@ -161,13 +153,13 @@ def test_the_files_compared_hold_each_kind_of_row_they_are_named_for(db, tmp_pat
 
 
 @pytest.mark.parametrize("body", list(NOT_WHOLE.values())[1:], ids=list(NOT_WHOLE)[1:])
-def test_a_file_copy_would_read_otherwise_is_left_to_the_reader(db, tmp_path, body):
-    digest, rows, _ = _stage(db, tmp_path, body, whole=True)
+def test_a_file_copy_would_read_otherwise_is_left_to_the_reader(module_db, tmp_path, body):
+    digest, rows, _ = _stage(module_db, tmp_path, body, whole=True)
     assert digest is None and rows == []
-    _, read, _ = _stage(db, tmp_path, body, whole=False)
+    _, read, _ = _stage(module_db, tmp_path, body, whole=False)
     assert read, "the reader stages every row of it"
 
 
-def test_an_empty_file_is_refused_by_the_reader_as_before(db, tmp_path):
+def test_an_empty_file_is_refused_by_the_reader_as_before(module_db, tmp_path):
     with pytest.raises(FeedError, match="empty file, expected a header row"):
-        _stage(db, tmp_path, NOT_WHOLE["empty"], whole=True)
+        _stage(module_db, tmp_path, NOT_WHOLE["empty"], whole=True)
